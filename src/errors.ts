@@ -1,0 +1,135 @@
+/**
+ * Parley's one error class and the table of every error code it can carry.
+ *
+ * Each code maps to the WebSocket close code used when the error ends the connection, or to
+ * `null` when it is reported as an `error` frame and the socket stays open. The same table is
+ * listed in docs/WEBSOCKET_API.md; a test keeps the two in step.
+ */
+
+/**
+ * Every error code Parley reports, with its close code (`null`: an `error` frame, socket stays
+ * open) and the HTTP status used when the error happens at the upgrade.
+ */
+export const ERROR_CODES = {
+  /** A text frame that is not JSON. */
+  invalid_json: { close: 1007, http: null },
+  /** JSON that does not match any client frame schema; `issues` says which field and what was expected. */
+  invalid_frame: { close: null, http: null },
+  /** Binary frames are not part of the protocol. */
+  unsupported_data: { close: 1003, http: null },
+  /** A frame larger than `maxFrameBytes` (the `ws` library closes the socket itself). */
+  frame_too_large: { close: 1009, http: null },
+  /** The user sends messages faster than the configured rate. */
+  rate_limited: { close: null, http: null },
+  /** Repeated invalid frames or rate-limit violations. */
+  policy_violation: { close: 1008, http: null },
+  /** The turn queue of the worker pool is full; the message was not accepted. */
+  busy: { close: null, http: null },
+  /** `cancel` was sent while no turn was running or waiting. */
+  no_active_turn: { close: null, http: null },
+  /** The client did not read its frames fast enough; its outbound buffer hit the limit. */
+  slow_consumer: { close: 1013, http: null },
+  /** The conversation already has the maximum number of participants. */
+  conversation_full: { close: 1008, http: null },
+  /** The server is shutting down or restarting. */
+  server_shutdown: { close: 1012, http: 503 },
+  /** An unexpected fault; details are in the server log, never in the frame. */
+  internal_error: { close: 1011, http: 500 },
+  /** The conversation id in the URL is malformed. */
+  invalid_conversation_id: { close: null, http: 400 },
+  /** Missing, malformed, expired or wrongly signed credentials. */
+  unauthorized: { close: null, http: 401 },
+  /** The `Origin` header is not in the allowlist. */
+  origin_not_allowed: { close: null, http: 403 },
+  /** The server holds its maximum number of connections. */
+  too_many_connections: { close: null, http: 503 },
+  /** The path is not a known route. */
+  not_found: { close: null, http: 404 },
+  /** A tool call did not finish within its timeout; the tool's signal was aborted. */
+  tool_timeout: { close: null, http: null },
+  /** A tool threw or rejected; the message says why. */
+  tool_failed: { close: null, http: null },
+  /** The model asked for a tool that is not registered. */
+  unknown_tool: { close: null, http: null },
+  /** The model called a tool with arguments that fail its schema. */
+  invalid_tool_arguments: { close: null, http: null },
+  /** A whole turn did not finish within `turnTimeoutMs`. */
+  turn_timeout: { close: null, http: null },
+  /** The model stream failed. */
+  model_failed: { close: null, http: null },
+} as const satisfies Record<string, { close: number | null; http: number | null }>;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The WebSocket close codes Parley uses, by name. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  going_away: 1001,
+  unsupported_data: 1003,
+  invalid_payload: 1007,
+  policy_violation: 1008,
+  message_too_big: 1009,
+  internal_error: 1011,
+  service_restart: 1012,
+  try_again_later: 1013,
+} as const;
+
+/** One issue in a rejected frame: where, and what was expected. */
+export interface FrameIssue {
+  /** Dotted path of the field, `""` for the frame itself. */
+  path: string;
+  /** Human-readable explanation. */
+  message: string;
+  /** What the schema expected at that path, when zod says so. */
+  expected?: string;
+}
+
+/** Options for {@link ParleyError}. */
+export interface ParleyErrorOptions {
+  cause?: unknown;
+  issues?: FrameIssue[];
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The error class used across Parley. `code` is stable and documented; `message` is for people.
+ *
+ * @example
+ * throw new ParleyError('busy', 'The turn queue is full (100 waiting); try again shortly.');
+ */
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  readonly code: ErrorCode;
+  readonly issues: FrameIssue[] | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ParleyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.issues = options.issues;
+    this.details = options.details;
+  }
+
+  /** The WebSocket close code for this error, or `null` when it is reported as a frame. */
+  get closeCode(): number | null {
+    return ERROR_CODES[this.code].close;
+  }
+
+  /** The HTTP status used when this error refuses an upgrade. */
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].http ?? 500;
+  }
+}
+
+/**
+ * Converts anything thrown into a {@link ParleyError}, keeping the original as `cause`.
+ *
+ * @example
+ * catchError((error) => of(failed(toParleyError(error, 'model_failed'))))
+ */
+export function toParleyError(error: unknown, fallback: ErrorCode = 'internal_error'): ParleyError {
+  if (error instanceof ParleyError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ParleyError(fallback, message, { cause: error });
+}

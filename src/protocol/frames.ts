@@ -1,0 +1,242 @@
+/**
+ * The wire protocol: zod schemas for every frame in both directions, in one place.
+ *
+ * Conversation events (everything but `welcome`, `pong` and `error`) carry a per-conversation
+ * `seq` that is gapless and identical for every participant. Replies addressed to one connection
+ * (`welcome`, `pong`, `error`) repeat the conversation's current `seq` and consume none.
+ * docs/WEBSOCKET_API.md documents each frame with an example.
+ */
+import { z } from 'zod';
+
+/** The protocol version announced in `welcome`; bumped on any breaking change. */
+export const PROTOCOL_VERSION = 1;
+
+/** Longest `user_message.content` accepted, in characters. */
+export const MAX_CONTENT_CHARS = 16_000;
+
+/** Conversation ids: 1–128 characters of letters, digits, `_`, `-`, `.` and `:`. */
+export const conversationIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of A-Z a-z 0-9 _ - . :');
+
+const identifier = z.string().min(1).max(128);
+
+// ---------------------------------------------------------------- client → server
+
+/** `user_message`: a chat message from a participant; starts (or queues) an agent turn. */
+export const clientUserMessageSchema = z.object({
+  type: z.literal('user_message'),
+  content: z
+    .string()
+    .max(MAX_CONTENT_CHARS)
+    .refine((value) => value.trim().length > 0, 'expected non-empty text'),
+  client_message_id: identifier.optional(),
+});
+
+/** `typing_indicator`: the participant started or stopped typing. */
+export const clientTypingIndicatorSchema = z.object({
+  type: z.literal('typing_indicator'),
+  is_typing: z.boolean(),
+});
+
+/** `ping`: application-level liveness check, answered by `pong` with the same `id`. */
+export const clientPingSchema = z.object({
+  type: z.literal('ping'),
+  id: z.string().max(64).optional(),
+});
+
+/** `cancel`: stop the running turn (or the given one); its partial answer is kept. */
+export const clientCancelSchema = z.object({
+  type: z.literal('cancel'),
+  turn_id: identifier.optional(),
+});
+
+/** Every frame a client may send, discriminated on `type`. */
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  clientUserMessageSchema,
+  clientTypingIndicatorSchema,
+  clientPingSchema,
+  clientCancelSchema,
+]);
+
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+export type ClientUserMessage = z.infer<typeof clientUserMessageSchema>;
+
+// ---------------------------------------------------------------- server → client
+
+const envelope = {
+  conversation_id: z.string(),
+  seq: z.number().int().nonnegative(),
+  timestamp: z.number().int().nonnegative(),
+};
+
+const usageSchema = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+});
+
+const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+
+/** Sent once to a connection when it has joined; `seq` is the conversation's current seq. */
+export const welcomeFrameSchema = z.object({
+  type: z.literal('welcome'),
+  ...envelope,
+  protocol_version: z.literal(PROTOCOL_VERSION),
+  connection_id: z.string(),
+  user_id: z.string(),
+  participants: z.array(z.string()),
+  active_turn_id: z.string().nullable(),
+  limits: z.object({
+    max_frame_bytes: z.number(),
+    max_content_chars: z.number(),
+    outbound_buffer_frames: z.number(),
+    rate_limit_messages: z.number(),
+    rate_limit_window_ms: z.number(),
+    heartbeat_interval_ms: z.number(),
+  }),
+});
+
+/** A participant joined or left; `participants` is the user list after the change. */
+export const presenceFrameSchema = z.object({
+  type: z.literal('presence'),
+  ...envelope,
+  status: z.enum(['joined', 'left']),
+  user_id: z.string(),
+  connection_id: z.string(),
+  participants: z.array(z.string()),
+});
+
+/** A participant's message, as accepted; `turn_id` is the agent turn that will answer it. */
+export const userMessageFrameSchema = z.object({
+  type: z.literal('user_message'),
+  ...envelope,
+  message_id: z.string(),
+  user_id: z.string(),
+  content: z.string(),
+  turn_id: z.string(),
+  client_message_id: z.string().optional(),
+});
+
+/** Someone is typing: a user (`actor: "user"`) or the agent working on a turn. */
+export const typingIndicatorFrameSchema = z.object({
+  type: z.literal('typing_indicator'),
+  ...envelope,
+  actor: z.enum(['user', 'agent']),
+  user_id: z.string().optional(),
+  turn_id: z.string().optional(),
+  is_typing: z.boolean(),
+});
+
+/** The agent calls a tool; `arguments` is what the model produced. */
+export const toolCallFrameSchema = z.object({
+  type: z.literal('tool_call'),
+  ...envelope,
+  turn_id: z.string(),
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  arguments: z.unknown(),
+});
+
+/** The result of a tool call: `ok` with `result`, or not `ok` with `error`. */
+export const toolResultFrameSchema = z.object({
+  type: z.literal('tool_result'),
+  ...envelope,
+  turn_id: z.string(),
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: errorInfoSchema.optional(),
+  duration_ms: z.number().nonnegative(),
+});
+
+/** One piece of the agent's answer, in order; `index` counts chunks within the turn from 0. */
+export const agentResponseChunkFrameSchema = z.object({
+  type: z.literal('agent_response_chunk'),
+  ...envelope,
+  turn_id: z.string(),
+  message_id: z.string(),
+  index: z.number().int().nonnegative(),
+  delta: z.string(),
+});
+
+/** How a turn ended. */
+export const turnStatusSchema = z.enum([
+  'completed',
+  'cancelled',
+  'interrupted',
+  'failed',
+  'timed_out',
+  'step_limit',
+]);
+export type TurnStatus = z.infer<typeof turnStatusSchema>;
+
+/** The turn has ended: the full text (partial when cancelled), usage, and why it ended. */
+export const agentResponseCompleteFrameSchema = z.object({
+  type: z.literal('agent_response_complete'),
+  ...envelope,
+  turn_id: z.string(),
+  message_id: z.string(),
+  content: z.string(),
+  status: turnStatusSchema,
+  usage: usageSchema,
+  steps: z.number().int().nonnegative(),
+  error: errorInfoSchema.optional(),
+  cancelled_by: z.string().optional(),
+});
+
+/** Reply to a client `ping`. */
+export const pongFrameSchema = z.object({
+  type: z.literal('pong'),
+  ...envelope,
+  id: z.string().optional(),
+});
+
+/** A problem with something this connection did; the socket stays open unless a close follows. */
+export const errorFrameSchema = z.object({
+  type: z.literal('error'),
+  ...envelope,
+  code: z.string(),
+  message: z.string(),
+  in_reply_to: z.string().optional(),
+  issues: z
+    .array(z.object({ path: z.string(), message: z.string(), expected: z.string().optional() }))
+    .optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Every frame the server sends, discriminated on `type`. */
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  welcomeFrameSchema,
+  presenceFrameSchema,
+  userMessageFrameSchema,
+  typingIndicatorFrameSchema,
+  toolCallFrameSchema,
+  toolResultFrameSchema,
+  agentResponseChunkFrameSchema,
+  agentResponseCompleteFrameSchema,
+  pongFrameSchema,
+  errorFrameSchema,
+]);
+
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
+export type PongFrame = z.infer<typeof pongFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+
+/** Frame types that are replies to one connection: they repeat the current seq. */
+export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'error'] as const;
+
+/** A conversation event frame: consumes the next seq and reaches every participant. */
+export type ConversationEventFrame = Exclude<
+  ServerFrame,
+  { type: (typeof DIRECT_FRAME_TYPES)[number] }
+>;
+
+/** A conversation event before the conversation actor stamps it with seq and timestamp. */
+export type ConversationEventBody = ConversationEventFrame extends infer TFrame
+  ? TFrame extends ConversationEventFrame
+    ? Omit<TFrame, 'conversation_id' | 'seq' | 'timestamp'>
+    : never
+  : never;

@@ -1,0 +1,9 @@
+/**
+ * The Parley wire protocol, importable by clients as `parley/protocol`.
+ *
+ * @example
+ * import { serverFrameSchema } from 'parley/protocol';
+ * const frame = serverFrameSchema.parse(JSON.parse(event.data));
+ */
+export * from './frames.js';
+export { parseClientFrame, type ParseResult } from './parse-client-frame.js';
