@@ -39,7 +39,7 @@ export interface Tool<TParameters extends z.ZodType = z.ZodType, TResult = unkno
 
 /** Any tool, whatever its parameters and result. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- execute is contravariant in its parameters
-export type AnyTool = Tool<any, unknown>;
+export type AnyTool = Tool<any>;
 
 /**
  * Declares a tool with its parameter types inferred from the schema.

@@ -1,0 +1,344 @@
+/**
+ * The connection actor: one per socket. It joins its conversation, forwards the client's frames
+ * to it, answers pings, keeps the heartbeat (delayed transitions), enforces the per-user rate and
+ * the abuse limit, and closes the socket with the right code when something ends it.
+ */
+import {
+  assign,
+  enqueueActions,
+  raise,
+  sendParent,
+  sendTo,
+  setup,
+  type ActorRefFrom,
+  type AnyActorRef,
+} from 'xstate';
+import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
+import type { ClientFrame } from '../src/protocol/frames.js';
+
+/** What the connection actor needs from its socket; the ws adapter implements it. */
+export interface SocketPort {
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  /** A WebSocket-level ping; the peer's pong arrives as `socket.pong`. */
+  ping(): void;
+}
+
+/** Effects the connection actor uses, injected. */
+export interface ConnectionEffects {
+  now(): number;
+  /** Takes one message from the user's rate budget. */
+  takeRateToken(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
+}
+
+/** Input of the connection actor. */
+export interface ConnectionMachineInput {
+  connectionId: string;
+  userId: string;
+  conversationId: string;
+  conversation: AnyActorRef;
+  socket: SocketPort;
+  effects: ConnectionEffects;
+  /** @default 30_000 */
+  heartbeatIntervalMs: number;
+  /** Unanswered pings before the socket is terminated. @default 2 */
+  maxMissedPongs?: number;
+  /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
+  maxStrikes?: number;
+}
+
+export interface ConnectionContext extends Omit<
+  ConnectionMachineInput,
+  'maxMissedPongs' | 'maxStrikes'
+> {
+  maxMissedPongs: number;
+  maxStrikes: number;
+  missedPongs: number;
+  strikes: number[];
+  closeCode: number;
+  closeReason: string;
+}
+
+/** Events of the connection actor. */
+export type ConnectionEvent =
+  | { type: 'conversation.joined' }
+  | { type: 'conversation.rejected'; code: ErrorCode; message: string }
+  | { type: 'frame.received'; frame: ClientFrame }
+  | { type: 'frame.invalid'; code: ErrorCode; message: string; issues?: unknown[] }
+  | { type: 'socket.pong' }
+  | { type: 'socket.closed'; code: number }
+  | { type: 'outbound.overflow'; limit: number }
+  | { type: 'server.shutdown' }
+  | { type: 'strikes.check' };
+
+const STRIKE_WINDOW_MS = 60_000;
+
+/** The connection machine. */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionMachineInput,
+  },
+  actions: {
+    join: sendTo(
+      ({ context }) => context.conversation,
+      ({ context, self }) => ({
+        type: 'participant.join',
+        connectionId: context.connectionId,
+        userId: context.userId,
+        connection: self,
+      }),
+    ),
+    leave: sendTo(
+      ({ context }) => context.conversation,
+      ({ context }) => ({ type: 'participant.leave', connectionId: context.connectionId }),
+    ),
+    forward: sendTo(
+      ({ context }) => context.conversation,
+      ({ context, event }) => {
+        if (event.type !== 'frame.received') throw new Error('forward expects frame.received');
+        return toConversationEvent(context, event.frame);
+      },
+    ),
+    replyPong: ({ context, event }) => {
+      if (event.type !== 'frame.received' || event.frame.type !== 'ping') return;
+      const id = event.frame.id;
+      reply(context, { type: 'pong', ...(id === undefined ? {} : { id }) });
+    },
+    replyError: (
+      { context },
+      params: { code: string; message: string; inReplyTo?: string; extra?: object },
+    ) => {
+      reply(context, {
+        type: 'error',
+        code: params.code,
+        message: params.message,
+        ...(params.inReplyTo === undefined ? {} : { in_reply_to: params.inReplyTo }),
+        ...params.extra,
+      });
+    },
+    strike: assign({
+      strikes: ({ context }) => [
+        ...context.strikes.filter((at) => at > context.effects.now() - STRIKE_WINDOW_MS),
+        context.effects.now(),
+      ],
+    }),
+    setClose: assign((_, params: { code: number; reason: string }) => ({
+      closeCode: params.code,
+      closeReason: params.reason,
+    })),
+    closeSocket: ({ context }) => {
+      context.socket.close(context.closeCode, context.closeReason);
+    },
+    terminateSocket: ({ context }) => {
+      context.socket.terminate();
+    },
+    ping: ({ context }) => {
+      context.socket.ping();
+    },
+    countMissedPong: assign({ missedPongs: ({ context }) => context.missedPongs + 1 }),
+    resetMissedPongs: assign({ missedPongs: 0 }),
+    notifyClosed: sendParent(({ context }) => ({
+      type: 'connection.closed',
+      connectionId: context.connectionId,
+    })),
+  },
+  guards: {
+    tooManyStrikes: ({ context }) => context.strikes.length >= context.maxStrikes,
+    tooManyMissedPongs: ({ context }) => context.missedPongs >= context.maxMissedPongs,
+    isPing: ({ event }) => event.type === 'frame.received' && event.frame.type === 'ping',
+  },
+  delays: {
+    heartbeat: ({ context }) => context.heartbeatIntervalMs,
+    closeHandshake: 5_000,
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    ...input,
+    maxMissedPongs: input.maxMissedPongs ?? 2,
+    maxStrikes: input.maxStrikes ?? 10,
+    missedPongs: 0,
+    strikes: [],
+    closeCode: 1000,
+    closeReason: '',
+  }),
+  initial: 'open',
+  on: {
+    'socket.closed': '.closed',
+    'socket.pong': { actions: 'resetMissedPongs' },
+  },
+  states: {
+    open: {
+      initial: 'handshake',
+      on: {
+        'frame.received': [
+          { guard: 'isPing', actions: 'replyPong' },
+          {
+            // The rate budget is an effect (a token bucket shared by the user's connections),
+            // so it is taken here, once, rather than in a guard that may be evaluated twice.
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              if (event.frame.type === 'user_message') {
+                const verdict = context.effects.takeRateToken(context.userId);
+                if (!verdict.allowed) {
+                  enqueue('strike');
+                  enqueue({
+                    type: 'replyError',
+                    params: {
+                      code: 'rate_limited',
+                      message: `Too many messages; try again in ${verdict.retryAfterMs} ms.`,
+                      inReplyTo: 'user_message',
+                      extra: { details: { retry_after_ms: verdict.retryAfterMs } },
+                    },
+                  });
+                  enqueue(raise({ type: 'strikes.check' }));
+                  return;
+                }
+              }
+              enqueue('forward');
+            }),
+          },
+        ],
+        'frame.invalid': [
+          {
+            guard: ({ event }) => closeCodeOf(event.code) !== 1000,
+            target: '#connection.closing',
+            actions: [
+              {
+                type: 'replyError',
+                params: ({ event }) => ({ code: event.code, message: event.message }),
+              },
+              {
+                type: 'setClose',
+                params: ({ event }) => ({ code: closeCodeOf(event.code), reason: event.code }),
+              },
+            ],
+          },
+          {
+            actions: [
+              'strike',
+              {
+                type: 'replyError',
+                params: ({ event }) => ({
+                  code: event.code,
+                  message: event.message,
+                  ...(event.issues === undefined ? {} : { extra: { issues: event.issues } }),
+                }),
+              },
+              raise({ type: 'strikes.check' }),
+            ],
+          },
+        ],
+        'outbound.overflow': {
+          target: '#connection.closed',
+          actions: [
+            { type: 'setClose', params: { code: 1013, reason: 'slow_consumer' } },
+            'closeSocket',
+            // A consumer that does not read will not read a close frame either.
+            'terminateSocket',
+          ],
+        },
+        'server.shutdown': {
+          target: '#connection.closing',
+          actions: { type: 'setClose', params: { code: 1012, reason: 'server_shutdown' } },
+        },
+        'strikes.check': {
+          guard: 'tooManyStrikes',
+          target: '#connection.closing',
+          actions: {
+            type: 'setClose',
+            params: { code: 1008, reason: 'policy_violation' },
+          },
+        },
+      },
+      states: {
+        handshake: {
+          entry: 'join',
+          on: {
+            'conversation.joined': 'joined',
+            'conversation.rejected': {
+              target: '#connection.closing',
+              actions: [
+                {
+                  type: 'replyError',
+                  params: ({ event }) => ({ code: event.code, message: event.message }),
+                },
+                {
+                  type: 'setClose',
+                  params: ({ event }) => ({ code: closeCodeOf(event.code), reason: event.code }),
+                },
+              ],
+            },
+          },
+        },
+        joined: {
+          after: {
+            heartbeat: [
+              {
+                guard: 'tooManyMissedPongs',
+                target: '#connection.closed',
+                actions: 'terminateSocket',
+              },
+              { target: 'joined', reenter: true, actions: ['ping', 'countMissedPong'] },
+            ],
+          },
+        },
+      },
+    },
+    closing: {
+      entry: 'closeSocket',
+      after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
+    },
+    closed: {
+      type: 'final',
+      entry: ['leave', 'notifyClosed'],
+    },
+  },
+});
+
+function toConversationEvent(context: ConnectionContext, frame: ClientFrame) {
+  const who = { connectionId: context.connectionId, userId: context.userId };
+  switch (frame.type) {
+    case 'user_message':
+      return {
+        type: 'user.message' as const,
+        ...who,
+        content: frame.content,
+        ...(frame.client_message_id === undefined
+          ? {}
+          : { clientMessageId: frame.client_message_id }),
+      };
+    case 'typing_indicator':
+      return { type: 'user.typing' as const, ...who, isTyping: frame.is_typing };
+    case 'cancel':
+      return {
+        type: 'user.cancel' as const,
+        ...who,
+        ...(frame.turn_id === undefined ? {} : { turnId: frame.turn_id }),
+      };
+    case 'ping':
+      throw new Error('pings are answered by the connection actor');
+  }
+}
+
+/** A reply to this connection only: it repeats the conversation's current seq. */
+function reply(context: ConnectionContext, body: Record<string, unknown>): void {
+  const snapshot = context.conversation.getSnapshot() as { context?: { seq?: number } };
+  context.socket.send(
+    JSON.stringify({
+      ...body,
+      conversation_id: context.conversationId,
+      seq: snapshot.context?.seq ?? 0,
+      timestamp: context.effects.now(),
+    }),
+  );
+}
+
+function closeCodeOf(code: ErrorCode): number {
+  return ERROR_CODES[code].close ?? 1000;
+}
+
+/** A running connection actor. */
+export type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;

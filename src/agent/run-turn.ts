@@ -1,0 +1,181 @@
+/**
+ * One agent turn as an Observable: model → tool calls → model … until the model stops or the
+ * step cap is hit, with tokens paced and the whole turn under a deadline.
+ */
+import {
+  EMPTY,
+  asyncScheduler,
+  catchError,
+  concat,
+  defer,
+  from,
+  map,
+  mergeMap,
+  of,
+  tap,
+  throwError,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs';
+import { deadline } from '../../streams/deadline.js';
+import { fromAbortableIterable } from '../../streams/from-abortable-iterable.js';
+import { paceTokens } from '../../streams/pace-tokens.js';
+import { runToolCall } from '../../streams/run-tool-call.js';
+import { toParleyError } from '../errors.js';
+import type {
+  LanguageModel,
+  ModelMessage,
+  ModelToolCall,
+  ModelToolDescription,
+  ModelUsage,
+} from './model.js';
+import type { TurnEvent } from './turn-event.js';
+
+/** Executes a tool by name; rejects with a `ParleyError` for unknown tools or bad arguments. */
+export type ToolExecutor = (name: string, input: unknown, signal: AbortSignal) => Promise<unknown>;
+
+/** What a turn needs: the model, the tools, the limits and the clock. */
+export interface TurnDependencies {
+  model: LanguageModel;
+  tools: readonly ModelToolDescription[];
+  executeTool: ToolExecutor;
+  /** Model calls per turn. @default 8 */
+  maxSteps: number;
+  /** Per tool call. @default 10_000 */
+  toolTimeoutMs: number;
+  /** Whole turn, pacing included. @default 30_000 */
+  turnTimeoutMs: number;
+  /** Delay before each token; 0 disables pacing. @default 30 */
+  tokenPacingMs: number;
+  /** Tool calls of one step that run at once. @default 4 */
+  maxParallelToolCalls?: number;
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Runs one turn over `messages` (history plus the user message that started it).
+ *
+ * Emits text deltas, tool calls and tool results as they happen, a `usage` event per model call,
+ * and exactly one `finish` event last (`completed`, `step_limit`, `failed` or `timed_out`);
+ * never errors. Unsubscribing (cancel) aborts the model request and any running tool.
+ *
+ * @example
+ * runTurn(messages, { model, tools, executeTool, maxSteps: 8, ... }).subscribe(send)
+ */
+export function runTurn(
+  messages: readonly ModelMessage[],
+  dependencies: TurnDependencies,
+): Observable<TurnEvent> {
+  const scheduler = dependencies.scheduler ?? asyncScheduler;
+  let steps = 0;
+  const step = (context: readonly ModelMessage[]): Observable<TurnEvent> =>
+    defer(() => {
+      steps += 1;
+      let text = '';
+      const toolCalls: ModelToolCall[] = [];
+      const model$ = fromAbortableIterable((signal) =>
+        dependencies.model.stream({ messages: context, tools: dependencies.tools }, { signal }),
+      ).pipe(
+        mergeMap((part): Observable<TurnEvent> => {
+          switch (part.type) {
+            case 'text-delta':
+              text += part.delta;
+              return part.delta === '' ? EMPTY : of({ type: 'text-delta', delta: part.delta });
+            case 'tool-call': {
+              const call = {
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+              };
+              toolCalls.push(call);
+              return of({ type: 'tool-call', ...call });
+            }
+            case 'finish':
+              return of({ type: 'usage', usage: part.usage });
+            case 'error':
+              return throwError(() => toParleyError(part.error, 'model_failed'));
+          }
+        }),
+      );
+      const next$ = defer((): Observable<TurnEvent> => {
+        if (toolCalls.length === 0) return of(finish('completed', steps));
+        if (steps >= dependencies.maxSteps) return of(finish('step_limit', steps));
+        const results: ModelMessage[] = [];
+        const tools$ = from(toolCalls).pipe(
+          mergeMap(
+            (call) =>
+              runToolCall((signal) => dependencies.executeTool(call.toolName, call.input, signal), {
+                timeoutMs: dependencies.toolTimeoutMs,
+                scheduler,
+              }).pipe(
+                map((outcome): TurnEvent => ({ type: 'tool-result', ...call, outcome })),
+                tap((event) => {
+                  if (event.type !== 'tool-result') return;
+                  results.push({
+                    role: 'tool',
+                    toolCallId: call.toolCallId,
+                    toolName: call.toolName,
+                    output: event.outcome.ok
+                      ? event.outcome.output
+                      : { error: event.outcome.error },
+                    isError: !event.outcome.ok,
+                  });
+                }),
+              ),
+            dependencies.maxParallelToolCalls ?? 4,
+          ),
+        );
+        const assistant: ModelMessage = { role: 'assistant', content: text, toolCalls };
+        // Results are ordered as the calls were made, whatever order the tools finished in.
+        const ordered = () =>
+          toolCalls.flatMap((call) =>
+            results.filter(
+              (result) => result.role === 'tool' && result.toolCallId === call.toolCallId,
+            ),
+          );
+        return concat(
+          tools$,
+          defer(() => step([...context, assistant, ...ordered()])),
+        );
+      });
+      return concat(model$, next$);
+    });
+
+  return step(messages).pipe(
+    catchError((error: unknown) => {
+      const failure = toParleyError(error, 'model_failed');
+      return of<TurnEvent>({
+        type: 'finish',
+        status: 'failed',
+        steps,
+        error: { code: failure.code, message: failure.message },
+      });
+    }),
+    paceTokens(dependencies.tokenPacingMs, (event) => event.type === 'text-delta', scheduler),
+    deadline(
+      dependencies.turnTimeoutMs,
+      (): TurnEvent => ({
+        type: 'finish',
+        status: 'timed_out',
+        steps,
+        error: {
+          code: 'turn_timeout',
+          message: `The turn did not finish within ${dependencies.turnTimeoutMs} ms.`,
+        },
+      }),
+      scheduler,
+    ),
+  );
+}
+
+function finish(status: 'completed' | 'step_limit', steps: number): TurnEvent {
+  return { type: 'finish', status, steps };
+}
+
+/** Adds two usage records. */
+export function addUsage(left: ModelUsage, right: ModelUsage): ModelUsage {
+  return {
+    inputTokens: left.inputTokens + right.inputTokens,
+    outputTokens: left.outputTokens + right.outputTokens,
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Server configuration: every setting, its environment variable, its default and its meaning.
+ * README's configuration table is generated from {@link CONFIG_VARIABLES} by hand and a test
+ * keeps the two in step.
+ */
+import { z } from 'zod';
+import { ParleyError } from './errors.js';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['0', '1', 'true', 'false'])
+  .transform((value) => value === '1' || value === 'true');
+
+/** Every configuration variable: env name → [config key, schema with default, meaning]. */
+export const CONFIG_VARIABLES = {
+  PORT: ['port', int(0, 65_535).default(8080), 'TCP port to listen on (0 picks a free port).'],
+  HOST: ['host', z.string().min(1).default('127.0.0.1'), 'Interface to bind.'],
+  LOG_LEVEL: [
+    'logLevel',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    'pino log level.',
+  ],
+  PARLEY_DEV_MODE: [
+    'devMode',
+    flag.optional(),
+    'Accept `?user_id=` without a JWT. Default: on only when HOST is loopback and no JWT key is set.',
+  ],
+  PARLEY_JWT_SECRET: ['jwtSecret', z.string().min(16).optional(), 'HS256 secret for client JWTs.'],
+  PARLEY_JWT_PUBLIC_KEY_FILE: [
+    'jwtPublicKeyFile',
+    z.string().min(1).optional(),
+    'PEM public key or JWKS file for client JWTs (RS/PS/ES/EdDSA).',
+  ],
+  PARLEY_JWT_ISSUER: ['jwtIssuer', z.string().optional(), 'Required `iss` claim, when set.'],
+  PARLEY_JWT_AUDIENCE: ['jwtAudience', z.string().optional(), 'Required `aud` claim, when set.'],
+  PARLEY_ALLOWED_ORIGINS: [
+    'allowedOrigins',
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+    'Comma-separated `Origin` allowlist; unset allows any origin (and clients without one).',
+  ],
+  PARLEY_MAX_CONNECTIONS: [
+    'maxConnections',
+    int(1, 1_000_000).default(20_000),
+    'Open WebSocket connections before upgrades get 503.',
+  ],
+  PARLEY_MAX_FRAME_BYTES: [
+    'maxFrameBytes',
+    int(1024, 16 * 1024 * 1024).default(64 * 1024),
+    'Largest inbound frame; larger closes with 1009.',
+  ],
+  PARLEY_OUTBOUND_BUFFER_FRAMES: [
+    'outboundBufferFrames',
+    int(1, 1_000_000).default(256),
+    'Frames a connection may have unsent; past it the client is closed with 1013.',
+  ],
+  PARLEY_HEARTBEAT_MS: [
+    'heartbeatIntervalMs',
+    int(100, 3_600_000).default(30_000),
+    'Interval of server WebSocket pings; two missed pongs terminate the socket.',
+  ],
+  PARLEY_RATE_LIMIT_MESSAGES: [
+    'rateLimitMessages',
+    int(1, 1_000_000).default(20),
+    'Messages (user_message, typing, cancel) a user may send per window.',
+  ],
+  PARLEY_RATE_LIMIT_WINDOW_MS: [
+    'rateLimitWindowMs',
+    int(1, 3_600_000).default(10_000),
+    'Rate-limit window.',
+  ],
+  PARLEY_MAX_PARTICIPANTS: [
+    'maxParticipants',
+    int(1, 100_000).default(100),
+    'Connections per conversation before joins are refused (1008).',
+  ],
+  PARLEY_TURN_CONCURRENCY: [
+    'turnConcurrency',
+    int(1, 1_000).default(10),
+    'Agent turns running at once across all conversations (the worker pool).',
+  ],
+  PARLEY_TURN_QUEUE: [
+    'turnQueueSize',
+    int(0, 100_000).default(100),
+    'Turns that may wait for a worker; one more gets `busy`.',
+  ],
+  PARLEY_OVERLAP_POLICY: [
+    'overlapPolicy',
+    z.enum(['queue', 'interrupt']).default('queue'),
+    'A message during a running turn: `queue` it, or `interrupt` the running turn.',
+  ],
+  PARLEY_TOKEN_PACING_MS: [
+    'tokenPacingMs',
+    int(0, 10_000).default(30),
+    'Delay before each streamed token; 0 streams as fast as the model produces.',
+  ],
+  PARLEY_TOOL_TIMEOUT_MS: [
+    'toolTimeoutMs',
+    int(1, 600_000).default(10_000),
+    'Per tool call; on timeout the tool is aborted and the model gets an error.',
+  ],
+  PARLEY_TURN_TIMEOUT_MS: [
+    'turnTimeoutMs',
+    int(1, 3_600_000).default(30_000),
+    'Deadline for a whole turn, pacing included.',
+  ],
+  PARLEY_MAX_STEPS: [
+    'maxSteps',
+    int(1, 100).default(8),
+    'Model calls per turn (model → tools → model …).',
+  ],
+  PARLEY_HISTORY_MESSAGES: [
+    'historyMessages',
+    int(1, 10_000).default(200),
+    'Messages kept in memory per conversation as model context.',
+  ],
+  PARLEY_CONVERSATION_IDLE_MS: [
+    'conversationIdleMs',
+    int(0, 86_400_000).default(300_000),
+    'A conversation with no participants and no turn is stopped after this long.',
+  ],
+  PARLEY_SHUTDOWN_GRACE_MS: [
+    'shutdownGraceMs',
+    int(0, 600_000).default(10_000),
+    'On SIGTERM/SIGINT, how long running turns may finish before they are interrupted.',
+  ],
+} as const;
+
+type Variables = typeof CONFIG_VARIABLES;
+type ConfigKey = Variables[keyof Variables][0];
+type ValueOf<TKey extends ConfigKey> = z.output<
+  Extract<Variables[keyof Variables], readonly [TKey, z.ZodType, string]>[1]
+>;
+
+/** Resolved server configuration. */
+export type ParleyConfig = { [TKey in ConfigKey]: ValueOf<TKey> } & { devMode: boolean };
+
+/** Settings given in code; override the environment. */
+export type ConfigOverrides = Partial<ParleyConfig>;
+
+/**
+ * Reads configuration from environment variables, applies overrides, and fills defaults.
+ * Invalid values fail fast naming the variable and what was expected.
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: 0 });
+ */
+export function loadConfig(
+  environment: Record<string, string | undefined> = process.env,
+  overrides: ConfigOverrides = {},
+): ParleyConfig {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, [key, schema]] of Object.entries(CONFIG_VARIABLES)) {
+    const raw = environment[name];
+    const parsed = schema.safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) values[key] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  if (problems.length > 0) {
+    throw new ParleyError('internal_error', `Invalid configuration: ${problems.join('; ')}`);
+  }
+  const merged = { ...values, ...overrides } as Omit<ParleyConfig, 'devMode'> & {
+    devMode?: boolean;
+  };
+  const hasKey = merged.jwtSecret !== undefined || merged.jwtPublicKeyFile !== undefined;
+  return { ...merged, devMode: merged.devMode ?? (isLoopback(merged.host) && !hasKey) };
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

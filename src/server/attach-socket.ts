@@ -1,0 +1,111 @@
+import type { WebSocket } from 'ws';
+import type { SocketPort } from '../../actors/connection.machine.js';
+import type { Engine } from '../engine.js';
+import type { Logger } from '../logger.js';
+import { parseClientFrame } from '../protocol/parse-client-frame.js';
+
+/** Options for {@link attachSocket}. */
+export interface AttachSocketOptions {
+  engine: Engine;
+  socket: WebSocket;
+  userId: string;
+  conversationId: string;
+  logger: Logger;
+}
+
+/**
+ * Connects one `ws` socket to a new connection actor: parses inbound frames at the edge,
+ * counts outbound frames not yet flushed to the kernel, and reports the socket's pongs, errors
+ * and close. A client that lets more than `outboundBufferFrames` frames pile up is reported as
+ * an overflow (the actor closes it with 1013) and nothing more is queued for it, so a slow
+ * consumer can never grow server memory.
+ *
+ * @example
+ * wss.handleUpgrade(request, socket, head, (ws) => attachSocket({ engine, socket: ws, ... }));
+ */
+export function attachSocket({
+  engine,
+  socket,
+  userId,
+  conversationId,
+  logger,
+}: AttachSocketOptions) {
+  const limit = engine.config.outboundBufferFrames;
+  let unflushed = 0;
+  let overflowed = false;
+  const onFlushed = () => {
+    unflushed -= 1;
+  };
+
+  const port: SocketPort = {
+    send(data) {
+      if (overflowed || socket.readyState !== socket.OPEN) return;
+      if (unflushed >= limit) {
+        overflowed = true;
+        handle.send({ type: 'outbound.overflow', limit });
+        return;
+      }
+      unflushed += 1;
+      socket.send(data, onFlushed);
+    },
+    close(code, reason) {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+        socket.close(code, reason);
+      }
+    },
+    terminate() {
+      socket.terminate();
+    },
+    ping() {
+      if (socket.readyState === socket.OPEN) socket.ping();
+    },
+  };
+
+  const handle = engine.openConnection({ userId, conversationId, socket: port });
+  const log = logger.child({
+    connection_id: handle.connectionId,
+    user_id: userId,
+    conversation_id: conversationId,
+  });
+  log.info('connection opened');
+
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      handle.send({
+        type: 'frame.invalid',
+        code: 'unsupported_data',
+        message: 'Binary frames are not supported; send JSON text frames.',
+      });
+      return;
+    }
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const result = parseClientFrame(text);
+    if (result.ok) {
+      log.trace({ frame: result.frame }, 'frame received');
+      handle.send({ type: 'frame.received', frame: result.frame });
+    } else {
+      log.debug({ code: result.error.code }, 'invalid frame');
+      handle.send({
+        type: 'frame.invalid',
+        code: result.error.code,
+        message: result.error.message,
+        ...(result.error.issues === undefined ? {} : { issues: result.error.issues }),
+      });
+    }
+  });
+  socket.on('pong', () => {
+    handle.send({ type: 'socket.pong' });
+  });
+  // Without an error listener a socket error would be thrown and end the process; ws closes the
+  // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
+  socket.on('error', (error: Error & { code?: string }) => {
+    log.info({ error_code: error.code, error: error.message }, 'socket error');
+  });
+  socket.on('close', (code) => {
+    log.info({ code }, 'connection closed');
+    handle.send({ type: 'socket.closed', code });
+  });
+  return handle;
+}

@@ -1,0 +1,305 @@
+/**
+ * Authentication at the HTTP upgrade, before the socket opens: a JWT from the `Authorization`
+ * header, a `bearer.<jwt>` subprotocol or `?token=`, or `?user_id=` in development mode.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  type KeyInput,
+} from 'jose';
+import { ParleyError } from '../errors.js';
+
+/** Where the server finds the key that verifies client JWTs, and what the claims must say. */
+export interface AuthOptions {
+  /** HS256 shared secret. */
+  jwtSecret?: string;
+  /** Path to a PEM public key (SPKI) or a JWKS file (`{"keys": [...]}`); the content says which. */
+  jwtPublicKeyFile?: string;
+  /** When set, the token's `iss` must equal it. */
+  jwtIssuer?: string;
+  /** When set, the token's `aud` must contain it. */
+  jwtAudience?: string;
+  /** Accept `?user_id=` without a token; a token that is present is still verified. */
+  devMode: boolean;
+}
+
+/** Who opened the connection, and how they proved it. */
+export interface AuthenticatedUser {
+  /** The JWT `sub` claim, or `?user_id=` in development mode. */
+  userId: string;
+  method: 'jwt' | 'development';
+}
+
+/** Checks the credentials of one upgrade request. */
+export interface Authenticator {
+  /** Resolves with the user, or rejects with an `unauthorized` {@link ParleyError} saying why. */
+  authenticate(request: IncomingMessage, url: URL): Promise<AuthenticatedUser>;
+}
+
+const SUBPROTOCOL = 'parley.v1';
+const BEARER_PREFIX = 'bearer.';
+const HMAC_ALGORITHMS = ['HS256'];
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+const CLOCK_TOLERANCE_SECONDS = 5;
+const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
+const MISSING_CREDENTIALS =
+  'missing credentials: send Authorization: Bearer <jwt>, a bearer.<jwt> subprotocol or ?token=';
+
+interface Verifier {
+  key: KeyInput | JWTVerifyGetKey;
+  algorithms: string[];
+}
+
+type TokenSource = 'authorization_header' | 'subprotocol' | 'query';
+
+/**
+ * Builds the authenticator once at startup, reading the key file so a bad path fails the start
+ * rather than the first connection.
+ *
+ * @throws {ParleyError} `internal_error` when no key is configured outside development mode, or
+ * the key file is missing, unreadable or neither a PEM public key nor a JWKS.
+ *
+ * @example
+ * const authenticator = await createAuthenticator({ jwtSecret: process.env.PARLEY_JWT_SECRET, devMode: false });
+ * const { userId } = await authenticator.authenticate(request, new URL(request.url ?? '/', 'http://localhost'));
+ */
+export async function createAuthenticator(options: AuthOptions): Promise<Authenticator> {
+  if (options.jwtSecret === '') {
+    throw new ParleyError(
+      'internal_error',
+      'the JWT secret is empty: set a non-empty PARLEY_JWT_SECRET',
+    );
+  }
+  const hmac: Verifier | undefined =
+    options.jwtSecret === undefined
+      ? undefined
+      : { key: new TextEncoder().encode(options.jwtSecret), algorithms: HMAC_ALGORITHMS };
+  const asymmetric =
+    options.jwtPublicKeyFile === undefined
+      ? undefined
+      : await loadKeyFile(options.jwtPublicKeyFile);
+  if (hmac === undefined && asymmetric === undefined && !options.devMode) {
+    throw new ParleyError(
+      'internal_error',
+      'no JWT key configured and development mode is off: set PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY_FILE',
+    );
+  }
+
+  async function verify(token: string, source: TokenSource): Promise<AuthenticatedUser> {
+    const verifier = chooseVerifier(token, hmac, asymmetric);
+    if (verifier === undefined) {
+      throw new ParleyError(
+        'unauthorized',
+        'a token was sent but the server has no JWT key to verify it; use ?user_id= in development mode',
+        { details: { source } },
+      );
+    }
+    let subject: unknown;
+    try {
+      const { payload } = await jwtVerify(token, verifier.key, {
+        algorithms: verifier.algorithms,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        ...(options.jwtIssuer === undefined ? {} : { issuer: options.jwtIssuer }),
+        ...(options.jwtAudience === undefined ? {} : { audience: options.jwtAudience }),
+      });
+      subject = payload.sub;
+    } catch (cause) {
+      throw new ParleyError('unauthorized', describeVerificationFailure(cause), {
+        cause,
+        details: { source },
+      });
+    }
+    // jose checks that `sub` is present but not its type, and the user id keys everything else.
+    if (typeof subject !== 'string' || subject === '') {
+      throw new ParleyError('unauthorized', 'token sub claim must be a non-empty string', {
+        details: { source },
+      });
+    }
+    return { userId: subject, method: 'jwt' };
+  }
+
+  return {
+    async authenticate(request, url) {
+      const found = findToken(request, url);
+      if (found !== undefined) return verify(found.token, found.source);
+      if (!options.devMode) throw new ParleyError('unauthorized', MISSING_CREDENTIALS);
+      const userId = url.searchParams.get('user_id');
+      if (userId === null) {
+        throw new ParleyError(
+          'unauthorized',
+          'development mode: send ?user_id=<id> (1-64 characters: letters, digits, _ . @ -) or a JWT',
+        );
+      }
+      if (!USER_ID_PATTERN.test(userId)) {
+        throw new ParleyError(
+          'unauthorized',
+          'user_id must be 1-64 characters of letters, digits, _ . @ -',
+        );
+      }
+      return { userId, method: 'development' };
+    },
+  };
+}
+
+/**
+ * Picks the subprotocol to answer with: `parley.v1` when offered, else the first offered one
+ * that is not a `bearer.<jwt>` credential (echoing it would put the token in the response),
+ * else none. Browsers fail a handshake that offered protocols but got none back, so clients
+ * sending `bearer.<jwt>` should offer `parley.v1` too.
+ *
+ * @example
+ * new WebSocketServer({ noServer: true, handleProtocols: selectSubprotocol });
+ */
+export function selectSubprotocol(offered: Set<string>): string | false {
+  if (offered.has(SUBPROTOCOL)) return SUBPROTOCOL;
+  for (const protocol of offered) {
+    if (!protocol.toLowerCase().startsWith(BEARER_PREFIX)) return protocol;
+  }
+  return false;
+}
+
+function findToken(
+  request: IncomingMessage,
+  url: URL,
+): { token: string; source: TokenSource } | undefined {
+  const authorization = request.headers.authorization;
+  // Other schemes (Basic from a proxy, say) are not ours to judge; an empty Bearer is.
+  const bearer = authorization === undefined ? null : /^Bearer(?:\s+(.*))?$/i.exec(authorization);
+  if (bearer !== null) return { token: (bearer[1] ?? '').trim(), source: 'authorization_header' };
+
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    for (const protocol of protocols.split(',')) {
+      const trimmed = protocol.trim();
+      if (trimmed.toLowerCase().startsWith(BEARER_PREFIX)) {
+        return { token: trimmed.slice(BEARER_PREFIX.length), source: 'subprotocol' };
+      }
+    }
+  }
+
+  const query = url.searchParams.get('token');
+  if (query !== null) return { token: query, source: 'query' };
+  return undefined;
+}
+
+function chooseVerifier(
+  token: string,
+  hmac: Verifier | undefined,
+  asymmetric: Verifier | undefined,
+): Verifier | undefined {
+  if (hmac === undefined || asymmetric === undefined) return hmac ?? asymmetric;
+  // With both keys configured, the header says which one signed; jwtVerify still enforces the
+  // algorithm list, so a forged header only picks a key that then fails to verify.
+  try {
+    return decodeProtectedHeader(token).alg?.startsWith('HS') === true ? hmac : asymmetric;
+  } catch {
+    // An undecodable header is reported as malformed by jwtVerify, with jose's own cause.
+    return asymmetric;
+  }
+}
+
+async function loadKeyFile(path: string): Promise<Verifier> {
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (cause) {
+    throw new ParleyError(
+      'internal_error',
+      `cannot read the JWT public key file ${path}: ${describe(cause)}`,
+      { cause },
+    );
+  }
+  if (text.startsWith('{')) {
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(text);
+    } catch (cause) {
+      throw new ParleyError('internal_error', `the JWKS file ${path} is not valid JSON`, { cause });
+    }
+    try {
+      return { key: createLocalJWKSet(jwks as JSONWebKeySet), algorithms: ASYMMETRIC_ALGORITHMS };
+    } catch (cause) {
+      throw new ParleyError(
+        'internal_error',
+        `the JWKS file ${path} is not a key set ({"keys": [...]}): ${describe(cause)}`,
+        { cause },
+      );
+    }
+  }
+  if (text.includes('-----BEGIN')) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(text);
+    } catch (cause) {
+      throw new ParleyError(
+        'internal_error',
+        `the JWT public key file ${path} is not a valid PEM public key: ${describe(cause)}`,
+        { cause },
+      );
+    }
+    const algorithms = algorithmsFor(key);
+    if (algorithms.length === 0) {
+      throw new ParleyError(
+        'internal_error',
+        `the JWT public key file ${path} holds an unsupported ${String(key.asymmetricKeyType)} key: use RSA, EC P-256/P-384 or Ed25519`,
+      );
+    }
+    return { key, algorithms };
+  }
+  throw new ParleyError(
+    'internal_error',
+    `the JWT public key file ${path} is neither a PEM public key nor a JWKS ({"keys": [...]})`,
+  );
+}
+
+// Narrowing the list to what the key can do turns a mismatched token into "algorithm not
+// allowed" instead of jose's less telling "not supported". jose cannot use rsa-pss KeyObjects
+// (RSA keys with the PSS OID), so those fail at startup; plain RSA keys verify PS256 too.
+function algorithmsFor(key: KeyObject): string[] {
+  if (key.asymmetricKeyType === 'rsa') return ['RS256', 'RS384', 'RS512', 'PS256'];
+  if (key.asymmetricKeyType === 'ed25519') return ['EdDSA'];
+  if (key.asymmetricKeyType !== 'ec') return [];
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (curve === 'prime256v1') return ['ES256'];
+  if (curve === 'secp384r1') return ['ES384'];
+  return [];
+}
+
+function describeVerificationFailure(error: unknown): string {
+  if (error instanceof errors.JWTExpired) {
+    return error.claim === 'exp' ? 'token expired' : `token ${error.claim} claim check failed`;
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `token is missing the ${error.claim} claim`;
+    if (error.reason === 'invalid') return `token ${error.claim} claim is not a valid value`;
+    if (error.claim === 'iss') return 'token issuer (iss) does not match';
+    if (error.claim === 'aud') return 'token audience (aud) does not match';
+    if (error.claim === 'nbf') return 'token is not valid yet (nbf)';
+    return `token ${error.claim} claim check failed`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
+    return 'malformed token';
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
+  if (error instanceof errors.JOSENotSupported)
+    return 'token algorithm does not fit the configured key';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no configured key matches the token';
+  if (error instanceof errors.JWKSMultipleMatchingKeys) {
+    return 'several configured keys match the token: it needs a kid header';
+  }
+  // jose reports a key that cannot do the token's algorithm as a plain TypeError.
+  return 'token could not be verified with the configured key';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

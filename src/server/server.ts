@@ -1,0 +1,216 @@
+/**
+ * The HTTP + WebSocket server: routes (`/`, `/health`, `/health/ws`), the upgrade gate, the
+ * socket adapter, and graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
+import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { ParleyError, toParleyError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { attachSocket } from './attach-socket.js';
+import { createAuthenticator, selectSubprotocol } from './authenticate.js';
+import { readChatPage } from './chat-page.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
+import { admitUpgrade } from './upgrade-gate.js';
+
+/** Options for {@link startServer}: config overrides plus the engine's injectable effects. */
+export type StartServerOptions = ConfigOverrides &
+  Omit<EngineOptions, 'config'> & {
+    /** Environment to read configuration from. @default process.env */
+    environment?: Record<string, string | undefined>;
+    logger?: Logger;
+  };
+
+/** A running server. */
+export interface ParleyServer {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly config: ParleyConfig;
+  readonly engine: Engine;
+  /**
+   * Graceful shutdown: refuse new connections, let running turns finish within
+   * `shutdownGraceMs`, interrupt the rest, close every socket with 1012, stop listening.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Parley server.
+ *
+ * @example
+ * const server = await startServer({ port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<ParleyServer> {
+  const { environment = process.env, logger: givenLogger, ...rest } = options;
+  const overrides = pickConfig(rest);
+  const config = loadConfig(environment, overrides);
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const authenticator = await createAuthenticator({
+    devMode: config.devMode,
+    ...(config.jwtSecret === undefined ? {} : { jwtSecret: config.jwtSecret }),
+    ...(config.jwtPublicKeyFile === undefined ? {} : { jwtPublicKeyFile: config.jwtPublicKeyFile }),
+    ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
+  });
+  const engine = createEngine({ ...pickEngine(rest), config });
+  const startedAt = Date.now();
+  let shuttingDown = false;
+
+  const health = () => ({
+    status: shuttingDown ? 'shutting_down' : 'ok',
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+    ...engine.stats(),
+  });
+
+  const httpServer = createServer((request, response) => {
+    route(request, response, { health, chatPage: readChatPage, shuttingDown: () => shuttingDown });
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => selectSubprotocol(offered),
+  });
+
+  httpServer.on('upgrade', (request: IncomingMessage, socket, head) => {
+    // An error on the raw socket before the upgrade completes must not crash the process.
+    socket.on('error', (error) => {
+      logger.debug({ error: error.message }, 'upgrade socket error');
+    });
+    admitUpgrade(request, {
+      authenticator,
+      allowedOrigins: config.allowedOrigins,
+      maxConnections: config.maxConnections,
+      openConnections: () => wss.clients.size,
+      isShuttingDown: () => shuttingDown,
+    }).then(
+      ({ userId, conversationId }) => {
+        if (socket.destroyed) return;
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          attachSocket({ engine, socket: ws, userId, conversationId, logger });
+        });
+      },
+      (error: unknown) => {
+        const failure = toParleyError(error);
+        logger.info({ code: failure.code, reason: failure.message }, 'upgrade refused');
+        refuseUpgrade(socket, failure);
+      },
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(
+    { port, host: config.host, dev_mode: config.devMode, token_pacing_ms: config.tokenPacingMs },
+    'parley listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config,
+    engine,
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true;
+        httpServer.close();
+        const running = engine.pool.running + engine.pool.waiting;
+        logger.info({ running_turns: running, grace_ms: config.shutdownGraceMs }, 'shutting down');
+        await waitFor(engine.pool.whenIdle(), config.shutdownGraceMs);
+        engine.stop();
+        await waitFor(allClosed(wss), 2_000);
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        httpServer.closeAllConnections();
+        logger.info('shutdown complete');
+      })();
+      return closing;
+    },
+  };
+}
+
+function route(
+  request: IncomingMessage,
+  response: ServerResponse,
+  {
+    health,
+    chatPage,
+    shuttingDown,
+  }: {
+    health: () => object;
+    chatPage: () => string;
+    shuttingDown: () => boolean;
+  },
+): void {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    sendJson(response, 405, { code: 'method_not_allowed', message: 'Only GET is supported.' });
+  } else if (path === '/') {
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+    });
+    response.end(chatPage());
+  } else if (path === '/health' || path === '/health/ws') {
+    sendJson(response, shuttingDown() ? 503 : 200, health());
+  } else {
+    const error = new ParleyError('not_found', `No route for ${path}.`);
+    sendJson(response, 404, { code: error.code, message: error.message });
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function waitFor(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function allClosed(wss: WebSocketServer): Promise<void> {
+  const pending = [...wss.clients].map(
+    (client) =>
+      new Promise<void>((resolve) => {
+        client.once('close', () => {
+          resolve();
+        });
+      }),
+  );
+  return Promise.all(pending).then(() => undefined);
+}
+
+const ENGINE_KEYS = ['model', 'tools', 'now', 'scheduler', 'clock', 'nextId', 'inspect'] as const;
+
+function pickEngine(options: Record<string, unknown>): Omit<EngineOptions, 'config'> {
+  return Object.fromEntries(
+    ENGINE_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]),
+  );
+}
+
+function pickConfig(options: Record<string, unknown>): ConfigOverrides {
+  return Object.fromEntries(
+    Object.entries(options).filter(
+      ([key, value]) => value !== undefined && !(ENGINE_KEYS as readonly string[]).includes(key),
+    ),
+  );
+}

@@ -1,0 +1,28 @@
+/**
+ * The tools module: the tool contract, the registry and the built-in tools.
+ */
+export { defineTool, type AnyTool, type Tool, type ToolExecutionContext } from './tool.js';
+export { ToolRegistry, createDefaultToolRegistry } from './registry.js';
+export {
+  evaluateExpression,
+  MAX_EXPRESSION_DEPTH,
+  MAX_EXPRESSION_LENGTH,
+} from './expression-parser.js';
+export { calculatorTool, type CalculatorResult } from './calculator.js';
+export { datetimeTool, type ZonedMoment } from './datetime.js';
+export {
+  createWeatherTool,
+  offlineWeatherBackend,
+  weatherTool,
+  type WeatherBackend,
+  type WeatherReport,
+  type WeatherUnits,
+} from './weather.js';
+export {
+  createSearchTool,
+  offlineSearchBackend,
+  searchTool,
+  type SearchBackend,
+  type SearchResult,
+  type SearchToolResult,
+} from './search.js';
