@@ -70,8 +70,10 @@ export interface Engine {
     socket: SocketPort;
   }): ConnectionHandle;
   stats(): EngineStats;
-  /** Interrupts remaining turns, closes every connection with 1012 and stops the system. */
+  /** Interrupts remaining turns and closes every connection with 1012. */
   stop(): void;
+  /** Stops the actor system (and its timers); call after the sockets have closed. */
+  dispose(): void;
 }
 
 /**
@@ -186,6 +188,9 @@ export function createEngine(options: EngineOptions): Engine {
         if (id.startsWith('connection:')) actor(id)?.send({ type: 'server.shutdown' });
       }
       pool.close();
+    },
+    dispose() {
+      root.stop();
     },
   };
 }

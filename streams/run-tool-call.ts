@@ -75,7 +75,11 @@ function callAbortably(execute: (signal: AbortSignal) => Promise<unknown>): Obse
     const controller = new AbortController();
     let settled = false;
     Promise.resolve()
-      .then(() => execute(controller.signal))
+      .then(() => {
+        // Torn down before this microtask ran (cancelled in the same tick): never start the tool.
+        if (controller.signal.aborted) throw controller.signal.reason;
+        return execute(controller.signal);
+      })
       .then(
         (value) => {
           settled = true;

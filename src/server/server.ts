@@ -133,6 +133,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         engine.stop();
         await waitFor(allClosed(wss), 2_000);
         for (const client of wss.clients) client.terminate();
+        engine.dispose();
         wss.close();
         httpServer.closeAllConnections();
         logger.info('shutdown complete');
