@@ -1,7 +1,7 @@
 /**
  * Server configuration: every setting, its environment variable, its default and its meaning.
- * README's configuration table is generated from {@link CONFIG_VARIABLES} by hand and a test
- * keeps the two in step.
+ * README's configuration table lists {@link CONFIG_VARIABLES}; test/readme.test.ts keeps the two
+ * in step.
  */
 import { z } from 'zod';
 import { ParleyError } from './errors.js';
@@ -44,7 +44,7 @@ export const CONFIG_VARIABLES = {
           .filter(Boolean),
       )
       .optional(),
-    'Comma-separated `Origin` allowlist; unset allows any origin (and clients without one).',
+    'Comma-separated `Origin` allowlist for browsers; unset allows any. Clients that send no `Origin` (non-browser) are not affected.',
   ],
   PARLEY_MAX_CONNECTIONS: [
     'maxConnections',
@@ -69,7 +69,7 @@ export const CONFIG_VARIABLES = {
   PARLEY_RATE_LIMIT_MESSAGES: [
     'rateLimitMessages',
     int(1, 1_000_000).default(20),
-    'Messages (user_message, typing, cancel) a user may send per window.',
+    '`user_message` frames a user may send per window, across all their connections.',
   ],
   PARLEY_RATE_LIMIT_WINDOW_MS: [
     'rateLimitWindowMs',

@@ -66,6 +66,15 @@ export function runTurn(
   messages: readonly ModelMessage[],
   dependencies: TurnDependencies,
 ): Observable<TurnEvent> {
+  // A fresh pipeline per subscription, so a resubscribed turn (a retry) counts steps from zero.
+  return defer(() => runOneTurn(messages, dependencies));
+}
+
+/** The pipeline of one subscription to {@link runTurn}; its step counter belongs to it alone. */
+function runOneTurn(
+  messages: readonly ModelMessage[],
+  dependencies: TurnDependencies,
+): Observable<TurnEvent> {
   const scheduler = dependencies.scheduler ?? asyncScheduler;
   let steps = 0;
   const step = (context: readonly ModelMessage[]): Observable<TurnEvent> =>

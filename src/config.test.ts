@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ParleyError } from './errors.js';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('fills every default from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      maxFrameBytes: 65_536,
+      outboundBufferFrames: 256,
+      heartbeatIntervalMs: 30_000,
+      turnConcurrency: 10,
+      turnQueueSize: 100,
+      tokenPacingMs: 30,
+      toolTimeoutMs: 10_000,
+      turnTimeoutMs: 30_000,
+      maxSteps: 8,
+      overlapPolicy: 'queue',
+      shutdownGraceMs: 10_000,
+      devMode: true,
+    });
+  });
+
+  it('turns development mode off by default when a JWT key is set or the host is public', () => {
+    expect(loadConfig({ PARLEY_JWT_SECRET: 'x'.repeat(32) }).devMode).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0' }).devMode).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', PARLEY_DEV_MODE: '1' }).devMode).toBe(true);
+  });
+
+  it('parses lists and numbers from strings, and overrides win over the environment', () => {
+    const config = loadConfig(
+      { PARLEY_ALLOWED_ORIGINS: 'https://a.example, https://b.example', PORT: '9000' },
+      { port: 0 },
+    );
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.port).toBe(0);
+  });
+
+  it('names each invalid variable and what was expected', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', PARLEY_OVERLAP_POLICY: 'drop', PARLEY_TURN_CONCURRENCY: '0' });
+    expect(attempt).toThrow(ParleyError);
+    expect(attempt).toThrow(/PORT="eighty": .*number/);
+    expect(attempt).toThrow(/PARLEY_OVERLAP_POLICY="drop": .*"queue"\|"interrupt"/);
+    expect(attempt).toThrow(/PARLEY_TURN_CONCURRENCY="0": .*>=1/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Parley's public API: the only entry point of the `parley` package.
+ *
+ * @example
+ * import { startServer, ToolRegistry, calculatorTool, defineTool } from 'parley';
+ * const server = await startServer({ port: 8080, tools: new ToolRegistry([calculatorTool]) });
+ */
+export { startServer, type ParleyServer, type StartServerOptions } from './server/server.js';
+export {
+  createEngine,
+  type Clock,
+  type Engine,
+  type EngineOptions,
+  type EngineStats,
+  type ConnectionHandle,
+} from './engine.js';
+export {
+  loadConfig,
+  CONFIG_VARIABLES,
+  isLoopback,
+  type ParleyConfig,
+  type ConfigOverrides,
+} from './config.js';
+export {
+  ParleyError,
+  toParleyError,
+  ERROR_CODES,
+  CLOSE_CODES,
+  type ErrorCode,
+  type FrameIssue,
+} from './errors.js';
+export * from './protocol/index.js';
+export * from './tools/index.js';
+export type * from './agent/model.js';
+export type { TurnEvent, TurnFinishStatus } from './agent/turn-event.js';
+export { createOfflineModel, type OfflineModelOptions } from './agent/offline-model.js';
+export { runTurn, type TurnDependencies, type ToolExecutor } from './agent/run-turn.js';
+export { randomIds, sequentialIds, type IdGenerator } from './ids.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  createAuthenticator,
+  type AuthOptions,
+  type Authenticator,
+} from './server/authenticate.js';
+export { RateLimiter, type RateLimiterOptions } from './server/rate-limiter.js';
+export { conversationMachine, type ConversationEffects } from '../actors/conversation.machine.js';
+export { connectionMachine, type SocketPort } from '../actors/connection.machine.js';
+export { parleyMachine, conversationKey, connectionKey } from '../actors/parley.machine.js';
+export { createWorkerPool, type WorkerPool, type PoolJob } from '../streams/worker-pool.js';
+export { paceTokens } from '../streams/pace-tokens.js';
+export { runToolCall, type ToolCallOutcome } from '../streams/run-tool-call.js';
+export { deadline } from '../streams/deadline.js';
+export { fromAbortableIterable } from '../streams/from-abortable-iterable.js';
