@@ -11,66 +11,15 @@ import {
   sendTo,
   setup,
   type ActorRefFrom,
-  type AnyActorRef,
 } from 'xstate';
-import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
-import type { ClientFrame } from '../src/protocol/frames.js';
-
-/** What the connection actor needs from its socket; the ws adapter implements it. */
-export interface SocketPort {
-  send(data: string): void;
-  close(code: number, reason: string): void;
-  terminate(): void;
-  /** A WebSocket-level ping; the peer's pong arrives as `socket.pong`. */
-  ping(): void;
-}
-
-/** Effects the connection actor uses, injected. */
-export interface ConnectionEffects {
-  now(): number;
-  /** Takes one message from the user's rate budget. */
-  takeRateToken(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
-}
-
-/** Input of the connection actor. */
-export interface ConnectionMachineInput {
-  connectionId: string;
-  userId: string;
-  conversationId: string;
-  conversation: AnyActorRef;
-  socket: SocketPort;
-  effects: ConnectionEffects;
-  /** @default 30_000 */
-  heartbeatIntervalMs: number;
-  /** Unanswered pings before the socket is terminated. @default 2 */
-  maxMissedPongs?: number;
-  /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
-  maxStrikes?: number;
-}
-
-export interface ConnectionContext extends Omit<
+import { closeCodeOf, reply, toConversationEvent } from './connection-replies.js';
+import type {
+  ConnectionContext,
+  ConnectionEvent,
   ConnectionMachineInput,
-  'maxMissedPongs' | 'maxStrikes'
-> {
-  maxMissedPongs: number;
-  maxStrikes: number;
-  missedPongs: number;
-  strikes: number[];
-  closeCode: number;
-  closeReason: string;
-}
+} from './connection-types.js';
 
-/** Events of the connection actor. */
-export type ConnectionEvent =
-  | { type: 'conversation.joined' }
-  | { type: 'conversation.rejected'; code: ErrorCode; message: string }
-  | { type: 'frame.received'; frame: ClientFrame }
-  | { type: 'frame.invalid'; code: ErrorCode; message: string; issues?: unknown[] }
-  | { type: 'socket.pong' }
-  | { type: 'socket.closed'; code: number }
-  | { type: 'outbound.overflow'; limit: number }
-  | { type: 'server.shutdown' }
-  | { type: 'strikes.check' };
+export type * from './connection-types.js';
 
 const STRIKE_WINDOW_MS = 60_000;
 
@@ -297,48 +246,6 @@ export const connectionMachine = setup({
     },
   },
 });
-
-function toConversationEvent(context: ConnectionContext, frame: ClientFrame) {
-  const who = { connectionId: context.connectionId, userId: context.userId };
-  switch (frame.type) {
-    case 'user_message':
-      return {
-        type: 'user.message' as const,
-        ...who,
-        content: frame.content,
-        ...(frame.client_message_id === undefined
-          ? {}
-          : { clientMessageId: frame.client_message_id }),
-      };
-    case 'typing_indicator':
-      return { type: 'user.typing' as const, ...who, isTyping: frame.is_typing };
-    case 'cancel':
-      return {
-        type: 'user.cancel' as const,
-        ...who,
-        ...(frame.turn_id === undefined ? {} : { turnId: frame.turn_id }),
-      };
-    case 'ping':
-      throw new Error('pings are answered by the connection actor');
-  }
-}
-
-/** A reply to this connection only: it repeats the conversation's current seq. */
-function reply(context: ConnectionContext, body: Record<string, unknown>): void {
-  const snapshot = context.conversation.getSnapshot() as { context?: { seq?: number } };
-  context.socket.send(
-    JSON.stringify({
-      ...body,
-      conversation_id: context.conversationId,
-      seq: snapshot.context?.seq ?? 0,
-      timestamp: context.effects.now(),
-    }),
-  );
-}
-
-function closeCodeOf(code: ErrorCode): number {
-  return ERROR_CODES[code].close ?? 1000;
-}
 
 /** A running connection actor. */
 export type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;

@@ -3,13 +3,15 @@
  * returns the next state and the commands to run (frames to deliver, turns to submit or cancel).
  * It alone assigns `seq`, so every participant sees the same gapless numbering.
  */
-import type { ModelMessage } from '../src/agent/model.js';
-import { addUsage } from '../src/agent/run-turn.js';
-import type { TurnEvent } from '../src/agent/turn-event.js';
-import { PROTOCOL_VERSION, type ConversationEventBody } from '../src/protocol/frames.js';
+import { PROTOCOL_VERSION } from '../src/protocol/frames.js';
+import {
+  applyTurnEvent,
+  completion,
+  endActiveTurn,
+  startNextTurn,
+  startTurn,
+} from './conversation-turns.js';
 import type {
-  ActiveTurn,
-  CompletionStatus,
   ConversationCommand,
   ConversationInput,
   ConversationSettings,
@@ -17,6 +19,7 @@ import type {
   PendingTurn,
   ReducerEnvironment,
 } from './conversation-state.js';
+import { FrameWriter, userIds } from './frame-writer.js';
 
 /** The result of one reduction. */
 export interface Reduction {
@@ -79,6 +82,18 @@ export function reduceConversation(
       const leaving = state.participants.find((p) => p.connectionId === input.connectionId);
       if (leaving === undefined) break;
       state.participants = state.participants.filter((p) => p !== leaving);
+      const stillHere = state.participants.some((p) => p.userId === leaving.userId);
+      // A socket that drops never sends "stopped typing": say it for the user, or the others
+      // would see them typing forever (and a rejoin would be deduplicated away).
+      if (!stillHere && state.typingUsers.includes(leaving.userId)) {
+        state.typingUsers = state.typingUsers.filter((user) => user !== leaving.userId);
+        writer.broadcast(state.participants, {
+          type: 'typing_indicator',
+          actor: 'user',
+          user_id: leaving.userId,
+          is_typing: false,
+        });
+      }
       writer.broadcast(state.participants, {
         type: 'presence',
         status: 'left',
@@ -198,214 +213,4 @@ export function reduceConversation(
   }
   state.seq = writer.seq;
   return { state, commands: writer.commands };
-}
-
-function applyTurnEvent(
-  state: ConversationState,
-  writer: FrameWriter,
-  active: ActiveTurn,
-  event: TurnEvent,
-  environment: ReducerEnvironment,
-): void {
-  const base = { turn_id: active.turnId };
-  switch (event.type) {
-    case 'text-delta':
-      state.activeTurn = {
-        ...active,
-        phase: 'streaming',
-        text: active.text + event.delta,
-        chunkIndex: active.chunkIndex + 1,
-      };
-      writer.broadcast(state.participants, {
-        type: 'agent_response_chunk',
-        ...base,
-        message_id: active.agentMessageId,
-        index: active.chunkIndex,
-        delta: event.delta,
-      });
-      return;
-    case 'tool-call':
-      state.activeTurn = {
-        ...active,
-        phase: 'calling_tool',
-        toolsInFlight: active.toolsInFlight + 1,
-      };
-      writer.broadcast(state.participants, {
-        type: 'tool_call',
-        ...base,
-        tool_call_id: event.toolCallId,
-        tool_name: event.toolName,
-        arguments: event.input,
-      });
-      return;
-    case 'tool-result': {
-      const toolsInFlight = Math.max(0, active.toolsInFlight - 1);
-      state.activeTurn = {
-        ...active,
-        toolsInFlight,
-        phase: toolsInFlight === 0 ? 'thinking' : 'calling_tool',
-      };
-      const { outcome } = event;
-      writer.broadcast(state.participants, {
-        type: 'tool_result',
-        ...base,
-        tool_call_id: event.toolCallId,
-        tool_name: event.toolName,
-        ok: outcome.ok,
-        ...(outcome.ok ? { result: outcome.output } : { error: outcome.error }),
-        duration_ms: outcome.durationMs,
-      });
-      return;
-    }
-    case 'usage':
-      state.activeTurn = { ...active, usage: addUsage(active.usage, event.usage) };
-      return;
-    case 'finish':
-      endActiveTurn(state, writer, event.status, {
-        steps: event.steps,
-        ...(event.error === undefined ? {} : { error: event.error }),
-      });
-      startNextTurn(state, writer, environment);
-      return;
-  }
-}
-
-interface EndDetails {
-  cancelledBy?: string;
-  steps?: number;
-  error?: { code: string; message: string };
-}
-
-/** Broadcasts the active turn's completion, keeps its (partial) answer, stops its work. */
-function endActiveTurn(
-  state: ConversationState,
-  writer: FrameWriter,
-  status: CompletionStatus,
-  details: EndDetails,
-): void {
-  const active = state.activeTurn;
-  if (active === null) return;
-  if (status === 'cancelled' || status === 'interrupted') {
-    writer.commands.push({ type: 'cancel', turnId: active.turnId });
-  }
-  writer.broadcast(state.participants, {
-    ...completion(active, status, {
-      ...(details.cancelledBy === undefined ? {} : { by: details.cancelledBy }),
-      ...(details.error === undefined ? {} : { error: details.error }),
-    }),
-    message_id: active.agentMessageId,
-    content: active.text,
-    usage: usageFrame(active.usage.inputTokens, active.usage.outputTokens),
-    steps: details.steps ?? 0,
-  });
-  const answer: ModelMessage = { role: 'assistant', content: active.text };
-  state.history = [...state.history, active.userMessage, answer].slice(
-    -state.settings.historyMessages,
-  );
-  state.activeTurn = null;
-}
-
-function startNextTurn(
-  state: ConversationState,
-  writer: FrameWriter,
-  environment: ReducerEnvironment,
-): void {
-  const [next, ...rest] = state.pendingTurns;
-  if (next === undefined || state.activeTurn !== null) return;
-  state.pendingTurns = rest;
-  startTurn(state, writer, next, environment);
-}
-
-function startTurn(
-  state: ConversationState,
-  writer: FrameWriter,
-  turn: PendingTurn,
-  environment: ReducerEnvironment,
-): void {
-  state.activeTurn = {
-    ...turn,
-    agentMessageId: environment.nextId('message'),
-    phase: 'waiting',
-    text: '',
-    chunkIndex: 0,
-    usage: { inputTokens: 0, outputTokens: 0 },
-    toolsInFlight: 0,
-  };
-  writer.commands.push({
-    type: 'submit',
-    turnId: turn.turnId,
-    messages: [...state.history, turn.userMessage],
-  });
-}
-
-function completion(
-  turn: PendingTurn,
-  status: CompletionStatus,
-  { by, error }: { by?: string; error?: { code: string; message: string } },
-) {
-  return {
-    type: 'agent_response_complete' as const,
-    turn_id: turn.turnId,
-    message_id: '',
-    content: '',
-    status,
-    usage: usageFrame(0, 0),
-    steps: 0,
-    ...(error === undefined ? {} : { error }),
-    ...(by === undefined ? {} : { cancelled_by: by }),
-  };
-}
-
-function usageFrame(input: number, output: number) {
-  return { input_tokens: input, output_tokens: output, total_tokens: input + output };
-}
-
-function userIds(participants: ConversationState['participants']): string[] {
-  return [...new Set(participants.map((participant) => participant.userId))].sort();
-}
-
-/** Stamps frames with conversation id, seq and timestamp and queues their delivery. */
-class FrameWriter {
-  seq: number;
-  readonly commands: ConversationCommand[] = [];
-
-  constructor(
-    private readonly state: ConversationState,
-    private readonly now: number,
-  ) {
-    this.seq = state.seq;
-  }
-
-  /** A conversation event: takes the next seq and goes to every participant. */
-  broadcast(participants: ConversationState['participants'], body: ConversationEventBody): void {
-    this.seq += 1;
-    const frame = { ...body, ...this.envelope() };
-    this.deliver(
-      participants.map((participant) => participant.connectionId),
-      frame,
-    );
-  }
-
-  /** A reply to one connection: repeats the current seq. */
-  direct(connectionId: string, body: Record<string, unknown>): void {
-    this.deliver([connectionId], { ...body, ...this.envelope() });
-  }
-
-  error(
-    connectionId: string,
-    code: string,
-    inReplyTo: string,
-    { message }: { message: string },
-  ): void {
-    this.direct(connectionId, { type: 'error', code, message, in_reply_to: inReplyTo });
-  }
-
-  private envelope() {
-    return { conversation_id: this.state.conversationId, seq: this.seq, timestamp: this.now };
-  }
-
-  private deliver(recipients: string[], frame: Record<string, unknown>): void {
-    if (recipients.length === 0) return;
-    this.commands.push({ type: 'deliver', recipients, data: JSON.stringify(frame) });
-  }
 }

@@ -92,7 +92,8 @@ function callAbortably(execute: (signal: AbortSignal) => Promise<unknown>): Obse
         },
       );
     return () => {
-      if (!settled) controller.abort(new ParleyError('tool_timeout', 'The tool call was aborted.'));
+      // The reason is neutral: the call may have timed out or its turn may have been cancelled.
+      if (!settled) controller.abort(new DOMException('The tool call was stopped.', 'AbortError'));
     };
   });
 }

@@ -93,7 +93,8 @@ export function createWorkerPool({ concurrency, maxWaiting }: WorkerPoolOptions)
             let outcome: 'completed' | 'cancelled' | 'failed' = 'completed';
             let failure: unknown;
             entry.job.onStart?.();
-            return entry.job.run().pipe(
+            // Inside defer, so a run() that throws is caught below like a failing stream.
+            return defer(() => entry.job.run()).pipe(
               takeUntil(entry.cancel$),
               catchError((error: unknown) => {
                 outcome = 'failed';
@@ -151,10 +152,11 @@ export function createWorkerPool({ concurrency, maxWaiting }: WorkerPoolOptions)
       });
     },
     close() {
-      for (const entry of entries.values()) {
-        entry.cancelled = true;
-        entry.cancel$.next();
-      }
+      // Mark every job first: a running job that stops hands its slot to a waiting one, which
+      // must find itself cancelled rather than start.
+      const all = [...entries.values()];
+      for (const entry of all) entry.cancelled = true;
+      for (const entry of all) entry.cancel$.next();
       subscription.unsubscribe();
     },
   };

@@ -1,0 +1,63 @@
+/**
+ * Types of the connection actor: the socket port it drives, its injected effects, its input,
+ * context and events.
+ */
+import type { AnyActorRef } from 'xstate';
+import type { ErrorCode } from '../src/errors.js';
+import type { ClientFrame } from '../src/protocol/frames.js';
+
+/** What the connection actor needs from its socket; the ws adapter implements it. */
+export interface SocketPort {
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  /** A WebSocket-level ping; the peer's pong arrives as `socket.pong`. */
+  ping(): void;
+}
+
+/** Effects the connection actor uses, injected. */
+export interface ConnectionEffects {
+  now(): number;
+  /** Takes one message from the user's rate budget. */
+  takeRateToken(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
+}
+
+/** Input of the connection actor. */
+export interface ConnectionMachineInput {
+  connectionId: string;
+  userId: string;
+  conversationId: string;
+  conversation: AnyActorRef;
+  socket: SocketPort;
+  effects: ConnectionEffects;
+  /** @default 30_000 */
+  heartbeatIntervalMs: number;
+  /** Unanswered pings before the socket is terminated. @default 2 */
+  maxMissedPongs?: number;
+  /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
+  maxStrikes?: number;
+}
+
+export interface ConnectionContext extends Omit<
+  ConnectionMachineInput,
+  'maxMissedPongs' | 'maxStrikes'
+> {
+  maxMissedPongs: number;
+  maxStrikes: number;
+  missedPongs: number;
+  strikes: number[];
+  closeCode: number;
+  closeReason: string;
+}
+
+/** Events of the connection actor. */
+export type ConnectionEvent =
+  | { type: 'conversation.joined' }
+  | { type: 'conversation.rejected'; code: ErrorCode; message: string }
+  | { type: 'frame.received'; frame: ClientFrame }
+  | { type: 'frame.invalid'; code: ErrorCode; message: string; issues?: unknown[] }
+  | { type: 'socket.pong' }
+  | { type: 'socket.closed'; code: number }
+  | { type: 'outbound.overflow'; limit: number }
+  | { type: 'server.shutdown' }
+  | { type: 'strikes.check' };

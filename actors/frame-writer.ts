@@ -1,0 +1,62 @@
+/**
+ * Stamps conversation frames with conversation id, seq and timestamp, serializes each once, and
+ * queues its delivery as a command. Only the conversation's reducer uses it.
+ */
+import type { ConversationEventBody } from '../src/protocol/frames.js';
+import type { ConversationCommand, ConversationState } from './conversation-state.js';
+
+/** Stamps frames with conversation id, seq and timestamp and queues their delivery. */
+export class FrameWriter {
+  seq: number;
+  readonly commands: ConversationCommand[] = [];
+
+  constructor(
+    private readonly state: ConversationState,
+    private readonly now: number,
+  ) {
+    this.seq = state.seq;
+  }
+
+  /** A conversation event: takes the next seq and goes to every participant. */
+  broadcast(participants: ConversationState['participants'], body: ConversationEventBody): void {
+    this.seq += 1;
+    const frame = { ...body, ...this.envelope() };
+    this.deliver(
+      participants.map((participant) => participant.connectionId),
+      frame,
+    );
+  }
+
+  /** A reply to one connection: repeats the current seq. */
+  direct(connectionId: string, body: Record<string, unknown>): void {
+    this.deliver([connectionId], { ...body, ...this.envelope() });
+  }
+
+  error(
+    connectionId: string,
+    code: string,
+    inReplyTo: string,
+    { message }: { message: string },
+  ): void {
+    this.direct(connectionId, { type: 'error', code, message, in_reply_to: inReplyTo });
+  }
+
+  private envelope() {
+    return { conversation_id: this.state.conversationId, seq: this.seq, timestamp: this.now };
+  }
+
+  private deliver(recipients: string[], frame: Record<string, unknown>): void {
+    if (recipients.length === 0) return;
+    this.commands.push({ type: 'deliver', recipients, data: JSON.stringify(frame) });
+  }
+}
+
+/** The usage object of a completion frame. */
+export function usageFrame(input: number, output: number) {
+  return { input_tokens: input, output_tokens: output, total_tokens: input + output };
+}
+
+/** Sorted, distinct user ids of the participants. */
+export function userIds(participants: ConversationState['participants']): string[] {
+  return [...new Set(participants.map((participant) => participant.userId))].sort();
+}
