@@ -102,6 +102,7 @@ export const connectionMachine = setup({
   delays: {
     heartbeat: ({ context }) => context.heartbeatIntervalMs,
     closeHandshake: 5_000,
+    handshakeTimeout: 10_000,
   },
 }).createMachine({
   id: 'connection',
@@ -205,6 +206,13 @@ export const connectionMachine = setup({
       states: {
         handshake: {
           entry: 'join',
+          // The conversation answers a join at once in-process; a silent one is a fault.
+          after: {
+            handshakeTimeout: {
+              target: '#connection.closing',
+              actions: { type: 'setClose', params: { code: 1011, reason: 'internal_error' } },
+            },
+          },
           on: {
             'conversation.joined': 'joined',
             'conversation.rejected': {

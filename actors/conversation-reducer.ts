@@ -59,7 +59,10 @@ export function reduceConversation(
   const state = { ...previous };
   switch (input.type) {
     case 'participant.join': {
-      state.participants = [...state.participants, input];
+      state.participants = [
+        ...state.participants,
+        { connectionId: input.connectionId, userId: input.userId },
+      ];
       writer.direct(input.connectionId, {
         type: 'welcome',
         protocol_version: PROTOCOL_VERSION,

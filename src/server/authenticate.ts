@@ -2,19 +2,10 @@
  * Authentication at the HTTP upgrade, before the socket opens: a JWT from the `Authorization`
  * header, a `bearer.<jwt>` subprotocol or `?token=`, or `?user_id=` in development mode.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import {
-  createLocalJWKSet,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  type KeyInput,
-} from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { ParleyError } from '../errors.js';
+import { loadJwtKey, type JwtVerifier } from './load-jwt-key.js';
 
 /** Where the server finds the key that verifies client JWTs, and what the claims must say. */
 export interface AuthOptions {
@@ -46,16 +37,10 @@ export interface Authenticator {
 const SUBPROTOCOL = 'parley.v1';
 const BEARER_PREFIX = 'bearer.';
 const HMAC_ALGORITHMS = ['HS256'];
-const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 5;
 const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
 const MISSING_CREDENTIALS =
   'missing credentials: send Authorization: Bearer <jwt>, a bearer.<jwt> subprotocol or ?token=';
-
-interface Verifier {
-  key: KeyInput | JWTVerifyGetKey;
-  algorithms: string[];
-}
 
 type TokenSource = 'authorization_header' | 'subprotocol' | 'query';
 
@@ -77,14 +62,12 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
       'the JWT secret is empty: set a non-empty PARLEY_JWT_SECRET',
     );
   }
-  const hmac: Verifier | undefined =
+  const hmac: JwtVerifier | undefined =
     options.jwtSecret === undefined
       ? undefined
       : { key: new TextEncoder().encode(options.jwtSecret), algorithms: HMAC_ALGORITHMS };
   const asymmetric =
-    options.jwtPublicKeyFile === undefined
-      ? undefined
-      : await loadKeyFile(options.jwtPublicKeyFile);
+    options.jwtPublicKeyFile === undefined ? undefined : await loadJwtKey(options.jwtPublicKeyFile);
   if (hmac === undefined && asymmetric === undefined && !options.devMode) {
     throw new ParleyError(
       'internal_error',
@@ -192,9 +175,9 @@ function findToken(
 
 function chooseVerifier(
   token: string,
-  hmac: Verifier | undefined,
-  asymmetric: Verifier | undefined,
-): Verifier | undefined {
+  hmac: JwtVerifier | undefined,
+  asymmetric: JwtVerifier | undefined,
+): JwtVerifier | undefined {
   if (hmac === undefined || asymmetric === undefined) return hmac ?? asymmetric;
   // With both keys configured, the header says which one signed; jwtVerify still enforces the
   // algorithm list, so a forged header only picks a key that then fails to verify.
@@ -204,73 +187,6 @@ function chooseVerifier(
     // An undecodable header is reported as malformed by jwtVerify, with jose's own cause.
     return asymmetric;
   }
-}
-
-async function loadKeyFile(path: string): Promise<Verifier> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (cause) {
-    throw new ParleyError(
-      'internal_error',
-      `cannot read the JWT public key file ${path}: ${describe(cause)}`,
-      { cause },
-    );
-  }
-  if (text.startsWith('{')) {
-    let jwks: unknown;
-    try {
-      jwks = JSON.parse(text);
-    } catch (cause) {
-      throw new ParleyError('internal_error', `the JWKS file ${path} is not valid JSON`, { cause });
-    }
-    try {
-      return { key: createLocalJWKSet(jwks as JSONWebKeySet), algorithms: ASYMMETRIC_ALGORITHMS };
-    } catch (cause) {
-      throw new ParleyError(
-        'internal_error',
-        `the JWKS file ${path} is not a key set ({"keys": [...]}): ${describe(cause)}`,
-        { cause },
-      );
-    }
-  }
-  if (text.includes('-----BEGIN')) {
-    let key: KeyObject;
-    try {
-      key = createPublicKey(text);
-    } catch (cause) {
-      throw new ParleyError(
-        'internal_error',
-        `the JWT public key file ${path} is not a valid PEM public key: ${describe(cause)}`,
-        { cause },
-      );
-    }
-    const algorithms = algorithmsFor(key);
-    if (algorithms.length === 0) {
-      throw new ParleyError(
-        'internal_error',
-        `the JWT public key file ${path} holds an unsupported ${String(key.asymmetricKeyType)} key: use RSA, EC P-256/P-384 or Ed25519`,
-      );
-    }
-    return { key, algorithms };
-  }
-  throw new ParleyError(
-    'internal_error',
-    `the JWT public key file ${path} is neither a PEM public key nor a JWKS ({"keys": [...]})`,
-  );
-}
-
-// Narrowing the list to what the key can do turns a mismatched token into "algorithm not
-// allowed" instead of jose's less telling "not supported". jose cannot use rsa-pss KeyObjects
-// (RSA keys with the PSS OID), so those fail at startup; plain RSA keys verify PS256 too.
-function algorithmsFor(key: KeyObject): string[] {
-  if (key.asymmetricKeyType === 'rsa') return ['RS256', 'RS384', 'RS512', 'PS256'];
-  if (key.asymmetricKeyType === 'ed25519') return ['EdDSA'];
-  if (key.asymmetricKeyType !== 'ec') return [];
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (curve === 'prime256v1') return ['ES256'];
-  if (curve === 'secp384r1') return ['ES384'];
-  return [];
 }
 
 function describeVerificationFailure(error: unknown): string {
@@ -298,8 +214,4 @@ function describeVerificationFailure(error: unknown): string {
   }
   // jose reports a key that cannot do the token's algorithm as a plain TypeError.
   return 'token could not be verified with the configured key';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
