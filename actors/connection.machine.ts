@@ -12,6 +12,7 @@ import {
   setup,
   type ActorRefFrom,
 } from 'xstate';
+import type { ErrorCode } from '../src/errors.js';
 import { closeCodeOf, reply, toConversationEvent } from './connection-replies.js';
 import type {
   ConnectionContext,
@@ -68,6 +69,15 @@ export const connectionMachine = setup({
         ...params.extra,
       });
     },
+    /** Says why in an error frame, then closes with the code's close code. */
+    replyAndClose: enqueueActions(
+      ({ context, enqueue }, params: { code: ErrorCode; message: string }) => {
+        enqueue(() => {
+          reply(context, { type: 'error', code: params.code, message: params.message });
+        });
+        enqueue(assign({ closeCode: closeCodeOf(params.code), closeReason: params.code }));
+      },
+    ),
     strike: assign({
       strikes: ({ context }) => [
         ...context.strikes.filter((at) => at > context.effects.now() - STRIKE_WINDOW_MS),
@@ -155,16 +165,10 @@ export const connectionMachine = setup({
           {
             guard: ({ event }) => closeCodeOf(event.code) !== 1000,
             target: '#connection.closing',
-            actions: [
-              {
-                type: 'replyError',
-                params: ({ event }) => ({ code: event.code, message: event.message }),
-              },
-              {
-                type: 'setClose',
-                params: ({ event }) => ({ code: closeCodeOf(event.code), reason: event.code }),
-              },
-            ],
+            actions: {
+              type: 'replyAndClose',
+              params: ({ event }) => ({ code: event.code, message: event.message }),
+            },
           },
           {
             actions: [
@@ -217,16 +221,10 @@ export const connectionMachine = setup({
             'conversation.joined': 'joined',
             'conversation.rejected': {
               target: '#connection.closing',
-              actions: [
-                {
-                  type: 'replyError',
-                  params: ({ event }) => ({ code: event.code, message: event.message }),
-                },
-                {
-                  type: 'setClose',
-                  params: ({ event }) => ({ code: closeCodeOf(event.code), reason: event.code }),
-                },
-              ],
+              actions: {
+                type: 'replyAndClose',
+                params: ({ event }) => ({ code: event.code, message: event.message }),
+              },
             },
           },
         },

@@ -8,22 +8,11 @@ import type {
   ConversationSettings,
   ConversationState,
 } from './conversation-state.js';
+import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
 
 const NOW = 1_700_000_000_000;
 
-const SETTINGS: ConversationSettings = {
-  maxParticipants: 10,
-  historyMessages: 200,
-  overlapPolicy: 'queue',
-  welcomeLimits: {
-    max_frame_bytes: 65_536,
-    max_content_chars: 16_000,
-    outbound_buffer_frames: 256,
-    rate_limit_messages: 20,
-    rate_limit_window_ms: 10_000,
-    heartbeat_interval_ms: 30_000,
-  },
-};
+const SETTINGS = TEST_CONVERSATION_SETTINGS;
 
 interface Delivery {
   recipients: string[];

@@ -4,6 +4,7 @@ import { SimulatedClock, createActor, type AnyActorRef } from 'xstate';
 import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from './parley.machine.js';
+import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
 
 const IDLE_MS = 60_000;
 const HEARTBEAT_MS = 30_000;
@@ -59,15 +60,9 @@ function createParley() {
         idleMs: IDLE_MS,
         effects,
         settings: {
-          maxParticipants: 10,
-          historyMessages: 200,
-          overlapPolicy: 'queue',
+          ...TEST_CONVERSATION_SETTINGS,
           welcomeLimits: {
-            max_frame_bytes: 65_536,
-            max_content_chars: 16_000,
-            outbound_buffer_frames: 256,
-            rate_limit_messages: 20,
-            rate_limit_window_ms: 10_000,
+            ...TEST_CONVERSATION_SETTINGS.welcomeLimits,
             heartbeat_interval_ms: HEARTBEAT_MS,
           },
         },

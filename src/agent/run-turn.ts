@@ -109,42 +109,33 @@ function runOneTurn(
       const next$ = defer((): Observable<TurnEvent> => {
         if (toolCalls.length === 0) return of(finish('completed', steps));
         if (steps >= dependencies.maxSteps) return of(finish('step_limit', steps));
-        const results: ModelMessage[] = [];
-        const tools$ = from(toolCalls).pipe(
+        // Results go to the model in the order the calls were made, whatever order they finish in.
+        const results: ModelMessage[] = new Array<ModelMessage>(toolCalls.length);
+        const tools$ = from(toolCalls.entries()).pipe(
           mergeMap(
-            (call) =>
+            ([index, call]) =>
               runToolCall((signal) => dependencies.executeTool(call.toolName, call.input, signal), {
                 timeoutMs: dependencies.toolTimeoutMs,
                 scheduler,
               }).pipe(
-                map((outcome): TurnEvent => ({ type: 'tool-result', ...call, outcome })),
-                tap((event) => {
-                  if (event.type !== 'tool-result') return;
-                  results.push({
+                tap((outcome) => {
+                  results[index] = {
                     role: 'tool',
                     toolCallId: call.toolCallId,
                     toolName: call.toolName,
-                    output: event.outcome.ok
-                      ? event.outcome.output
-                      : { error: event.outcome.error },
-                    isError: !event.outcome.ok,
-                  });
+                    output: outcome.ok ? outcome.output : { error: outcome.error },
+                    isError: !outcome.ok,
+                  };
                 }),
+                map((outcome): TurnEvent => ({ type: 'tool-result', ...call, outcome })),
               ),
             dependencies.maxParallelToolCalls ?? 4,
           ),
         );
         const assistant: ModelMessage = { role: 'assistant', content: text, toolCalls };
-        // Results are ordered as the calls were made, whatever order the tools finished in.
-        const ordered = () =>
-          toolCalls.flatMap((call) =>
-            results.filter(
-              (result) => result.role === 'tool' && result.toolCallId === call.toolCallId,
-            ),
-          );
         return concat(
           tools$,
-          defer(() => step([...context, assistant, ...ordered()])),
+          defer(() => step([...context, assistant, ...results])),
         );
       });
       return concat(model$, next$);
