@@ -28,7 +28,9 @@ export function toConversationEvent(context: ConnectionContext, frame: ClientFra
         ...(frame.turn_id === undefined ? {} : { turnId: frame.turn_id }),
       };
     case 'ping':
-      throw new Error('pings are answered by the connection actor');
+    case 'resume':
+    case 'history':
+      throw new Error(`${frame.type} frames are answered by the connection actor`);
   }
 }
 

@@ -18,6 +18,10 @@ export interface SocketPort {
 /** Effects the connection actor uses, injected. */
 export interface ConnectionEffects {
   now(): number;
+  /** Sends this connection the events after `since`, then lets live events through. */
+  resume(connectionId: string, since: number): void;
+  /** Answers a `history` request with a `history` frame (or an `error`). */
+  history(connectionId: string, query: Extract<ClientFrame, { type: 'history' }>): void;
   /** Takes one message from the user's rate budget. */
   takeRateToken(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
 }

@@ -105,12 +105,16 @@ const hostMachine = setup({
 interface Options {
   answer?: JoinAnswer;
   takeRateToken?: ConnectionEffects['takeRateToken'];
+  resume?: ConnectionEffects['resume'];
+  history?: ConnectionEffects['history'];
   heartbeatIntervalMs?: number;
 }
 
 function createConnection({
   answer = 'joined',
   takeRateToken = () => ({ allowed: true }),
+  resume = () => undefined,
+  history = () => undefined,
   heartbeatIntervalMs = HEARTBEAT_MS,
 }: Options = {}) {
   const clock = new SimulatedClock();
@@ -124,7 +128,7 @@ function createConnection({
       conversationId: 'demo',
       conversation,
       socket,
-      effects: { now: () => clock.now(), takeRateToken },
+      effects: { now: () => clock.now(), takeRateToken, resume, history },
       heartbeatIntervalMs,
     },
   }).start();

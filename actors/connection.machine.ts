@@ -137,6 +137,22 @@ export const connectionMachine = setup({
         'frame.received': [
           { guard: 'isPing', actions: 'replyPong' },
           {
+            guard: ({ event }) => event.frame.type === 'resume',
+            actions: ({ context, event }) => {
+              if (event.frame.type === 'resume') {
+                context.effects.resume(context.connectionId, event.frame.since);
+              }
+            },
+          },
+          {
+            guard: ({ event }) => event.frame.type === 'history',
+            actions: ({ context, event }) => {
+              if (event.frame.type === 'history') {
+                context.effects.history(context.connectionId, event.frame);
+              }
+            },
+          },
+          {
             // The rate budget is an effect (a token bucket shared by the user's connections),
             // so it is taken here, once, rather than in a guard that may be evaluated twice.
             actions: enqueueActions(({ context, event, enqueue }) => {

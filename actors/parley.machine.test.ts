@@ -70,7 +70,12 @@ function createParley() {
       connectionInput: (base) => ({
         ...base,
         heartbeatIntervalMs: HEARTBEAT_MS,
-        effects: { now: () => clock.now(), takeRateToken: () => ({ allowed: true }) },
+        effects: {
+          now: () => clock.now(),
+          takeRateToken: () => ({ allowed: true }),
+          resume: () => undefined,
+          history: () => undefined,
+        },
       }),
     },
   }).start();

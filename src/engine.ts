@@ -148,7 +148,12 @@ export function createEngine(options: EngineOptions): Engine {
       connectionInput: (base) => ({
         ...base,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
-        effects: { now, takeRateToken: (userId) => rateLimiter.take(userId) },
+        effects: {
+          now,
+          takeRateToken: (userId) => rateLimiter.take(userId),
+          resume: () => undefined,
+          history: () => undefined,
+        },
       }),
     },
   }).start();

@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   slow_consumer: { close: 1013, http: null },
   /** The conversation already has the maximum number of participants. */
   conversation_full: { close: 1008, http: null },
+  /** A `resume`/`?since=` asks for events the log no longer holds (or a seq not reached yet). */
+  resume_unavailable: { close: null, http: null },
+  /** The event log could not be read or written. */
+  log_unavailable: { close: null, http: 503 },
   /** The server is shutting down or restarting. */
   server_shutdown: { close: 1012, http: 503 },
   /** An unexpected fault; details are in the server log, never in the frame. */

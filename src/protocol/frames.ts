@@ -51,12 +51,35 @@ export const clientCancelSchema = z.object({
   turn_id: identifier.optional(),
 });
 
+/** Largest page of a `history` request. */
+export const MAX_HISTORY_PAGE = 500;
+
+/**
+ * `resume`: send me every conversation event after `since` (the last seq I saw), then go on live.
+ * Same as connecting with `?since=`.
+ */
+export const clientResumeSchema = z.object({
+  type: z.literal('resume'),
+  since: z.number().int().nonnegative(),
+});
+
+/** `history`: a page of past conversation events, by seq (`after` < seq < `before`). */
+export const clientHistorySchema = z.object({
+  type: z.literal('history'),
+  before: z.number().int().positive().optional(),
+  after: z.number().int().nonnegative().optional(),
+  limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).default(100),
+  request_id: z.string().max(64).optional(),
+});
+
 /** Every frame a client may send, discriminated on `type`. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
   clientUserMessageSchema,
   clientTypingIndicatorSchema,
   clientPingSchema,
   clientCancelSchema,
+  clientResumeSchema,
+  clientHistorySchema,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -87,6 +110,8 @@ export const welcomeFrameSchema = z.object({
   user_id: z.string(),
   participants: z.array(z.string()),
   active_turn_id: z.string().nullable(),
+  /** The `since` this connection resumes from (from `?since=`); its missed events follow. */
+  resumed_from: z.number().int().nonnegative().optional(),
   limits: z.object({
     max_frame_bytes: z.number(),
     max_content_chars: z.number(),
@@ -193,6 +218,17 @@ export const pongFrameSchema = z.object({
   id: z.string().optional(),
 });
 
+/** A page of past conversation events, oldest first, answering a `history` request. */
+export const historyFrameSchema = z.object({
+  type: z.literal('history'),
+  ...envelope,
+  request_id: z.string().optional(),
+  /** The event frames, exactly as they were sent. */
+  frames: z.array(z.record(z.string(), z.unknown())),
+  /** Whether more events exist beyond this page in the direction asked. */
+  has_more: z.boolean(),
+});
+
 /** A problem with something this connection did; the socket stays open unless a close follows. */
 export const errorFrameSchema = z.object({
   type: z.literal('error'),
@@ -217,6 +253,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   agentResponseChunkFrameSchema,
   agentResponseCompleteFrameSchema,
   pongFrameSchema,
+  historyFrameSchema,
   errorFrameSchema,
 ]);
 
@@ -224,9 +261,10 @@ export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type HistoryFrame = z.infer<typeof historyFrameSchema>;
 
 /** Frame types that are replies to one connection: they repeat the current seq. */
-export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'error'] as const;
+export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'error'] as const;
 
 /** A conversation event frame: consumes the next seq and reaches every participant. */
 export type ConversationEventFrame = Exclude<

@@ -1,0 +1,51 @@
+/**
+ * The storage contract behind the event log: narrow on purpose (append a batch, read a range,
+ * list conversations) so that the memory, SQLite and (later) Redis Streams backends stay small.
+ */
+import type { FrameEntry, LogEntry } from './log-entry.js';
+
+/** What {@link EventStore.listConversations} returns per conversation. */
+export interface ConversationSummary {
+  conversation_id: string;
+  /** Number of entries. */
+  entries: number;
+  /** Highest frame seq, 0 when none. */
+  last_seq: number;
+  first_at: number;
+  last_at: number;
+}
+
+/** A range of frames by seq: `after` < seq < `before`, oldest first, at most `limit`. */
+export interface FrameRange {
+  after?: number;
+  before?: number;
+  /** @default 100 */
+  limit?: number;
+  /** Only event frames (no direct `to` frames). @default true */
+  eventsOnly?: boolean;
+}
+
+/**
+ * A backend that stores log entries. Appends of one batch are atomic; positions are given by
+ * the caller (the {@link EventLog} writer) and are unique per conversation.
+ *
+ * @example
+ * await store.append([{ v: 1, kind: 'frame', conversation_id: 'demo', position: 1, ... }]);
+ * const frames = await store.readFrames('demo', { after: 10, limit: 50 });
+ */
+export interface EventStore {
+  append(entries: readonly LogEntry[]): Promise<void>;
+  /** Entries with position > `afterPosition`, oldest first, at most `limit` (default all). */
+  readEntries(
+    conversationId: string,
+    options?: { afterPosition?: number; limit?: number },
+  ): Promise<LogEntry[]>;
+  /** Frame entries in a seq range, when `before` is given the newest `limit` before it. */
+  readFrames(conversationId: string, range?: FrameRange): Promise<FrameEntry[]>;
+  /** The last entry of a conversation (for restore), or undefined for an unknown one. */
+  lastPosition(conversationId: string): Promise<{ position: number; seq: number } | undefined>;
+  /** The lowest seq still retained (for resume beyond retention), or undefined. */
+  firstRetainedSeq(conversationId: string): Promise<number | undefined>;
+  listConversations(options?: { limit?: number }): Promise<ConversationSummary[]>;
+  close(): Promise<void>;
+}

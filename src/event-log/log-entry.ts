@@ -1,0 +1,107 @@
+/**
+ * The event log's entry format, version 1 (docs/EVENT_LOG.md). One conversation's log is the
+ * ordered list of its entries; `position` numbers them from 1 without gaps. The same entries are
+ * stored (SQLite, memory), exported as JSONL, and replayed.
+ */
+import { z } from 'zod';
+
+/** The entry format version; a recording with another version is rejected. */
+export const LOG_ENTRY_VERSION = 1;
+
+const base = {
+  v: z.literal(LOG_ENTRY_VERSION),
+  conversation_id: z.string(),
+  /** Position in the conversation's log, 1, 2, 3 … */
+  position: z.number().int().positive(),
+  /** Wall-clock time of the entry, epoch ms. */
+  at: z.number().int().nonnegative(),
+};
+
+/** What a replay needs to run the engine as it ran: the settings that shape frames. */
+export const replaySettingsSchema = z.object({
+  token_pacing_ms: z.number().int().nonnegative(),
+  tool_timeout_ms: z.number().int().positive(),
+  turn_timeout_ms: z.number().int().positive(),
+  max_steps: z.number().int().positive(),
+  overlap_policy: z.enum(['queue', 'interrupt']),
+  history_messages: z.number().int().positive(),
+  max_participants: z.number().int().positive(),
+  welcome_limits: z.record(z.string(), z.number()),
+  model: z.object({ provider: z.string(), model_id: z.string() }),
+});
+export type ReplaySettings = z.infer<typeof replaySettingsSchema>;
+
+/** Every entry kind, discriminated on `kind`. */
+export const logEntrySchema = z.discriminatedUnion('kind', [
+  /** The conversation actor started (fresh, or restored after a restart). */
+  z.object({
+    ...base,
+    kind: z.literal('conversation.started'),
+    /** Seed of the conversation's id generator, so a replay makes the same ids. */
+    id_seed: z.string(),
+    /** The seq the actor started from (0 when fresh, the last logged seq when restored). */
+    from_seq: z.number().int().nonnegative(),
+    settings: replaySettingsSchema,
+  }),
+  /**
+   * An input from a connection (join, leave, message, typing, cancel), as the conversation
+   * received it. `after_seq` is the conversation's seq when it arrived: a replay delivers the input
+   * at the same point of the frame sequence, whatever the timing.
+   */
+  z.object({
+    ...base,
+    kind: z.literal('input'),
+    after_seq: z.number().int().nonnegative(),
+    input: z.record(z.string(), z.unknown()).and(z.object({ type: z.string() })),
+  }),
+  /** One part of a model's stream, with its time since the model call began. */
+  z.object({
+    ...base,
+    kind: z.literal('model.part'),
+    turn_id: z.string(),
+    /** The model call within the turn, from 1. */
+    step: z.number().int().positive(),
+    offset_ms: z.number().nonnegative(),
+    part: z.record(z.string(), z.unknown()).and(z.object({ type: z.string() })),
+  }),
+  /** How one tool call ended (result, error or timeout), with its duration. */
+  z.object({
+    ...base,
+    kind: z.literal('tool.outcome'),
+    turn_id: z.string(),
+    tool_call_id: z.string(),
+    tool_name: z.string(),
+    outcome: z.union([
+      z.object({ ok: z.literal(true), output: z.unknown(), durationMs: z.number() }),
+      z.object({
+        ok: z.literal(false),
+        error: z.object({ code: z.string(), message: z.string() }),
+        durationMs: z.number(),
+      }),
+    ]),
+  }),
+  /**
+   * A frame the conversation sent. Conversation events carry their `seq`; a reply to one
+   * connection (`welcome`, `error`) names it in `to`.
+   */
+  z.object({
+    ...base,
+    kind: z.literal('frame'),
+    seq: z.number().int().nonnegative(),
+    to: z.string().optional(),
+    frame: z.record(z.string(), z.unknown()).and(z.object({ type: z.string() })),
+  }),
+]);
+
+/** One entry of a conversation's log. */
+export type LogEntry = z.infer<typeof logEntrySchema>;
+
+/** An entry before the log gives it its position. */
+export type NewLogEntry = LogEntry extends infer TEntry
+  ? TEntry extends LogEntry
+    ? Omit<TEntry, 'position' | 'v'>
+    : never
+  : never;
+
+/** A frame entry. */
+export type FrameEntry = Extract<LogEntry, { kind: 'frame' }>;
