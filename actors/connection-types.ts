@@ -34,6 +34,8 @@ export interface ConnectionMachineInput {
   conversation: AnyActorRef;
   socket: SocketPort;
   effects: ConnectionEffects;
+  /** The seq this connection resumes from (`?since=`), announced in its welcome. */
+  since?: number;
   /** @default 30_000 */
   heartbeatIntervalMs: number;
   /** Unanswered pings before the socket is terminated. @default 2 */

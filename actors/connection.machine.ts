@@ -38,6 +38,7 @@ export const connectionMachine = setup({
         type: 'participant.join',
         connectionId: context.connectionId,
         userId: context.userId,
+        ...(context.since === undefined ? {} : { since: context.since }),
         connection: self,
       }),
     ),

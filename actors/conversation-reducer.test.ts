@@ -72,8 +72,9 @@ function onlyFrameOfType<TType extends ServerFrame['type']>(
   return frame;
 }
 
+/** Commands other than deliveries and input records (those are checked on their own). */
 function effects(commands: ConversationCommand[]): ConversationCommand[] {
-  return commands.filter((command) => command.type !== 'deliver');
+  return commands.filter((command) => command.type !== 'deliver' && command.type !== 'record');
 }
 
 function isDirect(frame: ServerFrame): boolean {
@@ -197,8 +198,39 @@ describe('reduceConversation', () => {
       const conversation = createConversation();
       conversation.apply(join('c1', 'alice'));
 
-      expect(conversation.apply(leave('c9'))).toEqual([]);
+      expect(deliveries(conversation.apply(leave('c9')))).toEqual([]);
       expect(conversation.state.seq).toBe(1);
+    });
+  });
+
+  describe('the log', () => {
+    it('records every input from a connection with the seq it arrived after, before its frames', () => {
+      const conversation = createConversation();
+      const joined = conversation.apply(join('c1', 'alice'));
+      expect(joined[0]).toEqual({
+        type: 'record',
+        afterSeq: 0,
+        input: { type: 'participant.join', connectionId: 'c1', userId: 'alice' },
+      });
+      const sent = conversation.apply(message('c1', 'alice', 'Hello'));
+      expect(sent[0]).toMatchObject({
+        type: 'record',
+        afterSeq: 1,
+        input: { type: 'user.message' },
+      });
+      // An input that changes nothing is still recorded: a replay must see it too.
+      expect(conversation.apply(leave('c9'))).toEqual([
+        { type: 'record', afterSeq: 2, input: { type: 'participant.leave', connectionId: 'c9' } },
+      ]);
+    });
+
+    it('does not record inputs that come from its own turns', () => {
+      const conversation = createConversation();
+      conversation.apply(join('c1', 'alice'));
+      conversation.apply(message('c1', 'alice', 'Hello'));
+      const turnId = conversation.state.activeTurn?.turnId ?? '';
+      const commands = conversation.apply({ type: 'turn.started', turnId });
+      expect(commands.some((command) => command.type === 'record')).toBe(false);
     });
   });
 
@@ -304,7 +336,7 @@ describe('reduceConversation', () => {
         is_typing: true,
         seq: 2,
       });
-      expect(repeated).toEqual([]);
+      expect(deliveries(repeated)).toEqual([]);
       expect(conversation.state.seq).toBe(2);
       expect(
         onlyFrameOfType(conversation.apply(typing('c1', 'alice', false)), 'typing_indicator'),

@@ -31,18 +31,29 @@ export interface Reduction {
 export function createConversationState(
   conversationId: string,
   settings: ConversationSettings,
+  restored?: Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>,
 ): ConversationState {
   return {
     conversationId,
-    seq: 0,
+    seq: restored?.seq ?? 0,
     participants: [],
-    history: [],
+    history: restored?.history ?? [],
     activeTurn: null,
     pendingTurns: [],
     typingUsers: [],
+    unfinishedTurns: restored?.unfinishedTurns ?? [],
     settings,
   };
 }
+
+/** Inputs that come from connections: the log records them, a replay feeds them back. */
+const EXTERNAL_INPUTS = new Set<ConversationInput['type']>([
+  'participant.join',
+  'participant.leave',
+  'user.message',
+  'user.typing',
+  'user.cancel',
+]);
 
 /**
  * Applies one input to the conversation.
@@ -57,6 +68,9 @@ export function reduceConversation(
 ): Reduction {
   const writer = new FrameWriter(previous, environment.now);
   const state = { ...previous };
+  if (EXTERNAL_INPUTS.has(input.type)) {
+    writer.commands.push({ type: 'record', afterSeq: previous.seq, input });
+  }
   switch (input.type) {
     case 'participant.join': {
       state.participants = [
@@ -70,6 +84,7 @@ export function reduceConversation(
         user_id: input.userId,
         participants: userIds(state.participants),
         active_turn_id: state.activeTurn?.turnId ?? null,
+        ...(input.since === undefined ? {} : { resumed_from: input.since }),
         limits: state.settings.welcomeLimits,
       });
       writer.broadcast(state.participants, {
@@ -202,6 +217,22 @@ export function reduceConversation(
         },
       });
       startNextTurn(state, writer, environment);
+      break;
+    }
+    case 'conversation.recover': {
+      for (const turn of state.unfinishedTurns) {
+        writer.broadcast(state.participants, {
+          ...completion({ turnId: turn.turnId }, 'interrupted', {
+            error: {
+              code: 'server_shutdown',
+              message: 'The server stopped while this turn was running.',
+            },
+          }),
+          message_id: turn.agentMessageId ?? '',
+          content: turn.text,
+        });
+      }
+      state.unfinishedTurns = [];
       break;
     }
     case 'conversation.shutdown': {

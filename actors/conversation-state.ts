@@ -57,12 +57,34 @@ export interface ConversationState {
   activeTurn: ActiveTurn | null;
   pendingTurns: PendingTurn[];
   typingUsers: string[];
+  /** Turns that were running or waiting when the process stopped (restored from the log). */
+  unfinishedTurns: UnfinishedTurn[];
   settings: ConversationSettings;
+}
+
+/** A turn found without its completion when a conversation is restored from its log. */
+export interface UnfinishedTurn {
+  turnId: string;
+  /** The agent message id of its chunks, if any were sent. */
+  agentMessageId: string | null;
+  /** The text streamed before the stop. */
+  text: string;
 }
 
 /** An effect the reducer asks for; the machine runs them in order. */
 export type ConversationCommand =
-  | { type: 'deliver'; recipients: string[]; data: string }
+  | {
+      type: 'deliver';
+      recipients: string[];
+      /** The frame serialized once, sent as is to every recipient. */
+      data: string;
+      frame: Record<string, unknown> & { type: string };
+      seq: number;
+      /** Set for a reply to one connection (it repeats the current seq). */
+      to?: string;
+    }
+  /** Record an input from a connection in the log, with the seq it arrived after. */
+  | { type: 'record'; afterSeq: number; input: ConversationInput }
   | { type: 'reserve' }
   | { type: 'release' }
   | { type: 'submit'; turnId: string; messages: ModelMessage[] }
@@ -70,7 +92,7 @@ export type ConversationCommand =
 
 /** Everything that can happen to a conversation, from connections and from its turns. */
 export type ConversationInput =
-  | { type: 'participant.join'; connectionId: string; userId: string }
+  | { type: 'participant.join'; connectionId: string; userId: string; since?: number }
   | { type: 'participant.leave'; connectionId: string }
   | {
       type: 'user.message';
@@ -84,7 +106,9 @@ export type ConversationInput =
   | { type: 'turn.started'; turnId: string }
   | { type: 'turn.event'; turnId: string; event: TurnEvent }
   | { type: 'turn.ended'; turnId: string; outcome: 'completed' | 'cancelled' | 'failed' }
-  | { type: 'conversation.shutdown' };
+  | { type: 'conversation.shutdown' }
+  /** First input of a conversation restored from its log: closes the turns a restart cut off. */
+  | { type: 'conversation.recover' };
 
 /** What the reducer needs from outside: time and ids (injected, so replays match). */
 export interface ReducerEnvironment {

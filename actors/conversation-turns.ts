@@ -153,7 +153,7 @@ export function startTurn(
 }
 
 export function completion(
-  turn: PendingTurn,
+  turn: Pick<PendingTurn, 'turnId'>,
   status: CompletionStatus,
   { by, error }: { by?: string; error?: { code: string; message: string } },
 ) {

@@ -127,9 +127,10 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
           counter += 1;
           return `${prefix}_${counter}`;
         },
-        deliver: (recipients, data) => {
+        deliver: ({ recipients, data }) => {
           delivered.push({ recipients, frame: JSON.parse(data) as ServerFrame });
         },
+        record: () => undefined,
         pool,
         runTurn: (messages) => {
           submitted.push(messages);

@@ -4,7 +4,15 @@
  * decisions come from the pure reducer, and its effects run as commands in one action.
  */
 import { tap, type Observable } from 'rxjs';
-import { assign, sendParent, sendTo, setup, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import {
+  assign,
+  enqueueActions,
+  sendParent,
+  sendTo,
+  setup,
+  type ActorRefFrom,
+  type AnyActorRef,
+} from 'xstate';
 import type { ModelMessage } from '../src/agent/model.js';
 import type { TurnEvent } from '../src/agent/turn-event.js';
 import type { WorkerPool } from '../streams/worker-pool.js';
@@ -21,11 +29,13 @@ import type {
 export interface ConversationEffects {
   now(): number;
   nextId(prefix: 'turn' | 'message'): string;
-  /** Sends serialized frames to connections (by connection id). */
-  deliver(recipients: readonly string[], data: string): void;
+  /** Logs a frame, then (once the log has it) sends it to its recipients. */
+  deliver(delivery: Extract<ConversationCommand, { type: 'deliver' }>): void;
+  /** Logs an input from a connection with the seq it arrived after. */
+  record(afterSeq: number, input: ConversationInput): void;
   pool: Pick<WorkerPool, 'reserve' | 'release' | 'submit' | 'cancel' | 'waiting' | 'maxWaiting'>;
   /** Runs the agent over the messages; must emit exactly one `finish` event last. */
-  runTurn(messages: ModelMessage[]): Observable<TurnEvent>;
+  runTurn(messages: ModelMessage[], turnId: string): Observable<TurnEvent>;
 }
 
 /** Input of the conversation actor. */
@@ -35,6 +45,8 @@ export interface ConversationMachineInput {
   effects: ConversationEffects;
   /** With no participants and no turn for this long, the conversation stops. @default 300_000 */
   idleMs: number;
+  /** State read back from the log when the conversation existed before this process. */
+  restored?: Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
 }
 
 export interface ConversationContext extends ConversationState {
@@ -46,7 +58,13 @@ export interface ConversationContext extends ConversationState {
 /** Events of the conversation actor; `participant.join` also carries the joining actor. */
 export type ConversationEvent =
   | Exclude<ConversationInput, { type: 'participant.join' }>
-  | { type: 'participant.join'; connectionId: string; userId: string; connection: AnyActorRef };
+  | {
+      type: 'participant.join';
+      connectionId: string;
+      userId: string;
+      since?: number;
+      connection: AnyActorRef;
+    };
 
 const phaseIs =
   (phase: TurnPhase) =>
@@ -75,7 +93,12 @@ export const conversationMachine = setup({
     reduce: assign(({ context, event }) => {
       const input: ConversationInput =
         event.type === 'participant.join'
-          ? { type: event.type, connectionId: event.connectionId, userId: event.userId }
+          ? {
+              type: event.type,
+              connectionId: event.connectionId,
+              userId: event.userId,
+              ...(event.since === undefined ? {} : { since: event.since }),
+            }
           : event;
       const { effects } = context;
       const { state, commands } = reduceConversation(context, input, {
@@ -102,12 +125,16 @@ export const conversationMachine = setup({
 }).createMachine({
   id: 'conversation',
   context: ({ input }) => ({
-    ...createConversationState(input.conversationId, input.settings),
+    ...createConversationState(input.conversationId, input.settings, input.restored),
     effects: input.effects,
     idleMs: input.idleMs,
     commands: [],
   }),
   initial: 'idle',
+  // A restored conversation first closes the turns the previous process left running.
+  entry: enqueueActions(({ context, enqueue }) => {
+    if (context.unfinishedTurns.length > 0) enqueue.raise({ type: 'conversation.recover' });
+  }),
   on: {
     'participant.join': [
       {
@@ -134,6 +161,7 @@ export const conversationMachine = setup({
     'turn.event': { actions: ['reduce', 'runCommands'] },
     'turn.ended': { actions: ['reduce', 'runCommands'] },
     'conversation.shutdown': { actions: ['reduce', 'runCommands'] },
+    'conversation.recover': { actions: ['reduce', 'runCommands'] },
   },
   states: {
     idle: {
@@ -176,7 +204,10 @@ function runCommand(
 ): void {
   switch (command.type) {
     case 'deliver':
-      effects.deliver(command.recipients, command.data);
+      effects.deliver(command);
+      return;
+    case 'record':
+      effects.record(command.afterSeq, command.input);
       return;
     case 'reserve':
       effects.pool.reserve();
@@ -195,7 +226,7 @@ function runCommand(
           self.send({ type: 'turn.started', turnId });
         },
         run: () =>
-          effects.runTurn(command.messages).pipe(
+          effects.runTurn(command.messages, turnId).pipe(
             tap((event) => {
               self.send({ type: 'turn.event', turnId, event });
             }),

@@ -21,15 +21,27 @@ export class FrameWriter {
   broadcast(participants: ConversationState['participants'], body: ConversationEventBody): void {
     this.seq += 1;
     const frame = { ...body, ...this.envelope() };
-    this.deliver(
-      participants.map((participant) => participant.connectionId),
+    // Logged even with no one to receive it: the log has every seq.
+    this.commands.push({
+      type: 'deliver',
+      recipients: participants.map((participant) => participant.connectionId),
+      data: JSON.stringify(frame),
       frame,
-    );
+      seq: this.seq,
+    });
   }
 
   /** A reply to one connection: repeats the current seq. */
-  direct(connectionId: string, body: Record<string, unknown>): void {
-    this.deliver([connectionId], { ...body, ...this.envelope() });
+  direct(connectionId: string, body: Record<string, unknown> & { type: string }): void {
+    const frame = { ...body, ...this.envelope() };
+    this.commands.push({
+      type: 'deliver',
+      recipients: [connectionId],
+      data: JSON.stringify(frame),
+      frame,
+      seq: this.seq,
+      to: connectionId,
+    });
   }
 
   error(
@@ -43,11 +55,6 @@ export class FrameWriter {
 
   private envelope() {
     return { conversation_id: this.state.conversationId, seq: this.seq, timestamp: this.now };
-  }
-
-  private deliver(recipients: string[], frame: Record<string, unknown>): void {
-    if (recipients.length === 0) return;
-    this.commands.push({ type: 'deliver', recipients, data: JSON.stringify(frame) });
   }
 }
 

@@ -46,9 +46,10 @@ function createParley() {
       counter += 1;
       return `${prefix}_${counter}`;
     },
-    deliver: (recipients, data) => {
-      delivered.push({ recipients, type: (JSON.parse(data) as { type: string }).type });
+    deliver: ({ recipients, frame }) => {
+      delivered.push({ recipients, type: frame.type });
     },
+    record: () => undefined,
     pool,
     runTurn: () => EMPTY,
   };

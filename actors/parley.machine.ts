@@ -22,7 +22,7 @@ export interface ParleyMachineInput {
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
-      'connectionId' | 'userId' | 'conversationId' | 'conversation' | 'socket'
+      'connectionId' | 'userId' | 'conversationId' | 'conversation' | 'socket' | 'since'
     >,
   ): ConnectionMachineInput;
 }
@@ -35,6 +35,7 @@ export type ParleyEvent =
       userId: string;
       conversationId: string;
       socket: SocketPort;
+      since?: number;
     }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'conversation.stopped'; conversationId: string }
@@ -84,6 +85,7 @@ export const parleyMachine = setup({
             conversationId: event.conversationId,
             conversation,
             socket: event.socket,
+            ...(event.since === undefined ? {} : { since: event.since }),
           }),
         });
         return {};

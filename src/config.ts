@@ -20,6 +20,16 @@ export const CONFIG_VARIABLES = {
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'pino log level.',
   ],
+  PARLEY_DB: [
+    'database',
+    z.string().min(1).default('./data/parley.db'),
+    'Event log: an SQLite file (created with its directory), or `memory` to keep it in memory only.',
+  ],
+  PARLEY_LOG_RETENTION: [
+    'logRetention',
+    int(0, 1_000_000_000).default(1_000_000),
+    'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
+  ],
   PARLEY_DEV_MODE: [
     'devMode',
     flag.optional(),

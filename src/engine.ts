@@ -1,9 +1,9 @@
 /**
  * The engine: one actor system (root → conversations and connections), one worker pool, the
- * model and the tools, with every effect (clock, ids, scheduler) injected. Transport-agnostic:
- * the WebSocket server attaches sockets through {@link Engine.openConnection}.
+ * event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
+ * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
  */
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, tap, type SchedulerLike } from 'rxjs';
 import {
   createActor,
   type ActorOptions,
@@ -11,7 +11,7 @@ import {
   type AnyActorRef,
   type InspectionEvent,
 } from 'xstate';
-import type { ConnectionEvent, SocketPort } from '../actors/connection.machine.js';
+import type { ConnectionEvent, SocketPort } from '../actors/connection-types.js';
 import type { ConversationEffects } from '../actors/conversation.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool, type WorkerPool } from '../streams/worker-pool.js';
@@ -19,7 +19,15 @@ import type { LanguageModel } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { runTurn } from './agent/run-turn.js';
 import type { ParleyConfig } from './config.js';
-import { randomIds, type IdGenerator } from './ids.js';
+import { recordingModel, serializablePart } from './engine/recording-model.js';
+import { createReplies } from './engine/replies.js';
+import { restoreConversation, type RestoredConversation } from './engine/restore-conversation.js';
+import { Transport } from './engine/transport.js';
+import { createEventLog, type EventLog } from './event-log/event-log.js';
+import type { EventStore } from './event-log/event-store.js';
+import type { ReplaySettings } from './event-log/log-entry.js';
+import { MemoryEventStore } from './event-log/memory-store.js';
+import { randomSeed, seededIds, type IdGenerator } from './ids.js';
 import { MAX_CONTENT_CHARS } from './protocol/frames.js';
 import { RateLimiter } from './server/rate-limiter.js';
 import { createDefaultToolRegistry, type ToolRegistry } from './tools/registry.js';
@@ -30,6 +38,8 @@ export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 /** The engine's injectable effects; every one has a production default. */
 export interface EngineOptions {
   config: ParleyConfig;
+  /** Where the event log lives. @default an in-memory store (the server uses SQLite) */
+  store?: EventStore;
   /** @default the offline rule-based model */
   model?: LanguageModel;
   /** @default calculator, datetime, weather, search */
@@ -40,10 +50,14 @@ export interface EngineOptions {
   scheduler?: SchedulerLike;
   /** Clock for XState delayed transitions (heartbeat, idle stop). @default real timers */
   clock?: Clock;
-  /** @default random 64-bit ids */
-  nextId?: IdGenerator;
+  /** Seed of each new conversation's ids. @default 8 random hex characters */
+  idSeed?: (conversationId: string) => string;
+  /** Ids of connections. @default random */
+  nextConnectionId?: IdGenerator;
   /** Receives every XState inspection event of the system. */
   inspect?: (event: InspectionEvent) => void;
+  /** Told when the log cannot be written (delivery goes on). */
+  onLogError?: (error: unknown) => void;
 }
 
 /** What the transport tells the engine about one socket. */
@@ -57,41 +71,54 @@ export interface EngineStats {
   connections: number;
   conversations: number;
   turns: { running: number; waiting: number };
+  log: { pending: number };
 }
 
 /** A running engine. */
 export interface Engine {
   readonly config: ParleyConfig;
   readonly pool: WorkerPool;
+  readonly log: EventLog;
+  /** Restores the conversation from the log if needed, then joins the socket to it. */
   openConnection(options: {
     connectionId?: string;
     userId: string;
     conversationId: string;
     socket: SocketPort;
-  }): ConnectionHandle;
+    /** Resume: send the events after this seq before the live ones. */
+    since?: number;
+  }): Promise<ConnectionHandle>;
+  /** The conversation's current seq, or undefined when it is not loaded. */
+  currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;
-  /** Interrupts remaining turns and closes every connection with 1012. */
-  stop(): void;
-  /** Stops the actor system (and its timers); call after the sockets have closed. */
-  dispose(): void;
+  /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
+  stop(): Promise<void>;
+  /** Stops the actor system and flushes and closes the log; call after the sockets closed. */
+  dispose(): Promise<void>;
 }
 
 /**
  * Creates and starts an engine.
  *
  * @example
- * const engine = createEngine({ config: loadConfig() });
- * const handle = engine.openConnection({ userId: 'alice', conversationId: 'demo', socket });
+ * const engine = createEngine({ config: loadConfig(), store: SqliteEventStore.open(path) });
+ * const handle = await engine.openConnection({ userId: 'alice', conversationId: 'demo', socket });
  */
 export function createEngine(options: EngineOptions): Engine {
   const { config } = options;
   const now = options.now ?? Date.now;
   const scheduler = options.scheduler ?? asyncScheduler;
-  const nextId = options.nextId ?? randomIds();
   const model = options.model ?? createOfflineModel();
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
-  const sockets = new Map<string, SocketPort>();
+  const idSeed = options.idSeed ?? (() => randomSeed());
+  const nextConnectionId =
+    options.nextConnectionId ?? ((prefix) => seededIds(randomSeed())(prefix));
+  const store = options.store ?? new MemoryEventStore();
+  const log = createEventLog({
+    store,
+    ...(options.onLogError ? { onError: options.onLogError } : {}),
+  });
   const pool = createWorkerPool({
     concurrency: config.turnConcurrency,
     maxWaiting: config.turnQueueSize,
@@ -101,25 +128,85 @@ export function createEngine(options: EngineOptions): Engine {
     windowMs: config.rateLimitWindowMs,
     now,
   });
+  const transport = new Transport((connectionId) => {
+    actor(connectionKey(connectionId))?.send({ type: 'outbound.overflow', limit: 0 });
+  });
+  const restored = new Map<string, RestoredConversation | undefined>();
+  const loading = new Map<string, Promise<void>>();
+  const settings = replaySettings(config, model);
 
-  const conversationEffects: ConversationEffects = {
-    now,
-    nextId,
-    deliver(recipients, data) {
-      for (const connectionId of recipients) sockets.get(connectionId)?.send(data);
-    },
-    pool,
-    runTurn: (messages) =>
-      runTurn(messages, {
-        model,
-        tools: toolDescriptions,
-        executeTool: (name, input, signal) => tools.execute(name, input, { signal, now }),
-        maxSteps: config.maxSteps,
-        toolTimeoutMs: config.toolTimeoutMs,
-        turnTimeoutMs: config.turnTimeoutMs,
-        tokenPacingMs: config.tokenPacingMs,
-        scheduler,
-      }),
+  const conversationEffects = (conversationId: string, seed: string): ConversationEffects => {
+    const append = (entries: Parameters<EventLog['append']>[1]) =>
+      log.append(conversationId, entries);
+    return {
+      now,
+      nextId: seededIds(seed),
+      deliver({ recipients, data, frame, seq, to }) {
+        append([
+          {
+            kind: 'frame',
+            conversation_id: conversationId,
+            at: now(),
+            seq,
+            frame,
+            ...(to === undefined ? {} : { to }),
+          },
+        ]);
+        // The log is the truth: a frame leaves only once the log has it.
+        log.afterDurable(() => {
+          for (const connectionId of recipients)
+            transport.send(connectionId, data, seq, to === undefined);
+        });
+      },
+      record(afterSeq, input) {
+        append([
+          { kind: 'input', conversation_id: conversationId, at: now(), after_seq: afterSeq, input },
+        ]);
+      },
+      pool,
+      runTurn: (messages, turnId) =>
+        runTurn(messages, {
+          model: recordingModel(
+            model,
+            (step, offsetMs, part) => {
+              append([
+                {
+                  kind: 'model.part',
+                  conversation_id: conversationId,
+                  at: now(),
+                  turn_id: turnId,
+                  step,
+                  offset_ms: offsetMs,
+                  part: serializablePart(part),
+                },
+              ]);
+            },
+            scheduler,
+          ),
+          tools: toolDescriptions,
+          executeTool: (name, input, signal) => tools.execute(name, input, { signal, now }),
+          maxSteps: config.maxSteps,
+          toolTimeoutMs: config.toolTimeoutMs,
+          turnTimeoutMs: config.turnTimeoutMs,
+          tokenPacingMs: config.tokenPacingMs,
+          scheduler,
+        }).pipe(
+          tap((event) => {
+            if (event.type !== 'tool-result') return;
+            append([
+              {
+                kind: 'tool.outcome',
+                conversation_id: conversationId,
+                at: now(),
+                turn_id: turnId,
+                tool_call_id: event.toolCallId,
+                tool_name: event.toolName,
+                outcome: event.outcome,
+              },
+            ]);
+          }),
+        ),
+    };
   };
 
   const root = createActor(parleyMachine, {
@@ -127,76 +214,163 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     input: {
-      conversationInput: (conversationId) => ({
-        conversationId,
-        idleMs: config.conversationIdleMs,
-        effects: conversationEffects,
-        settings: {
-          maxParticipants: config.maxParticipants,
-          historyMessages: config.historyMessages,
-          overlapPolicy: config.overlapPolicy,
-          welcomeLimits: {
-            max_frame_bytes: config.maxFrameBytes,
-            max_content_chars: MAX_CONTENT_CHARS,
-            outbound_buffer_frames: config.outboundBufferFrames,
-            rate_limit_messages: config.rateLimitMessages,
-            rate_limit_window_ms: config.rateLimitWindowMs,
-            heartbeat_interval_ms: config.heartbeatIntervalMs,
+      conversationInput: (conversationId) => {
+        const previous = restored.get(conversationId);
+        restored.delete(conversationId);
+        const seed = idSeed(conversationId);
+        const effects = conversationEffects(conversationId, seed);
+        log.append(conversationId, [
+          {
+            kind: 'conversation.started',
+            conversation_id: conversationId,
+            at: now(),
+            id_seed: seed,
+            from_seq: previous?.seq ?? 0,
+            settings,
           },
-        },
-      }),
+        ]);
+        return {
+          conversationId,
+          idleMs: config.conversationIdleMs,
+          effects,
+          settings: conversationSettings(config),
+          ...(previous === undefined ? {} : { restored: previous }),
+        };
+      },
       connectionInput: (base) => ({
         ...base,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         effects: {
           now,
           takeRateToken: (userId) => rateLimiter.take(userId),
-          resume: () => undefined,
-          history: () => undefined,
+          resume: (connectionId, since) => {
+            void replies.resume(connectionId, since);
+          },
+          history: (connectionId, query) => {
+            void replies.history(connectionId, query);
+          },
         },
       }),
     },
   }).start();
 
-  const children = () => Object.keys(root.getSnapshot().children);
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
+  const children = () => Object.keys(root.getSnapshot().children);
+  const currentSeq = (conversationId: string) => {
+    const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
+      { status: string; context: { seq: number } } | undefined;
+    return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
+  };
+  const replies = createReplies({ log, store, transport, now, currentSeq });
+
+  /** Restores a conversation from the log unless its actor is alive; concurrent calls share one load. */
+  const ensureLoaded = async (conversationId: string): Promise<void> => {
+    if (currentSeq(conversationId) !== undefined) return;
+    let load = loading.get(conversationId);
+    if (load === undefined) {
+      load = (async () => {
+        await log.flush();
+        await log.open(conversationId);
+        restored.set(
+          conversationId,
+          await restoreConversation(store, conversationId, {
+            historyMessages: config.historyMessages,
+          }),
+        );
+      })().finally(() => loading.delete(conversationId));
+      loading.set(conversationId, load);
+    }
+    await load;
+  };
 
   return {
     config,
     pool,
-    openConnection({ connectionId = nextId('conn'), userId, conversationId, socket }) {
-      sockets.set(connectionId, socket);
-      root.send({ type: 'connection.open', connectionId, userId, conversationId, socket });
+    log,
+    async openConnection({
+      connectionId = nextConnectionId('conn'),
+      userId,
+      conversationId,
+      socket,
+      since,
+    }) {
+      await ensureLoaded(conversationId);
+      transport.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      root.send({
+        type: 'connection.open',
+        connectionId,
+        userId,
+        conversationId,
+        socket,
+        ...(since === undefined ? {} : { since }),
+      });
+      if (since !== undefined) void replies.resume(connectionId, since);
       return {
         connectionId,
         send(event) {
-          if (event.type === 'socket.closed') sockets.delete(connectionId);
+          if (event.type === 'socket.closed') transport.remove(connectionId);
           actor(connectionKey(connectionId))?.send(event);
         },
       };
     },
+    currentSeq,
     stats() {
-      const ids = children();
       return {
-        connections: sockets.size,
-        conversations: ids.filter((id) => id.startsWith('conversation:')).length,
+        connections: transport.size,
+        conversations: children().filter((id) => id.startsWith('conversation:')).length,
         turns: { running: pool.running, waiting: pool.waiting },
+        log: { pending: log.pending },
       };
     },
-    stop() {
+    async stop() {
       for (const id of children()) {
-        if (id.startsWith('conversation:')) {
-          actor(id)?.send({ type: 'conversation.shutdown' });
-        }
+        if (id.startsWith('conversation:')) actor(id)?.send({ type: 'conversation.shutdown' });
       }
+      // Frames leave after the log has them: the completions go out before the close frames.
+      await new Promise<void>((resolve) => {
+        log.afterDurable(resolve);
+      });
       for (const id of children()) {
         if (id.startsWith('connection:')) actor(id)?.send({ type: 'server.shutdown' });
       }
       pool.close();
     },
-    dispose() {
+    async dispose() {
       root.stop();
+      await log.close();
     },
+  };
+}
+
+function conversationSettings(config: ParleyConfig) {
+  return {
+    maxParticipants: config.maxParticipants,
+    historyMessages: config.historyMessages,
+    overlapPolicy: config.overlapPolicy,
+    welcomeLimits: {
+      max_frame_bytes: config.maxFrameBytes,
+      max_content_chars: MAX_CONTENT_CHARS,
+      outbound_buffer_frames: config.outboundBufferFrames,
+      rate_limit_messages: config.rateLimitMessages,
+      rate_limit_window_ms: config.rateLimitWindowMs,
+      heartbeat_interval_ms: config.heartbeatIntervalMs,
+    },
+  };
+}
+
+/** The settings a replay needs to run the engine as this one runs. */
+function replaySettings(config: ParleyConfig, model: LanguageModel): ReplaySettings {
+  const conversation = conversationSettings(config);
+  return {
+    token_pacing_ms: config.tokenPacingMs,
+    tool_timeout_ms: config.toolTimeoutMs,
+    turn_timeout_ms: config.turnTimeoutMs,
+    max_steps: config.maxSteps,
+    overlap_policy: config.overlapPolicy,
+    history_messages: config.historyMessages,
+    max_participants: config.maxParticipants,
+    welcome_limits: conversation.welcomeLimits,
+    model: { provider: model.provider, model_id: model.modelId },
   };
 }
 

@@ -13,8 +13,8 @@
 export const ERROR_CODES = {
   /** A text frame that is not JSON. */
   invalid_json: { close: 1007, http: null },
-  /** JSON that does not match any client frame schema; `issues` says which field and what was expected. */
-  invalid_frame: { close: null, http: null },
+  /** JSON that does not match any client frame schema (or a bad `?since=`); `issues` says which field and what was expected. */
+  invalid_frame: { close: null, http: 400 },
   /** Binary frames are not part of the protocol. */
   unsupported_data: { close: 1003, http: null },
   /** A frame larger than `maxFrameBytes` (the `ws` library closes the socket itself). */

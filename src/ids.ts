@@ -27,3 +27,21 @@ export function sequentialIds(): IdGenerator {
     return `${prefix}_${next}`;
   };
 }
+
+/**
+ * Ids from a seed: `turn_<seed>_1`, `turn_<seed>_2`, `message_<seed>_1` … Each conversation gets
+ * its own seed (recorded in its log), so its ids are unique across conversations and restarts
+ * and a replay makes exactly the same ones.
+ *
+ * @example
+ * const nextId = seededIds('k3x9q2'); nextId('turn') // 'turn_k3x9q2_1'
+ */
+export function seededIds(seed: string): IdGenerator {
+  const next = sequentialIds();
+  return (prefix) => next(`${prefix}_${seed}`);
+}
+
+/** A random 8-character seed for {@link seededIds}. */
+export function randomSeed(): string {
+  return randomBytes(5).toString('hex').slice(0, 8);
+}

@@ -15,7 +15,12 @@ export interface ConversationSummary {
   last_at: number;
 }
 
-/** A range of frames by seq: `after` < seq < `before`, oldest first, at most `limit`. */
+/**
+ * A range of frames by seq: `after` < seq < `before`, returned oldest first, at most `limit`.
+ * With `before` and no `after`, the newest `limit` frames before it (still oldest first); otherwise
+ * the oldest `limit` after `after`. Frames with the same seq (a direct frame repeats the current
+ * seq) come in position order.
+ */
 export interface FrameRange {
   after?: number;
   before?: number;
@@ -23,6 +28,8 @@ export interface FrameRange {
   limit?: number;
   /** Only event frames (no direct `to` frames). @default true */
   eventsOnly?: boolean;
+  /** Only frames whose `frame.type` is in this list; all types when absent. */
+  types?: readonly string[];
 }
 
 /**
@@ -42,10 +49,17 @@ export interface EventStore {
   ): Promise<LogEntry[]>;
   /** Frame entries in a seq range, when `before` is given the newest `limit` before it. */
   readFrames(conversationId: string, range?: FrameRange): Promise<FrameEntry[]>;
-  /** The last entry of a conversation (for restore), or undefined for an unknown one. */
+  /**
+   * The last entry's position and the highest frame seq (0 when none) of a conversation, for
+   * restore; undefined for an unknown one.
+   */
   lastPosition(conversationId: string): Promise<{ position: number; seq: number } | undefined>;
-  /** The lowest seq still retained (for resume beyond retention), or undefined. */
+  /**
+   * The lowest seq of a retained event frame (for resume beyond retention), or undefined when
+   * none is retained.
+   */
   firstRetainedSeq(conversationId: string): Promise<number | undefined>;
+  /** Known conversations, latest `last_at` first (ties by id), at most `limit` (default 100). */
   listConversations(options?: { limit?: number }): Promise<ConversationSummary[]>;
   close(): Promise<void>;
 }

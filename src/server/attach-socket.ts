@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { SocketPort } from '../../actors/connection.machine.js';
-import type { Engine } from '../engine.js';
+import type { ConnectionEvent } from '../../actors/connection-types.js';
+import type { ConnectionHandle, Engine } from '../engine.js';
 import type { Logger } from '../logger.js';
 import { parseClientFrame } from '../protocol/parse-client-frame.js';
 
@@ -10,6 +11,8 @@ export interface AttachSocketOptions {
   socket: WebSocket;
   userId: string;
   conversationId: string;
+  /** Resume from this seq (`?since=`). */
+  since?: number;
   logger: Logger;
 }
 
@@ -28,8 +31,9 @@ export function attachSocket({
   socket,
   userId,
   conversationId,
+  since,
   logger,
-}: AttachSocketOptions) {
+}: AttachSocketOptions): void {
   const limit = engine.config.outboundBufferFrames;
   let unflushed = 0;
   let overflowed = false;
@@ -42,7 +46,7 @@ export function attachSocket({
       if (overflowed || socket.readyState !== socket.OPEN) return;
       if (unflushed >= limit) {
         overflowed = true;
-        handle.send({ type: 'outbound.overflow', limit });
+        deliver({ type: 'outbound.overflow', limit });
         return;
       }
       unflushed += 1;
@@ -61,17 +65,38 @@ export function attachSocket({
     },
   };
 
-  const handle = engine.openConnection({ userId, conversationId, socket: port });
-  const log = logger.child({
-    connection_id: handle.connectionId,
-    user_id: userId,
-    conversation_id: conversationId,
-  });
-  log.info('connection opened');
+  // The conversation may be restored from the log first: what the socket says meanwhile waits
+  // here, in order, and is handed over once the connection actor exists.
+  let handle: ConnectionHandle | undefined;
+  const early: ConnectionEvent[] = [];
+  const deliver = (event: ConnectionEvent) => {
+    if (handle === undefined) early.push(event);
+    else handle.send(event);
+  };
+  let log = logger.child({ user_id: userId, conversation_id: conversationId });
+  engine
+    .openConnection({
+      userId,
+      conversationId,
+      socket: port,
+      ...(since === undefined ? {} : { since }),
+    })
+    .then(
+      (opened) => {
+        handle = opened;
+        log = log.child({ connection_id: opened.connectionId });
+        log.info({ since }, 'connection opened');
+        for (const event of early.splice(0)) opened.send(event);
+      },
+      (error: unknown) => {
+        log.error({ error: error instanceof Error ? error.message : String(error) }, 'join failed');
+        port.close(1011, 'internal_error');
+      },
+    );
 
   socket.on('message', (data, isBinary) => {
     if (isBinary) {
-      handle.send({
+      deliver({
         type: 'frame.invalid',
         code: 'unsupported_data',
         message: 'Binary frames are not supported; send JSON text frames.',
@@ -84,10 +109,10 @@ export function attachSocket({
     const result = parseClientFrame(text);
     if (result.ok) {
       log.trace({ frame: result.frame }, 'frame received');
-      handle.send({ type: 'frame.received', frame: result.frame });
+      deliver({ type: 'frame.received', frame: result.frame });
     } else {
       log.debug({ code: result.error.code }, 'invalid frame');
-      handle.send({
+      deliver({
         type: 'frame.invalid',
         code: result.error.code,
         message: result.error.message,
@@ -96,7 +121,7 @@ export function attachSocket({
     }
   });
   socket.on('pong', () => {
-    handle.send({ type: 'socket.pong' });
+    deliver({ type: 'socket.pong' });
   });
   // Without an error listener a socket error would be thrown and end the process; ws closes the
   // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
@@ -105,7 +130,6 @@ export function attachSocket({
   });
   socket.on('close', (code) => {
     log.info({ code }, 'connection closed');
-    handle.send({ type: 'socket.closed', code });
+    deliver({ type: 'socket.closed', code });
   });
-  return handle;
 }

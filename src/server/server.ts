@@ -2,16 +2,19 @@
  * The HTTP + WebSocket server: routes (`/`, `/health`, `/health/ws`), the upgrade gate, the
  * socket adapter, and graceful shutdown.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
-import { ParleyError, toParleyError } from '../errors.js';
+import { toParleyError } from '../errors.js';
+import { MemoryEventStore } from '../event-log/memory-store.js';
+import { SqliteEventStore } from '../event-log/sqlite-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { readChatPage } from './chat-page.js';
+import { route } from './http-routes.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade } from './upgrade-gate.js';
 
@@ -57,7 +60,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
-  const engine = createEngine({ ...pickEngine(rest), config });
+  const store =
+    rest.store ??
+    (config.database === 'memory'
+      ? new MemoryEventStore({ maxEntriesPerConversation: config.logRetention || Infinity })
+      : SqliteEventStore.open(config.database, {
+          ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
+        }));
+  const engine = createEngine({
+    onLogError: (error) => {
+      logger.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        'event log write failed',
+      );
+    },
+    ...pickEngine(rest),
+    store,
+    config,
+  });
   const startedAt = Date.now();
   let shuttingDown = false;
 
@@ -68,7 +88,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
   });
 
   const httpServer = createServer((request, response) => {
-    route(request, response, { health, chatPage: readChatPage, shuttingDown: () => shuttingDown });
+    void route(request, response, {
+      health,
+      chatPage: readChatPage,
+      shuttingDown: () => shuttingDown,
+      store,
+      durable: () =>
+        new Promise((resolve) => {
+          engine.log.afterDurable(resolve);
+        }),
+      authenticator,
+    });
   });
   const wss = new WebSocketServer({
     noServer: true,
@@ -89,10 +119,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       openConnections: () => wss.clients.size,
       isShuttingDown: () => shuttingDown,
     }).then(
-      ({ userId, conversationId }) => {
+      ({ userId, conversationId, since }) => {
         if (socket.destroyed) return;
         wss.handleUpgrade(request, socket, head, (ws) => {
-          attachSocket({ engine, socket: ws, userId, conversationId, logger });
+          attachSocket({
+            engine,
+            socket: ws,
+            userId,
+            conversationId,
+            logger,
+            ...(since === undefined ? {} : { since }),
+          });
         });
       },
       (error: unknown) => {
@@ -130,10 +167,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         const running = engine.pool.running + engine.pool.waiting;
         logger.info({ running_turns: running, grace_ms: config.shutdownGraceMs }, 'shutting down');
         await waitFor(engine.pool.whenIdle(), config.shutdownGraceMs);
-        engine.stop();
+        await engine.stop();
         await waitFor(allClosed(wss), 2_000);
         for (const client of wss.clients) client.terminate();
-        engine.dispose();
+        await engine.dispose();
         wss.close();
         httpServer.closeAllConnections();
         logger.info('shutdown complete');
@@ -141,41 +178,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       return closing;
     },
   };
-}
-
-function route(
-  request: IncomingMessage,
-  response: ServerResponse,
-  {
-    health,
-    chatPage,
-    shuttingDown,
-  }: {
-    health: () => object;
-    chatPage: () => string;
-    shuttingDown: () => boolean;
-  },
-): void {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    sendJson(response, 405, { code: 'method_not_allowed', message: 'Only GET is supported.' });
-  } else if (path === '/') {
-    response.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-cache',
-    });
-    response.end(chatPage());
-  } else if (path === '/health' || path === '/health/ws') {
-    sendJson(response, shuttingDown() ? 503 : 200, health());
-  } else {
-    const error = new ParleyError('not_found', `No route for ${path}.`);
-    sendJson(response, 404, { code: error.code, message: error.message });
-  }
-}
-
-function sendJson(response: ServerResponse, status: number, body: object): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
 }
 
 function waitFor(promise: Promise<void>, ms: number): Promise<void> {
@@ -200,7 +202,18 @@ function allClosed(wss: WebSocketServer): Promise<void> {
   return Promise.all(pending).then(() => undefined);
 }
 
-const ENGINE_KEYS = ['model', 'tools', 'now', 'scheduler', 'clock', 'nextId', 'inspect'] as const;
+const ENGINE_KEYS = [
+  'store',
+  'model',
+  'tools',
+  'now',
+  'scheduler',
+  'clock',
+  'idSeed',
+  'nextConnectionId',
+  'inspect',
+  'onLogError',
+] as const;
 
 function pickEngine(options: Record<string, unknown>): Omit<EngineOptions, 'config'> {
   return Object.fromEntries(

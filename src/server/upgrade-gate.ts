@@ -10,6 +10,8 @@ export const CHAT_PATH_PREFIX = '/ws/chat/';
 export interface Admission {
   userId: string;
   conversationId: string;
+  /** `?since=`: resume after this seq. */
+  since?: number;
 }
 
 /** Options for {@link admitUpgrade}. */
@@ -73,6 +75,17 @@ export async function admitUpgrade(
       `The server holds its maximum of ${options.maxConnections} connections; try again later.`,
     );
   }
+  const sinceParameter = url.searchParams.get('since');
+  let since: number | undefined;
+  if (sinceParameter !== null) {
+    since = Number(sinceParameter);
+    if (!/^\d{1,15}$/.test(sinceParameter) || !Number.isSafeInteger(since)) {
+      throw new ParleyError(
+        'invalid_frame',
+        `Invalid since=${JSON.stringify(sinceParameter)}: expected the last seq you saw, a whole number >= 0.`,
+      );
+    }
+  }
   const user = await options.authenticator.authenticate(request, url);
-  return { userId: user.userId, conversationId };
+  return { userId: user.userId, conversationId, ...(since === undefined ? {} : { since }) };
 }

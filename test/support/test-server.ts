@@ -23,6 +23,7 @@ export async function startTestServer(options: StartServerOptions = {}): Promise
     logLevel: 'silent',
     tokenPacingMs: 0,
     shutdownGraceMs: 0,
+    database: 'memory',
     ...options,
   });
   running.push(server);

@@ -1,0 +1,77 @@
+import type { ConversationState, UnfinishedTurn } from '../../actors/conversation-state.js';
+import type { ModelMessage } from '../agent/model.js';
+import type { EventStore } from '../event-log/event-store.js';
+import type { FrameEntry } from '../event-log/log-entry.js';
+
+/** What a conversation gets back from its log after a restart. */
+export type RestoredConversation = Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
+
+/** Longest answer read back for a turn a restart cut off. */
+const MAX_PARTIAL_CHUNKS = 20_000;
+
+/**
+ * Reads a conversation's state back from its log: the last seq (so numbering continues without
+ * a gap), the model context (recent user messages and answers), and the turns that had no
+ * completion when the process stopped, with the text they had streamed. Undefined for a
+ * conversation the log has never seen.
+ *
+ * @example
+ * const restored = await restoreConversation(store, 'demo', { historyMessages: 200 });
+ */
+export async function restoreConversation(
+  store: EventStore,
+  conversationId: string,
+  { historyMessages }: { historyMessages: number },
+): Promise<RestoredConversation | undefined> {
+  const last = await store.lastPosition(conversationId);
+  if (last === undefined) return undefined;
+  const frames = await store.readFrames(conversationId, {
+    before: last.seq + 1,
+    limit: historyMessages * 2 + 20,
+    types: ['user_message', 'agent_response_complete'],
+  });
+  const completions = new Map<string, FrameEntry['frame']>();
+  for (const entry of frames) {
+    if (entry.frame.type === 'agent_response_complete') {
+      completions.set(String(entry.frame.turn_id), entry.frame);
+    }
+  }
+  const history: ModelMessage[] = [];
+  const unfinishedTurns: UnfinishedTurn[] = [];
+  for (const entry of frames) {
+    if (entry.frame.type !== 'user_message') continue;
+    const turnId = String(entry.frame.turn_id);
+    history.push({
+      role: 'user',
+      content: String(entry.frame.content),
+      userId: String(entry.frame.user_id),
+    });
+    const completion = completions.get(turnId);
+    if (completion !== undefined) {
+      history.push({ role: 'assistant', content: String(completion.content) });
+      continue;
+    }
+    const partial = await partialAnswer(store, conversationId, turnId, entry.seq);
+    unfinishedTurns.push({ turnId, ...partial });
+    history.push({ role: 'assistant', content: partial.text });
+  }
+  return { seq: last.seq, history: history.slice(-historyMessages), unfinishedTurns };
+}
+
+async function partialAnswer(
+  store: EventStore,
+  conversationId: string,
+  turnId: string,
+  afterSeq: number,
+): Promise<Omit<UnfinishedTurn, 'turnId'>> {
+  const chunks = await store.readFrames(conversationId, {
+    after: afterSeq,
+    limit: MAX_PARTIAL_CHUNKS,
+    types: ['agent_response_chunk'],
+  });
+  const own = chunks.filter((entry) => entry.frame.turn_id === turnId);
+  return {
+    agentMessageId: own[0] === undefined ? null : String(own[0].frame.message_id),
+    text: own.map((entry) => String(entry.frame.delta)).join(''),
+  };
+}

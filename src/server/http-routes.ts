@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ParleyError, toParleyError } from '../errors.js';
+import type { EventStore } from '../event-log/event-store.js';
+import { readHistoryPage } from '../engine/replies.js';
+import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
+import type { Authenticator } from './authenticate.js';
+
+/** What the HTTP routes need. */
+export interface RouteContext {
+  health: () => object;
+  chatPage: () => string;
+  shuttingDown: () => boolean;
+  store: EventStore;
+  /** Waits until everything appended is readable from the store. */
+  durable: () => Promise<void>;
+  authenticator: Authenticator;
+}
+
+const EVENTS_PATH = /^\/api\/conversations\/([^/]+)\/events$/;
+
+/**
+ * Serves the HTTP side: the chat page (`/`), health (`/health`, `/health/ws`), and the log API
+ * (`/api/conversations`, `/api/conversations/{id}/events?after=&before=&limit=`), which needs the
+ * same credentials as the WebSocket.
+ *
+ * @example
+ * createServer((request, response) => void route(request, response, context));
+ */
+export async function route(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: RouteContext,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  try {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      sendJson(response, 405, { code: 'method_not_allowed', message: 'Only GET is supported.' });
+    } else if (path === '/') {
+      response.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+      });
+      response.end(context.chatPage());
+    } else if (path === '/health' || path === '/health/ws') {
+      sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
+    } else if (path === '/api/conversations') {
+      await context.authenticator.authenticate(request, url);
+      const limit = integer(url, 'limit', 1, 1000) ?? 100;
+      sendJson(response, 200, { conversations: await context.store.listConversations({ limit }) });
+    } else if (EVENTS_PATH.test(path)) {
+      await context.authenticator.authenticate(request, url);
+      const conversationId = parseConversationId(EVENTS_PATH.exec(path)?.[1] ?? '');
+      const after = integer(url, 'after', 0, Number.MAX_SAFE_INTEGER);
+      const before = integer(url, 'before', 1, Number.MAX_SAFE_INTEGER);
+      const limit = integer(url, 'limit', 1, MAX_HISTORY_PAGE) ?? 100;
+      await context.durable();
+      const page = await readHistoryPage(context.store, conversationId, { after, before, limit });
+      const last = await context.store.lastPosition(conversationId);
+      sendJson(response, 200, {
+        conversation_id: conversationId,
+        last_seq: last?.seq ?? 0,
+        ...page,
+      });
+    } else {
+      throw new ParleyError('not_found', `No route for ${path}.`);
+    }
+  } catch (error) {
+    const failure = toParleyError(error);
+    sendJson(response, failure.httpStatus, { code: failure.code, message: failure.message });
+  }
+}
+
+function integer(url: URL, name: string, min: number, max: number): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ParleyError(
+      'invalid_frame',
+      `Invalid ${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}.`,
+    );
+  }
+  return value;
+}
+
+function parseConversationId(raw: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    decoded = raw;
+  }
+  if (!conversationIdSchema.safeParse(decoded).success) {
+    throw new ParleyError(
+      'invalid_conversation_id',
+      `Invalid conversation id ${JSON.stringify(decoded)}: expected 1-128 characters of A-Z a-z 0-9 _ - . :`,
+    );
+  }
+  return decoded;
+}
+
+function sendJson(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
