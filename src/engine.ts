@@ -17,7 +17,7 @@ import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.
 import { createWorkerPool, type WorkerPool } from '../streams/worker-pool.js';
 import type { LanguageModel } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
-import { runTurn } from './agent/run-turn.js';
+import { runTurn, type ToolExecutor } from './agent/run-turn.js';
 import type { ParleyConfig } from './config.js';
 import { recordingModel, serializablePart } from './engine/recording-model.js';
 import { createReplies } from './engine/replies.js';
@@ -29,7 +29,7 @@ import type { ReplaySettings } from './event-log/log-entry.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds, type IdGenerator } from './ids.js';
 import { MAX_CONTENT_CHARS } from './protocol/frames.js';
-import { RateLimiter } from './server/rate-limiter.js';
+import { RateLimiter, type RateLimitDecision } from './server/rate-limiter.js';
 import { createDefaultToolRegistry, type ToolRegistry } from './tools/registry.js';
 
 /** XState's clock interface (setTimeout/clearTimeout), e.g. `SimulatedClock` in tests. */
@@ -43,7 +43,7 @@ export interface EngineOptions {
   /** @default the offline rule-based model */
   model?: LanguageModel;
   /** @default calculator, datetime, weather, search */
-  tools?: ToolRegistry;
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
   /** Wall clock for timestamps. @default Date.now */
   now?: () => number;
   /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
@@ -54,10 +54,23 @@ export interface EngineOptions {
   idSeed?: (conversationId: string) => string;
   /** Ids of connections. @default random */
   nextConnectionId?: IdGenerator;
+  /**
+   * The model and tool executor of one turn. A replay swaps in recorded ones.
+   * @default the `model` and `tools` options
+   */
+  turnEffects?: (turnId: string) => TurnEffects;
+  /** Takes a message from a user's rate budget. @default a token bucket from the config */
+  takeRateToken?: (userId: string) => RateLimitDecision;
   /** Receives every XState inspection event of the system. */
   inspect?: (event: InspectionEvent) => void;
   /** Told when the log cannot be written (delivery goes on). */
   onLogError?: (error: unknown) => void;
+}
+
+/** How one turn reaches a model and tools. */
+export interface TurnEffects {
+  model: LanguageModel;
+  executeTool: ToolExecutor;
 }
 
 /** What the transport tells the engine about one socket. */
@@ -93,8 +106,11 @@ export interface Engine {
   stats(): EngineStats;
   /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
   stop(): Promise<void>;
-  /** Stops the actor system and flushes and closes the log; call after the sockets closed. */
-  dispose(): Promise<void>;
+  /**
+   * Stops the actor system and the pool, flushes the log and closes its store (unless
+   * `keepStore`, for a store another engine goes on with); call after the sockets closed.
+   */
+  dispose(options?: { keepStore?: boolean }): Promise<void>;
 }
 
 /**
@@ -111,6 +127,13 @@ export function createEngine(options: EngineOptions): Engine {
   const model = options.model ?? createOfflineModel();
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
+  const turnEffects =
+    options.turnEffects ??
+    (() => ({
+      model,
+      executeTool: (name: string, input: unknown, signal: AbortSignal) =>
+        tools.execute(name, input, { signal, now }),
+    }));
   const idSeed = options.idSeed ?? (() => randomSeed());
   const nextConnectionId =
     options.nextConnectionId ?? ((prefix) => seededIds(randomSeed())(prefix));
@@ -164,10 +187,11 @@ export function createEngine(options: EngineOptions): Engine {
         ]);
       },
       pool,
-      runTurn: (messages, turnId) =>
-        runTurn(messages, {
+      runTurn: (messages, turnId) => {
+        const effects = turnEffects(turnId);
+        return runTurn(messages, {
           model: recordingModel(
-            model,
+            effects.model,
             (step, offsetMs, part) => {
               append([
                 {
@@ -184,7 +208,7 @@ export function createEngine(options: EngineOptions): Engine {
             scheduler,
           ),
           tools: toolDescriptions,
-          executeTool: (name, input, signal) => tools.execute(name, input, { signal, now }),
+          executeTool: effects.executeTool,
           maxSteps: config.maxSteps,
           toolTimeoutMs: config.toolTimeoutMs,
           turnTimeoutMs: config.turnTimeoutMs,
@@ -205,7 +229,8 @@ export function createEngine(options: EngineOptions): Engine {
               },
             ]);
           }),
-        ),
+        );
+      },
     };
   };
 
@@ -242,7 +267,7 @@ export function createEngine(options: EngineOptions): Engine {
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         effects: {
           now,
-          takeRateToken: (userId) => rateLimiter.take(userId),
+          takeRateToken: options.takeRateToken ?? ((userId) => rateLimiter.take(userId)),
           resume: (connectionId, since) => {
             void replies.resume(connectionId, since);
           },
@@ -335,9 +360,11 @@ export function createEngine(options: EngineOptions): Engine {
       }
       pool.close();
     },
-    async dispose() {
+    async dispose({ keepStore = false } = {}) {
       root.stop();
-      await log.close();
+      pool.close();
+      if (keepStore) await log.flush();
+      else await log.close();
     },
   };
 }

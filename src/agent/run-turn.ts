@@ -31,8 +31,16 @@ import type {
 } from './model.js';
 import type { TurnEvent } from './turn-event.js';
 
-/** Executes a tool by name; rejects with a `ParleyError` for unknown tools or bad arguments. */
-export type ToolExecutor = (name: string, input: unknown, signal: AbortSignal) => Promise<unknown>;
+/**
+ * Executes a tool by name; rejects with a `ParleyError` for unknown tools or bad arguments.
+ * `toolCallId` identifies the call (a replay uses it to find the recorded outcome).
+ */
+export type ToolExecutor = (
+  name: string,
+  input: unknown,
+  signal: AbortSignal,
+  toolCallId: string,
+) => Promise<unknown>;
 
 /** What a turn needs: the model, the tools, the limits and the clock. */
 export interface TurnDependencies {
@@ -114,10 +122,14 @@ function runOneTurn(
         const tools$ = from(toolCalls.entries()).pipe(
           mergeMap(
             ([index, call]) =>
-              runToolCall((signal) => dependencies.executeTool(call.toolName, call.input, signal), {
-                timeoutMs: dependencies.toolTimeoutMs,
-                scheduler,
-              }).pipe(
+              runToolCall(
+                (signal) =>
+                  dependencies.executeTool(call.toolName, call.input, signal, call.toolCallId),
+                {
+                  timeoutMs: dependencies.toolTimeoutMs,
+                  scheduler,
+                },
+              ).pipe(
                 tap((outcome) => {
                   results[index] = {
                     role: 'tool',

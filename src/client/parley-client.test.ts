@@ -143,10 +143,13 @@ async function connected(welcomeSeq: number, options: Partial<ParleyClientOption
   const statuses: { status: ParleyClientStatus; error: ParleyClientError | undefined }[] = [];
   client.subscribe((frame) => frames.push(frame));
   client.onStatus((status, error) => statuses.push({ status, error }));
+  // The welcome is delivered on the macrotask after connect resolves; start each test after it.
+  await client.waitFor((frame) => frame.type === 'welcome');
   return { client, server, first, frames, statuses };
 }
 
-const seqs = (frames: readonly ServerFrame[]) => frames.map((frame) => `${frame.type}:${frame.seq}`);
+const seqs = (frames: readonly ServerFrame[]) =>
+  frames.map((frame) => `${frame.type}:${frame.seq}`);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -171,7 +174,6 @@ describe('connect', () => {
     first.receive(chunk(8));
     first.receive(chunk(9));
     first.receive(chunk(10));
-    await client.waitFor((frame) => frame.seq === 10);
     expect(seqs(frames)).toEqual([
       'welcome:9',
       'agent_response_chunk:8',
@@ -230,7 +232,6 @@ describe('sequence numbers', () => {
     first.receive({ type: 'pong', ...envelope(2), id: 'p' });
     first.receive({ type: 'error', ...envelope(2), code: 'busy', message: 'busy' });
     first.receive(chunk(3));
-    await client.waitFor((frame) => frame.seq === 3 && frame.type === 'agent_response_chunk');
     expect(seqs(frames)).toEqual([
       'welcome:1',
       'agent_response_chunk:2',
@@ -246,7 +247,6 @@ describe('sequence numbers', () => {
     const { client, first, frames, statuses } = await connected(1);
     first.receive(chunk(2));
     first.receive(chunk(5));
-    await client.waitFor((frame) => frame.seq === 5);
     expect(seqs(frames)).toEqual(['welcome:1', 'agent_response_chunk:2', 'agent_response_chunk:5']);
     expect(statuses).toHaveLength(1);
     expect(statuses[0]?.status).toBe('open');
@@ -263,7 +263,6 @@ describe('sequence numbers', () => {
     first.receive({ type: 'agent_response_chunk', ...envelope(1) });
     first.receive('not json');
     first.receive(chunk(1));
-    await client.waitFor((frame) => frame.seq === 1);
     expect(seqs(frames)).toEqual(['welcome:0', 'agent_response_chunk:1']);
     expect(statuses.map(({ error }) => error?.code)).toEqual(['invalid_frame', 'invalid_frame']);
     await client.close();
@@ -275,7 +274,6 @@ describe('reconnection', () => {
     const { client, server, first, frames, statuses } = await connected(1);
     first.receive(chunk(2));
     first.receive(chunk(3));
-    await client.waitFor((frame) => frame.seq === 3);
     first.drop(1006);
     expect(client.status).toBe('reconnecting');
     expect(() => {
@@ -292,7 +290,6 @@ describe('reconnection', () => {
     second.receive(chunk(3));
     second.receive(chunk(4));
     second.receive(chunk(5));
-    await client.waitFor((frame) => frame.seq === 5 && frame.type !== 'welcome');
     expect(seqs(frames)).toEqual([
       'welcome:1',
       'agent_response_chunk:2',
@@ -315,7 +312,7 @@ describe('reconnection', () => {
       WebSocket: server.WebSocket,
       reconnect: { initialDelayMs: 1_000, maxDelayMs: 3_000 },
     });
-    await vi.waitFor(() => server.sockets[0]?.accept(0));
+    server.sockets[0]?.accept(0);
     const client = await pending;
     const delays: number[] = [];
     const nextDelay = async (close: () => void) => {
@@ -333,33 +330,42 @@ describe('reconnection', () => {
     await nextDelay(() => server.sockets.at(-1)?.drop(1006));
     await nextDelay(() => server.sockets.at(-1)?.drop(1006));
     await nextDelay(() => server.sockets.at(-1)?.drop(1012));
-    expect(delays).toEqual([1_000, 2_000, 3_000, 3_000, 1_000]);
+    // Full jitter with random() just under 1: each delay is its step's ceiling minus 1 ms.
+    expect(delays).toEqual([999, 1_999, 2_999, 2_999, 999]);
     server.sockets.at(-1)?.accept(0);
     expect(client.status).toBe('open');
     await nextDelay(() => server.sockets.at(-1)?.drop(1011));
-    expect(delays.at(-1)).toBe(1_000);
+    expect(delays.at(-1)).toBe(999);
     const closing = client.close();
     await vi.runAllTimersAsync();
     await closing;
   });
 
-  it.each([1003, 1007, 1008])('does not reconnect after %i and ends frames() with rejected', async (code) => {
-    const { client, server, first, statuses } = await connected(0);
-    const iterator = client.frames();
-    first.receive({ type: 'error', ...envelope(0), code: 'policy_violation', message: 'Too many invalid frames.' });
-    first.drop(code, 'policy_violation');
-    expect(client.status).toBe('closed');
-    expect(server.sockets).toHaveLength(1);
-    const expected = {
-      code: 'rejected',
-      closeCode: code,
-      message: `The server closed with ${code} (policy_violation; Too many invalid frames.); not reconnecting.`,
-    };
-    expect(statuses.at(-1)).toMatchObject({ status: 'closed', error: expected });
-    expect((await iterator.next()).value).toMatchObject({ type: 'error' });
-    await expect(iterator.next()).rejects.toMatchObject(expected);
-    await client.close();
-  });
+  it.each([1003, 1007, 1008])(
+    'does not reconnect after %i and ends frames() with rejected',
+    async (code) => {
+      const { client, server, first, statuses } = await connected(0);
+      const iterator = client.frames();
+      first.receive({
+        type: 'error',
+        ...envelope(0),
+        code: 'policy_violation',
+        message: 'Too many invalid frames.',
+      });
+      first.drop(code, 'policy_violation');
+      expect(client.status).toBe('closed');
+      expect(server.sockets).toHaveLength(1);
+      const expected = {
+        code: 'rejected',
+        closeCode: code,
+        message: `The server closed with ${code} (policy_violation; Too many invalid frames.); not reconnecting.`,
+      };
+      expect(statuses.at(-1)).toMatchObject({ status: 'closed', error: expected });
+      expect((await iterator.next()).value).toMatchObject({ type: 'error' });
+      await expect(iterator.next()).rejects.toMatchObject(expected);
+      await client.close();
+    },
+  );
 
   it('gives up with reconnect_failed after maxAttempts failed attempts', async () => {
     const { client, server, first, statuses } = await connected(0, {
@@ -401,7 +407,13 @@ describe('history', () => {
     const { client, first } = await connected(3);
     const page = client.history({ after: 0, limit: 2 });
     expect(first.sent).toEqual([{ type: 'history', after: 0, limit: 2, request_id: 'history-1' }]);
-    first.receive({ type: 'history', ...envelope(3), request_id: 'other', frames: [], has_more: false });
+    first.receive({
+      type: 'history',
+      ...envelope(3),
+      request_id: 'other',
+      frames: [],
+      has_more: false,
+    });
     first.receive({
       type: 'history',
       ...envelope(3),

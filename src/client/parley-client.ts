@@ -1,17 +1,20 @@
 /**
  * The Parley client: one conversation over a WebSocket that survives drops by resuming from the
  * last seq it saw, so its reader gets every conversation event exactly once, in order.
+ *
+ * The pieces without state of their own live beside it: backoff, the close decision, frame
+ * parsing, seq tracking, waiters and the fan-out; what stays here is the connection lifecycle.
  */
 import {
   conversationIdSchema,
   DIRECT_FRAME_TYPES,
-  serverFrameSchema,
   type HistoryFrame,
   type ServerFrame,
   type WelcomeFrame,
 } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { ParleyClientError } from './client-error.js';
+import { decideAfterClose } from './decide-after-close.js';
 import type {
   ClientFrameInput,
   HistoryQuery,
@@ -21,7 +24,10 @@ import type {
   StatusListener,
   WaitForOptions,
 } from './client-types.js';
-import { DEFAULT_MAX_BUFFERED_FRAMES, FrameQueue } from './frame-queue.js';
+import { FrameFanOut } from './frame-fan-out.js';
+import { DEFAULT_MAX_BUFFERED_FRAMES } from './frame-queue.js';
+import { FrameWaiters } from './frame-waiters.js';
+import { parseServerFrame } from './parse-server-frame.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import {
   chatUrl,
@@ -32,23 +38,10 @@ import {
   type WebSocketLike,
 } from './web-socket-like.js';
 
-/** Close codes that blame the client (unsupported data, invalid payload, policy): no retry. */
-const REJECTING_CLOSE_CODES: ReadonlySet<number> = new Set([1003, 1007, 1008]);
-/** Server restart: come back at the first backoff step, another instance may already serve. */
-const SERVICE_RESTART = 1012;
 const DEFAULT_WAIT_MS = 30_000;
 const DEFAULT_HISTORY_WAIT_MS = 10_000;
 /** How long `close()` waits for the server's close frame before giving up on it. */
 const CLOSE_HANDSHAKE_MS = 3_000;
-
-interface Waiter {
-  predicate: (frame: ServerFrame) => boolean;
-  resolve: (frame: ServerFrame) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** A request sent on this socket: its answer cannot come once that socket has closed. */
-  socket: WebSocketLike | undefined;
-}
 
 /**
  * Connects to a conversation and resolves once the server's `welcome` has arrived.
@@ -88,6 +81,14 @@ export async function connect(options: ParleyClientOptions): Promise<ParleyClien
   return client;
 }
 
+/**
+ * The client behind `connect`: at most one socket at a time, replaced after an unexpected close.
+ *
+ * Lifecycle: `connecting` → `open` (on `welcome`) → `reconnecting` (socket lost, timer running or
+ * next socket not yet welcomed) → `open` … → `closed` (by `close()`, or a fatal error). Incoming
+ * frames go parse → seq check (conversation events only) → fan-out to subscribers, iterators and
+ * waiters. Only the current socket's events count: a replaced socket can still fire late ones.
+ */
 class ReconnectingClient implements ParleyClient {
   private currentStatus: ParleyClientStatus = 'connecting';
   private welcomeFrame: WelcomeFrame | undefined;
@@ -100,16 +101,18 @@ class ReconnectingClient implements ParleyClient {
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private closing = false;
   private ended = false;
-  private endError: ParleyClientError | undefined;
   private requestCount = 0;
-  /** Frames held between the first `welcome` and the macrotask after `connect` resolves. */
-  private held: ServerFrame[] | undefined;
-  private afterHeld: (() => void) | undefined;
   private firstConnect: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  private readonly listeners = new Set<(frame: ServerFrame) => void>();
-  private readonly queues = new Set<FrameQueue<ServerFrame>>();
+  private readonly fanOut = new FrameFanOut(
+    (frame) => {
+      this.waiters.offer(frame);
+    },
+    (cause) => {
+      this.report(new ParleyClientError('listener_failed', 'A frame listener threw.', { cause }));
+    },
+  );
   private readonly statusListeners = new Set<StatusListener>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new FrameWaiters<WebSocketLike>();
   private readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -192,30 +195,11 @@ class ReconnectingClient implements ParleyClient {
   }
 
   subscribe(listener: (frame: ServerFrame) => void): () => void {
-    const entry = (frame: ServerFrame) => {
-      listener(frame);
-    };
-    if (!this.ended) this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.fanOut.subscribe(listener);
   }
 
   frames({ maxBufferedFrames = DEFAULT_MAX_BUFFERED_FRAMES } = {}) {
-    const push = (frame: ServerFrame) => {
-      queue.push(frame);
-    };
-    const queue = new FrameQueue<ServerFrame>(maxBufferedFrames, () => {
-      this.listeners.delete(push);
-      this.queues.delete(queue);
-    });
-    if (this.ended) {
-      queue.end(this.endError);
-    } else {
-      this.listeners.add(push);
-      this.queues.add(queue);
-    }
-    return queue;
+    return this.fanOut.iterate(maxBufferedFrames);
   }
 
   onStatus(listener: StatusListener): () => void {
@@ -280,7 +264,6 @@ class ReconnectingClient implements ParleyClient {
     this.socket = socket;
     this.socketError = undefined;
     this.serverError = undefined;
-    // A replaced socket may still fire late events; only the current one counts.
     socket.addEventListener('message', (event) => {
       if (this.socket === socket) this.receive(event.data);
     });
@@ -299,39 +282,21 @@ class ReconnectingClient implements ParleyClient {
       `The connection closed (${code}) before the answer arrived; ask again once open.`,
       { closeCode: code },
     );
-    for (const waiter of this.waiters) if (waiter.socket === socket) this.settle(waiter, lost);
+    this.waiters.rejectAll(lost, socket);
     if (this.closing) {
       this.finish();
       return;
     }
-    const because = [reason, this.serverError?.message, this.socketError]
-      .filter(Boolean)
-      .join('; ');
-    const description = `closed with ${code}${because === '' ? '' : ` (${because})`}`;
-    const details = this.serverError === undefined ? {} : { details: { ...this.serverError } };
-    if (this.firstConnect !== undefined) {
-      this.failedAttempt(
-        new ParleyClientError('connect_failed', `The connection ${description} before welcome.`, {
-          closeCode: code,
-          ...details,
-        }),
-      );
-    } else if (REJECTING_CLOSE_CODES.has(code)) {
-      this.finish(
-        new ParleyClientError('rejected', `The server ${description}; not reconnecting.`, {
-          closeCode: code,
-          ...details,
-        }),
-      );
-    } else if (this.options.reconnect === false) {
-      this.finish(
-        new ParleyClientError('connection_lost', `The connection ${description}.`, {
-          closeCode: code,
-        }),
-      );
-    } else {
-      this.scheduleReconnect(code === SERVICE_RESTART ? 0 : this.attempts);
-    }
+    const decision = decideAfterClose(
+      { code, reason, serverError: this.serverError, socketError: this.socketError },
+      {
+        firstConnection: this.firstConnect !== undefined,
+        reconnect: this.options.reconnect !== false,
+        attempts: this.attempts,
+      },
+    );
+    if (decision.reconnect) this.scheduleReconnect(decision.step);
+    else this.finish(decision.error);
   }
 
   /** An attempt that never reached `welcome`: fatal for the first connection, else retried. */
@@ -367,7 +332,6 @@ class ReconnectingClient implements ParleyClient {
   private finish(error?: ParleyClientError): void {
     if (this.ended) return;
     this.ended = true;
-    this.endError = error;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.closeTimer);
     this.socket = undefined;
@@ -376,85 +340,43 @@ class ReconnectingClient implements ParleyClient {
     );
     this.firstConnect = undefined;
     this.setStatus('closed', error);
-    const end = () => {
-      for (const queue of this.queues) queue.end(error);
-      this.listeners.clear();
-      const closed = new ParleyClientError('client_closed', 'The client was closed.', {
-        ...(error === undefined ? {} : { cause: error }),
-      });
-      for (const waiter of this.waiters) this.settle(waiter, closed);
+    const closed = new ParleyClientError('client_closed', 'The client was closed.', {
+      ...(error === undefined ? {} : { cause: error }),
+    });
+    this.fanOut.end(error, () => {
+      this.waiters.rejectAll(closed);
       this.resolveClosed();
-    };
-    // Frames held for the first readers still reach them before their iterators end.
-    if (this.held === undefined) end();
-    else this.afterHeld = end;
+    });
   }
 
   // ---------------------------------------------------------------- incoming frames
 
   private receive(data: unknown): void {
-    const frame = this.parse(data);
-    if (frame === undefined) return;
+    const parsed = parseServerFrame(data, this.options.validate !== false);
+    if (!parsed.ok) {
+      this.report(parsed.error);
+      return;
+    }
+    const { frame } = parsed;
     if (isDirectFrame(frame)) {
       if (frame.type === 'welcome') this.welcomed(frame);
       if (frame.type === 'error') this.serverError = { code: frame.code, message: frame.message };
-      this.deliver(frame);
+      this.fanOut.deliver(frame);
       return;
     }
     // Without validation a frame may lack a seq; it cannot be checked, only passed on.
     if (typeof frame.seq !== 'number') {
-      this.deliver(frame);
+      this.fanOut.deliver(frame);
       return;
     }
     const verdict = this.sequence.accept(frame.seq);
     if (!verdict.deliver) return;
     if (verdict.gap !== undefined) {
       const { expected, received } = verdict.gap;
-      this.report(
-        new ParleyClientError(
-          'seq_gap',
-          `Expected seq ${expected}, received ${received} (${frame.type}).`,
-          {
-            details: { expected, received },
-          },
-        ),
-      );
+      const message = `Expected seq ${expected}, received ${received} (${frame.type}).`;
+      this.report(new ParleyClientError('seq_gap', message, { details: { expected, received } }));
     }
-    this.deliver(frame);
-  }
-
-  private parse(data: unknown): ServerFrame | undefined {
-    if (typeof data !== 'string') {
-      this.report(new ParleyClientError('invalid_frame', 'Skipped a binary frame.'));
-      return undefined;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch (cause) {
-      this.report(
-        new ParleyClientError('invalid_frame', 'Skipped a frame that is not JSON.', { cause }),
-      );
-      return undefined;
-    }
-    if (this.options.validate === false) {
-      if (typeof json === 'object' && json !== null) return json as ServerFrame;
-      this.report(new ParleyClientError('invalid_frame', 'Skipped a frame that is not an object.'));
-      return undefined;
-    }
-    const parsed = serverFrameSchema.safeParse(json);
-    if (parsed.success) return parsed.data;
-    const type = (json as { type?: unknown } | null)?.type;
-    this.report(
-      new ParleyClientError(
-        'invalid_frame',
-        `Skipped an invalid ${String(type)} frame: ${parsed.error.message}`,
-        {
-          cause: parsed.error,
-        },
-      ),
-    );
-    return undefined;
+    this.fanOut.deliver(frame);
   }
 
   private welcomed(frame: WelcomeFrame): void {
@@ -465,42 +387,13 @@ class ReconnectingClient implements ParleyClient {
     const first = this.firstConnect;
     if (first === undefined) return;
     this.firstConnect = undefined;
-    this.held = [];
+    this.fanOut.hold();
     // After `await connect()` the caller's code runs in microtasks; a timer runs after them.
     setTimeout(() => {
-      const held = this.held ?? [];
-      this.held = undefined;
-      for (const heldFrame of held) this.deliver(heldFrame);
-      this.afterHeld?.();
+      this.fanOut.release();
     }, 0);
     first.resolve();
   }
-
-  private deliver(frame: ServerFrame): void {
-    if (this.held !== undefined) {
-      this.held.push(frame);
-      return;
-    }
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(frame);
-      } catch (cause) {
-        this.report(new ParleyClientError('listener_failed', 'A frame listener threw.', { cause }));
-      }
-    }
-    for (const waiter of [...this.waiters]) {
-      let matches: boolean;
-      try {
-        matches = waiter.predicate(frame);
-      } catch (cause) {
-        this.settle(waiter, cause instanceof Error ? cause : new Error(String(cause)));
-        continue;
-      }
-      if (matches) this.settle(waiter, frame);
-    }
-  }
-
-  // ---------------------------------------------------------------- helpers
 
   private wait(
     predicate: (frame: ServerFrame) => boolean,
@@ -511,28 +404,7 @@ class ReconnectingClient implements ParleyClient {
     if (this.ended) {
       return Promise.reject(new ParleyClientError('client_closed', 'The client is closed.'));
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { predicate, resolve, reject, timer: undefined, socket };
-      if (Number.isFinite(timeoutMs)) {
-        waiter.timer = setTimeout(() => {
-          this.settle(
-            waiter,
-            new ParleyClientError(
-              'timeout',
-              `Timed out after ${timeoutMs} ms waiting for ${description}.`,
-            ),
-          );
-        }, timeoutMs);
-      }
-      this.waiters.add(waiter);
-    });
-  }
-
-  private settle(waiter: Waiter, outcome: ServerFrame | Error): void {
-    if (!this.waiters.delete(waiter)) return;
-    clearTimeout(waiter.timer);
-    if (outcome instanceof Error) waiter.reject(outcome);
-    else waiter.resolve(outcome);
+    return this.waiters.wait(predicate, timeoutMs, description, socket);
   }
 
   private report(error: ParleyClientError): void {

@@ -25,9 +25,17 @@ export function recordingModel(
       step += 1;
       const thisStep = step;
       const startedAt = scheduler.now();
-      for await (const part of model.stream(request, options)) {
-        record(thisStep, scheduler.now() - startedAt, part);
-        yield part;
+      try {
+        for await (const part of model.stream(request, options)) {
+          record(thisStep, scheduler.now() - startedAt, part);
+          yield part;
+        }
+      } catch (error) {
+        // A model that throws is recorded as an error part, so a replay fails the same way.
+        if (!options.signal.aborted) {
+          record(thisStep, scheduler.now() - startedAt, { type: 'error', error });
+        }
+        throw error;
       }
     },
   };

@@ -239,15 +239,15 @@ export function createEventLog(options: EventLogOptions): EventLog {
 
     async open(conversationId) {
       if (closed) throw closedError();
-      let current = counters.get(conversationId) ?? (await opening.get(conversationId));
+      let current = counters.get(conversationId);
       if (current === undefined) {
-        const loading = load(conversationId);
-        opening.set(conversationId, loading);
-        try {
-          current = await loading;
-        } finally {
-          opening.delete(conversationId);
+        // Concurrent opens of one conversation share a single read of the store.
+        let loading = opening.get(conversationId);
+        if (loading === undefined) {
+          loading = load(conversationId).finally(() => opening.delete(conversationId));
+          opening.set(conversationId, loading);
         }
+        current = await loading;
       }
       return { lastPosition: current.lastPosition, lastSeq: current.lastSeq };
     },

@@ -20,6 +20,8 @@ export interface SqliteEventStoreOptions {
    * so `lastPosition` still knows the seq to continue from. Unlimited when absent.
    */
   retentionPerConversation?: number;
+  /** WAL pages written before SQLite checkpoints them into the database file. @default 4000 */
+  walAutocheckpointPages?: number;
 }
 
 const SCHEMA = `
@@ -55,11 +57,6 @@ export class SqliteEventStore implements EventStore {
   private constructor(db: Database.Database, options: SqliteEventStoreOptions) {
     this.#db = db;
     const retention = options.retentionPerConversation;
-    if (retention !== undefined && (!Number.isInteger(retention) || retention < 1)) {
-      throw new RangeError(
-        `retentionPerConversation must be a positive integer, got ${retention}.`,
-      );
-    }
     this.#statements = {
       insert: db.prepare<Row>(
         `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
@@ -126,6 +123,17 @@ export class SqliteEventStore implements EventStore {
    * has another schema version.
    */
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    const { retentionPerConversation: retention, walAutocheckpointPages = 4000 } = options;
+    if (retention !== undefined && (!Number.isInteger(retention) || retention < 1)) {
+      throw new RangeError(
+        `retentionPerConversation must be a positive integer, got ${retention}.`,
+      );
+    }
+    if (!Number.isInteger(walAutocheckpointPages) || walAutocheckpointPages < 0) {
+      throw new RangeError(
+        `walAutocheckpointPages must be a non-negative integer, got ${walAutocheckpointPages}.`,
+      );
+    }
     let db: Database.Database;
     try {
       if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
@@ -136,11 +144,15 @@ export class SqliteEventStore implements EventStore {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // Checkpointing every 4000 pages (16 MiB of WAL) instead of SQLite's 1000 writes each hot
+      // index page back less often: ~1.3x the append rate (bench/event-log-append.ts). The limit
+      // truncates the WAL after a checkpoint, so the file stays bounded on disk.
+      db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
+      db.pragma('journal_size_limit = 67108864');
       migrate(db, path);
       return new SqliteEventStore(db, options);
     } catch (error) {
       db.close();
-      if (error instanceof ParleyError || error instanceof RangeError) throw error;
       throw unavailable(`Cannot open the event log at ${path}`, error);
     }
   }
@@ -187,10 +199,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   firstRetainedSeq(conversationId: string): Promise<number | undefined> {
-    return this.#settle(
-      'read',
-      () => this.#statements.firstRetainedSeq.get(conversationId) ?? undefined,
-    );
+    return this.#settle('read', () => this.#statements.firstRetainedSeq.get(conversationId));
   }
 
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {

@@ -63,7 +63,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
   const store =
     rest.store ??
     (config.database === 'memory'
-      ? new MemoryEventStore({ maxEntriesPerConversation: config.logRetention || Infinity })
+      ? new MemoryEventStore({ maxEntriesPerConversation: config.logRetention || 1_000_000_000 })
       : SqliteEventStore.open(config.database, {
           ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
         }));

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ParleyError } from '../errors.js';
+import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
+import { SqliteEventStore } from './sqlite-store.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'parley-sqlite-store-'));
+let files = 0;
+const nextPath = () => join(directory, `log-${++files}.db`);
+
+afterAll(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describeEventStoreContract('SqliteEventStore', ({ retention }) =>
+  SqliteEventStore.open(
+    nextPath(),
+    retention === undefined ? {} : { retentionPerConversation: retention },
+  ),
+);
+
+describe('SqliteEventStore', () => {
+  const stores: SqliteEventStore[] = [];
+  const open = (...args: Parameters<typeof SqliteEventStore.open>) => {
+    const store = SqliteEventStore.open(...args);
+    stores.push(store);
+    return store;
+  };
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+
+  it('keeps its entries across close and reopen', async () => {
+    const path = nextPath();
+    const first = open(path);
+    await first.append([partEntry('a', 1), frameEntry('a', 2, 1), frameEntry('b', 1, 1)]);
+    await first.close();
+
+    const second = open(path);
+    expect(await second.readEntries('a')).toEqual([partEntry('a', 1), frameEntry('a', 2, 1)]);
+    expect(await second.lastPosition('b')).toEqual({ position: 1, seq: 1 });
+    await second.append([frameEntry('a', 3, 2)]);
+    expect((await second.readFrames('a')).map((entry) => entry.seq)).toEqual([1, 2]);
+  });
+
+  it('creates the parent directory and opens the file in WAL mode with schema version 1', async () => {
+    const path = join(directory, 'nested', 'deeper', 'log.db');
+    const store = open(path);
+    await store.append([partEntry('a', 1)]);
+
+    const inspector = new Database(path, { readonly: true });
+    try {
+      expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(
+        inspector.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      ).toBe('1');
+      expect(
+        inspector.prepare(`SELECT kind, frame_type, seq, to_connection FROM entries`).all(),
+      ).toEqual([{ kind: 'model.part', frame_type: null, seq: null, to_connection: null }]);
+    } finally {
+      inspector.close();
+    }
+  });
+
+  it('refuses a file with another schema version', async () => {
+    const path = nextPath();
+    await open(path).close();
+    const editor = new Database(path);
+    editor.prepare(`UPDATE meta SET value = '2' WHERE key = 'schema_version'`).run();
+    editor.close();
+
+    expect(() => open(path)).toThrow(
+      new ParleyError(
+        'log_unavailable',
+        `The event log at ${path} has schema version 2; this Parley reads version 1.`,
+      ),
+    );
+  });
+
+  it('refuses a database that is not a Parley event log', () => {
+    const path = nextPath();
+    const other = new Database(path);
+    other.exec('CREATE TABLE notes (text TEXT)');
+    other.close();
+
+    expect(() => open(path)).toThrow(`${path} is not a Parley event log`);
+  });
+
+  it('refuses a file that is not a database with log_unavailable', () => {
+    const path = nextPath();
+    writeFileSync(path, 'not a database, just some text that is long enough to have a header');
+
+    let thrown: unknown;
+    try {
+      open(path);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ParleyError);
+    expect(thrown).toMatchObject({ code: 'log_unavailable' });
+    expect((thrown as Error).message).toMatch(
+      /^Cannot open the event log at .*: file is not a database$/,
+    );
+  });
+});

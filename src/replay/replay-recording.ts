@@ -1,0 +1,262 @@
+/**
+ * Replays a recorded conversation through a fresh engine under virtual time and checks that it
+ * sends the same frames. The recorded inputs go in through the real connection actors at the
+ * seq they originally arrived after; the model and tools answer from the recording (or live).
+ */
+import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { LanguageModel } from '../agent/model.js';
+import { loadConfig } from '../config.js';
+import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
+import { MemoryEventStore } from '../event-log/memory-store.js';
+import type { FrameEntry, LogEntry } from '../event-log/log-entry.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import { firstDivergence, type FrameDivergence } from './compare-frames.js';
+import { readRecording, type Recording } from './read-recording.js';
+import { recordedTurnEffects } from './recorded-effects.js';
+import { VirtualClock } from './virtual-clock.js';
+
+/** Options for {@link replayRecording}. */
+export interface ReplayOptions {
+  /** Call the current model and tools instead of the recorded answers. @default false */
+  live?: boolean;
+  /** With `live`: the model. @default the offline model */
+  model?: LanguageModel;
+  /** With `live`: the tools. @default the built-in tools */
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
+}
+
+/** What a replay found. */
+export interface ReplayResult {
+  ok: boolean;
+  conversationId: string;
+  source: string;
+  /** Frames compared. */
+  frames: number;
+  divergence: FrameDivergence | undefined;
+  /** The recording's span of wall-clock time, ms. */
+  recordedMs: number;
+  /** How long the replay took, ms. */
+  replayMs: number;
+  speedup: number;
+  /** The replay's own log: what `--update` writes back. */
+  entries: LogEntry[];
+}
+
+/** Upper bound of virtual steps per segment: a replay always ends. */
+const MAX_STEPS = 5_000_000;
+
+/**
+ * Replays a recording (a path or a parsed {@link Recording}).
+ *
+ * @example
+ * const result = await replayRecording('test/fixtures/tool-call.jsonl');
+ * expect(result.divergence).toBeUndefined();
+ */
+export async function replayRecording(
+  source: string | Recording,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const recording = typeof source === 'string' ? await readRecording(source) : source;
+  const started = performance.now();
+  const { conversationId, entries } = recording;
+  const firstAt = entries[0]?.at ?? 0;
+  const clock = new VirtualClock(firstAt);
+  const store = new MemoryEventStore({ maxEntriesPerConversation: 1_000_000_000 });
+  const segments = splitSegments(entries);
+
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1;
+    const engine = startSegmentEngine(segment, entries, clock, store, options);
+    const handles = new Map<string, ConnectionHandle>();
+    const seq = () => engine.currentSeq(conversationId) ?? -1;
+    for (const entry of segment.entries) {
+      if (entry.kind !== 'input') continue;
+      await runUntil(clock, () => seq() >= entry.after_seq);
+      await inject(engine, handles, conversationId, entry.input, clock);
+    }
+    const endSeq = lastEventSeq(segment.entries);
+    await runUntil(
+      clock,
+      () => seq() >= endSeq && (!last || engine.pool.running + engine.pool.waiting === 0),
+    );
+    await engine.dispose({ keepStore: true });
+  }
+
+  const replayed = await store.readEntries(conversationId);
+  const divergence = firstDivergence(frames(entries), frames(replayed));
+  const replayMs = performance.now() - started;
+  const recordedMs = Math.max(0, (entries.at(-1)?.at ?? firstAt) - firstAt);
+  return {
+    ok: divergence === undefined,
+    conversationId,
+    source: recording.source,
+    frames: frames(entries).length,
+    divergence,
+    recordedMs,
+    replayMs,
+    speedup: recordedMs / Math.max(replayMs, 0.001),
+    entries: replayed,
+  };
+}
+
+interface Segment {
+  started: Extract<LogEntry, { kind: 'conversation.started' }>;
+  entries: LogEntry[];
+}
+
+/** A new segment begins at each `conversation.started`: the actor was (re)started there. */
+function splitSegments(entries: readonly LogEntry[]): Segment[] {
+  const segments: Segment[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'conversation.started') segments.push({ started: entry, entries: [] });
+    segments.at(-1)?.entries.push(entry);
+  }
+  return segments;
+}
+
+function startSegmentEngine(
+  segment: Segment,
+  entries: readonly LogEntry[],
+  clock: VirtualClock,
+  store: MemoryEventStore,
+  options: ReplayOptions,
+): Engine {
+  const { settings } = segment.started;
+  const limits = settings.welcome_limits;
+  const config = loadConfig(
+    {},
+    {
+      database: 'memory',
+      tokenPacingMs: settings.token_pacing_ms,
+      toolTimeoutMs: settings.tool_timeout_ms,
+      turnTimeoutMs: settings.turn_timeout_ms,
+      maxSteps: settings.max_steps,
+      overlapPolicy: settings.overlap_policy,
+      historyMessages: settings.history_messages,
+      maxParticipants: settings.max_participants,
+      maxFrameBytes: limits.max_frame_bytes ?? 65_536,
+      outboundBufferFrames: limits.outbound_buffer_frames ?? 256,
+      rateLimitMessages: limits.rate_limit_messages ?? 20,
+      rateLimitWindowMs: limits.rate_limit_window_ms ?? 10_000,
+      heartbeatIntervalMs: limits.heartbeat_interval_ms ?? 30_000,
+      conversationIdleMs: Number.MAX_SAFE_INTEGER,
+    },
+  );
+  const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
+  return createEngine({
+    config,
+    store,
+    now: clock.now,
+    scheduler: clock.scheduler,
+    clock: clock.xstate,
+    idSeed: () => segment.started.id_seed,
+    // The recording holds only messages that passed the rate limit: none is refused now.
+    takeRateToken: () => ({ allowed: true }),
+    ...(options.live === true
+      ? {
+          ...(options.model === undefined ? {} : { model: options.model }),
+          ...(options.tools === undefined ? {} : { tools: options.tools }),
+        }
+      : { turnEffects: recordedTurnEffects(entries, clock, identity) }),
+  });
+}
+
+/** Lets promise callbacks and queued I/O run, then advances virtual time until `done`. */
+async function runUntil(clock: VirtualClock, done: () => boolean): Promise<void> {
+  for (let step = 0; step < MAX_STEPS; step += 1) {
+    await settle();
+    if (done() || !clock.advanceToNext()) return;
+  }
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function inject(
+  engine: Engine,
+  handles: Map<string, ConnectionHandle>,
+  conversationId: string,
+  input: Extract<LogEntry, { kind: 'input' }>['input'],
+  clock: VirtualClock,
+): Promise<void> {
+  const connectionId = String(input.connectionId);
+  const send = (event: ConnectionEvent) => handles.get(connectionId)?.send(event);
+  switch (input.type) {
+    case 'participant.join': {
+      const since = typeof input.since === 'number' ? input.since : undefined;
+      const handle = await engine.openConnection({
+        connectionId,
+        userId: String(input.userId),
+        conversationId,
+        socket: replaySocket(() => handles.get(connectionId), clock),
+        ...(since === undefined ? {} : { since }),
+      });
+      handles.set(connectionId, handle);
+      return;
+    }
+    case 'participant.leave':
+      send({ type: 'socket.closed', code: 1000 });
+      handles.delete(connectionId);
+      return;
+    case 'user.message':
+      send({
+        type: 'frame.received',
+        frame: {
+          type: 'user_message',
+          content: String(input.content),
+          ...(typeof input.clientMessageId === 'string'
+            ? { client_message_id: input.clientMessageId }
+            : {}),
+        },
+      });
+      return;
+    case 'user.typing':
+      send({
+        type: 'frame.received',
+        frame: { type: 'typing_indicator', is_typing: input.isTyping === true },
+      });
+      return;
+    case 'user.cancel':
+      send({
+        type: 'frame.received',
+        frame: {
+          type: 'cancel',
+          ...(typeof input.turnId === 'string' ? { turn_id: input.turnId } : {}),
+        },
+      });
+      return;
+    default:
+      return;
+  }
+}
+
+/** A socket that answers pings (as live clients did) and reports its own closing. */
+function replaySocket(handle: () => ConnectionHandle | undefined, clock: VirtualClock): SocketPort {
+  const later = (event: ConnectionEvent) => {
+    clock.scheduler.schedule(() => handle()?.send(event), 0);
+  };
+  return {
+    send: () => undefined,
+    close: (code) => {
+      later({ type: 'socket.closed', code });
+    },
+    terminate: () => {
+      later({ type: 'socket.closed', code: 1006 });
+    },
+    ping: () => {
+      later({ type: 'socket.pong' });
+    },
+  };
+}
+
+function frames(entries: readonly LogEntry[]): FrameEntry[] {
+  return entries.filter((entry): entry is FrameEntry => entry.kind === 'frame');
+}
+
+function lastEventSeq(entries: readonly LogEntry[]): number {
+  let seq = 0;
+  for (const entry of entries)
+    if (entry.kind === 'frame' && entry.to === undefined) seq = entry.seq;
+  return seq;
+}
