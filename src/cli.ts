@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 /**
- * The `parley` command line. `parley serve` starts the server with configuration from the
- * environment (see README) and shuts down gracefully on SIGINT/SIGTERM, exiting 0.
+ * The `parley` command line: `serve`, `export` and `replay`.
  */
 import { parseArgs } from 'node:util';
-import { startServer } from './server/server.js';
+import { exportCommand } from './cli/export-command.js';
+import { replayCommand } from './cli/replay-command.js';
+import { serveCommand } from './cli/serve-command.js';
 
 const USAGE = `Usage: parley <command> [options]
 
 Commands:
-  serve            Start the server (configuration from environment variables; see README)
+  serve                          Start the server (configuration from environment variables; see README)
+  export [conversation_id]       Print a conversation's event log as JSONL (no id: list conversations)
+  replay <file|directory>        Replay recordings and compare every frame; exit 1 on a divergence
 
-Options for serve:
-  --port <n>       Port to listen on (overrides PORT; default 8080)
-  --host <addr>    Interface to bind (overrides HOST; default 127.0.0.1)
+Options:
+  --port <n>       serve: port to listen on (overrides PORT; default 8080)
+  --host <addr>    serve: interface to bind (overrides HOST; default 127.0.0.1)
+  --db <path>      export: SQLite event log (overrides PARLEY_DB; default ./data/parley.db)
+  --live           replay: call the current model and tools instead of the recorded answers
+  --update         replay: rewrite each diverging recording with the replayed session
   -h, --help       Show this help
 `;
 
@@ -24,33 +30,28 @@ async function main(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
+      db: { type: 'string' },
+      live: { type: 'boolean' },
+      update: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [command] = positionals;
+  const [command, argument] = positionals;
   if (values.help === true || command === undefined) {
     process.stdout.write(USAGE);
-    return command === undefined && values.help !== true ? 2 : 0;
+    return values.help === true ? 0 : 2;
   }
-  if (command !== 'serve') {
-    process.stderr.write(`parley: unknown command "${command}"\n\n${USAGE}`);
-    return 2;
+  switch (command) {
+    case 'serve':
+      return serveCommand(values);
+    case 'export':
+      return exportCommand(argument, values);
+    case 'replay':
+      return replayCommand(argument, values);
+    default:
+      process.stderr.write(`parley: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
   }
-  const environment = { ...process.env };
-  if (values.port !== undefined) environment.PORT = values.port;
-  if (values.host !== undefined) environment.HOST = values.host;
-  const server = await startServer({ environment });
-  process.stdout.write(`parley listening on ${server.url} (chat page: ${server.url}/)\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

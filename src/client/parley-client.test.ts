@@ -267,6 +267,32 @@ describe('sequence numbers', () => {
     expect(statuses.map(({ error }) => error?.code)).toEqual(['invalid_frame', 'invalid_frame']);
     await client.close();
   });
+  it('passes frames through unchecked, unknown types included, when validate is false', async () => {
+    const { client, first, frames, statuses } = await connected(0, { validate: false });
+    first.receive({ type: 'reaction', ...envelope(1), emoji: '+1' });
+    first.receive(chunk(2));
+    expect(frames.map((frame) => frame.type)).toEqual([
+      'welcome',
+      'reaction',
+      'agent_response_chunk',
+    ]);
+    expect(statuses).toEqual([]);
+    await client.close();
+  });
+
+  it('reports a throwing subscriber as listener_failed and still serves the others', async () => {
+    const { client, first, frames, statuses } = await connected(0);
+    client.subscribe(() => {
+      throw new Error('boom');
+    });
+    const after: number[] = [];
+    client.subscribe((frame) => after.push(frame.seq));
+    first.receive(chunk(1));
+    expect(seqs(frames)).toEqual(['welcome:0', 'agent_response_chunk:1']);
+    expect(after).toEqual([1]);
+    expect(statuses[0]?.error).toMatchObject({ code: 'listener_failed', cause: new Error('boom') });
+    await client.close();
+  });
 });
 
 describe('reconnection', () => {

@@ -88,8 +88,8 @@ interface Waiter {
  */
 export function createEventLog(options: EventLogOptions): EventLog {
   const { store } = options;
-  const maxBatch = options.maxBatch ?? 1000;
-  const maxPending = options.maxPending ?? 200_000;
+  const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? 1000);
+  const maxPending = positiveInteger('maxPending', options.maxPending ?? 200_000);
   const retryDelaysMs = options.retryDelaysMs ?? [10, 50, 200];
   const onError =
     options.onError ??
@@ -188,8 +188,13 @@ export function createEventLog(options: EventLogOptions): EventLog {
       while (queueHead < queue.length) {
         const batch = queue.slice(queueHead, queueHead + maxBatch);
         queueHead += batch.length;
+        // Drop taken entries now and then (amortised O(1)), so that a queue that never quite
+        // empties does not keep them all.
         if (queueHead === queue.length) {
           queue = [];
+          queueHead = 0;
+        } else if (queueHead * 2 >= queue.length) {
+          queue = queue.slice(queueHead);
           queueHead = 0;
         }
         await writeBatch(batch);
@@ -311,4 +316,11 @@ export function createEventLog(options: EventLogOptions): EventLog {
 
 function closedError(): ParleyError {
   return new ParleyError('log_unavailable', 'The event log is closed.');
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}.`);
+  }
+  return value;
 }

@@ -1,0 +1,20 @@
+import { startServer } from '../server/server.js';
+
+/** `parley serve`: runs the server until SIGINT/SIGTERM, then shuts down gracefully (exit 0). */
+export async function serveCommand(values: { port?: string; host?: string }): Promise<number> {
+  const environment = { ...process.env };
+  if (values.port !== undefined) environment.PORT = values.port;
+  if (values.host !== undefined) environment.HOST = values.host;
+  const server = await startServer({ environment });
+  process.stdout.write(`parley listening on ${server.url} (chat page: ${server.url}/)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ParleyError } from '../src/errors.js';
+import type { LogEntry } from '../src/event-log/log-entry.js';
+import { formatRecording, parseRecording } from '../src/replay/read-recording.js';
+import { replayRecording } from '../src/replay/replay-recording.js';
+
+const fixtures = new URL('./fixtures/', import.meta.url);
+const fixture = (name: string) => join(fixtures.pathname, name);
+const recordings = readdirSync(fixtures).filter((name) => name.endsWith('.jsonl'));
+const lines = (name: string) => readFileSync(fixture(name), 'utf8').trimEnd().split('\n');
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
+});
+
+describe('golden recordings', () => {
+  it('has the five scenarios', () => {
+    expect(recordings.sort()).toEqual([
+      'cancelled-turn.jsonl',
+      'resume-mid-stream.jsonl',
+      'tool-call.jsonl',
+      'tool-timeout.jsonl',
+      'two-participants.jsonl',
+    ]);
+  });
+
+  it.each(recordings)('replays %s with identical frames', async (name) => {
+    const result = await replayRecording(fixture(name));
+    expect(result.divergence).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.frames).toBeGreaterThan(5);
+  });
+
+  it('replays with the live offline model too, since it is deterministic', async () => {
+    const result = await replayRecording(fixture('tool-call.jsonl'), { live: true });
+    expect(result.divergence).toBeUndefined();
+  });
+});
+
+describe('a changed recording', () => {
+  it('fails at the seq of the tool result when one recorded tool result is altered', async () => {
+    const entries = lines('tool-call.jsonl').map((line) => JSON.parse(line) as LogEntry);
+    const outcome = entries.find((entry) => entry.kind === 'tool.outcome');
+    if (outcome?.kind !== 'tool.outcome' || !outcome.outcome.ok) throw new Error('fixture changed');
+    outcome.outcome.output = { expression: '5 + 3', result: 9 };
+    const recordedResult = entries.find(
+      (entry) => entry.kind === 'frame' && entry.frame.type === 'tool_result',
+    );
+
+    const result = await replayRecording(parseRecording(formatRecording(entries), 'altered'));
+    expect(result.ok).toBe(false);
+    expect(result.divergence?.seq).toBe(recordedResult?.kind === 'frame' ? recordedResult.seq : -1);
+    expect(result.divergence?.diff).toEqual(['- result.result: 8', '+ result.result: 9']);
+  });
+});
+
+describe('bad recordings', () => {
+  const reject = (text: string) => {
+    try {
+      parseRecording(text, 'bad.jsonl');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ParleyError);
+      return (error as ParleyError).message;
+    }
+    throw new Error('the recording was accepted');
+  };
+
+  it('rejects a truncated last line with its line number', () => {
+    const text = lines('tool-call.jsonl').join('\n');
+    expect(reject(text.slice(0, -10))).toMatch(/^bad\.jsonl:26: truncated line/);
+  });
+
+  it('rejects an unknown entry version with its line number', () => {
+    const all = lines('tool-call.jsonl');
+    all[2] = all[2]?.replace('"v":1', '"v":2') ?? '';
+    expect(reject(all.join('\n'))).toBe(
+      'bad.jsonl:3: unknown entry version 2 (this parley reads version 1)',
+    );
+  });
+
+  it('rejects out-of-order seq with its line number', () => {
+    const all = lines('tool-call.jsonl');
+    const frameLines = all
+      .map((line, index) => ({ line, index }))
+      .filter(({ line }) => line.includes('"kind":"frame"') && !line.includes('"to":'));
+    const [first, second] = frameLines;
+    if (first === undefined || second === undefined) throw new Error('fixture changed');
+    all[second.index] = second.line.replace(/"seq":\d+/, '"seq":7');
+    expect(reject(all.join('\n'))).toMatch(
+      new RegExp(`^bad\\.jsonl:${second.index + 1}: seq 7 follows seq 1 \\(expected 2`),
+    );
+  });
+});
+
+describe('parley replay', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'replay', ...args], {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+    });
+
+  it('replays a directory with progress and a summary, exiting 0', () => {
+    const run = cli('test/fixtures');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('[1/5] ✓ test/fixtures/cancelled-turn.jsonl');
+    expect(run.stdout).toContain('5 recordings: 5 identical, 0 diverged, 0 unreadable');
+  });
+
+  it('prints the first divergence as a diff and exits 1', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'parley-replay-'));
+    directories.push(directory);
+    const altered = lines('tool-call.jsonl')
+      .map((line) =>
+        line.includes('"kind":"tool.outcome"') ? line.replace('"result":8}', '"result":9}') : line,
+      )
+      .join('\n');
+    const file = join(directory, 'altered.jsonl');
+    writeFileSync(file, `${altered}\n`);
+    const run = cli(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/✗ .*altered\.jsonl: diverges at seq \d+/);
+    expect(run.stdout).toContain('- result.result: 8');
+    expect(run.stdout).toContain('+ result.result: 9');
+  });
+});
