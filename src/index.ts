@@ -13,6 +13,7 @@ export {
   type EngineOptions,
   type EngineStats,
   type ConnectionHandle,
+  type TurnEffects,
 } from './engine.js';
 export {
   loadConfig,
@@ -35,7 +36,7 @@ export type * from './agent/model.js';
 export type { TurnEvent, TurnFinishStatus } from './agent/turn-event.js';
 export { createOfflineModel, type OfflineModelOptions } from './agent/offline-model.js';
 export { runTurn, type TurnDependencies, type ToolExecutor } from './agent/run-turn.js';
-export { randomIds, sequentialIds, type IdGenerator } from './ids.js';
+export { randomIds, sequentialIds, seededIds, randomSeed, type IdGenerator } from './ids.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   createAuthenticator,
@@ -51,3 +52,29 @@ export { paceTokens } from '../streams/pace-tokens.js';
 export { runToolCall, type ToolCallOutcome } from '../streams/run-tool-call.js';
 export { deadline } from '../streams/deadline.js';
 export { fromAbortableIterable } from '../streams/from-abortable-iterable.js';
+export {
+  LOG_ENTRY_VERSION,
+  logEntrySchema,
+  type LogEntry,
+  type NewLogEntry,
+  type FrameEntry,
+  type ReplaySettings,
+} from './event-log/log-entry.js';
+export type { EventStore, ConversationSummary, FrameRange } from './event-log/event-store.js';
+export { createEventLog, type EventLog, type EventLogOptions } from './event-log/event-log.js';
+export { MemoryEventStore } from './event-log/memory-store.js';
+export { SqliteEventStore } from './event-log/sqlite-store.js';
+export {
+  replayRecording,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay/replay-recording.js';
+export {
+  parseRecording,
+  readRecording,
+  formatRecording,
+  type Recording,
+} from './replay/read-recording.js';
+export { exportConversation } from './replay/export-conversation.js';
+export { firstDivergence, TIMING_FIELDS, type FrameDivergence } from './replay/compare-frames.js';
+export { VirtualClock } from './replay/virtual-clock.js';
