@@ -56,6 +56,26 @@ export const CONFIG_VARIABLES = {
       .optional(),
     'Comma-separated `Origin` allowlist for browsers; unset allows any. Clients that send no `Origin` (non-browser) are not affected.',
   ],
+  PARLEY_INSPECTOR: [
+    'inspector',
+    flag.optional(),
+    'Serve the inspector (`/inspector`, `/ws/inspect`). Default: on in development mode, else off.',
+  ],
+  PARLEY_INSPECTOR_TOKEN: [
+    'inspectorToken',
+    z.string().min(16).optional(),
+    'Admin token the inspector must send (`?token=` or `Authorization: Bearer`); required outside development mode.',
+  ],
+  PARLEY_INSPECTOR_MAX_STRING: [
+    'inspectorMaxString',
+    int(16, 1_000_000).default(500),
+    'Longest string the inspector shows from an actor context; longer ones are cut.',
+  ],
+  PARLEY_INSPECTOR_MAX_ARRAY: [
+    'inspectorMaxArray',
+    int(1, 100_000).default(50),
+    'Items the inspector shows from an array in a context (the last ones).',
+  ],
   PARLEY_MAX_CONNECTIONS: [
     'maxConnections',
     int(1, 1_000_000).default(20_000),
@@ -150,7 +170,10 @@ type ValueOf<TKey extends ConfigKey> = z.output<
 >;
 
 /** Resolved server configuration. */
-export type ParleyConfig = { [TKey in ConfigKey]: ValueOf<TKey> } & { devMode: boolean };
+export type ParleyConfig = { [TKey in ConfigKey]: ValueOf<TKey> } & {
+  devMode: boolean;
+  inspector: boolean;
+};
 
 /** Settings given in code; override the environment. */
 export type ConfigOverrides = Partial<ParleyConfig>;
@@ -177,11 +200,20 @@ export function loadConfig(
   if (problems.length > 0) {
     throw new ParleyError('internal_error', `Invalid configuration: ${problems.join('; ')}`);
   }
-  const merged = { ...values, ...overrides } as Omit<ParleyConfig, 'devMode'> & {
+  const merged = { ...values, ...overrides } as Omit<ParleyConfig, 'devMode' | 'inspector'> & {
     devMode?: boolean;
+    inspector?: boolean;
   };
   const hasKey = merged.jwtSecret !== undefined || merged.jwtPublicKeyFile !== undefined;
-  return { ...merged, devMode: merged.devMode ?? (isLoopback(merged.host) && !hasKey) };
+  const devMode = merged.devMode ?? (isLoopback(merged.host) && !hasKey);
+  const inspector = merged.inspector ?? devMode;
+  if (inspector && !devMode && merged.inspectorToken === undefined) {
+    throw new ParleyError(
+      'internal_error',
+      'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
+    );
+  }
+  return { ...merged, devMode, inspector };
 }
 
 /** True for addresses that only this machine can reach. */

@@ -3,7 +3,7 @@
  * event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
  */
-import { asyncScheduler, tap, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import {
   createActor,
   type ActorOptions,
@@ -12,23 +12,21 @@ import {
   type InspectionEvent,
 } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../actors/connection-types.js';
-import type { ConversationEffects } from '../actors/conversation.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool, type WorkerPool } from '../streams/worker-pool.js';
 import type { LanguageModel } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
-import { runTurn, type ToolExecutor } from './agent/run-turn.js';
+import type { ToolExecutor } from './agent/run-turn.js';
 import type { ParleyConfig } from './config.js';
-import { recordingModel, serializablePart } from './engine/recording-model.js';
+import { createConversationEffects } from './engine/conversation-effects.js';
+import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import { createReplies } from './engine/replies.js';
 import { restoreConversation, type RestoredConversation } from './engine/restore-conversation.js';
 import { Transport } from './engine/transport.js';
 import { createEventLog, type EventLog } from './event-log/event-log.js';
 import type { EventStore } from './event-log/event-store.js';
-import type { ReplaySettings } from './event-log/log-entry.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds, type IdGenerator } from './ids.js';
-import { MAX_CONTENT_CHARS } from './protocol/frames.js';
 import { RateLimiter, type RateLimitDecision } from './server/rate-limiter.js';
 import { createDefaultToolRegistry, type ToolRegistry } from './tools/registry.js';
 
@@ -63,6 +61,11 @@ export interface EngineOptions {
   takeRateToken?: (userId: string) => RateLimitDecision;
   /** Receives every XState inspection event of the system. */
   inspect?: (event: InspectionEvent) => void;
+  /**
+   * Pipeline taps for the inspector: `pool` (running and waiting turns, at each turn start and
+   * end) and `conversation:<id>` (tool calls in flight with their deadlines).
+   */
+  onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when the log cannot be written (delivery goes on). */
   onLogError?: (error: unknown) => void;
 }
@@ -158,81 +161,20 @@ export function createEngine(options: EngineOptions): Engine {
   const loading = new Map<string, Promise<void>>();
   const settings = replaySettings(config, model);
 
-  const conversationEffects = (conversationId: string, seed: string): ConversationEffects => {
-    const append = (entries: Parameters<EventLog['append']>[1]) =>
-      log.append(conversationId, entries);
-    return {
-      now,
-      nextId: seededIds(seed),
-      deliver({ recipients, data, frame, seq, to }) {
-        append([
-          {
-            kind: 'frame',
-            conversation_id: conversationId,
-            at: now(),
-            seq,
-            frame,
-            ...(to === undefined ? {} : { to }),
-          },
-        ]);
-        // The log is the truth: a frame leaves only once the log has it.
-        log.afterDurable(() => {
-          for (const connectionId of recipients)
-            transport.send(connectionId, data, seq, to === undefined);
-        });
-      },
-      record(afterSeq, input) {
-        append([
-          { kind: 'input', conversation_id: conversationId, at: now(), after_seq: afterSeq, input },
-        ]);
-      },
+  const conversationEffects = (conversationId: string, seed: string) =>
+    createConversationEffects({
+      conversationId,
+      seed,
+      config,
+      log,
+      transport,
       pool,
-      runTurn: (messages, turnId) => {
-        const effects = turnEffects(turnId);
-        return runTurn(messages, {
-          model: recordingModel(
-            effects.model,
-            (step, offsetMs, part) => {
-              append([
-                {
-                  kind: 'model.part',
-                  conversation_id: conversationId,
-                  at: now(),
-                  turn_id: turnId,
-                  step,
-                  offset_ms: offsetMs,
-                  part: serializablePart(part),
-                },
-              ]);
-            },
-            scheduler,
-          ),
-          tools: toolDescriptions,
-          executeTool: effects.executeTool,
-          maxSteps: config.maxSteps,
-          toolTimeoutMs: config.toolTimeoutMs,
-          turnTimeoutMs: config.turnTimeoutMs,
-          tokenPacingMs: config.tokenPacingMs,
-          scheduler,
-        }).pipe(
-          tap((event) => {
-            if (event.type !== 'tool-result') return;
-            append([
-              {
-                kind: 'tool.outcome',
-                conversation_id: conversationId,
-                at: now(),
-                turn_id: turnId,
-                tool_call_id: event.toolCallId,
-                tool_name: event.toolName,
-                outcome: event.outcome,
-              },
-            ]);
-          }),
-        );
-      },
-    };
-  };
+      now,
+      scheduler,
+      toolDescriptions,
+      turnEffects,
+      ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
+    });
 
   const root = createActor(parleyMachine, {
     systemId: 'parley',
@@ -366,38 +308,6 @@ export function createEngine(options: EngineOptions): Engine {
       if (keepStore) await log.flush();
       else await log.close();
     },
-  };
-}
-
-function conversationSettings(config: ParleyConfig) {
-  return {
-    maxParticipants: config.maxParticipants,
-    historyMessages: config.historyMessages,
-    overlapPolicy: config.overlapPolicy,
-    welcomeLimits: {
-      max_frame_bytes: config.maxFrameBytes,
-      max_content_chars: MAX_CONTENT_CHARS,
-      outbound_buffer_frames: config.outboundBufferFrames,
-      rate_limit_messages: config.rateLimitMessages,
-      rate_limit_window_ms: config.rateLimitWindowMs,
-      heartbeat_interval_ms: config.heartbeatIntervalMs,
-    },
-  };
-}
-
-/** The settings a replay needs to run the engine as this one runs. */
-function replaySettings(config: ParleyConfig, model: LanguageModel): ReplaySettings {
-  const conversation = conversationSettings(config);
-  return {
-    token_pacing_ms: config.tokenPacingMs,
-    tool_timeout_ms: config.toolTimeoutMs,
-    turn_timeout_ms: config.turnTimeoutMs,
-    max_steps: config.maxSteps,
-    overlap_policy: config.overlapPolicy,
-    history_messages: config.historyMessages,
-    max_participants: config.maxParticipants,
-    welcome_limits: conversation.welcomeLimits,
-    model: { provider: model.provider, model_id: model.modelId },
   };
 }
 

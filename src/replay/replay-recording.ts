@@ -4,6 +4,7 @@
  * seq they originally arrived after; the model and tools answer from the recording (or live).
  */
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { InspectionEvent } from 'xstate';
 import type { LanguageModel } from '../agent/model.js';
 import { loadConfig } from '../config.js';
 import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
@@ -23,6 +24,8 @@ export interface ReplayOptions {
   model?: LanguageModel;
   /** With `live`: the tools. @default the built-in tools */
   tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
+  /** Receives the replaying engine's inspection events (the inspector's time travel). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** What a replay found. */
@@ -152,6 +155,7 @@ function startSegmentEngine(
     idSeed: () => segment.started.id_seed,
     // The recording holds only messages that passed the rate limit: none is refused now.
     takeRateToken: () => ({ allowed: true }),
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ...(options.live === true
       ? {
           ...(options.model === undefined ? {} : { model: options.model }),

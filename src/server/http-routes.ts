@@ -3,25 +3,31 @@ import { ParleyError, toParleyError } from '../errors.js';
 import type { EventStore } from '../event-log/event-store.js';
 import { readHistoryPage } from '../engine/replies.js';
 import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
+import type { ParleyConfig } from '../config.js';
+import { exportConversation } from '../replay/export-conversation.js';
 import type { Authenticator } from './authenticate.js';
+import { readElkBundle, readStaticFile } from './static-files.js';
 
 /** What the HTTP routes need. */
 export interface RouteContext {
   health: () => object;
-  chatPage: () => string;
   shuttingDown: () => boolean;
   store: EventStore;
   /** Waits until everything appended is readable from the store. */
   durable: () => Promise<void>;
   authenticator: Authenticator;
+  config: ParleyConfig;
 }
 
 const EVENTS_PATH = /^\/api\/conversations\/([^/]+)\/events$/;
+const EXPORT_PATH = /^\/api\/conversations\/([^/]+)\/export$/;
+const INSPECTOR_ASSET = /^\/inspector\/([a-z0-9-]+\.js)$/;
 
 /**
- * Serves the HTTP side: the chat page (`/`), health (`/health`, `/health/ws`), and the log API
- * (`/api/conversations`, `/api/conversations/{id}/events?after=&before=&limit=`), which needs the
- * same credentials as the WebSocket.
+ * Serves the HTTP side: the chat page (`/`), the inspector page and its scripts (`/inspector`),
+ * health (`/health`, `/health/ws`), and the log API (`/api/conversations`,
+ * `/api/conversations/{id}/events?after=&before=&limit=`, `/api/conversations/{id}/export`),
+ * which needs the same credentials as the WebSocket.
  *
  * @example
  * createServer((request, response) => void route(request, response, context));
@@ -37,11 +43,34 @@ export async function route(
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendJson(response, 405, { code: 'method_not_allowed', message: 'Only GET is supported.' });
     } else if (path === '/') {
+      sendText(response, 'text/html; charset=utf-8', readStaticFile('chat.html'));
+    } else if (path === '/inspector' || path.startsWith('/inspector/')) {
+      if (!context.config.inspector) {
+        throw new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).');
+      }
+      const asset = INSPECTOR_ASSET.exec(path)?.[1];
+      const body =
+        path === '/inspector'
+          ? readStaticFile('inspector.html')
+          : asset === 'elk.js'
+            ? readElkBundle()
+            : asset === undefined
+              ? undefined
+              : readStaticFile(`inspector/${asset}`);
+      const type = path === '/inspector' ? 'text/html; charset=utf-8' : 'text/javascript';
+      sendText(response, type, body);
+    } else if (EXPORT_PATH.test(path)) {
+      await context.authenticator.authenticate(request, url);
+      const conversationId = parseConversationId(EXPORT_PATH.exec(path)?.[1] ?? '');
+      await context.durable();
+      const text = await exportConversation(context.store, conversationId);
+      if (text === '')
+        throw new ParleyError('not_found', `No log for conversation ${conversationId}.`);
       response.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-cache',
+        'content-type': 'application/x-ndjson',
+        'content-disposition': `attachment; filename="${conversationId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl"`,
       });
-      response.end(context.chatPage());
+      response.end(text);
     } else if (path === '/health' || path === '/health/ws') {
       sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
     } else if (path === '/api/conversations') {
@@ -98,6 +127,12 @@ function parseConversationId(raw: string): string {
     );
   }
   return decoded;
+}
+
+function sendText(response: ServerResponse, type: string, body: string | undefined): void {
+  if (body === undefined) throw new ParleyError('not_found', 'No such file.');
+  response.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+  response.end(body);
 }
 
 function sendJson(response: ServerResponse, status: number, body: object): void {

@@ -7,14 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
-import { toParleyError } from '../errors.js';
+import { ParleyError, toParleyError } from '../errors.js';
+import { InspectionHub } from '../inspector/inspection-hub.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
-import { readChatPage } from './chat-page.js';
 import { route } from './http-routes.js';
+import { createInspectorEndpoint, INSPECTOR_PATH } from './inspector-endpoint.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade } from './upgrade-gate.js';
 
@@ -67,6 +68,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       : SqliteEventStore.open(config.database, {
           ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
         }));
+  const hub = config.inspector
+    ? new InspectionHub({
+        now: Date.now,
+        limits: {
+          maxString: config.inspectorMaxString,
+          maxArray: config.inspectorMaxArray,
+          maxDepth: 6,
+        },
+      })
+    : undefined;
+  const engineOptions = pickEngine(rest);
+  const inspectors = [engineOptions.inspect, hub?.inspect].filter(
+    (inspect) => inspect !== undefined,
+  );
   const engine = createEngine({
     onLogError: (error) => {
       logger.error(
@@ -74,10 +89,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         'event log write failed',
       );
     },
-    ...pickEngine(rest),
+    ...engineOptions,
+    ...(inspectors.length === 0
+      ? {}
+      : {
+          inspect: (event) => {
+            for (const inspect of inspectors) inspect(event);
+          },
+        }),
+    ...(hub === undefined
+      ? {}
+      : {
+          onPipeline: (path, detail) => {
+            hub.pipeline(path, detail);
+          },
+        }),
     store,
     config,
   });
+  const durable = () =>
+    new Promise<void>((resolve) => {
+      engine.log.afterDurable(resolve);
+    });
+  const inspector =
+    hub === undefined
+      ? undefined
+      : createInspectorEndpoint({ config, hub, store, durable, logger });
   const startedAt = Date.now();
   let shuttingDown = false;
 
@@ -90,14 +127,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
   const httpServer = createServer((request, response) => {
     void route(request, response, {
       health,
-      chatPage: readChatPage,
       shuttingDown: () => shuttingDown,
       store,
-      durable: () =>
-        new Promise((resolve) => {
-          engine.log.afterDurable(resolve);
-        }),
+      durable,
       authenticator,
+      config,
     });
   });
   const wss = new WebSocketServer({
@@ -112,6 +146,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     socket.on('error', (error) => {
       logger.debug({ error: error.message }, 'upgrade socket error');
     });
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === INSPECTOR_PATH) {
+      if (inspector === undefined) {
+        refuseUpgrade(
+          socket,
+          new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).'),
+        );
+      } else inspector.upgrade(request, socket, head, url);
+      return;
+    }
     admitUpgrade(request, {
       authenticator,
       allowedOrigins: config.allowedOrigins,
@@ -172,6 +216,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         for (const client of wss.clients) client.terminate();
         await engine.dispose();
         wss.close();
+        inspector?.close();
         httpServer.closeAllConnections();
         logger.info('shutdown complete');
       })();
@@ -213,6 +258,7 @@ const ENGINE_KEYS = [
   'nextConnectionId',
   'inspect',
   'onLogError',
+  'onPipeline',
 ] as const;
 
 function pickEngine(options: Record<string, unknown>): Omit<EngineOptions, 'config'> {

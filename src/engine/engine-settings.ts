@@ -1,0 +1,37 @@
+import type { LanguageModel } from '../agent/model.js';
+import type { ParleyConfig } from '../config.js';
+import type { ReplaySettings } from '../event-log/log-entry.js';
+import { MAX_CONTENT_CHARS } from '../protocol/frames.js';
+
+/** A conversation's settings, from the server configuration. */
+export function conversationSettings(config: ParleyConfig) {
+  return {
+    maxParticipants: config.maxParticipants,
+    historyMessages: config.historyMessages,
+    overlapPolicy: config.overlapPolicy,
+    welcomeLimits: {
+      max_frame_bytes: config.maxFrameBytes,
+      max_content_chars: MAX_CONTENT_CHARS,
+      outbound_buffer_frames: config.outboundBufferFrames,
+      rate_limit_messages: config.rateLimitMessages,
+      rate_limit_window_ms: config.rateLimitWindowMs,
+      heartbeat_interval_ms: config.heartbeatIntervalMs,
+    },
+  };
+}
+
+/** The settings a replay needs to run the engine as this one runs. */
+export function replaySettings(config: ParleyConfig, model: LanguageModel): ReplaySettings {
+  const conversation = conversationSettings(config);
+  return {
+    token_pacing_ms: config.tokenPacingMs,
+    tool_timeout_ms: config.toolTimeoutMs,
+    turn_timeout_ms: config.turnTimeoutMs,
+    max_steps: config.maxSteps,
+    overlap_policy: config.overlapPolicy,
+    history_messages: config.historyMessages,
+    max_participants: config.maxParticipants,
+    welcome_limits: conversation.welcomeLimits,
+    model: { provider: model.provider, model_id: model.modelId },
+  };
+}

@@ -1,0 +1,148 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { connectionMachine } from '../../actors/connection.machine.js';
+import { conversationMachine } from '../../actors/conversation.machine.js';
+import { parleyMachine } from '../../actors/parley.machine.js';
+import type { ParleyConfig } from '../config.js';
+import { ParleyError } from '../errors.js';
+import type { EventStore } from '../event-log/event-store.js';
+import { buildTimeline } from '../inspector/build-timeline.js';
+import type { InspectionHub } from '../inspector/inspection-hub.js';
+import { inspectorRequestSchema, type InspectorMessage } from '../inspector/inspector-protocol.js';
+import { createInspectorSession } from '../inspector/inspector-session.js';
+import type { Logger } from '../logger.js';
+import { formatRecording, parseRecording } from '../replay/read-recording.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
+
+/** The inspector's WebSocket path. */
+export const INSPECTOR_PATH = '/ws/inspect';
+/** Largest request (a recording loaded into the inspector). */
+const MAX_INSPECTOR_FRAME = 16 * 1024 * 1024;
+/** Past this many unsent bytes, a slow inspector is dropped rather than buffered without end. */
+const MAX_INSPECTOR_BUFFER = 32 * 1024 * 1024;
+
+/** What the inspector endpoint needs. */
+export interface InspectorEndpointOptions {
+  config: ParleyConfig;
+  hub: InspectionHub;
+  store: EventStore;
+  durable: () => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Checks whether a request may use the inspector: it must be on, and when an admin token is
+ * configured the request must carry it (`?token=` or `Authorization: Bearer`).
+ */
+export function authorizeInspector(config: ParleyConfig, request: IncomingMessage, url: URL): void {
+  if (!config.inspector) {
+    throw new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).');
+  }
+  const expected = config.inspectorToken;
+  if (expected === undefined) return;
+  const header = request.headers.authorization;
+  const given =
+    (header?.toLowerCase().startsWith('bearer ') === true ? header.slice(7).trim() : undefined) ??
+    url.searchParams.get('token') ??
+    '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new ParleyError(
+      'unauthorized',
+      'The inspector needs the admin token (PARLEY_INSPECTOR_TOKEN).',
+    );
+  }
+}
+
+/**
+ * The `/ws/inspect` endpoint: admits inspectors and runs one session per socket.
+ *
+ * @example
+ * const inspector = createInspectorEndpoint({ config, hub, store, durable, logger });
+ * if (url.pathname === INSPECTOR_PATH) inspector.upgrade(request, socket, head);
+ */
+export function createInspectorEndpoint(options: InspectorEndpointOptions) {
+  const { config, hub, store, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INSPECTOR_FRAME });
+  const limits = {
+    maxString: config.inspectorMaxString,
+    maxArray: config.inspectorMaxArray,
+    maxDepth: 6,
+  };
+  const machines = {
+    root: parleyMachine.toJSON(),
+    conversation: conversationMachine.toJSON(),
+    connection: connectionMachine.toJSON(),
+  };
+
+  const attach = (socket: WebSocket) => {
+    const send = (message: InspectorMessage) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_INSPECTOR_BUFFER) {
+        socket.close(1013, 'slow_consumer');
+        return;
+      }
+      socket.send(JSON.stringify(message));
+    };
+    const session = createInspectorSession({
+      hub,
+      send,
+      devMode: config.devMode,
+      machines,
+      parseRecording,
+      buildTimeline: (recording) => buildTimeline(recording, limits),
+      loadConversation: async (conversationId) => {
+        await options.durable();
+        const entries = await store.readEntries(conversationId);
+        return entries.length === 0
+          ? undefined
+          : parseRecording(formatRecording(entries), `conversation:${conversationId}`);
+      },
+    });
+    socket.on('message', (data: Buffer) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(data.toString('utf8'));
+      } catch {
+        send({ type: 'error', code: 'invalid_json', message: 'Request is not valid JSON.' });
+        return;
+      }
+      const parsed = inspectorRequestSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        send({
+          type: 'error',
+          code: 'invalid_frame',
+          message: `Invalid request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`,
+        });
+        return;
+      }
+      void session.handle(parsed.data);
+    });
+    socket.on('error', (error) => {
+      logger.debug({ error: error.message }, 'inspector socket error');
+    });
+    socket.on('close', () => {
+      session.close();
+    });
+  };
+
+  return {
+    upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+      try {
+        authorizeInspector(config, request, url);
+      } catch (error) {
+        refuseUpgrade(socket, error as ParleyError);
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, attach);
+    },
+    close(): void {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}

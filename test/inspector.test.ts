@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import type { InspectionRecord, InspectorMessage } from '../src/inspector/inspector-protocol.js';
+import { ToolRegistry } from '../src/tools/registry.js';
+import { defineTool } from '../src/tools/tool.js';
+import { connectInspector } from './support/inspector-client.js';
+import { connectClient } from './support/test-client.js';
+import { createToolCallingModel } from './support/test-models.js';
+import { startTestServer } from './support/test-server.js';
+
+type Of<TType extends InspectorMessage['type']> = Extract<InspectorMessage, { type: TType }>;
+
+/** A tool that answers only when the test says so: the conversation stays in calling_tool. */
+function gatedTool() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const tool = defineTool({
+    name: 'slow',
+    description: 'Answers when released.',
+    parameters: z.object({}),
+    execute: async () => {
+      await released;
+      return { done: true };
+    },
+  });
+  return {
+    tool,
+    release: () => {
+      release();
+    },
+  };
+}
+
+describe('the inspector endpoint', () => {
+  it('lists actors, streams a subscribed conversation live and travels back in time over its log', async () => {
+    const slow = gatedTool();
+    const server = await startTestServer({
+      model: createToolCallingModel('slow', {}),
+      tools: new ToolRegistry([slow.tool]),
+      inspector: true,
+    });
+    const inspector = await connectInspector(server.url);
+    const welcome = await inspector.waitFor<Of<'welcome'>>((m) => m.type === 'welcome');
+    expect(welcome).toMatchObject({ protocol_version: 1, dev_mode: true });
+    expect(Object.keys(welcome.machines)).toEqual(['root', 'conversation', 'connection']);
+
+    const alice = await connectClient(server.url, 'watched', 'alice');
+    const bob = await connectClient(server.url, 'watched', 'bob');
+    inspector.request({ type: 'list', filter: 'watched' });
+    const list = await inspector.waitFor<Of<'actors'>>((m) => m.type === 'actors');
+    expect(list.actors.map((actor) => actor.kind)).toEqual([
+      'conversation',
+      'connection',
+      'connection',
+    ]);
+    expect(list.actors[0]).toMatchObject({ path: 'conversation:watched', state: 'idle.occupied' });
+    const connectionPaths = list.actors.slice(1).map((summary) => summary.path);
+    expect(list.actors[1]).toMatchObject({
+      conversation: 'conversation:watched',
+      state: 'open.joined',
+    });
+
+    inspector.request({ type: 'subscribe', path: 'conversation:watched' });
+    const actor = await inspector.waitFor<Of<'actor'>>((m) => m.type === 'actor');
+    expect(actor.context).toMatchObject({ conversationId: 'watched', seq: 2 });
+    expect(actor.context).not.toHaveProperty('effects');
+
+    alice.send({ type: 'user_message', content: 'use the slow tool' });
+    const records = () =>
+      inspector.messages.flatMap<InspectionRecord>((m) => (m.type === 'events' ? m.records : []));
+    const inTool = (record: InspectionRecord) =>
+      record.path === 'conversation:watched' &&
+      record.kind === 'snapshot' &&
+      record.detail.state === 'working.calling_tool';
+    await inspector.waitFor((m) => m.type === 'events' && m.records.some(inTool));
+    const pipeline = records().find(
+      (record) => record.kind === 'pipeline' && record.path === 'conversation:watched',
+    );
+    expect(pipeline?.detail).toMatchObject({ tools_in_flight: [{ tool_name: 'slow' }] });
+    expect(records().some((record) => record.path === 'pool' && record.kind === 'pipeline')).toBe(
+      true,
+    );
+    // alice's connection took her message: a subscribed conversation includes its connections.
+    const aliceConnection = records().find((record) => connectionPaths.includes(record.path))?.path;
+    expect(aliceConnection).toBeDefined();
+    const seqs = records().map((record) => record.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+
+    slow.release();
+    await bob.waitForType('agent_response_complete');
+    await inspector.waitFor(
+      (m) =>
+        m.type === 'events' &&
+        m.records.some((r) => r.kind === 'snapshot' && r.detail.state === 'idle.occupied'),
+    );
+
+    inspector.request({ type: 'timeline', conversation_id: 'watched' });
+    const timeline = await inspector.waitFor<Of<'timeline'>>((m) => m.type === 'timeline');
+    const toolCall = timeline.points.find((point) => point.frame.type === 'tool_call');
+    expect(toolCall?.states['conversation:watched']).toBe('working.calling_tool');
+    expect(timeline.points.at(-1)?.states['conversation:watched']).toBe('idle.occupied');
+    expect(timeline.points.map((point) => point.seq)).toEqual(
+      timeline.points.map((_, index) => index + 1),
+    );
+    expect(timeline.entries.some((entry) => entry.kind === 'tool.outcome')).toBe(true);
+
+    inspector.request({ type: 'send', path: aliceConnection, event: { type: 'server.shutdown' } });
+    await inspector.waitFor((m) => m.type === 'sent');
+    await expect(alice.closed).resolves.toEqual({ code: 1012, reason: 'server_shutdown' });
+    inspector.close();
+  });
+
+  it('is off outside development mode unless enabled, and then needs the admin token', async () => {
+    const off = await startTestServer({ devMode: false, jwtSecret: 'x'.repeat(32) });
+    await expect(connectInspector(off.url)).rejects.toThrow('404');
+    expect((await fetch(`${off.url}/inspector`)).status).toBe(404);
+
+    const token = 'admin-token-0123456789';
+    const on = await startTestServer({
+      devMode: false,
+      jwtSecret: 'x'.repeat(32),
+      inspector: true,
+      inspectorToken: token,
+    });
+    await expect(connectInspector(on.url)).rejects.toThrow('401');
+    const inspector = await connectInspector(on.url, `?token=${token}`);
+    const welcome = await inspector.waitFor<Of<'welcome'>>((m) => m.type === 'welcome');
+    expect(welcome.dev_mode).toBe(false);
+    inspector.request({ type: 'send', path: 'parley', event: { type: 'x' } });
+    await expect(inspector.waitFor((m) => m.type === 'error')).resolves.toMatchObject({
+      code: 'policy_violation',
+    });
+    expect((await fetch(`${on.url}/inspector/elk.js`)).headers.get('content-type')).toBe(
+      'text/javascript',
+    );
+    inspector.close();
+  });
+});
