@@ -174,6 +174,7 @@ export function createEngine(options: EngineOptions): Engine {
       toolDescriptions,
       turnEffects,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
+      ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
 
   const root = createActor(parleyMachine, {
@@ -186,16 +187,21 @@ export function createEngine(options: EngineOptions): Engine {
         restored.delete(conversationId);
         const seed = idSeed(conversationId);
         const effects = conversationEffects(conversationId, seed);
-        log.append(conversationId, [
-          {
-            kind: 'conversation.started',
-            conversation_id: conversationId,
-            at: now(),
-            id_seed: seed,
-            from_seq: previous?.seq ?? 0,
-            settings,
-          },
-        ]);
+        try {
+          log.append(conversationId, [
+            {
+              kind: 'conversation.started',
+              conversation_id: conversationId,
+              at: now(),
+              id_seed: seed,
+              from_seq: previous?.seq ?? 0,
+              settings,
+            },
+          ]);
+        } catch (error) {
+          // Spawning happens inside the root actor: a full log must not throw out of it.
+          options.onLogError?.(error);
+        }
         return {
           conversationId,
           idleMs: config.conversationIdleMs,

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   too_many_connections: { close: null, http: 503 },
   /** The path is not a known route. */
   not_found: { close: null, http: 404 },
+  /** An HTTP method other than GET/HEAD. */
+  method_not_allowed: { close: null, http: 405 },
   /** A tool call did not finish within its timeout; the tool's signal was aborted. */
   tool_timeout: { close: null, http: null },
   /** A tool threw or rejected; the message says why. */

@@ -16,7 +16,12 @@ export async function replayCommand(
     process.stderr.write('parley replay: give a recording file or a directory of them\n');
     return 2;
   }
-  const files = (await stat(target)).isDirectory()
+  const kind = await stat(target).catch(() => undefined);
+  if (kind === undefined) {
+    process.stderr.write(`parley replay: no such file or directory: ${target}\n`);
+    return 2;
+  }
+  const files = kind.isDirectory()
     ? (await readdir(target))
         .filter((name) => name.endsWith('.jsonl'))
         .sort()

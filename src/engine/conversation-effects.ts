@@ -25,6 +25,8 @@ export interface ConversationEffectsOptions {
   toolDescriptions: readonly ModelToolDescription[];
   turnEffects: (turnId: string) => TurnEffects;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
+  /** Told when an entry cannot be appended. */
+  onLogError?: (error: unknown) => void;
 }
 
 /**
@@ -47,9 +49,17 @@ export function createConversationEffects({
   toolDescriptions,
   turnEffects,
   onPipeline,
+  onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
-  const append = (entries: Parameters<EventLog['append']>[1]) =>
-    log.append(conversationId, entries);
+  const append = (entries: Parameters<EventLog['append']>[1]) => {
+    // A full or closed log must not throw out of an actor's action (XState would rethrow it
+    // and end the process): the conversation goes on unlogged and the operator is told.
+    try {
+      log.append(conversationId, entries);
+    } catch (error) {
+      onLogError?.(error);
+    }
+  };
   return {
     now,
     nextId: seededIds(seed),

@@ -41,7 +41,10 @@ export async function route(
   const path = url.pathname;
   try {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendJson(response, 405, { code: 'method_not_allowed', message: 'Only GET is supported.' });
+      throw new ParleyError(
+        'method_not_allowed',
+        `Only GET and HEAD are supported, not ${String(request.method)}.`,
+      );
     } else if (path === '/') {
       sendText(response, 'text/html; charset=utf-8', readStaticFile('chat.html'));
     } else if (path === '/inspector' || path.startsWith('/inspector/')) {

@@ -42,7 +42,12 @@ export function start() {
   };
   const showError = (text) => {
     const errors = byId('errors');
-    const item = h('div', { class: 'error' }, h('span', { text }), h('button', { class: 'link', text: 'dismiss', onclick: () => item.remove() }));
+    const item = h(
+      'div',
+      { class: 'error' },
+      h('span', { text }),
+      h('button', { class: 'link', text: 'dismiss', onclick: () => item.remove() }),
+    );
     errors.append(item);
     while (errors.children.length > 3) errors.firstElementChild.remove();
   };
@@ -63,12 +68,17 @@ export function start() {
       if (metrics.allLoadedAt !== undefined && metrics.allRenderedAt === undefined) {
         metrics.allRenderedAt = performance.now();
       }
-      byId('tree-info').textContent = `${tree.actors.size.toLocaleString()} actors${tree.loading ? ` · loading ${tree.total.toLocaleString()}…` : ''}${tree.filter ? ` · ${tree.flat.length.toLocaleString()} rows match` : ''}`;
+      byId('tree-info').textContent =
+        `${tree.actors.size.toLocaleString()} actors${tree.loading ? ` · loading ${tree.total.toLocaleString()}…` : ''}${tree.filter ? ` · ${tree.flat.length.toLocaleString()} rows match` : ''}`;
     },
   });
-  const chart = new Statechart($('diagram'), () => new window.ELK(), (text) => {
-    byId('caption').textContent = text === '' ? '' : `last transition: ${text}`;
-  });
+  const chart = new Statechart(
+    $('diagram'),
+    () => new window.ELK(),
+    (text) => {
+      byId('caption').textContent = text === '' ? '' : `last transition: ${text}`;
+    },
+  );
   const events = new EventsView(byId('events-toolbar'), $('events'));
   const contextView = new ContextView($('context'));
   const sequence = new SequenceView($('sequence'));
@@ -109,7 +119,10 @@ export function start() {
         app.subscribed = null;
         app.paused = false;
         byId('send-form').hidden = !message.dev_mode;
-        setStatus('connected', `connected · protocol ${message.protocol_version}${message.dev_mode ? ' · development mode' : ''}`);
+        setStatus(
+          'connected',
+          `connected · protocol ${message.protocol_version}${message.dev_mode ? ' · development mode' : ''}`,
+        );
         tree.reset();
         tree.scheduleRebuild();
         connection.send({ type: 'list', offset: 0, limit: PAGE });
@@ -121,7 +134,8 @@ export function start() {
         const next = tree.applyPage(message);
         if (next !== null) connection.send({ type: 'list', offset: next, limit: PAGE });
         else metrics.allLoadedAt ??= performance.now();
-        if (app.selected && tree.get(app.selected) && app.subscribed !== app.selected) select(app.selected, { force: true });
+        if (app.selected && tree.get(app.selected) && app.subscribed !== app.selected)
+          select(app.selected, { force: true });
         return;
       }
       case 'actors.changed':
@@ -130,7 +144,13 @@ export function start() {
         return;
       case 'actor':
         if (message.path !== app.subscribed) return;
-        app.live = { path: message.path, state: message.summary.state, context: message.context, previous: undefined, taken: undefined };
+        app.live = {
+          path: message.path,
+          state: message.summary.state,
+          context: message.context,
+          previous: undefined,
+          taken: undefined,
+        };
         tree.put(message.summary);
         tree.scheduleRender();
         events.clear();
@@ -162,7 +182,9 @@ export function start() {
         return;
       case 'error':
         byId('timeline-status').textContent = '';
-        showError(`${message.code}: ${message.message}${message.in_reply_to ? ` (in reply to ${message.in_reply_to})` : ''}`);
+        showError(
+          `${message.code}: ${message.message}${message.in_reply_to ? ` (in reply to ${message.in_reply_to})` : ''}`,
+        );
         return;
       default:
         return;
@@ -172,7 +194,11 @@ export function start() {
   function onSummaries(summaries, removed) {
     if (!app.selected) return;
     for (const summary of summaries) {
-      if (summary.path === app.selected && summary.path === app.live.path && summary.state !== app.live.state) {
+      if (
+        summary.path === app.selected &&
+        summary.path === app.live.path &&
+        summary.state !== app.live.state
+      ) {
         app.live.state = summary.state;
         app.live.taken = undefined;
         if (!travel.point) updateDiagram();
@@ -229,14 +255,19 @@ export function start() {
     const changed = path !== app.selected;
     app.selected = path;
     tree.setSelected(path);
-    if (changed && travel.timeline && conversationOf(path) !== `conversation:${travel.timeline.conversation_id}`) {
+    if (
+      changed &&
+      travel.timeline &&
+      conversationOf(path) !== `conversation:${travel.timeline.conversation_id}`
+    ) {
       travel.unload();
       tree.setOverrides(null);
       app.dirty.sequence = true;
     }
     const live = tree.get(path) !== undefined;
     if ((changed || force) && connection.open) {
-      if (app.subscribed && app.subscribed !== path) connection.send({ type: 'unsubscribe', path: app.subscribed });
+      if (app.subscribed && app.subscribed !== path)
+        connection.send({ type: 'unsubscribe', path: app.subscribed });
       app.subscribed = null;
       if (live && (force || app.subscribed !== path)) {
         connection.send({ type: 'subscribe', path });
@@ -244,7 +275,13 @@ export function start() {
       }
     }
     if (changed) {
-      app.live = { path: live ? path : null, state: tree.get(path)?.state ?? '', context: undefined, previous: undefined, taken: undefined };
+      app.live = {
+        path: live ? path : null,
+        state: tree.get(path)?.state ?? '',
+        context: undefined,
+        previous: undefined,
+        taken: undefined,
+      };
       events.clear();
       chart.reset();
     }
@@ -261,7 +298,9 @@ export function start() {
     byId('selected-meta').textContent = summary
       ? `${summary.kind} · ${summary.status}${summary.parent ? ` · child of ${summary.parent}` : ''}`
       : path
-        ? travel.timeline ? 'from the loaded timeline' : 'not running'
+        ? travel.timeline
+          ? 'from the loaded timeline'
+          : 'not running'
         : '';
     byId('empty-hint').hidden = path !== null;
   }
@@ -279,7 +318,12 @@ export function start() {
     }
     const id = conversation.slice('conversation:'.length);
     const token = byId('token').value.trim();
-    const query = token !== '' ? `?token=${encodeURIComponent(token)}` : app.welcome?.dev_mode ? '?user_id=inspector' : '';
+    const query =
+      token !== ''
+        ? `?token=${encodeURIComponent(token)}`
+        : app.welcome?.dev_mode
+          ? '?user_id=inspector'
+          : '';
     link.href = `/api/conversations/${encodeURIComponent(id)}/export${query}`;
     link.setAttribute('download', `${id}.jsonl`);
     link.classList.remove('disabled');
@@ -293,7 +337,10 @@ export function start() {
     const point = travel.point;
     if (point) {
       const states = point.states ?? {};
-      const path = app.selected && app.selected in states ? app.selected : `conversation:${travel.timeline.conversation_id}`;
+      const path =
+        app.selected && app.selected in states
+          ? app.selected
+          : `conversation:${travel.timeline.conversation_id}`;
       const index = travel.index;
       const before = index > 0 ? travel.timeline.points[index - 1].states?.[path] : undefined;
       return { path, state: states[path] ?? '', before, historical: true };
@@ -320,8 +367,12 @@ export function start() {
     await chart.show(kind, definition);
     metrics.layoutMs ??= {};
     metrics.layoutMs[kind] ??= Math.round(performance.now() - started);
-    if (subject !== null && subject.before !== undefined) chart.setState(subject.before, { historical: true });
-    chart.setState(subject.state, { historical: subject.historical, ...(subject.taken ? { taken: subject.taken } : {}) });
+    if (subject !== null && subject.before !== undefined)
+      chart.setState(subject.before, { historical: true });
+    chart.setState(subject.state, {
+      historical: subject.historical,
+      ...(subject.taken ? { taken: subject.taken } : {}),
+    });
     app.live.taken = undefined;
     byId('selected-state').textContent = subject.state === '' ? '' : subject.state;
     byId('selected-state').classList.toggle('historical', subject.historical);
@@ -331,8 +382,13 @@ export function start() {
     app.dirty.context = false;
     const point = travel.point;
     if (point) {
-      const previous = travel.index > 0 ? travel.timeline.points[travel.index - 1].context : undefined;
-      contextView.show(`conversation:${travel.timeline.conversation_id} at seq ${point.seq} (after ${point.frame?.type ?? 'frame'})`, point.context, previous);
+      const previous =
+        travel.index > 0 ? travel.timeline.points[travel.index - 1].context : undefined;
+      contextView.show(
+        `conversation:${travel.timeline.conversation_id} at seq ${point.seq} (after ${point.frame?.type ?? 'frame'})`,
+        point.context,
+        previous,
+      );
     } else if (app.selected) {
       contextView.show(`${app.selected} (live)`, app.live.context, app.live.previous);
     } else contextView.show('Nothing selected', undefined, undefined);
@@ -342,14 +398,21 @@ export function start() {
     app.dirty.sequence = false;
     const timeline = travel.timeline;
     if (!timeline) sequence.show('', []);
-    else sequence.show(timeline.recording ? `recording ${timeline.source}` : `conversation:${timeline.conversation_id}`, timeline.entries);
+    else
+      sequence.show(
+        timeline.recording
+          ? `recording ${timeline.source}`
+          : `conversation:${timeline.conversation_id}`,
+        timeline.entries,
+      );
     sequence.setPosition(travel.position);
   }
 
   function refresh() {
     void updateDiagram();
     if (app.tab === 'context') renderContext();
-    if (app.tab === 'sequence') (app.dirty.sequence ? renderSequence() : sequence.setPosition(travel.position));
+    if (app.tab === 'sequence')
+      app.dirty.sequence ? renderSequence() : sequence.setPosition(travel.position);
   }
 
   function showPoint() {
@@ -372,14 +435,19 @@ export function start() {
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     tab.addEventListener('click', () => {
       app.tab = tab.dataset.tab;
-      for (const other of document.querySelectorAll('[role="tab"]')) other.setAttribute('aria-selected', String(other === tab));
-      for (const panel of document.querySelectorAll('[role="tabpanel"]')) panel.hidden = panel.id !== `tab-${app.tab}`;
+      for (const other of document.querySelectorAll('[role="tab"]'))
+        other.setAttribute('aria-selected', String(other === tab));
+      for (const panel of document.querySelectorAll('[role="tabpanel"]'))
+        panel.hidden = panel.id !== `tab-${app.tab}`;
       refresh();
     });
   }
 
   const search = $('actor-search');
-  search.addEventListener('input', debounce(() => tree.setFilter(search.value), 80));
+  search.addEventListener(
+    'input',
+    debounce(() => tree.setFilter(search.value), 80),
+  );
 
   $('pause').addEventListener('click', () => {
     if (connection.send({ type: 'pause' })) {
@@ -401,7 +469,10 @@ export function start() {
     if (conversation === null) return;
     app.pendingRecording = false;
     byId('timeline-status').textContent = 'loading…';
-    connection.send({ type: 'timeline', conversation_id: conversation.slice('conversation:'.length) });
+    connection.send({
+      type: 'timeline',
+      conversation_id: conversation.slice('conversation:'.length),
+    });
   });
 
   $('recording-file').addEventListener('change', async (event) => {
@@ -410,7 +481,8 @@ export function start() {
     const text = await file.text();
     app.pendingRecording = true;
     byId('timeline-status').textContent = `loading ${file.name}…`;
-    if (!connection.send({ type: 'load_recording', name: file.name, text })) showError('Not connected: the recording could not be sent.');
+    if (!connection.send({ type: 'load_recording', name: file.name, text }))
+      showError('Not connected: the recording could not be sent.');
     event.target.value = '';
   });
 
@@ -422,7 +494,8 @@ export function start() {
     } catch (error) {
       return showError(`The event is not valid JSON: ${error.message}`);
     }
-    if (!event || typeof event !== 'object' || typeof event.type !== 'string') return showError('The event needs a string "type".');
+    if (!event || typeof event !== 'object' || typeof event.type !== 'string')
+      return showError('The event needs a string "type".');
     connection.send({ type: 'send', path: app.selected, event });
   });
 
@@ -439,8 +512,17 @@ export function start() {
   });
 
   document.addEventListener('keydown', (event) => {
-    if (!travel.timeline || event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
-    if (event.key === '[' || event.key === ']') travel.go((travel.travelling ? travel.index : travel.timeline.points.length - 1) + (event.key === ']' ? 1 : -1));
+    if (
+      !travel.timeline ||
+      event.target instanceof HTMLInputElement ||
+      event.target instanceof HTMLTextAreaElement
+    )
+      return;
+    if (event.key === '[' || event.key === ']')
+      travel.go(
+        (travel.travelling ? travel.index : travel.timeline.points.length - 1) +
+          (event.key === ']' ? 1 : -1),
+      );
   });
 
   updateHeader();

@@ -41,7 +41,12 @@ export class TimeTravel {
   /** Loads a `timeline` message; starts at its last point, still live. */
   load(message, recording) {
     const entries = message.entries ?? [];
-    this.timeline = { ...message, entries, recording, positions: pointPositions(message.points, entries) };
+    this.timeline = {
+      ...message,
+      entries,
+      recording,
+      positions: pointPositions(message.points, entries),
+    };
     const { slider, panels, label } = this.elements;
     slider.min = '0';
     slider.max = String(Math.max(0, message.points.length - 1));
@@ -68,7 +73,7 @@ export class TimeTravel {
 
   /** The point shown, or null when live. */
   get point() {
-    return this.travelling && this.timeline ? this.timeline.points[this.index] ?? null : null;
+    return this.travelling && this.timeline ? (this.timeline.points[this.index] ?? null) : null;
   }
 
   /** Moves to point `index` (time travel). */
@@ -99,16 +104,20 @@ export class TimeTravel {
 
   /** The log position of the point shown, or null when live. */
   get position() {
-    return this.point ? this.timeline.positions[this.index] ?? null : null;
+    return this.point ? (this.timeline.positions[this.index] ?? null) : null;
   }
 
   describe() {
     const timeline = this.timeline;
-    const origin = timeline.recording ? `recording ${timeline.source}` : `log of ${timeline.conversation_id}`;
+    const origin = timeline.recording
+      ? `recording ${timeline.source}`
+      : `log of ${timeline.conversation_id}`;
     const truncated = timeline.truncated ? ' (truncated)' : '';
     if (timeline.points.length === 0) return `${origin}: no frames`;
     const point = timeline.points[this.index];
-    const where = this.travelling ? `point ${this.index + 1}/${timeline.points.length} · seq ${point.seq} · ${clockTime(point.at)} · ${point.frame?.type ?? ''}` : `live · ${timeline.points.length} points`;
+    const where = this.travelling
+      ? `point ${this.index + 1}/${timeline.points.length} · seq ${point.seq} · ${clockTime(point.at)} · ${point.frame?.type ?? ''}`
+      : `live · ${timeline.points.length} points`;
     return `${origin}${truncated} — ${where}`;
   }
 
@@ -119,9 +128,16 @@ export class TimeTravel {
     const timeline = this.timeline;
     const point = timeline?.points[this.index];
     if (!point) return;
-    actors.append(h('div', { class: 'panel-title', text: this.travelling ? `Actors at seq ${point.seq}` : 'Actors at the last point' }));
+    actors.append(
+      h('div', {
+        class: 'panel-title',
+        text: this.travelling ? `Actors at seq ${point.seq}` : 'Actors at the last point',
+      }),
+    );
     for (const [path, state] of Object.entries(point.states ?? {})) {
-      const chip = h('button', { class: 'actor-chip', 'data-path': path, 'data-state': state, title: path },
+      const chip = h(
+        'button',
+        { class: 'actor-chip', 'data-path': path, 'data-state': state, title: path },
         h('span', { class: 'chip-path', text: path.replace(/^(conversation|connection):/, '') }),
         h('span', { class: 'badge', text: state }),
       );
@@ -131,11 +147,19 @@ export class TimeTravel {
     const until = timeline.points.slice(0, this.index + 1);
     frames.append(h('div', { class: 'panel-title', text: `Frames until here (${until.length})` }));
     const list = h('div', { class: 'frame-list' });
-    if (until.length > MAX_FRAME_ROWS) list.append(h('div', { class: 'muted small', text: `… ${until.length - MAX_FRAME_ROWS} earlier frames` }));
+    if (until.length > MAX_FRAME_ROWS)
+      list.append(
+        h('div', {
+          class: 'muted small',
+          text: `… ${until.length - MAX_FRAME_ROWS} earlier frames`,
+        }),
+      );
     for (const item of until.slice(-MAX_FRAME_ROWS)) {
       const frame = item.frame ?? {};
       list.append(
-        h('div', { class: `frame-row frame-${frame.type ?? 'unknown'}`, title: preview(frame, 600) },
+        h(
+          'div',
+          { class: `frame-row frame-${frame.type ?? 'unknown'}`, title: preview(frame, 600) },
           h('span', { class: 'seq', text: item.seq > 0 ? `#${item.seq}` : '—' }),
           h('span', { class: 'time', text: clockTime(item.at) }),
           h('span', { class: 'frame-label', text: frameLabel(frame) }),
