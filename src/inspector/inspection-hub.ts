@@ -7,6 +7,7 @@
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorSummary, InspectionRecord } from './inspector-protocol.js';
+import { RingBuffer } from './ring-buffer.js';
 import {
   DEFAULT_SANITIZE_LIMITS,
   sanitize,
@@ -27,7 +28,7 @@ interface ActorEntry {
   ref: AnyActorRef;
   summary: ActorSummary;
   snapshot: { value?: unknown; status?: string; context?: unknown } | undefined;
-  recent: RawRecord[];
+  recent: RingBuffer<RawRecord>;
 }
 
 /** Who listens to the hub (an inspector session). */
@@ -161,7 +162,7 @@ export class InspectionHub {
   }
 
   recent(path: string): RawRecord[] {
-    return [...(this.actors.get(path)?.recent ?? [])];
+    return this.actors.get(path)?.recent.toArray() ?? [];
   }
 
   /** Sends an event to an actor (development mode only; the caller checks). */
@@ -189,7 +190,7 @@ export class InspectionHub {
     this.actors.set(path, {
       ref,
       snapshot: undefined,
-      recent: [],
+      recent: new RingBuffer<RawRecord>(this.recentPerActor),
       summary: {
         path,
         kind,
@@ -248,7 +249,6 @@ export class InspectionHub {
     const entry = this.actors.get(path);
     if (entry !== undefined) {
       entry.recent.push(record);
-      if (entry.recent.length > this.recentPerActor) entry.recent.shift();
     }
     for (const listener of this.listeners) listener.onRecord(record);
   }
