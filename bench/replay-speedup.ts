@@ -41,9 +41,10 @@ async function recordSession(durationMs: number): Promise<string> {
     clock: clock.xstate,
     takeRateToken: () => ({ allowed: true }),
   });
-  let handle: ConnectionHandle | undefined;
-  const pong = () => clock.scheduler.schedule(() => handle?.send({ type: 'socket.pong' }), 0);
-  handle = await engine.openConnection({
+  const opened: { handle?: ConnectionHandle } = {};
+  const pong = () =>
+    clock.scheduler.schedule(() => opened.handle?.send({ type: 'socket.pong' }), 0);
+  const handle = await engine.openConnection({
     connectionId: 'conn_bench',
     userId: 'alice',
     conversationId: 'bench',
