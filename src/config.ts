@@ -76,6 +76,14 @@ export const CONFIG_VARIABLES = {
     int(1, 100_000).default(50),
     'Items the inspector shows from an array in a context (the last ones).',
   ],
+  PARLEY_INSPECTOR_FORWARD: [
+    'inspectorForward',
+    z
+      .string()
+      .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
+      .optional(),
+    'Also forward inspection events to a Stately Inspector WebSocket server (`@statelyai/inspect`).',
+  ],
   PARLEY_MAX_CONNECTIONS: [
     'maxConnections',
     int(1, 1_000_000).default(20_000),

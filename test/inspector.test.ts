@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { InspectionRecord, InspectorMessage } from '../src/inspector/inspector-protocol.js';
@@ -134,5 +137,35 @@ describe('the inspector endpoint', () => {
       'text/javascript',
     );
     inspector.close();
+  });
+});
+
+describe('forwarding to a Stately Inspector', () => {
+  it('sends sanitized inspection events to the configured WebSocket server', async () => {
+    const received: string[] = [];
+    const stately = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    const arrived = new Promise<void>((resolve) => {
+      stately.on('connection', (socket) => {
+        socket.on('message', (data: Buffer) => {
+          received.push(data.toString('utf8'));
+          if (received.some((text) => text.includes('conversation:forwarded'))) resolve();
+        });
+      });
+    });
+    await once(stately, 'listening');
+    const { port } = stately.address() as AddressInfo;
+    try {
+      const server = await startTestServer({ inspectorForward: `ws://127.0.0.1:${port}` });
+      const alice = await connectClient(server.url, 'forwarded', 'alice');
+      alice.send({ type: 'user_message', content: 'What is 1 + 1?' });
+      await alice.waitForType('agent_response_complete');
+      await arrived;
+      const all = received.join('\n');
+      expect(all).toContain('@xstate.snapshot');
+      // Injected effects (functions and the event log) never leave the process.
+      expect(all).not.toContain('"effects"');
+    } finally {
+      stately.close();
+    }
   });
 });

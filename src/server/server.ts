@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
+import { forwardToStately } from '../inspector/forward-to-stately.js';
 import { InspectionHub } from '../inspector/inspection-hub.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
@@ -79,7 +80,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       })
     : undefined;
   const engineOptions = pickEngine(rest);
-  const inspectors = [engineOptions.inspect, hub?.inspect].filter(
+  const forwarder =
+    config.inspectorForward === undefined
+      ? undefined
+      : await forwardToStately(config.inspectorForward, {
+          maxString: config.inspectorMaxString,
+          maxArray: config.inspectorMaxArray,
+          maxDepth: 6,
+        });
+  const inspectors = [engineOptions.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
   const engine = createEngine({
@@ -217,6 +226,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
         await engine.dispose();
         wss.close();
         inspector?.close();
+        forwarder?.stop();
         httpServer.closeAllConnections();
         logger.info('shutdown complete');
       })();

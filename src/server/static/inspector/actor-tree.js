@@ -116,8 +116,9 @@ export class ActorTree {
     }
   }
 
+  /** The conversation a connection is listed under (its own group until the engine knows it). */
   groupOf(summary) {
-    return summary.conversation ?? summary.parent ?? '(no conversation)';
+    return summary.conversation ?? '(no conversation yet)';
   }
 
   /** Shows only actors whose path or state contains `text` (and the conversations around them). */

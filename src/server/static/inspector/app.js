@@ -162,11 +162,12 @@ export function start() {
         onRecords(message.records ?? []);
         return;
       case 'paused':
-        byId('pause-state').textContent = app.paused
-          ? `paused${message.skipped ? ` · ${message.skipped.toLocaleString()} skipped` : ''}`
-          : message.skipped
-            ? `resumed · ${message.skipped.toLocaleString()} skipped while paused`
-            : '';
+        byId('pause-state').textContent = 'paused: the live stream to this page is stopped';
+        return;
+      case 'resumed':
+        byId('pause-state').textContent = message.skipped
+          ? `resumed · ${message.skipped.toLocaleString()} records skipped while paused`
+          : '';
         return;
       case 'timeline':
         metrics.timelineAt = performance.now();
@@ -318,12 +319,12 @@ export function start() {
     }
     const id = conversation.slice('conversation:'.length);
     const token = byId('token').value.trim();
-    const query =
-      token !== ''
+    // The export route takes the chat credentials: `?user_id=` in development mode, else a token.
+    const query = app.welcome?.dev_mode
+      ? '?user_id=inspector'
+      : token !== ''
         ? `?token=${encodeURIComponent(token)}`
-        : app.welcome?.dev_mode
-          ? '?user_id=inspector'
-          : '';
+        : '';
     link.href = `/api/conversations/${encodeURIComponent(id)}/export${query}`;
     link.setAttribute('download', `${id}.jsonl`);
     link.classList.remove('disabled');
@@ -367,12 +368,22 @@ export function start() {
     await chart.show(kind, definition);
     metrics.layoutMs ??= {};
     metrics.layoutMs[kind] ??= Math.round(performance.now() - started);
-    if (subject !== null && subject.before !== undefined)
-      chart.setState(subject.before, { historical: true });
-    chart.setState(subject.state, {
-      historical: subject.historical,
-      ...(subject.taken ? { taken: subject.taken } : {}),
-    });
+    if (subject.historical) {
+      // The transition into this point is the one from the previous point's state.
+      chart.reset();
+      if (subject.before !== undefined) {
+        chart.setState(subject.before, { historical: true, quiet: true });
+      }
+      const changed = chart.setState(subject.state, { historical: true });
+      if (!changed && subject.before !== undefined) {
+        byId('caption').textContent = `no state change at this point (${subject.path})`;
+      }
+    } else {
+      chart.setState(subject.state, {
+        historical: false,
+        ...(subject.taken ? { taken: subject.taken } : {}),
+      });
+    }
     app.live.taken = undefined;
     byId('selected-state').textContent = subject.state === '' ? '' : subject.state;
     byId('selected-state').classList.toggle('historical', subject.historical);
@@ -435,6 +446,8 @@ export function start() {
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     tab.addEventListener('click', () => {
       app.tab = tab.dataset.tab;
+      // The sequence diagram needs room for its lifelines: the right column widens.
+      document.body.classList.toggle('wide-right', app.tab === 'sequence');
       for (const other of document.querySelectorAll('[role="tab"]'))
         other.setAttribute('aria-selected', String(other === tab));
       for (const panel of document.querySelectorAll('[role="tabpanel"]'))

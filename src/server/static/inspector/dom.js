@@ -49,6 +49,11 @@ export function clockTime(at) {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/** `04.123` style short time (`mm:ss.mmm`) for dense lists. */
+export function shortTime(at) {
+  return clockTime(at).slice(3);
+}
+
 /** A one-line JSON preview, cut at `max` characters. */
 export function preview(value, max = 120) {
   let text;

@@ -3,7 +3,7 @@
  * kind and text filters. At most `MAX_ROWS` rows live in the DOM; older ones are dropped from
  * the view (the records themselves are kept up to `MAX_RECORDS` for re-filtering).
  */
-import { clear, clockTime, h, preview, stateToString } from './dom.js';
+import { clear, clockTime, h, preview, shortTime, stateToString } from './dom.js';
 
 const MAX_ROWS = 2000;
 const MAX_RECORDS = 10_000;
@@ -36,24 +36,29 @@ export function eventTypeOf(detail) {
   return typeof type === 'string' ? type : undefined;
 }
 
-/** The transitions a microstep record names, as `{ source, target, eventType }`. */
+/**
+ * The transitions a microstep record names, as `{ source, target, eventType }` with state ids
+ * (`conversation.working.thinking`). The engine sends `{ source, targets, event_type }`.
+ */
 export function transitionsOf(detail) {
   if (!detail || typeof detail !== 'object') return [];
   const raw = Array.isArray(detail.transitions)
     ? detail.transitions
-    : detail.source !== undefined && detail.target !== undefined
+    : detail.source !== undefined && (detail.target !== undefined || detail.targets !== undefined)
       ? [detail]
       : [];
   const list = [];
   for (const transition of raw) {
     if (!transition || typeof transition !== 'object') continue;
-    const targets = Array.isArray(transition.target) ? transition.target : [transition.target];
+    const given = transition.targets ?? transition.target;
+    const targets = Array.isArray(given) ? given : [given];
+    const eventType = transition.event_type ?? transition.eventType;
     for (const target of targets) {
       if (typeof transition.source !== 'string' || typeof target !== 'string') continue;
       list.push({
-        source: transition.source,
-        target,
-        ...(typeof transition.eventType === 'string' ? { eventType: transition.eventType } : {}),
+        source: transition.source.replace(/^#/, ''),
+        target: target.replace(/^#/, ''),
+        ...(typeof eventType === 'string' ? { eventType } : {}),
       });
     }
   }
@@ -78,14 +83,15 @@ export function summarize(record) {
   if (transitions.length > 0) {
     parts.push(
       transitions
-        .map((t) => `${t.source.replace(/^#[^.]*\./, '')} → ${t.target.replace(/^#[^.]*\./, '')}`)
+        .map((t) => `${t.source.replace(/^[^.]*\./, '')} → ${t.target.replace(/^[^.]*\./, '')}`)
         .join(', '),
     );
   }
   const state = stateOf(detail);
   if (state !== undefined && transitions.length === 0) parts.push(`⇒ ${state}`);
-  const action = detail.action;
+  const action = detail.action_type ?? detail.action;
   if (action !== undefined) parts.push(typeof action === 'string' ? action : preview(action, 60));
+  if (detail.params !== undefined && detail.params !== null) parts.push(preview(detail.params, 60));
   if (parts.length === 0) parts.push(preview(detail, 140));
   return parts.join('  ');
 }
@@ -204,9 +210,9 @@ export class EventsView {
         class: `event kind-${record.kind.replace('.', '-')}`,
         'data-kind': record.kind,
         'data-seq': record.seq,
+        title: `record #${record.seq} · ${clockTime(record.at)} · ${record.path}`,
       },
-      h('span', { class: 'seq', text: `#${record.seq}` }),
-      h('span', { class: 'time', text: clockTime(record.at) }),
+      h('span', { class: 'time', text: shortTime(record.at) }),
       h('span', { class: 'kind', text: record.kind }),
       h('span', {
         class: 'path',

@@ -141,7 +141,11 @@ export function buildSequence(entries) {
           joined.add(frame.connection_id);
         }
         const to = typeof entry.to === 'string' ? [entry.to] : [...joined];
-        const seq = typeof entry.seq === 'number' && entry.seq > 0 ? entry.seq : undefined;
+        // A reply to one connection carries the current seq but is not a conversation event.
+        const seq =
+          typeof entry.seq === 'number' && entry.seq > 0 && typeof entry.to !== 'string'
+            ? entry.seq
+            : undefined;
         push(
           {
             kind: 'frame',
@@ -284,8 +288,9 @@ export class SequenceView {
             viewBox: '0 0 10 10',
             refX: '9',
             refY: '5',
-            markerWidth: '6',
-            markerHeight: '6',
+            markerUnits: 'userSpaceOnUse',
+            markerWidth: '8',
+            markerHeight: '8',
             orient: 'auto-start-reverse',
           },
           s('path', { d: 'M0,0 L10,5 L0,10 z' }),

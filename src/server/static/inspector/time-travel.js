@@ -10,16 +10,13 @@ const MAX_FRAME_ROWS = 400;
 
 /** Where each point of a timeline sits in its log (for dimming the sequence diagram). */
 export function pointPositions(points, entries) {
-  const frames = entries.filter((entry) => entry.kind === 'frame');
-  if (frames.length === points.length) return frames.map((entry) => entry.position);
-  return points.map((point) => {
-    let found;
-    for (const entry of frames) {
-      if (entry.seq === point.seq && point.seq > 0) found = entry.position;
-      else if (found === undefined && entry.at <= point.at) found = entry.position;
-    }
-    return found ?? null;
-  });
+  // Points are the conversation's events (broadcast frames); a reply to one connection is not one.
+  const frames = entries.filter((entry) => entry.kind === 'frame' && typeof entry.to !== 'string');
+  if (frames.length === points.length && frames.every((entry, index) => entry.seq === points[index].seq)) {
+    return frames.map((entry) => entry.position);
+  }
+  const bySeq = new Map(frames.map((entry) => [entry.seq, entry.position]));
+  return points.map((point) => bySeq.get(point.seq) ?? null);
 }
 
 /** The bottom bar's time travel controls. */
