@@ -3,6 +3,7 @@ import type { LogEntry } from '../event-log/log-entry.js';
 import type { Recording } from '../replay/read-recording.js';
 import { replayRecording } from '../replay/replay-recording.js';
 import type { TimelinePoint } from './inspector-protocol.js';
+import { pathOf } from './inspection-hub.js';
 import { sanitize, stateToString, type SanitizeLimits } from './sanitize.js';
 
 /** A conversation's history as points in time, for the inspector's slider. */
@@ -44,12 +45,16 @@ export async function buildTimeline(
   let lastSeq = 0;
   const inspect = (event: InspectionEvent) => {
     if (event.type !== '@xstate.snapshot') return;
-    const ref = event.actorRef as AnyActorRef;
-    const path = (ref as { systemId?: string }).systemId ?? ref.id;
+    const path = pathOf(event.actorRef as AnyActorRef);
     if (path === 'parley') return;
     const snapshot = event.snapshot as { value?: unknown; context?: { seq?: number } };
-    states.set(path, stateToString(snapshot.value));
+    const state = stateToString(snapshot.value);
+    states.set(path, state);
     const seq = path.startsWith('conversation:') ? (snapshot.context?.seq ?? 0) : lastSeq;
+    // A point shows every actor as it was after its frame and until the next one: actors that
+    // move on in the same step (a connection told it has joined) update the latest point.
+    const latest = points.at(-1);
+    if (seq <= lastSeq && latest !== undefined) latest.states[path] = state;
     for (let next = lastSeq + 1; next <= seq && points.length < maxPoints; next += 1) {
       const frame = frames.get(next);
       points.push({

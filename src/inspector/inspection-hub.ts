@@ -258,8 +258,10 @@ export class InspectionHub {
   }
 }
 
-function pathOf(ref: AnyActorRef): string {
-  return (ref as { systemId?: string }).systemId ?? ref.id;
+/** The stable path of an actor; the root (which XState gives a per-process id) is `parley`. */
+export function pathOf(ref: AnyActorRef): string {
+  const path = (ref as { systemId?: string }).systemId ?? ref.id;
+  return path.startsWith('conversation:') || path.startsWith('connection:') ? path : 'parley';
 }
 
 function kindOf(path: string): ActorSummary['kind'] {

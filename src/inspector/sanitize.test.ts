@@ -40,3 +40,15 @@ describe('stateToString', () => {
     expect(stateToString({ open: { joined: {} } })).toBe('open.joined');
   });
 });
+
+describe('sanitize, regression', () => {
+  it('regression: keeps usage fields such as input_tokens that merely contain "token"', () => {
+    const usage = { input_tokens: 3, inputTokens: 3, token_pacing_ms: 30, accessToken: 'x' };
+    expect(sanitize(usage, limits)).toEqual({
+      input_tokens: 3,
+      inputTokens: 3,
+      token_pacing_ms: 30,
+      accessToken: '[redacted]',
+    });
+  });
+});

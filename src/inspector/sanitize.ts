@@ -16,7 +16,9 @@ export const DEFAULT_SANITIZE_LIMITS: SanitizeLimits = {
 
 /** Keys never shown: injected effects, and anything that looks like a credential. */
 const HIDDEN_KEYS = new Set(['effects', 'socket', 'conversation']);
-const SECRET_KEY = /token|secret|password|authorization|jwt|api[_-]?key/i;
+// Keys that end in a credential word (`token`, `jwtSecret`, `authorization`), not keys that merely
+// contain one (`input_tokens`, `token_pacing_ms`).
+const SECRET_KEY = /(token|secret|password|authorization|jwt|api[_-]?key|cookie)$/i;
 
 /**
  * A JSON-safe, bounded copy of a value for the inspector: functions and injected effects are

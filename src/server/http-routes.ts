@@ -6,6 +6,7 @@ import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
 import type { ParleyConfig } from '../config.js';
 import { exportConversation } from '../replay/export-conversation.js';
 import type { Authenticator } from './authenticate.js';
+import { authorizeInspector } from './inspector-endpoint.js';
 import { readElkBundle, readStaticFile } from './static-files.js';
 
 /** What the HTTP routes need. */
@@ -63,7 +64,11 @@ export async function route(
       const type = path === '/inspector' ? 'text/html; charset=utf-8' : 'text/javascript';
       sendText(response, type, body);
     } else if (EXPORT_PATH.test(path)) {
-      await context.authenticator.authenticate(request, url);
+      // The inspector's "Export recording" link may carry the admin token instead of chat
+      // credentials; anything else goes through the usual authentication.
+      if (!isInspectorAdmin(context.config, request, url)) {
+        await context.authenticator.authenticate(request, url);
+      }
       const conversationId = parseConversationId(EXPORT_PATH.exec(path)?.[1] ?? '');
       await context.durable();
       const text = await exportConversation(context.store, conversationId);
@@ -100,6 +105,16 @@ export async function route(
   } catch (error) {
     const failure = toParleyError(error);
     sendJson(response, failure.httpStatus, { code: failure.code, message: failure.message });
+  }
+}
+
+function isInspectorAdmin(config: ParleyConfig, request: IncomingMessage, url: URL): boolean {
+  if (config.inspectorToken === undefined) return false;
+  try {
+    authorizeInspector(config, request, url);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -12,6 +12,7 @@ import { buildTimeline } from '../inspector/build-timeline.js';
 import type { InspectionHub } from '../inspector/inspection-hub.js';
 import { inspectorRequestSchema, type InspectorMessage } from '../inspector/inspector-protocol.js';
 import { createInspectorSession } from '../inspector/inspector-session.js';
+import { machineDefinition } from '../inspector/machine-definitions.js';
 import type { Logger } from '../logger.js';
 import { formatRecording, parseRecording } from '../replay/read-recording.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -73,9 +74,9 @@ export function createInspectorEndpoint(options: InspectorEndpointOptions) {
     maxDepth: 6,
   };
   const machines = {
-    root: parleyMachine.toJSON(),
-    conversation: conversationMachine.toJSON(),
-    connection: connectionMachine.toJSON(),
+    root: machineDefinition(parleyMachine),
+    conversation: machineDefinition(conversationMachine),
+    connection: machineDefinition(connectionMachine),
   };
 
   const attach = (socket: WebSocket) => {

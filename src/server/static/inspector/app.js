@@ -247,9 +247,11 @@ export function start() {
     if (path.startsWith('conversation:')) return path;
     const summary = tree.get(path);
     if (summary?.conversation) return summary.conversation;
-    const states = travel.timeline?.points[0]?.states ?? {};
-    if (path in states) return `conversation:${travel.timeline.conversation_id}`;
-    return null;
+    const timeline = travel.timeline;
+    if (!timeline) return null;
+    // Actors of a timeline (a recording's connections too) belong to its conversation.
+    timeline.paths ??= new Set(timeline.points.flatMap((point) => Object.keys(point.states ?? {})));
+    return timeline.paths.has(path) ? `conversation:${timeline.conversation_id}` : null;
   }
 
   function select(path, { force = false } = {}) {
@@ -263,6 +265,7 @@ export function start() {
     ) {
       travel.unload();
       tree.setOverrides(null);
+      document.body.classList.remove('travelling');
       app.dirty.sequence = true;
     }
     const live = tree.get(path) !== undefined;

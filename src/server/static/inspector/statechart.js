@@ -354,6 +354,18 @@ function buildGraph(definition, direction) {
   }
 
   const children = visit(definition, true);
+  if (Object.keys(definition.states ?? {}).length === 0) {
+    // A machine without states (the root actor) is drawn as one box listing what it handles.
+    const notes = countNotes(rootNotes);
+    rootNotes.length = 0;
+    const width = Math.max(
+      textWidth(machineId, NAME_SIZE, 600) + 28,
+      ...notes.map((note) => textWidth(note, NOTE_SIZE) + 24),
+      84,
+    );
+    children.push({ id: machineId, width, height: 36 + notes.length * LINE });
+    info.set(machineId, { kind: 'atomic', label: machineId, notes });
+  }
 
   // A pair of opposite transitions with the same label is drawn as one edge with two heads.
   const edges = [];
@@ -445,7 +457,7 @@ function draw(result, graph) {
   const nodes = new Map();
   const nodeLayer = s('g', { class: 'nodes' });
   const edgeLayer = s('g', { class: 'edges' });
-  const width = Math.max(result.width ?? 0, 360);
+  const width = graph.rootNotes.length > 0 ? Math.max(result.width ?? 0, 360) : (result.width ?? 0);
   let notesHeight = 0;
   if (graph.rootNotes.length > 0) {
     const title = `${graph.machineId}: in every state, no state change on`;
