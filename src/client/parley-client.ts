@@ -3,7 +3,9 @@
  * last seq it saw, so its reader gets every conversation event exactly once, in order.
  *
  * The pieces without state of their own live beside it: backoff, the close decision, frame
- * parsing, seq tracking, waiters and the fan-out; what stays here is the connection lifecycle.
+ * parsing, seq tracking, waiters and the fan-out; what stays here is the connection lifecycle
+ * (connect, welcome, reconnect with resume, close), which is one state machine over one socket
+ * and reads worse split up: that is why this file is over 300 lines.
  */
 import {
   conversationIdSchema,

@@ -2,6 +2,9 @@
  * The event log's writer on the hot path: positions entries synchronously, writes them to the
  * store in batches (everything appended in one tick is one transaction), and tells callers when
  * what they appended is durable, so that a frame is sent only once the log has it.
+ *
+ * Over 300 lines because about a third is the interface's documentation of its ordering and
+ * failure guarantees, which callers rely on; the logic itself is one batching loop.
  */
 import { ParleyError } from '../errors.js';
 import type { EventStore } from './event-store.js';

@@ -7,6 +7,7 @@
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { ActorSummary, InspectionRecord } from './inspector-protocol.js';
+import { describeRecord } from './describe-record.js';
 import { RingBuffer } from './ring-buffer.js';
 import {
   DEFAULT_SANITIZE_LIMITS,
@@ -180,7 +181,7 @@ export class InspectionHub {
       at: record.at,
       path: record.path,
       kind: record.kind,
-      detail: describe(record, this.limits),
+      detail: describeRecord(record, this.limits),
     };
   }
 
@@ -274,49 +275,4 @@ function conversationOf(path: string, snapshot: ActorEntry['snapshot']): string 
   if (!path.startsWith('connection:')) return null;
   const id = (snapshot?.context as { conversationId?: string } | undefined)?.conversationId;
   return id === undefined ? null : `conversation:${id}`;
-}
-
-function describe(record: RawRecord, limits: SanitizeLimits): Record<string, unknown> {
-  const { raw } = record;
-  switch (record.kind) {
-    case 'snapshot': {
-      const snapshot = raw.snapshot as ActorEntry['snapshot'];
-      return {
-        state: stateToString(snapshot?.value),
-        status: snapshot?.status ?? 'active',
-        context: sanitize(snapshot?.context ?? {}, limits),
-      };
-    }
-    case 'microstep': {
-      const snapshot = raw.snapshot as ActorEntry['snapshot'];
-      const transitions = (
-        raw.transitions as {
-          source?: { id?: string };
-          target?: { id?: string }[];
-          eventType?: string;
-        }[]
-      ).map((transition) => ({
-        source: transition.source?.id ?? null,
-        targets: (transition.target ?? []).map((target) => target.id ?? ''),
-        event_type: transition.eventType ?? '',
-      }));
-      return {
-        state: stateToString(snapshot?.value),
-        event_type: (raw.event as { type?: string } | undefined)?.type ?? '',
-        transitions,
-      };
-    }
-    case 'event':
-      return { event: sanitize(raw.event, limits), source: raw.source };
-    case 'action': {
-      const action = raw.action as { type?: string; params?: unknown };
-      return { action_type: action.type ?? '', params: sanitize(action.params, limits) ?? null };
-    }
-    case 'actor.created':
-    case 'actor.stopped':
-    case 'pipeline':
-    case 'timer.scheduled':
-    case 'timer.cancelled':
-      return (sanitize(raw, limits) ?? {}) as Record<string, unknown>;
-  }
 }

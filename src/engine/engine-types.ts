@@ -1,0 +1,102 @@
+/**
+ * The engine's public types: its options (every injectable effect), the handle a transport gets
+ * per socket, and the running engine.
+ */
+import type { SchedulerLike } from 'rxjs';
+import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
+import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { WorkerPool } from '../../streams/worker-pool.js';
+import type { LanguageModel } from '../agent/model.js';
+import type { ToolExecutor } from '../agent/run-turn.js';
+import type { ParleyConfig } from '../config.js';
+import type { EventLog } from '../event-log/event-log.js';
+import type { EventStore } from '../event-log/event-store.js';
+import type { IdGenerator } from '../ids.js';
+import type { RateLimitDecision } from '../server/rate-limiter.js';
+import type { ToolRegistry } from '../tools/registry.js';
+
+/** XState's clock interface (setTimeout/clearTimeout), e.g. `SimulatedClock` in tests. */
+export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
+
+/** The engine's injectable effects; every one has a production default. */
+export interface EngineOptions {
+  config: ParleyConfig;
+  /** Where the event log lives. @default an in-memory store (the server uses SQLite) */
+  store?: EventStore;
+  /** @default the offline rule-based model */
+  model?: LanguageModel;
+  /** @default calculator, datetime, weather, search */
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
+  /** Wall clock for timestamps. @default Date.now */
+  now?: () => number;
+  /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
+  scheduler?: SchedulerLike;
+  /** Clock for XState delayed transitions (heartbeat, idle stop). @default real timers */
+  clock?: Clock;
+  /** Seed of each new conversation's ids. @default 8 random hex characters */
+  idSeed?: (conversationId: string) => string;
+  /** Ids of connections. @default random */
+  nextConnectionId?: IdGenerator;
+  /**
+   * The model and tool executor of one turn. A replay swaps in recorded ones.
+   * @default the `model` and `tools` options
+   */
+  turnEffects?: (turnId: string) => TurnEffects;
+  /** Takes a message from a user's rate budget. @default a token bucket from the config */
+  takeRateToken?: (userId: string) => RateLimitDecision;
+  /** Receives every XState inspection event of the system. */
+  inspect?: (event: InspectionEvent) => void;
+  /**
+   * Pipeline taps for the inspector: `pool` (running and waiting turns, at each turn start and
+   * end) and `conversation:<id>` (tool calls in flight with their deadlines).
+   */
+  onPipeline?: (path: string, detail: Record<string, unknown>) => void;
+  /** Told when the log cannot be written (delivery goes on). */
+  onLogError?: (error: unknown) => void;
+}
+
+/** How one turn reaches a model and tools. */
+export interface TurnEffects {
+  model: LanguageModel;
+  executeTool: ToolExecutor;
+}
+
+/** What the transport tells the engine about one socket. */
+export interface ConnectionHandle {
+  readonly connectionId: string;
+  send(event: ConnectionEvent): void;
+}
+
+/** Live counters for `/health`. */
+export interface EngineStats {
+  connections: number;
+  conversations: number;
+  turns: { running: number; waiting: number };
+  log: { pending: number };
+}
+
+/** A running engine. */
+export interface Engine {
+  readonly config: ParleyConfig;
+  readonly pool: WorkerPool;
+  readonly log: EventLog;
+  /** Restores the conversation from the log if needed, then joins the socket to it. */
+  openConnection(options: {
+    connectionId?: string;
+    userId: string;
+    conversationId: string;
+    socket: SocketPort;
+    /** Resume: send the events after this seq before the live ones. */
+    since?: number;
+  }): Promise<ConnectionHandle>;
+  /** The conversation's current seq, or undefined when it is not loaded. */
+  currentSeq(conversationId: string): number | undefined;
+  stats(): EngineStats;
+  /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
+  stop(): Promise<void>;
+  /**
+   * Stops the actor system and the pool, flushes the log and closes its store (unless
+   * `keepStore`, for a store another engine goes on with); call after the sockets closed.
+   */
+  dispose(options?: { keepStore?: boolean }): Promise<void>;
+}
