@@ -40,9 +40,12 @@ export class Statechart {
 
   /** Shows the machine of `kind`; lays it out the first time that kind is shown. */
   async show(kind, definition) {
-    if (this.kind === kind && this.current) return;
+    if (this.kind === kind && this.current?.kind === kind) return;
+    // A second call for the kind being laid out waits for the same layout: until it is drawn,
+    // `current` is still the previous machine's chart, which must not take this kind's states.
+    if (this.kind !== kind) this.request += 1;
     this.kind = kind;
-    const request = (this.request += 1);
+    const request = this.request;
     if (!this.layouts.has(kind)) this.layouts.set(kind, this.layout(definition));
     let drawn;
     try {
@@ -52,11 +55,11 @@ export class Statechart {
       this.onCaption(`layout failed: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
-    if (request !== this.request) return;
+    if (request !== this.request || this.current?.kind === kind) return;
     clear(this.svg);
     this.svg.append(defs(), drawn.group);
     this.svg.dataset.kind = kind;
-    this.current = drawn;
+    this.current = { ...drawn, kind };
     this.active = new Set();
     this.zoomed = false;
     this.fit();

@@ -44,7 +44,7 @@ export class TimeTravel {
       recording,
       positions: pointPositions(message.points, entries),
     };
-    const { slider, panels, label } = this.elements;
+    const { slider, panels } = this.elements;
     slider.min = '0';
     slider.max = String(Math.max(0, message.points.length - 1));
     slider.value = slider.max;
@@ -52,7 +52,7 @@ export class TimeTravel {
     panels.hidden = false;
     this.index = message.points.length - 1;
     this.travelling = false;
-    label.textContent = this.describe();
+    this.setLabel(this.describe());
     this.renderPoint();
   }
 
@@ -64,7 +64,7 @@ export class TimeTravel {
     this.elements.slider.disabled = true;
     this.elements.slider.value = '0';
     this.elements.panels.hidden = true;
-    this.elements.label.textContent = 'No timeline loaded';
+    this.setLabel('No timeline loaded');
     this.elements.live.classList.remove('attention');
   }
 
@@ -80,7 +80,7 @@ export class TimeTravel {
     this.elements.slider.value = String(this.index);
     this.travelling = true;
     this.elements.live.classList.add('attention');
-    this.elements.label.textContent = this.describe();
+    this.setLabel(this.describe());
     this.renderPoint();
     this.handlers.onPoint(this.index);
   }
@@ -93,7 +93,7 @@ export class TimeTravel {
     if (this.timeline) {
       this.index = this.timeline.points.length - 1;
       this.elements.slider.value = String(this.index);
-      this.elements.label.textContent = this.describe();
+      this.setLabel(this.describe());
       this.renderPoint();
     }
     this.handlers.onLive();
@@ -102,6 +102,12 @@ export class TimeTravel {
   /** The log position of the point shown, or null when live. */
   get position() {
     return this.point ? (this.timeline.positions[this.index] ?? null) : null;
+  }
+
+  /** The label is cut to fit the bar; its tooltip keeps the whole text. */
+  setLabel(text) {
+    this.elements.label.textContent = text;
+    this.elements.label.title = text;
   }
 
   describe() {
@@ -113,7 +119,7 @@ export class TimeTravel {
     if (timeline.points.length === 0) return `${origin}: no frames`;
     const point = timeline.points[this.index];
     const where = this.travelling
-      ? `point ${this.index + 1}/${timeline.points.length} · seq ${point.seq} · ${clockTime(point.at)} · ${point.frame?.type ?? ''}`
+      ? `point ${this.index + 1}/${timeline.points.length} · seq ${point.seq} · ${point.frame?.type ?? ''} · ${clockTime(point.at)}`
       : `live · ${timeline.points.length} points`;
     return `${origin}${truncated} — ${where}`;
   }
