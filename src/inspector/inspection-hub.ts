@@ -41,7 +41,7 @@ export interface HubListener {
 /** Options for {@link InspectionHub}. */
 export interface InspectionHubOptions {
   now: () => number;
-  /** Records kept per actor for late subscribers. @default 200 */
+  /** Records kept per actor for late subscribers (bounded: 10,000 idle actors keep heartbeating). @default 50 */
   recentPerActor?: number;
   limits?: SanitizeLimits;
 }
@@ -62,7 +62,7 @@ export class InspectionHub {
   private patchedScheduler = false;
 
   constructor(private readonly options: InspectionHubOptions) {
-    this.recentPerActor = options.recentPerActor ?? 200;
+    this.recentPerActor = options.recentPerActor ?? 50;
     this.limits = options.limits ?? DEFAULT_SANITIZE_LIMITS;
   }
 

@@ -8,26 +8,29 @@
  * recent.toArray(); // [2, 3, 4]
  */
 export class RingBuffer<T> {
-  private readonly items: (T | undefined)[];
+  // Grows as items come, up to capacity: with one buffer per actor, 10,000 idle actors must not
+  // each hold a full-size array.
+  private readonly items: T[] = [];
   private start = 0;
   private length = 0;
 
-  constructor(readonly capacity: number) {
-    this.items = new Array<T | undefined>(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   push(item: T): void {
-    const end = (this.start + this.length) % this.capacity;
-    this.items[end] = item;
-    if (this.length < this.capacity) this.length += 1;
-    else this.start = (this.start + 1) % this.capacity;
+    if (this.length < this.capacity) {
+      this.items.push(item);
+      this.length += 1;
+      return;
+    }
+    this.items[this.start] = item;
+    this.start = (this.start + 1) % this.capacity;
   }
 
   /** The items, oldest first. */
   toArray(): T[] {
     const result: T[] = [];
     for (let index = 0; index < this.length; index += 1) {
-      result.push(this.items[(this.start + index) % this.capacity] as T);
+      result.push(this.items[(this.start + index) % this.length] as T);
     }
     return result;
   }
