@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { SocketPort } from '../../actors/connection.machine.js';
 import type { ConnectionEvent } from '../../actors/connection-types.js';
@@ -9,6 +10,8 @@ import { parseClientFrame } from '../protocol/parse-client-frame.js';
 export interface AttachSocketOptions {
   engine: Engine;
   socket: WebSocket;
+  /** The upgraded TCP socket under `socket`: corked while one tick's frames are written. */
+  rawSocket?: Duplex;
   userId: string;
   conversationId: string;
   /** Resume from this seq (`?since=`). */
@@ -29,11 +32,17 @@ export interface AttachSocketOptions {
 export function attachSocket({
   engine,
   socket,
+  rawSocket,
   userId,
   conversationId,
   since,
   logger,
 }: AttachSocketOptions): void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    rawSocket?.uncork();
+  };
   const limit = engine.config.outboundBufferFrames;
   let unflushed = 0;
   let overflowed = false;
@@ -50,6 +59,13 @@ export function attachSocket({
         return;
       }
       unflushed += 1;
+      // The frames of one tick (one log batch) leave in one writev instead of one each: the
+      // profile showed a system call per frame per recipient as half of the server's CPU.
+      if (!corked && rawSocket !== undefined) {
+        corked = true;
+        rawSocket.cork();
+        process.nextTick(uncork);
+      }
       socket.send(data, onFlushed);
     },
     close(code, reason) {

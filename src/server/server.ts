@@ -178,6 +178,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
           attachSocket({
             engine,
             socket: ws,
+            rawSocket: socket,
             userId,
             conversationId,
             logger,

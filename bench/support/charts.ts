@@ -1,0 +1,131 @@
+/**
+ * The charts of a run: memory against connections, fan-out throughput, latency at moderate
+ * load, and the worker pool's queue over time.
+ */
+import type { IdleResult } from '../idle-connections.js';
+import type { LatencyResult } from '../moderate-load-latency.js';
+import type { FanOutResult } from '../token-fan-out.js';
+import type { ThroughputResult } from '../turn-throughput.js';
+import type { ServerKind } from './bench-servers.js';
+import { barChart, lineChart } from './svg.js';
+
+/** A colour per server, the same in every chart. */
+export const SERVER_COLORS: Record<ServerKind, string> = {
+  parley: '#d9480f',
+  ws: '#1c7ed6',
+  'ws-xstate': '#74c0fc',
+  socketio: '#2b8a3e',
+};
+
+/** Server RSS against open connections, with the 200 MB goal. */
+export function memoryChart(idle: IdleResult): string {
+  return lineChart({
+    title: 'Server RSS after forced GC vs idle connections',
+    xLabel: 'open connections (conversations of 10)',
+    yLabel: 'RSS (MiB)',
+    series: idle.servers.map((server) => ({
+      name: server.label,
+      color: SERVER_COLORS[server.kind],
+      dashed: server.kind === 'ws-xstate',
+      points: [
+        [0, server.baselineRssMiB],
+        ...server.points.map((point): [number, number] => [point.connections, point.rssMiB]),
+      ],
+    })),
+    guides: [{ label: 'goal: 200 MB at 10,000', y: 200e6 / 2 ** 20 }],
+  });
+}
+
+/** Frames delivered per second in the fan-out benchmark, per round and server. */
+export function throughputChart(fanOut: FanOutResult): string {
+  const kinds = ['parley', 'ws', 'socketio'] as const;
+  const rounds = [...new Set(fanOut.runs.map((run) => run.round))];
+  return barChart({
+    title: 'Token fan-out: frames delivered per second (100 × 10, pacing off)',
+    yLabel: 'frames / s',
+    groups: rounds.map((round) => ({
+      label: `round ${round}`,
+      bars: kinds.map((kind) => {
+        const run = fanOut.runs.find((each) => each.kind === kind && each.round === round);
+        return {
+          name: run?.label ?? kind,
+          value: Math.round(run?.framesPerSecond ?? 0),
+          color: SERVER_COLORS[kind],
+        };
+      }),
+    })),
+    guides: [{ label: 'goal: 10,000 frames/s', y: 10_000 }],
+  });
+}
+
+/** Server CPU time per delivered frame in the fan-out benchmark: the cost, whatever the noise. */
+export function cpuPerFrameChart(fanOut: FanOutResult): string {
+  const kinds = ['parley', 'ws', 'socketio'] as const;
+  const rounds = [...new Set(fanOut.runs.map((run) => run.round))];
+  return barChart({
+    title: 'Token fan-out: server CPU time per delivered frame (lower is better)',
+    yLabel: 'µs of server CPU / frame',
+    groups: rounds.map((round) => ({
+      label: `round ${round}`,
+      bars: kinds.map((kind) => {
+        const run = fanOut.runs.find((each) => each.kind === kind && each.round === round);
+        return {
+          name: run?.label ?? kind,
+          value: run?.serverMicrosPerFrame ?? 0,
+          color: SERVER_COLORS[kind],
+        };
+      }),
+    })),
+  });
+}
+
+/** Token latency percentiles at moderate load. */
+export function latencyChart(latency: LatencyResult): string {
+  const kinds = ['parley', 'ws', 'socketio'] as const;
+  const labels = { parley: 'Parley', ws: 'raw ws', socketio: 'Socket.IO' };
+  return barChart({
+    title: 'Added latency at 10 tokens/s per conversation (100 × 10)',
+    yLabel: 'ms (token produced → participant)',
+    groups: (['p50', 'p99', 'p999'] as const).map((percentile) => ({
+      label: percentile === 'p999' ? 'p99.9' : percentile,
+      bars: kinds.map((kind) => ({
+        name: labels[kind],
+        value: Math.round(latency.summary[kind][percentile] * 100) / 100,
+        color: SERVER_COLORS[kind],
+      })),
+    })),
+  });
+}
+
+/** Running and waiting turns over the throughput window. */
+export function queueChart(throughput: ThroughputResult): string {
+  const scenario = throughput.scenarios.find((each) => each.name === 'model-latency');
+  const queue = scenario?.queue ?? [];
+  return lineChart({
+    title: 'Worker pool during the turn-throughput window (model-latency)',
+    xLabel: 'seconds',
+    yLabel: 'turns',
+    series: [
+      {
+        name: 'waiting',
+        color: '#ae3ec9',
+        points: queue.map(([t, , waiting]): [number, number] => [t, waiting]),
+      },
+      {
+        name: 'running',
+        color: SERVER_COLORS.parley,
+        points: queue.map(([t, running]): [number, number] => [t, running]),
+      },
+    ],
+    guides: [
+      {
+        label: `pool bound ${throughput.setup.concurrency ?? 10}`,
+        y: throughput.setup.concurrency ?? 10,
+      },
+      {
+        label: `queue limit ${throughput.setup.queueLimit ?? 100}`,
+        y: throughput.setup.queueLimit ?? 100,
+      },
+    ],
+  });
+}
