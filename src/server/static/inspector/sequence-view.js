@@ -2,6 +2,9 @@
  * The "Sequence" tab: a sequence diagram of one conversation built from its log entries, with a
  * lifeline per client connection, the conversation, the model and the tools. Consecutive text
  * deltas and consecutive chunk frames collapse into one arrow each.
+ *
+ * Over 300 lines: building the rows from log entries and drawing them share the collapse rules;
+ * kept together so they cannot drift apart.
  */
 import { clear, h, preview, s, textWidth } from './dom.js';
 

@@ -3,6 +3,10 @@
  * `toJSON()` definition, lays it out once per machine kind, draws it as SVG, then only toggles
  * classes: the active states, and the last transition taken. Wheel zooms, drag pans, a double
  * click fits the chart again.
+ *
+ * Over 500 lines because it holds two halves that change together: turning the XState
+ * definition into an ELK graph (compound states, always/after/guard labels, merged two-way
+ * edges) and drawing ELK's result as SVG. Split next: the graph builder into its own module.
  */
 import { activeStateIds, clear, s, textWidth } from './dom.js';
 
