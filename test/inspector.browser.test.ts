@@ -11,13 +11,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ToolRegistry } from '../src/tools/registry.js';
-import { defineTool } from '../src/tools/tool.js';
 import { connectClient } from './support/test-client.js';
 import { createToolCallingModel } from './support/test-models.js';
 import { startTestServer } from './support/test-server.js';
+import { gatedTool } from './support/test-tools.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM_PATH);
@@ -28,27 +27,6 @@ const RECORDING = fileURLToPath(new URL('./fixtures/tool-call.jsonl', import.met
 // In CI a missing browser must fail the suite (beforeAll throws), never skip it silently.
 const isCI = process.env.CI === 'true';
 if (!hasBrowser && !isCI) console.warn(`Skipping inspector browser tests: ${MISSING_BROWSER}`);
-
-/** A tool that answers only when the test says so: the conversation stays in calling_tool. */
-function gatedTool() {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const tool = defineTool({
-    name: 'slow',
-    description: 'Answers when released.',
-    parameters: z.object({}),
-    execute: async () => {
-      await released;
-      return { done: true };
-    },
-  });
-  return {
-    tool,
-    release: () => {
-      release();
-    },
-  };
-}
 
 /** The diagram's node for a state id, when it is highlighted as active (as it was, in the past). */
 const activeNode = (stateId: string, { historical = false } = {}) =>

@@ -1,38 +1,16 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { InspectionRecord, InspectorMessage } from '../src/inspector/inspector-protocol.js';
 import { ToolRegistry } from '../src/tools/registry.js';
-import { defineTool } from '../src/tools/tool.js';
 import { connectInspector } from './support/inspector-client.js';
 import { connectClient } from './support/test-client.js';
 import { createToolCallingModel } from './support/test-models.js';
 import { startTestServer } from './support/test-server.js';
+import { gatedTool } from './support/test-tools.js';
 
 type Of<TType extends InspectorMessage['type']> = Extract<InspectorMessage, { type: TType }>;
-
-/** A tool that answers only when the test says so: the conversation stays in calling_tool. */
-function gatedTool() {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const tool = defineTool({
-    name: 'slow',
-    description: 'Answers when released.',
-    parameters: z.object({}),
-    execute: async () => {
-      await released;
-      return { done: true };
-    },
-  });
-  return {
-    tool,
-    release: () => {
-      release();
-    },
-  };
-}
 
 describe('the inspector endpoint', () => {
   it('lists actors, streams a subscribed conversation live and travels back in time over its log', async () => {
