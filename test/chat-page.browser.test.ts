@@ -4,23 +4,15 @@
  * Needs Chromium at /usr/bin/chromium (`apt-get install chromium`). Without it the suite is
  * skipped locally and fails in CI (`CI=true`), so a CI image without a browser cannot pass silently.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../src/server/server.js';
+import { browserSuiteRuns, launchChromium } from './support/browser.js';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM_PATH);
-const MISSING_BROWSER = `Chromium not found at ${CHROMIUM_PATH} (install it with: apt-get install -y chromium)`;
 const SCREENSHOT_PATH = fileURLToPath(new URL('../test-results/chat-page.png', import.meta.url));
-
-// In CI a missing browser must fail the suite (beforeAll throws), never skip it silently.
-const isCI = process.env.CI === 'true';
-if (!hasBrowser && !isCI) console.warn(`Skipping chat page browser tests: ${MISSING_BROWSER}`);
 
 /** What an agent bubble looked like at one DOM mutation. */
 interface AgentSnapshot {
@@ -60,24 +52,20 @@ function streamedPrefixes(snapshots: AgentSnapshot[], finalText: string): string
     .filter((text) => text.length < finalText.length && finalText.startsWith(text));
 }
 
-describe.skipIf(!hasBrowser && !isCI)('chat page in Chromium', () => {
+describe.runIf(browserSuiteRuns('chat page browser tests'))('chat page in Chromium', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let browser: Browser;
   let context: BrowserContext | undefined;
   const pageErrors: Error[] = [];
 
   beforeAll(async () => {
-    if (!hasBrowser) throw new Error(MISSING_BROWSER);
     server = await startServer({
       port: 0,
       host: '127.0.0.1',
       tokenPacingMs: 5,
       logLevel: 'warn',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {

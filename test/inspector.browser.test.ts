@@ -6,10 +6,8 @@
  * Needs Chromium at /usr/bin/chromium (`apt-get install chromium`). Without it the suite is
  * skipped locally and fails in CI (`CI=true`), so a CI image without a browser cannot pass silently.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ToolRegistry } from '../src/tools/registry.js';
@@ -17,16 +15,10 @@ import { connectClient } from './support/test-client.js';
 import { createToolCallingModel } from './support/test-models.js';
 import { startTestServer } from './support/test-server.js';
 import { gatedTool } from './support/test-tools.js';
+import { browserSuiteRuns, launchChromium } from './support/browser.js';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM_PATH);
-const MISSING_BROWSER = `Chromium not found at ${CHROMIUM_PATH} (install it with: apt-get install -y chromium)`;
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
 const RECORDING = fileURLToPath(new URL('./fixtures/tool-call.jsonl', import.meta.url));
-
-// In CI a missing browser must fail the suite (beforeAll throws), never skip it silently.
-const isCI = process.env.CI === 'true';
-if (!hasBrowser && !isCI) console.warn(`Skipping inspector browser tests: ${MISSING_BROWSER}`);
 
 /** The diagram's node for a state id, when it is highlighted as active (as it was, in the past). */
 const activeNode = (stateId: string, { historical = false } = {}) =>
@@ -57,152 +49,151 @@ async function travelTo(page: Page, index: number): Promise<void> {
   await page.locator('[data-testid=timeline-slider]').fill(String(index));
 }
 
-describe.skipIf(!hasBrowser && !isCI)('the inspector page in Chromium', () => {
-  let browser: Browser;
-  let context: BrowserContext | undefined;
-  const pageErrors: string[] = [];
+describe.runIf(browserSuiteRuns('inspector browser tests'))(
+  'the inspector page in Chromium',
+  () => {
+    let browser: Browser;
+    let context: BrowserContext | undefined;
+    const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    if (!hasBrowser) throw new Error(MISSING_BROWSER);
-    await mkdir(RESULTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    beforeAll(async () => {
+      await mkdir(RESULTS, { recursive: true });
+      browser = await launchChromium();
     });
-  });
 
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-    pageErrors.length = 0;
-  });
-
-  afterAll(async () => {
-    // Unset when beforeAll failed half-way.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    await browser?.close();
-  });
-
-  async function openInspector(baseUrl: string): Promise<Page> {
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
+    afterEach(async () => {
+      await context?.close();
+      context = undefined;
+      pageErrors.length = 0;
     });
-    await page.goto(`${baseUrl}/inspector`);
-    await page.waitForSelector('[data-testid=status][data-state=connected]');
-    return page;
-  }
 
-  it('follows a conversation live into calling_tool and back, then travels back in time over its log', async () => {
-    const slow = gatedTool();
-    try {
-      const server = await startTestServer({
-        model: createToolCallingModel('slow', {}),
-        tools: new ToolRegistry([slow.tool]),
-        inspector: true,
+    afterAll(async () => {
+      // Unset when beforeAll failed half-way.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+      await browser?.close();
+    });
+
+    async function openInspector(baseUrl: string): Promise<Page> {
+      context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') pageErrors.push(message.text());
       });
-      const alice = await connectClient(server.url, 'watched', 'alice');
-      await connectClient(server.url, 'watched', 'bob');
+      await page.goto(`${baseUrl}/inspector`);
+      await page.waitForSelector('[data-testid=status][data-state=connected]');
+      return page;
+    }
+
+    it('follows a conversation live into calling_tool and back, then travels back in time over its log', async () => {
+      const slow = gatedTool();
+      try {
+        const server = await startTestServer({
+          model: createToolCallingModel('slow', {}),
+          tools: new ToolRegistry([slow.tool]),
+          inspector: true,
+        });
+        const alice = await connectClient(server.url, 'watched', 'alice');
+        await connectClient(server.url, 'watched', 'bob');
+        const page = await openInspector(server.url);
+
+        await page.fill('[data-testid=actor-search]', 'watched');
+        await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
+        await page.waitForFunction(`${VISIBLE_ROWS}.length === 3`);
+        const rows = await page.evaluate<string[]>(VISIBLE_ROWS);
+        expect(rows[0]).toBe('conversation:watched');
+        expect(rows.slice(1).filter((path) => path.startsWith('connection:'))).toHaveLength(2);
+
+        await page.click(row('conversation:watched'));
+        await page.waitForSelector(activeNode('conversation.idle.occupied'));
+        expect(await page.textContent('#selected-title')).toBe('conversation:watched');
+
+        alice.send({ type: 'user_message', content: 'use the slow tool' });
+        await page.waitForSelector(activeNode('conversation.working.calling_tool'));
+        await page.waitForSelector(
+          `${row('conversation:watched')}[data-state="working.calling_tool"]`,
+        );
+        expect(await isActive(page, 'conversation.idle.occupied')).toBe(false);
+        await page.screenshot({ path: `${RESULTS}inspector-calling-tool.png` });
+
+        slow.release();
+        await page.waitForSelector(activeNode('conversation.idle.occupied'));
+        await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
+        await alice.waitForType('agent_response_complete');
+        expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
+        await page.screenshot({ path: `${RESULTS}inspector-idle.png` });
+
+        // Time travel: the slider's points are the conversation's frames, so the tool_call frame's
+        // place in "Frames until here" (all of them, before travelling) is its point's index.
+        await page.click('[data-testid=timeline-load]');
+        await page.waitForSelector('[data-testid=timeline-slider]:not([disabled])');
+        await page.waitForSelector(`${lastFrameRow}.frame-agent_response_complete`);
+        const frames = await framesUntilHere(page);
+        const toolCall = frames.indexOf('tool_call');
+        const userMessage = frames.indexOf('user_message');
+        expect(toolCall).toBeGreaterThan(userMessage);
+        expect(userMessage).toBeGreaterThan(0);
+        expect(Number(await page.getAttribute('[data-testid=timeline-slider]', 'max'))).toBe(
+          frames.length - 1,
+        );
+
+        await travelTo(page, toolCall);
+        await page.waitForSelector(`${lastFrameRow}.frame-tool_call`);
+        await page.waitForSelector(
+          activeNode('conversation.working.calling_tool', { historical: true }),
+        );
+        expect(await isActive(page, 'conversation.idle.occupied')).toBe(false);
+        expect(await page.getAttribute(row('conversation:watched'), 'data-state')).toBe(
+          'working.calling_tool',
+        );
+
+        await travelTo(page, userMessage - 1);
+        await page.waitForSelector(`${lastFrameRow}.frame-${frames[userMessage - 1] ?? ''}`);
+        await page.waitForSelector(activeNode('conversation.idle.occupied', { historical: true }));
+        expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
+
+        await travelTo(page, toolCall);
+        await page.waitForSelector(
+          activeNode('conversation.working.calling_tool', { historical: true }),
+        );
+        await page.screenshot({ path: `${RESULTS}inspector-time-travel.png` });
+
+        await page.click('[data-testid=timeline-live]');
+        await page.waitForSelector('[data-testid=diagram]:not(.historical)');
+        await page.waitForSelector(activeNode('conversation.idle.occupied'));
+        await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
+        expect(await page.getAttribute('body', 'class')).not.toContain('travelling');
+        expect(pageErrors).toEqual([]);
+      } finally {
+        slow.release();
+      }
+    });
+
+    it('loads a recording file as a timeline with one point per event frame', async () => {
+      const text = await readFile(RECORDING, 'utf8');
+      const eventFrames = text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { kind: string; to?: string; frame?: { type: string } })
+        .filter((entry) => entry.kind === 'frame' && entry.to === undefined);
+      const server = await startTestServer({ inspector: true });
       const page = await openInspector(server.url);
 
-      await page.fill('[data-testid=actor-search]', 'watched');
-      await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
-      await page.waitForFunction(`${VISIBLE_ROWS}.length === 3`);
-      const rows = await page.evaluate<string[]>(VISIBLE_ROWS);
-      expect(rows[0]).toBe('conversation:watched');
-      expect(rows.slice(1).filter((path) => path.startsWith('connection:'))).toHaveLength(2);
-
-      await page.click(row('conversation:watched'));
-      await page.waitForSelector(activeNode('conversation.idle.occupied'));
-      expect(await page.textContent('#selected-title')).toBe('conversation:watched');
-
-      alice.send({ type: 'user_message', content: 'use the slow tool' });
-      await page.waitForSelector(activeNode('conversation.working.calling_tool'));
-      await page.waitForSelector(
-        `${row('conversation:watched')}[data-state="working.calling_tool"]`,
-      );
-      expect(await isActive(page, 'conversation.idle.occupied')).toBe(false);
-      await page.screenshot({ path: `${RESULTS}inspector-calling-tool.png` });
-
-      slow.release();
-      await page.waitForSelector(activeNode('conversation.idle.occupied'));
-      await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
-      await alice.waitForType('agent_response_complete');
-      expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
-      await page.screenshot({ path: `${RESULTS}inspector-idle.png` });
-
-      // Time travel: the slider's points are the conversation's frames, so the tool_call frame's
-      // place in "Frames until here" (all of them, before travelling) is its point's index.
-      await page.click('[data-testid=timeline-load]');
+      await page.setInputFiles('[data-testid=recording-file]', RECORDING);
       await page.waitForSelector('[data-testid=timeline-slider]:not([disabled])');
-      await page.waitForSelector(`${lastFrameRow}.frame-agent_response_complete`);
-      const frames = await framesUntilHere(page);
-      const toolCall = frames.indexOf('tool_call');
-      const userMessage = frames.indexOf('user_message');
-      expect(toolCall).toBeGreaterThan(userMessage);
-      expect(userMessage).toBeGreaterThan(0);
-      expect(Number(await page.getAttribute('[data-testid=timeline-slider]', 'max'))).toBe(
-        frames.length - 1,
-      );
+      const slider = page.locator('[data-testid=timeline-slider]');
+      expect(Number(await slider.getAttribute('max')) + 1).toBe(eventFrames.length);
+      expect(await framesUntilHere(page)).toEqual(eventFrames.map((entry) => entry.frame?.type));
+      expect(await page.textContent('#selected-title')).toBe('conversation:tool-call');
 
-      await travelTo(page, toolCall);
-      await page.waitForSelector(`${lastFrameRow}.frame-tool_call`);
-      await page.waitForSelector(
-        activeNode('conversation.working.calling_tool', { historical: true }),
-      );
-      expect(await isActive(page, 'conversation.idle.occupied')).toBe(false);
-      expect(await page.getAttribute(row('conversation:watched'), 'data-state')).toBe(
-        'working.calling_tool',
-      );
-
-      await travelTo(page, userMessage - 1);
-      await page.waitForSelector(`${lastFrameRow}.frame-${frames[userMessage - 1] ?? ''}`);
-      await page.waitForSelector(activeNode('conversation.idle.occupied', { historical: true }));
-      expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
-
+      const toolCall = eventFrames.findIndex((entry) => entry.frame?.type === 'tool_call');
       await travelTo(page, toolCall);
       await page.waitForSelector(
         activeNode('conversation.working.calling_tool', { historical: true }),
       );
-      await page.screenshot({ path: `${RESULTS}inspector-time-travel.png` });
-
-      await page.click('[data-testid=timeline-live]');
-      await page.waitForSelector('[data-testid=diagram]:not(.historical)');
-      await page.waitForSelector(activeNode('conversation.idle.occupied'));
-      await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
-      expect(await page.getAttribute('body', 'class')).not.toContain('travelling');
+      await page.screenshot({ path: `${RESULTS}inspector-recording.png` });
       expect(pageErrors).toEqual([]);
-    } finally {
-      slow.release();
-    }
-  });
-
-  it('loads a recording file as a timeline with one point per event frame', async () => {
-    const text = await readFile(RECORDING, 'utf8');
-    const eventFrames = text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as { kind: string; to?: string; frame?: { type: string } })
-      .filter((entry) => entry.kind === 'frame' && entry.to === undefined);
-    const server = await startTestServer({ inspector: true });
-    const page = await openInspector(server.url);
-
-    await page.setInputFiles('[data-testid=recording-file]', RECORDING);
-    await page.waitForSelector('[data-testid=timeline-slider]:not([disabled])');
-    const slider = page.locator('[data-testid=timeline-slider]');
-    expect(Number(await slider.getAttribute('max')) + 1).toBe(eventFrames.length);
-    expect(await framesUntilHere(page)).toEqual(eventFrames.map((entry) => entry.frame?.type));
-    expect(await page.textContent('#selected-title')).toBe('conversation:tool-call');
-
-    const toolCall = eventFrames.findIndex((entry) => entry.frame?.type === 'tool_call');
-    await travelTo(page, toolCall);
-    await page.waitForSelector(
-      activeNode('conversation.working.calling_tool', { historical: true }),
-    );
-    await page.screenshot({ path: `${RESULTS}inspector-recording.png` });
-    expect(pageErrors).toEqual([]);
-  });
-});
+    });
+  },
+);
