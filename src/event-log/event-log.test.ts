@@ -45,7 +45,7 @@ const message = (conversationId: string, seq: number): NewLogEntry => ({
   frame: { type: 'user_message', content: `message ${seq}` },
 });
 
-/** Lets the setImmediate flush and the store's promise callbacks run. */
+/** Lets the flush (process.nextTick) and the store's promise callbacks run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('createEventLog', () => {
@@ -79,6 +79,27 @@ describe('createEventLog', () => {
     expect(first).toEqual({ lastPosition: 0, lastSeq: 0 });
     expect(second).toEqual(first);
     expect(store.lastPositionCalls).toBe(1);
+  });
+
+  it('batches appends made in the promise jobs of one tick, and flushes before the next phase', async () => {
+    const store = new SpyStore();
+    const log = createEventLog({ store });
+    await log.open('a');
+
+    // A model stream resolves its tokens as promise jobs: they all belong to one batch.
+    log.append('a', [message('a', 1)]);
+    await Promise.resolve();
+    log.append('a', [message('a', 2)]);
+    await Promise.resolve();
+    log.append('a', [message('a', 3)]);
+    // The batch is written before the event loop moves on to its next phase (no setImmediate
+    // wait): a tick callback queued after the appends finds it in the store.
+    await new Promise<void>((resolve) => {
+      process.nextTick(resolve);
+    });
+    expect(store.appendCalls.map((batch) => batch.map((entry) => entry.position))).toEqual([
+      [1, 2, 3],
+    ]);
   });
 
   it('writes every entry appended in one tick in one store.append call', async () => {

@@ -48,7 +48,7 @@ export interface EventLog {
   open(conversationId: string): Promise<{ lastPosition: number; lastSeq: number }>;
   /**
    * Synchronous: gives each entry `v: 1` and the next position, queues it, schedules a flush
-   * (setImmediate, so every entry appended in one tick goes in one transaction), returns the
+   * (process.nextTick, so every entry appended in one tick goes in one transaction), returns the
    * positioned entries. Throws if the conversation was not opened, or if `maxPending` would be
    * exceeded (then nothing is queued).
    */
@@ -212,7 +212,11 @@ export function createEventLog(options: EventLogOptions): EventLog {
   const schedule = () => {
     if (scheduled || writing) return;
     scheduled = true;
-    setImmediate(() => {
+    // process.nextTick, not setImmediate: the batch closes when the current callback and its
+    // promise jobs are done, so a token waits for its own tick's work only, not for the rest of
+    // the event loop's phase (timers, I/O) before it is committed and sent. Measured at 10
+    // tokens/s in 100 conversations: p50 2.0 -> 0.6 ms, p99 16 -> 3.6 ms (docs/PERFORMANCE.md).
+    process.nextTick(() => {
       scheduled = false;
       void writeAll();
     });
