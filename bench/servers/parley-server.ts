@@ -3,6 +3,7 @@
  * pacing, fan-out) configured from `PARLEY_*` variables, with the bench model, or the offline
  * model when `BENCH_MODEL=offline`.
  */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startServer } from '../../src/server/server.js';
 import {
   benchModelOptionsFromEnvironment,
@@ -17,11 +18,40 @@ const server = await startServer({
   ...(offline ? {} : { model: createBenchModel(benchModelOptionsFromEnvironment()) }),
 });
 
+// Event-loop delay since the last stats read: tells a blocked loop apart from a long path.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+const ms = (nanoseconds: number) => Math.round(nanoseconds / 1e4) / 100;
+// Garbage-collection pauses since the last stats read.
+const gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
 serveControl(server.port, {
   stats: () => {
-    const stats = { ...server.engine.stats(), model: { ...streamCounter } };
+    const stats = {
+      ...server.engine.stats(),
+      model: { ...streamCounter },
+      loop: {
+        p50: ms(loopDelay.percentile(50)),
+        p99: ms(loopDelay.percentile(99)),
+        max: ms(loopDelay.max),
+      },
+      gc: {
+        count: gc.count,
+        totalMs: Math.round(gc.totalMs),
+        maxMs: Math.round(gc.maxMs * 100) / 100,
+      },
+    };
+    Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0 });
     // Each read starts a new window for the high-water mark of concurrent model streams.
     streamCounter.maxActive = streamCounter.active;
+    loopDelay.reset();
     return stats;
   },
   close: () => server.close(),
