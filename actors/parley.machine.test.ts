@@ -3,6 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, type AnyActorRef } from 'xstate';
 import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
+import {
+  CONNECTION_SHARDS,
+  shardKey,
+  shardOf,
+  type ConnectionShardRef,
+} from './connection-shard.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from './parley.machine.js';
 import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
 
@@ -96,8 +102,17 @@ function createParley() {
     connection(connectionId: string) {
       return root.system.get(connectionKey(connectionId)) as ConnectionActorRef | undefined;
     },
+    shard(connectionId: string) {
+      return root.system.get(shardKey(shardOf(connectionId))) as ConnectionShardRef | undefined;
+    },
+    /** The root's children but its shards, then the shards' children: one sorted list. */
     children() {
-      return Object.keys(root.getSnapshot().children).sort();
+      const ids: string[] = [];
+      for (const [id, child] of Object.entries(root.getSnapshot().children)) {
+        if (!id.startsWith('connections:')) ids.push(id);
+        else ids.push(...Object.keys((child as ConnectionShardRef).getSnapshot().children));
+      }
+      return ids.sort();
     },
   };
 }
@@ -210,15 +225,121 @@ describe('parleyMachine', () => {
     expect(parley.children()).toEqual(['connection:c2', 'conversation:demo']);
   });
 
-  it('stops every child on system.shutdown', () => {
+  it('stops every conversation and connection on system.shutdown, and stays usable', () => {
     const parley = createParley();
     parley.open('c1');
     parley.open('c2', 'other', 'bob');
+    const actors = [
+      required(parley.conversation('demo')),
+      required(parley.conversation('other')),
+      required(parley.connection('c1')),
+      required(parley.connection('c2')),
+    ];
 
     parley.root.send({ type: 'system.shutdown' });
 
     expect(parley.children()).toEqual([]);
+    expect(actors.map((actor) => actor.getSnapshot().status)).toEqual([
+      'stopped',
+      'stopped',
+      'stopped',
+      'stopped',
+    ]);
     expect(parley.conversation('demo')).toBeUndefined();
     expect(parley.connection('c1')).toBeUndefined();
+    expect(parley.root.getSnapshot().status).toBe('active');
+    parley.open('c3');
+    expect(required(parley.connection('c3')).getSnapshot().value).toEqual({ open: 'joined' });
+  });
+});
+
+describe('parleyMachine connection shards', () => {
+  it("holds the shards and the conversations as the root's children, each connection in its shard", () => {
+    const parley = createParley();
+
+    parley.open('c1');
+
+    const shards = Array.from({ length: CONNECTION_SHARDS }, (_, index) => shardKey(index));
+    expect(Object.keys(parley.root.getSnapshot().children).sort()).toEqual(
+      [...shards, 'conversation:demo'].sort(),
+    );
+    const shard = required(parley.shard('c1'));
+    expect(shard.id).toBe(shardKey(shardOf('c1')));
+    expect(Object.keys(shard.getSnapshot().children)).toEqual(['connection:c1']);
+    expect(shard.getSnapshot().children['connection:c1']).toBe(parley.connection('c1'));
+  });
+
+  it('has the connection actor in the system as soon as root.send(connection.open) returns', () => {
+    const parley = createParley();
+    const socket = createSocket();
+
+    parley.root.send({
+      type: 'connection.open',
+      connectionId: 'c1',
+      userId: 'alice',
+      conversationId: 'demo',
+      socket,
+    });
+    const connection = parley.root.system.get(connectionKey('c1')) as
+      ConnectionActorRef | undefined;
+    required(connection).send({ type: 'frame.received', frame: { type: 'ping', id: 'p1' } });
+
+    expect(required(connection).getSnapshot().status).toBe('active');
+    expect(socket.log).toEqual(['send pong']);
+  });
+
+  it('stops a connection closed right after it opened and removes it from its shard', () => {
+    const parley = createParley();
+    parley.open('c1');
+    parley.open('c2', 'demo', 'bob');
+    const connection = required(parley.connection('c1'));
+
+    parley.root.send({ type: 'connection.closed', connectionId: 'c1' });
+
+    expect(connection.getSnapshot().status).toBe('stopped');
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(Object.keys(required(parley.shard('c1')).getSnapshot().children)).not.toContain(
+      'connection:c1',
+    );
+    expect(parley.children()).toEqual(['connection:c2', 'conversation:demo']);
+  });
+
+  it('stops a connection whose socket closed in the shard that owns it', () => {
+    const parley = createParley();
+    parley.open('c1');
+    const connection = required(parley.connection('c1'));
+
+    connection.send({ type: 'socket.closed', code: 1001 });
+
+    expect(connection.getSnapshot().status).toBe('done');
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(required(parley.shard('c1')).getSnapshot().children).toEqual({});
+  });
+});
+
+/** shardOf of 'c1', 'c2', 'conn_9b2f0c7d1a6e4b35' and '' (FNV-1a, murmur3 finalizer, mod 64). */
+const PINNED = [46, 54, 5, 11];
+
+describe('shardOf', () => {
+  it('gives the same shard for the same id, in every process', () => {
+    expect(shardOf('conn_9b2f0c7d1a6e4b35')).toBe(shardOf('conn_9b2f0c7d1a6e4b35'));
+    // Pinned values: the hash must not depend on the process (no random seed, no Map order).
+    expect(['c1', 'c2', 'conn_9b2f0c7d1a6e4b35', ''].map(shardOf)).toEqual(PINNED);
+  });
+
+  it.each([
+    ['hex ids', (index: number) => `conn_${index.toString(16).padStart(16, '0')}`],
+    ['seeded ids', (index: number) => `conn_k3x9q2_${String(index + 1)}`],
+  ])('spreads 10,000 %s over every shard, none above 3x the mean', (_, idOf) => {
+    const counts = new Array<number>(CONNECTION_SHARDS).fill(0);
+    for (let index = 0; index < 10_000; index += 1) {
+      const shard = shardOf(idOf(index));
+      expect(Number.isInteger(shard) && shard >= 0 && shard < CONNECTION_SHARDS).toBe(true);
+      counts[shard] = (counts[shard] ?? 0) + 1;
+    }
+
+    const mean = 10_000 / CONNECTION_SHARDS;
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(3 * mean);
   });
 });

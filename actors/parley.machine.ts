@@ -1,20 +1,24 @@
 /**
- * The root of Parley's actor system. Every conversation and connection actor is its child, so
- * they share one system, one clock and one `inspect` hook, and each is registered under a
- * stable system id (`conversation:<id>`, `connection:<id>`) that the inspector can address.
+ * The root of Parley's actor system. Conversations are its children; connections are children
+ * of its {@link CONNECTION_SHARDS} connection shards (one child list per shard keeps opening and
+ * closing a connection cheap, see `connection-shard.machine.ts`). All share one system, one clock
+ * and one `inspect` hook, and each is registered under a stable system id
+ * (`conversation:<id>`, `connection:<id>`) that the inspector can address.
  */
-import { assign, enqueueActions, setup, stopChild, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, sendTo, setup, stopChild, type AnyActorRef } from 'xstate';
 import {
-  connectionMachine,
-  type ConnectionMachineInput,
-  type SocketPort,
-} from './connection.machine.js';
+  CONNECTION_SHARDS,
+  connectionShardMachine,
+  shardKey,
+  shardOf,
+} from './connection-shard.machine.js';
+import type { ConnectionMachineInput, SocketPort } from './connection.machine.js';
 import { conversationMachine, type ConversationMachineInput } from './conversation.machine.js';
+
+export { connectionKey } from './connection-shard.machine.js';
 
 /** The stable system id of a conversation actor. */
 export const conversationKey = (conversationId: string) => `conversation:${conversationId}`;
-/** The stable system id of a connection actor. */
-export const connectionKey = (connectionId: string) => `connection:${connectionId}`;
 
 /** How the root builds its children's inputs. */
 export interface ParleyMachineInput {
@@ -42,8 +46,12 @@ export type ParleyEvent =
   | { type: 'system.shutdown' };
 
 /**
- * The root machine: spawns a conversation on first use and a connection per socket, and stops
- * each when it ends.
+ * The root machine: spawns its connection shards at start, a conversation on first use, and hands
+ * each socket's connection to its shard; stops each conversation when it ends.
+ *
+ * `connection.open` is synchronous end to end: the `sendTo` to the shard runs when the root's
+ * step ends, still inside `root.send`, and the shard (whose own mailbox is idle) spawns the
+ * connection right then, so `system.get('connection:<id>')` finds it as soon as `send` returns.
  *
  * @example
  * const root = createActor(parleyMachine, { input, clock, inspect }).start();
@@ -55,54 +63,69 @@ export const parleyMachine = setup({
     events: {} as ParleyEvent,
     input: {} as ParleyMachineInput,
   },
-  actors: { conversation: conversationMachine, connection: connectionMachine },
+  actors: { conversation: conversationMachine, connectionShard: connectionShardMachine },
 }).createMachine({
   id: 'parley',
   context: ({ input }) => input,
+  entry: enqueueActions(({ enqueue }) => {
+    for (let index = 0; index < CONNECTION_SHARDS; index += 1) {
+      enqueue.spawnChild('connectionShard', { id: shardKey(index), systemId: shardKey(index) });
+    }
+  }),
   on: {
     'connection.open': {
-      // `spawn` inside assign returns the refs synchronously: the connection needs its
-      // conversation's ref as input. Nothing is stored in context; the refs live as children.
-      actions: assign(({ context, event, spawn, system }) => {
-        const key = conversationKey(event.conversationId);
-        const existing = system.get(key) as AnyActorRef | undefined;
+      actions: [
         // A conversation that just stopped for idleness may still be registered: replace it.
-        const conversation =
-          existing !== undefined &&
-          (existing.getSnapshot() as { status: string }).status === 'active'
-            ? existing
-            : spawn('conversation', {
-                id: key,
-                systemId: key,
-                input: context.conversationInput(event.conversationId),
-              });
-        spawn('connection', {
-          id: connectionKey(event.connectionId),
-          systemId: connectionKey(event.connectionId),
-          input: context.connectionInput({
-            connectionId: event.connectionId,
-            userId: event.userId,
-            conversationId: event.conversationId,
-            conversation,
-            socket: event.socket,
-            ...(event.since === undefined ? {} : { since: event.since }),
+        assign(({ context, event, spawn, system }) => {
+          const key = conversationKey(event.conversationId);
+          const existing = system.get(key) as AnyActorRef | undefined;
+          if ((existing?.getSnapshot() as { status: string } | undefined)?.status !== 'active') {
+            spawn('conversation', {
+              id: key,
+              systemId: key,
+              input: context.conversationInput(event.conversationId),
+            });
+          }
+          return {};
+        }),
+        // Resolved after the assign above, so the conversation (new or reused) is registered.
+        sendTo(
+          ({ event }) => shardKey(shardOf(event.connectionId)),
+          ({ context, event, system }) => ({
+            type: 'connection.spawn' as const,
+            input: context.connectionInput({
+              connectionId: event.connectionId,
+              userId: event.userId,
+              conversationId: event.conversationId,
+              conversation: system.get(conversationKey(event.conversationId)) as ConversationRef,
+              socket: event.socket,
+              ...(event.since === undefined ? {} : { since: event.since }),
+            }),
           }),
-        });
-        return {};
-      }),
+        ),
+      ],
     },
+    // Connections tell their shard themselves; this is for anyone else who closes one.
     'connection.closed': {
-      actions: stopChild(({ event }) => connectionKey(event.connectionId)),
+      actions: sendTo(
+        ({ event }) => shardKey(shardOf(event.connectionId)),
+        ({ event }) => event,
+      ),
     },
     'conversation.stopped': {
       actions: stopChild(({ event }) => conversationKey(event.conversationId)),
     },
+    // Shards stay (they are stateless): a later connection.open still finds its shard.
     'system.shutdown': {
       actions: enqueueActions(({ enqueue, self }) => {
-        for (const child of Object.values(self.getSnapshot().children)) {
-          if (child !== undefined) enqueue.stopChild(child);
+        for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+          if (child === undefined) continue;
+          if (id.startsWith('conversation:')) enqueue.stopChild(child);
+          else enqueue.sendTo(child, { type: 'system.shutdown' });
         }
       }),
     },
   },
 });
+
+type ConversationRef = ConnectionMachineInput['conversation'];

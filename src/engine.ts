@@ -1,10 +1,15 @@
 /**
- * The engine: one actor system (root → conversations and connections), one worker pool, the
- * event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
+ * The engine: one actor system (root → conversations, root → shards → connections), one worker
+ * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
  */
 import { asyncScheduler } from 'rxjs';
 import { createActor, type AnyActorRef } from 'xstate';
+import {
+  CONNECTION_SHARDS,
+  shardKey,
+  type ConnectionShardRef,
+} from '../actors/connection-shard.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import { createOfflineModel } from './agent/offline-model.js';
@@ -132,6 +137,15 @@ export function createEngine(options: EngineOptions): Engine {
 
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
   const children = () => Object.keys(root.getSnapshot().children);
+  /** The connection actors' ids: they are children of the root's shards, not of the root. */
+  const connectionIds = () => {
+    const ids: string[] = [];
+    for (let index = 0; index < CONNECTION_SHARDS; index += 1) {
+      const shard = actor(shardKey(index)) as ConnectionShardRef | undefined;
+      if (shard !== undefined) ids.push(...Object.keys(shard.getSnapshot().children));
+    }
+    return ids;
+  };
   const currentSeq = (conversationId: string) => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
@@ -193,9 +207,7 @@ export function createEngine(options: EngineOptions): Engine {
       await new Promise<void>((resolve) => {
         log.afterDurable(resolve);
       });
-      for (const id of children()) {
-        if (id.startsWith('connection:')) actor(id)?.send({ type: 'server.shutdown' });
-      }
+      for (const id of connectionIds()) actor(id)?.send({ type: 'server.shutdown' });
       pool.close();
     },
     async dispose({ keepStore = false } = {}) {

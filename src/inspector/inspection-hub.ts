@@ -6,6 +6,7 @@
  * an inspector asks, so an engine nobody inspects pays almost nothing.
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { isConnectionShard } from '../../actors/connection-shard.machine.js';
 import type { ActorSummary, InspectionRecord } from './inspector-protocol.js';
 import { describeRecord } from './describe-record.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -69,6 +70,10 @@ export class InspectionHub {
   /** The XState `inspect` hook. */
   readonly inspect = (event: InspectionEvent): void => {
     const actorRef = event.actorRef as AnyActorRef;
+    // Connection shards are plumbing between the root and its connections: their own events
+    // (created, the spawn and close events they receive, their snapshots) are not shown, and
+    // must not land on the root's entry.
+    if (isConnectionShard(actorRef)) return;
     const path = pathOf(actorRef);
     switch (event.type) {
       case '@xstate.actor':
@@ -259,7 +264,15 @@ export class InspectionHub {
   }
 }
 
-/** The stable path of an actor; the root (which XState gives a per-process id) is `parley`. */
+/**
+ * The stable path of an actor; the root (which XState gives a per-process id) is `parley`. A
+ * connection shard is the root's plumbing, so where one shows up (as the source of the event that
+ * starts a connection) it reads as `parley`, the parent the inspector gives every connection;
+ * the hub records nothing of the shard itself.
+ *
+ * @example
+ * pathOf(root.system.get('connection:c1')) // 'connection:c1'
+ */
 export function pathOf(ref: AnyActorRef): string {
   const path = (ref as { systemId?: string }).systemId ?? ref.id;
   return path.startsWith('conversation:') || path.startsWith('connection:') ? path : 'parley';

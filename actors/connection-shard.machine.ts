@@ -1,0 +1,97 @@
+/**
+ * A connection shard: one of {@link CONNECTION_SHARDS} plumbing actors under the root that hold
+ * the connection actors. XState copies a parent's `children` object on every spawn and every
+ * stop, so a root that held every connection paid O(open connections) to open or close one
+ * (16.7 s to go from 5,000 to 10,000 connections); spread over 64 shards it pays O(n / 64)
+ * (docs/PERFORMANCE.md, "The hot path", item 2). Connections keep their `connection:<id>` system
+ * ids, so nothing outside the root and the engine's shutdown needs to know the shards exist.
+ */
+import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { connectionMachine, type ConnectionMachineInput } from './connection.machine.js';
+
+/** How many shards the root spawns; a connection lives in shard `shardOf(connectionId)`. */
+export const CONNECTION_SHARDS = 64;
+
+/** The id prefix of the shards: `connections:0` … `connections:63` (not `connection:`). */
+const SHARD_PREFIX = 'connections:';
+
+/** The stable system id of a connection actor. */
+export const connectionKey = (connectionId: string) => `connection:${connectionId}`;
+
+/**
+ * The id (and system id) of shard `index`.
+ *
+ * @example
+ * shardKey(7) // 'connections:7'
+ */
+export const shardKey = (index: number) => `${SHARD_PREFIX}${String(index)}`;
+
+/**
+ * Whether an actor is a connection shard, by its id (set before XState reports the actor, unlike
+ * its system id). The inspector skips shards: they are plumbing, not part of the actor tree.
+ *
+ * @example
+ * isConnectionShard(root.system.get('connections:0')) // true
+ */
+export function isConnectionShard(ref: AnyActorRef): boolean {
+  return ref.id.startsWith(SHARD_PREFIX);
+}
+
+/**
+ * The shard that owns a connection: a stable hash of its id (FNV-1a, then murmur3's finalizer so
+ * the low bits mix well), modulo {@link CONNECTION_SHARDS}. Same id, same shard, in every process.
+ *
+ * @example
+ * shardOf('conn_9b2f0c7d1a6e4b35') // a number in 0 … 63, always the same one
+ */
+export function shardOf(connectionId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < connectionId.length; index += 1) {
+    hash = Math.imul(hash ^ connectionId.charCodeAt(index), 0x01000193);
+  }
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return ((hash ^ (hash >>> 16)) >>> 0) % CONNECTION_SHARDS;
+}
+
+/** Events of a shard. */
+export type ConnectionShardEvent =
+  | { type: 'connection.spawn'; input: ConnectionMachineInput }
+  | { type: 'connection.closed'; connectionId: string }
+  | { type: 'system.shutdown' };
+
+/**
+ * The shard machine: spawns each connection it is given as `connection:<id>` (id and system id),
+ * stops it when it closes (the connection tells its parent, this shard), and stops all of them on
+ * `system.shutdown`. It has no state of its own beyond its children.
+ *
+ * @example
+ * root.system.get(shardKey(shardOf(input.connectionId)))?.send({ type: 'connection.spawn', input });
+ */
+export const connectionShardMachine = setup({
+  types: { events: {} as ConnectionShardEvent },
+  actors: { connection: connectionMachine },
+}).createMachine({
+  id: 'connections',
+  on: {
+    'connection.spawn': {
+      actions: enqueueActions(({ enqueue, event }) => {
+        const key = connectionKey(event.input.connectionId);
+        enqueue.spawnChild('connection', { id: key, systemId: key, input: event.input });
+      }),
+    },
+    'connection.closed': {
+      actions: stopChild(({ event }) => connectionKey(event.connectionId)),
+    },
+    'system.shutdown': {
+      actions: enqueueActions(({ enqueue, self }) => {
+        for (const child of Object.values(self.getSnapshot().children)) {
+          if (child !== undefined) enqueue.stopChild(child);
+        }
+      }),
+    },
+  },
+});
+
+/** A running shard. */
+export type ConnectionShardRef = ActorRefFrom<typeof connectionShardMachine>;
