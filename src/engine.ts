@@ -10,6 +10,8 @@ import {
   shardKey,
   type ConnectionShardRef,
 } from '../actors/connection-shard.machine.js';
+import type { ConnectionEffects } from '../actors/connection-types.js';
+import { indexTimersBySource } from '../actors/index-timers.js';
 import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import { createOfflineModel } from './agent/offline-model.js';
@@ -86,6 +88,19 @@ export function createEngine(options: EngineOptions): Engine {
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
 
+  // One effects object for every connection: nothing in it belongs to a connection, and an idle
+  // connection should not carry its own copy of four closures.
+  const connectionEffects: ConnectionEffects = {
+    now,
+    takeRateToken: options.takeRateToken ?? ((userId) => rateLimiter.take(userId)),
+    resume: (connectionId, since) => {
+      void replies.resume(connectionId, since);
+    },
+    history: (connectionId, query) => {
+      void replies.history(connectionId, query);
+    },
+  };
+
   const root = createActor(parleyMachine, {
     systemId: 'parley',
     ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -121,19 +136,13 @@ export function createEngine(options: EngineOptions): Engine {
       connectionInput: (base) => ({
         ...base,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
-        effects: {
-          now,
-          takeRateToken: options.takeRateToken ?? ((userId) => rateLimiter.take(userId)),
-          resume: (connectionId, since) => {
-            void replies.resume(connectionId, since);
-          },
-          history: (connectionId, query) => {
-            void replies.history(connectionId, query);
-          },
-        },
+        effects: connectionEffects,
       }),
     },
-  }).start();
+  });
+  // Stopping a connection must not walk every heartbeat timer of the system.
+  indexTimersBySource(root.system);
+  root.start();
 
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
   const children = () => Object.keys(root.getSnapshot().children);
