@@ -26,93 +26,139 @@ export interface AttachSocketOptions {
  * an overflow (the actor closes it with 1013) and nothing more is queued for it, so a slow
  * consumer can never grow server memory.
  *
+ * An idle connection is mostly this adapter, so it is kept small: its methods live on the
+ * prototype, and it logs through the server's logger with its ids in each line rather than
+ * holding pino child loggers.
+ *
  * @example
  * wss.handleUpgrade(request, socket, head, (ws) => attachSocket({ engine, socket: ws, ... }));
  */
-export function attachSocket({
-  engine,
-  socket,
-  rawSocket,
-  userId,
-  conversationId,
-  since,
-  logger,
-}: AttachSocketOptions): void {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    rawSocket?.uncork();
-  };
-  const limit = engine.config.outboundBufferFrames;
-  let unflushed = 0;
-  let overflowed = false;
-  const onFlushed = () => {
-    unflushed -= 1;
-  };
-
-  const port: SocketPort = {
-    send(data) {
-      if (overflowed || socket.readyState !== socket.OPEN) return;
-      if (unflushed >= limit) {
-        overflowed = true;
-        deliver({ type: 'outbound.overflow', limit });
-        return;
-      }
-      unflushed += 1;
-      // The frames of one tick (one log batch) leave in one writev instead of one each: the
-      // profile showed a system call per frame per recipient as half of the server's CPU.
-      if (!corked && rawSocket !== undefined) {
-        corked = true;
-        rawSocket.cork();
-        process.nextTick(uncork);
-      }
-      socket.send(data, onFlushed);
-    },
-    close(code, reason) {
-      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
-        socket.close(code, reason);
-      }
-    },
-    terminate() {
-      socket.terminate();
-    },
-    ping() {
-      if (socket.readyState === socket.OPEN) socket.ping();
-    },
-  };
-
-  // The conversation may be restored from the log first: what the socket says meanwhile waits
-  // here, in order, and is handed over once the connection actor exists.
-  let handle: ConnectionHandle | undefined;
-  const early: ConnectionEvent[] = [];
-  const deliver = (event: ConnectionEvent) => {
-    if (handle === undefined) early.push(event);
-    else handle.send(event);
-  };
-  let log = logger.child({ user_id: userId, conversation_id: conversationId });
-  engine
-    .openConnection({
-      userId,
-      conversationId,
-      socket: port,
-      ...(since === undefined ? {} : { since }),
-    })
-    .then(
-      (opened) => {
-        handle = opened;
-        log = log.child({ connection_id: opened.connectionId });
-        log.info({ since }, 'connection opened');
-        for (const event of early.splice(0)) opened.send(event);
-      },
-      (error: unknown) => {
-        log.error({ error: error instanceof Error ? error.message : String(error) }, 'join failed');
-        port.close(1011, 'internal_error');
-      },
-    );
-
+export function attachSocket(options: AttachSocketOptions): void {
+  const adapter = new SocketAdapter(options);
+  const { socket } = options;
   socket.on('message', (data, isBinary) => {
+    adapter.onMessage(data, isBinary);
+  });
+  socket.on('pong', () => {
+    adapter.deliver({ type: 'socket.pong' });
+  });
+  // Without an error listener a socket error would be thrown and end the process; ws closes the
+  // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
+  socket.on('error', (error: Error & { code?: string }) => {
+    adapter.log('info', { error_code: error.code, error: error.message }, 'socket error');
+  });
+  socket.on('close', (code) => {
+    adapter.log('info', { code }, 'connection closed');
+    adapter.deliver({ type: 'socket.closed', code });
+  });
+  adapter.open(options.since);
+}
+
+/** The per-socket state: the {@link SocketPort} the connection actor drives, and the inbound side. */
+class SocketAdapter implements SocketPort {
+  readonly #engine: Engine;
+  readonly #socket: WebSocket;
+  readonly #rawSocket: Duplex | undefined;
+  readonly #logger: Logger;
+  readonly #userId: string;
+  readonly #conversationId: string;
+  #connectionId: string | undefined;
+  #corked = false;
+  #unflushed = 0;
+  #overflowed = false;
+  /** Set once the connection actor exists; what the socket says before that waits in #early. */
+  #handle: ConnectionHandle | undefined;
+  #early: ConnectionEvent[] | undefined = [];
+  /** Made once per socket, not once per frame. */
+  readonly #onFlushed = () => {
+    this.#unflushed -= 1;
+  };
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.#rawSocket?.uncork();
+  };
+
+  constructor({ engine, socket, rawSocket, logger, userId, conversationId }: AttachSocketOptions) {
+    this.#engine = engine;
+    this.#socket = socket;
+    this.#rawSocket = rawSocket;
+    this.#logger = logger;
+    this.#userId = userId;
+    this.#conversationId = conversationId;
+  }
+
+  /** Opens the connection actor; the conversation may be restored from the log first. */
+  open(since: number | undefined): void {
+    this.#engine
+      .openConnection({
+        userId: this.#userId,
+        conversationId: this.#conversationId,
+        socket: this,
+        ...(since === undefined ? {} : { since }),
+      })
+      .then(
+        (opened) => {
+          this.#connectionId = opened.connectionId;
+          this.#handle = opened;
+          this.log('info', { since }, 'connection opened');
+          const early = this.#early ?? [];
+          this.#early = undefined;
+          for (const event of early) opened.send(event);
+        },
+        (error: unknown) => {
+          this.log(
+            'error',
+            { error: error instanceof Error ? error.message : String(error) },
+            'join failed',
+          );
+          this.close(1011, 'internal_error');
+        },
+      );
+  }
+
+  send(data: string): void {
+    const socket = this.#socket;
+    if (this.#overflowed || socket.readyState !== socket.OPEN) return;
+    const limit = this.#engine.config.outboundBufferFrames;
+    if (this.#unflushed >= limit) {
+      this.#overflowed = true;
+      this.deliver({ type: 'outbound.overflow', limit });
+      return;
+    }
+    this.#unflushed += 1;
+    // The frames of one tick (one log batch) leave in one writev instead of one each: the
+    // profile showed a system call per frame per recipient as half of the server's CPU.
+    if (!this.#corked && this.#rawSocket !== undefined) {
+      this.#corked = true;
+      this.#rawSocket.cork();
+      process.nextTick(this.#uncork);
+    }
+    socket.send(data, this.#onFlushed);
+  }
+
+  close(code: number, reason: string): void {
+    const socket = this.#socket;
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+      socket.close(code, reason);
+    }
+  }
+
+  terminate(): void {
+    this.#socket.terminate();
+  }
+
+  ping(): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
+  }
+
+  deliver(event: ConnectionEvent): void {
+    if (this.#handle === undefined) this.#early?.push(event);
+    else this.#handle.send(event);
+  }
+
+  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
-      deliver({
+      this.deliver({
         type: 'frame.invalid',
         code: 'unsupported_data',
         message: 'Binary frames are not supported; send JSON text frames.',
@@ -124,28 +170,32 @@ export function attachSocket({
       : Buffer.from(data as ArrayBuffer).toString('utf8');
     const result = parseClientFrame(text);
     if (result.ok) {
-      log.trace({ frame: result.frame }, 'frame received');
-      deliver({ type: 'frame.received', frame: result.frame });
+      if (this.#logger.isLevelEnabled('trace')) {
+        this.log('trace', { frame: result.frame }, 'frame received');
+      }
+      this.deliver({ type: 'frame.received', frame: result.frame });
     } else {
-      log.debug({ code: result.error.code }, 'invalid frame');
-      deliver({
+      this.log('debug', { code: result.error.code }, 'invalid frame');
+      this.deliver({
         type: 'frame.invalid',
         code: result.error.code,
         message: result.error.message,
         ...(result.error.issues === undefined ? {} : { issues: result.error.issues }),
       });
     }
-  });
-  socket.on('pong', () => {
-    deliver({ type: 'socket.pong' });
-  });
-  // Without an error listener a socket error would be thrown and end the process; ws closes the
-  // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
-  socket.on('error', (error: Error & { code?: string }) => {
-    log.info({ error_code: error.code, error: error.message }, 'socket error');
-  });
-  socket.on('close', (code) => {
-    log.info({ code }, 'connection closed');
-    deliver({ type: 'socket.closed', code });
-  });
+  }
+
+  /** One log line with this connection's ids, built only when the level is enabled. */
+  log(level: 'trace' | 'debug' | 'info' | 'error', fields: object, message: string): void {
+    if (!this.#logger.isLevelEnabled(level)) return;
+    this.#logger[level](
+      {
+        user_id: this.#userId,
+        conversation_id: this.#conversationId,
+        ...(this.#connectionId === undefined ? {} : { connection_id: this.#connectionId }),
+        ...fields,
+      },
+      message,
+    );
+  }
 }
