@@ -117,15 +117,17 @@ export const connectionMachine = setup({
   },
 }).createMachine({
   id: 'connection',
-  context: ({ input }) => ({
-    ...input,
-    maxMissedPongs: input.maxMissedPongs ?? 2,
-    maxStrikes: input.maxStrikes ?? 10,
-    missedPongs: 0,
-    strikes: [],
-    closeCode: 1000,
-    closeReason: '',
-  }),
+  // Object.assign, not a spread with added keys: on Node 20 that gives every connection's context
+  // its own hidden class, and there is one per idle connection.
+  context: ({ input }) =>
+    Object.assign({}, input, {
+      maxMissedPongs: input.maxMissedPongs ?? 2,
+      maxStrikes: input.maxStrikes ?? 10,
+      missedPongs: 0,
+      strikes: [],
+      closeCode: 1000,
+      closeReason: '',
+    }),
   initial: 'open',
   on: {
     'socket.closed': '.closed',

@@ -35,7 +35,7 @@ export class FrameWriter {
 
   /** A reply to one connection: repeats the current seq. */
   direct(connectionId: string, body: Record<string, unknown> & { type: string }): void {
-    const frame = { ...body, ...this.envelope() };
+    const frame = Object.assign(body, this.envelope());
     this.commands.push({
       type: 'deliver',
       recipients: [connectionId],

@@ -91,4 +91,38 @@ describe('indexTimersBySource', () => {
     expect(seen.filter((line) => line.startsWith('schedule'))).toHaveLength(5);
     expect(seen.filter((line) => line.startsWith('cancel'))).toEqual(['cancel t0']);
   });
+
+  it('cancels every timer of an actor that has several', () => {
+    const twoTimers = setup({}).createMachine({
+      type: 'parallel',
+      states: {
+        a: { after: { 1000: { actions: sendParent({ type: 'tick' }) } } },
+        b: { after: { 2000: { actions: sendParent({ type: 'tick' }) } } },
+      },
+    });
+    const host = setup({
+      types: {
+        context: {} as { ticks: number },
+        events: {} as { type: 'tick' } | { type: 'stop' },
+      },
+      actors: { twoTimers },
+    }).createMachine({
+      context: { ticks: 0 },
+      entry: enqueueActions(({ enqueue }) => {
+        enqueue.spawnChild('twoTimers', { id: 'kept' });
+        enqueue.spawnChild('twoTimers', { id: 'stopped' });
+      }),
+      on: {
+        tick: { actions: ({ context }) => void (context.ticks += 1) },
+        stop: { actions: stopChild('stopped') },
+      },
+    });
+    const clock = new SimulatedClock();
+    const root = createActor(host, { clock });
+    indexTimersBySource(root.system);
+    root.start();
+    root.send({ type: 'stop' });
+    clock.increment(2000);
+    expect(root.getSnapshot().context.ticks).toBe(2);
+  });
 });

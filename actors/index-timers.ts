@@ -27,22 +27,24 @@ export function indexTimersBySource(system: { scheduler: Scheduler }): void {
   const schedule = scheduler.schedule.bind(scheduler);
   const cancel = scheduler.cancel.bind(scheduler);
   // Per actor, the ids it scheduled: bounded by its distinct timer ids (a delayed transition
-  // reuses its id each time it is entered), and dropped with the actor.
-  const bySource = new WeakMap<AnyActorRef, Set<string>>();
+  // reuses its id each time it is entered), and dropped with the actor. Most actors have one
+  // timer at a time (a connection's heartbeat), kept as a bare string: a Set apiece would cost
+  // about 150 bytes per idle connection.
+  const bySource = new WeakMap<AnyActorRef, string | Set<string>>();
 
   scheduler.schedule = (source, target, event, delay, id) => {
     // XState's default id, so that the index knows it.
     const timerId = id ?? Math.random().toString(36).slice(2);
-    let ids = bySource.get(source);
-    if (ids === undefined) {
-      ids = new Set();
-      bySource.set(source, ids);
-    }
-    ids.add(timerId);
+    const ids = bySource.get(source);
+    if (ids === undefined || ids === timerId) bySource.set(source, timerId);
+    else if (typeof ids === 'string') bySource.set(source, new Set([ids, timerId]));
+    else ids.add(timerId);
     schedule(source, target, event, delay, timerId);
   };
   scheduler.cancel = (source, id) => {
-    bySource.get(source)?.delete(id);
+    const ids = bySource.get(source);
+    if (ids === id) bySource.delete(source);
+    else if (typeof ids === 'object') ids.delete(id);
     cancel(source, id);
   };
   scheduler.cancelAll = (source) => {
@@ -51,6 +53,6 @@ export function indexTimersBySource(system: { scheduler: Scheduler }): void {
     bySource.delete(source);
     // Through the property, as XState does: a wrapper installed later (the inspector's) sees
     // each cancellation.
-    for (const id of ids) scheduler.cancel(source, id);
+    for (const id of typeof ids === 'string' ? [ids] : ids) scheduler.cancel(source, id);
   };
 }

@@ -133,11 +133,13 @@ export function createEngine(options: EngineOptions): Engine {
           ...(previous === undefined ? {} : { restored: previous }),
         };
       },
-      connectionInput: (base) => ({
-        ...base,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        effects: connectionEffects,
-      }),
+      // Object.assign, not a spread with added keys: on Node 20 that gives each connection's
+      // input its own hidden class (measured with %HaveSameMap), a few hundred bytes apiece.
+      connectionInput: (base) =>
+        Object.assign({}, base, {
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          effects: connectionEffects,
+        }),
     },
   });
   // Stopping a connection must not walk every heartbeat timer of the system.

@@ -150,11 +150,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
 
+  // An error on the raw socket before the upgrade completes must not crash the process. One
+  // function for every socket, removed once ws owns the socket: a closure made per upgrade kept
+  // each connection's HTTP request (and its headers) alive for the connection's whole life.
+  const onUpgradeSocketError = (error: Error) => {
+    logger.debug({ error: error.message }, 'upgrade socket error');
+  };
+
   httpServer.on('upgrade', (request: IncomingMessage, socket, head) => {
-    // An error on the raw socket before the upgrade completes must not crash the process.
-    socket.on('error', (error) => {
-      logger.debug({ error: error.message }, 'upgrade socket error');
-    });
+    socket.on('error', onUpgradeSocketError);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === INSPECTOR_PATH) {
       if (inspector === undefined) {
@@ -175,6 +179,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       ({ userId, conversationId, since }) => {
         if (socket.destroyed) return;
         wss.handleUpgrade(request, socket, head, (ws) => {
+          socket.off('error', onUpgradeSocketError);
           attachSocket({
             engine,
             socket: ws,
