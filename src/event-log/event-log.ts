@@ -294,7 +294,10 @@ export function createEventLog(options: EventLogOptions): EventLog {
         if (entry.kind === 'frame' && entry.seq > current.lastSeq) current.lastSeq = entry.seq;
         // Object.assign, not `{ ...entry, v, position }`: on Node 20 a spread followed by new
         // keys gives every object its own hidden class (two per token here).
-        return Object.assign({}, entry, { v: LOG_ENTRY_VERSION, position: current.lastPosition }) as LogEntry;
+        return Object.assign({}, entry, {
+          v: LOG_ENTRY_VERSION,
+          position: current.lastPosition,
+        }) as LogEntry;
       });
       for (const entry of positioned) queue.push(entry);
       appended += positioned.length;
