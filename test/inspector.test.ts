@@ -41,8 +41,36 @@ describe('the inspector endpoint', () => {
       state: 'open.joined',
     });
 
+    // The 64 connection shards are plumbing: not listed, and every connection's parent is the root.
+    inspector.request({ type: 'list', filter: '' });
+    const all = await inspector.waitFor<Of<'actors'>>(
+      (m) => m.type === 'actors' && m.actors.some((summary) => summary.kind === 'root'),
+    );
+    expect(all.actors.map((summary) => summary.path)).toEqual(
+      expect.arrayContaining(['parley', 'conversation:watched', ...connectionPaths]),
+    );
+    expect(
+      all.actors.filter((summary) => !/^(parley|conversation:|connection:)/.test(summary.path)),
+    ).toEqual([]);
+    expect(
+      all.actors.filter((summary) => summary.kind !== 'root').map((summary) => summary.parent),
+    ).toEqual(all.actors.filter((summary) => summary.kind !== 'root').map(() => 'parley'));
+
+    // …and their own events (the spawn requests they receive) do not land on the root's entry.
+    inspector.request({ type: 'subscribe', path: 'parley' });
+    const root = await inspector.waitFor<Of<'actor'>>(
+      (m) => m.type === 'actor' && m.path === 'parley',
+    );
+    // (The root's own sendTo action names the event; no shard's receipt of it may be here.)
+    const received = root.recent.filter((record) => record.kind === 'event');
+    expect(JSON.stringify(received)).toContain('connection.open');
+    expect(JSON.stringify(received)).not.toContain('connection.spawn');
+    inspector.request({ type: 'unsubscribe', path: 'parley' });
+
     inspector.request({ type: 'subscribe', path: 'conversation:watched' });
-    const actor = await inspector.waitFor<Of<'actor'>>((m) => m.type === 'actor');
+    const actor = await inspector.waitFor<Of<'actor'>>(
+      (m) => m.type === 'actor' && m.path === 'conversation:watched',
+    );
     expect(actor.context).toMatchObject({ conversationId: 'watched', seq: 2 });
     expect(actor.context).not.toHaveProperty('effects');
 
