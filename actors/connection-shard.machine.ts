@@ -5,6 +5,13 @@
  * (16.7 s to go from 5,000 to 10,000 connections); spread over 64 shards it pays O(n / 64)
  * (docs/PERFORMANCE.md, "The hot path", item 2). Connections keep their `connection:<id>` system
  * ids, so nothing outside the root and the engine's shutdown needs to know the shards exist.
+ *
+ * A shard also keeps its connections' heartbeat: one timer per shard sends `heartbeat.tick` to
+ * each of them, as ws's own heartbeat example runs one interval over all clients. A delayed
+ * transition per connection cost each idle connection ~0.75 KiB of heap (its scheduled event, key
+ * and Node timer). A shard ticks only while it has connections; its first tick comes
+ * `(index + 1) / 64` of an interval after its first connection, so the shards' pings go out in
+ * small bursts rather than one burst of every connection.
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { connectionMachine, type ConnectionMachineInput } from './connection.machine.js';
@@ -54,32 +61,90 @@ export function shardOf(connectionId: string): number {
   return ((hash ^ (hash >>> 16)) >>> 0) % CONNECTION_SHARDS;
 }
 
+/** Input of a shard. */
+export interface ConnectionShardInput {
+  /** Time between two `heartbeat.tick`s to every connection of the shard. */
+  heartbeatIntervalMs: number;
+  /** From the first connection to the first tick (spreads the shards' ticks over an interval). */
+  firstHeartbeatMs: number;
+}
+
+/**
+ * The input of shard `index`: its first tick comes `(index + 1) / CONNECTION_SHARDS` of an
+ * interval after its first connection, in whole milliseconds.
+ *
+ * @example
+ * shardInput(0, 30_000) // { heartbeatIntervalMs: 30_000, firstHeartbeatMs: 468 }
+ */
+export function shardInput(index: number, heartbeatIntervalMs: number): ConnectionShardInput {
+  return {
+    heartbeatIntervalMs,
+    // Whole milliseconds: a replay's virtual clock would otherwise stamp frames with fractions.
+    firstHeartbeatMs: Math.max(
+      1,
+      Math.floor((heartbeatIntervalMs * (index + 1)) / CONNECTION_SHARDS),
+    ),
+  };
+}
+
 /** Events of a shard. */
 export type ConnectionShardEvent =
   | { type: 'connection.spawn'; input: ConnectionMachineInput }
   | { type: 'connection.closed'; connectionId: string }
-  | { type: 'system.shutdown' };
+  | { type: 'system.shutdown' }
+  /** Raised by the shard itself when a tick finds no connection. */
+  | { type: 'heartbeat.idle' };
 
 /**
  * The shard machine: spawns each connection it is given as `connection:<id>` (id and system id),
- * stops it when it closes (the connection tells its parent, this shard), and stops all of them on
- * `system.shutdown`. It has no state of its own beyond its children.
+ * stops it when it closes (the connection tells its parent, this shard), stops all of them on
+ * `system.shutdown`, and, while it has any, sends each of them `heartbeat.tick` once per heartbeat
+ * interval.
  *
  * @example
  * root.system.get(shardKey(shardOf(input.connectionId)))?.send({ type: 'connection.spawn', input });
  */
 export const connectionShardMachine = setup({
-  types: { events: {} as ConnectionShardEvent },
+  types: {
+    context: {} as ConnectionShardInput,
+    events: {} as ConnectionShardEvent,
+    input: {} as ConnectionShardInput,
+  },
   actors: { connection: connectionMachine },
+  actions: {
+    tick: enqueueActions(({ enqueue, self }) => {
+      const children = Object.values(self.getSnapshot().children);
+      // With no connection left the shard stops ticking: an idle server sets no timers, and a
+      // replay, which runs its virtual clock until nothing is scheduled, can end.
+      if (children.length === 0) enqueue.raise({ type: 'heartbeat.idle' });
+      for (const child of children) {
+        if (child !== undefined) enqueue.sendTo(child, { type: 'heartbeat.tick' });
+      }
+    }),
+    spawn: enqueueActions(({ enqueue, event }) => {
+      if (event.type !== 'connection.spawn') return;
+      const key = connectionKey(event.input.connectionId);
+      enqueue.spawnChild('connection', { id: key, systemId: key, input: event.input });
+    }),
+  },
+  delays: {
+    firstHeartbeat: ({ context }) => context.firstHeartbeatMs,
+    heartbeat: ({ context }) => context.heartbeatIntervalMs,
+  },
 }).createMachine({
   id: 'connections',
-  on: {
-    'connection.spawn': {
-      actions: enqueueActions(({ enqueue, event }) => {
-        const key = connectionKey(event.input.connectionId);
-        enqueue.spawnChild('connection', { id: key, systemId: key, input: event.input });
-      }),
+  context: ({ input }) => input,
+  initial: 'idle',
+  states: {
+    idle: { on: { 'connection.spawn': { target: 'starting', actions: 'spawn' } } },
+    starting: { after: { firstHeartbeat: { target: 'beating', actions: 'tick' } } },
+    beating: {
+      after: { heartbeat: { target: 'beating', reenter: true, actions: 'tick' } },
+      on: { 'heartbeat.idle': 'idle' },
     },
+  },
+  on: {
+    'connection.spawn': { actions: 'spawn' },
     'connection.closed': {
       actions: stopChild(({ event }) => connectionKey(event.connectionId)),
     },

@@ -36,8 +36,6 @@ export interface ConnectionMachineInput {
   effects: ConnectionEffects;
   /** The seq this connection resumes from (`?since=`), announced in its welcome. */
   since?: number;
-  /** @default 30_000 */
-  heartbeatIntervalMs: number;
   /** Unanswered pings before the socket is terminated. @default 2 */
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
@@ -63,6 +61,8 @@ export type ConnectionEvent =
   | { type: 'frame.received'; frame: ClientFrame }
   | { type: 'frame.invalid'; code: ErrorCode; message: string; issues?: unknown[] }
   | { type: 'socket.pong' }
+  /** From the connection's shard, once per heartbeat interval. */
+  | { type: 'heartbeat.tick' }
   | { type: 'socket.closed'; code: number }
   | { type: 'outbound.overflow'; limit: number }
   | { type: 'server.shutdown' }

@@ -88,19 +88,41 @@ const fakeConversationMachine = setup({
   },
 });
 
-/** The connection's parent: it records what the connection sends up (`connection.closed`). */
+/**
+ * The connection's parent: it records what the connection sends up (`connection.closed`) and, as
+ * the real shard does (its ticking is tested in connection-shard.machine.test.ts), sends it
+ * `heartbeat.tick` every `heartbeatIntervalMs`.
+ */
 const hostMachine = setup({
   types: {
-    context: {} as { input: ConnectionMachineInput; events: AnyEventObject[] },
+    context: {} as HostInput & { events: AnyEventObject[] },
     events: {} as AnyEventObject,
-    input: {} as ConnectionMachineInput,
+    input: {} as HostInput,
   },
   actors: { connection: connectionMachine },
+  delays: { heartbeat: ({ context }) => context.heartbeatIntervalMs },
 }).createMachine({
-  context: ({ input }) => ({ input, events: [] }),
-  invoke: { id: 'connection', src: 'connection', input: ({ context }) => context.input },
+  context: ({ input }) => ({ ...input, events: [] }),
+  invoke: { id: 'connection', src: 'connection', input: ({ context }) => context.connection },
+  initial: 'beating',
+  states: {
+    beating: {
+      after: {
+        heartbeat: {
+          target: 'beating',
+          reenter: true,
+          actions: sendTo('connection', { type: 'heartbeat.tick' }),
+        },
+      },
+    },
+  },
   on: { '*': { actions: assign({ events: ({ context, event }) => [...context.events, event] }) } },
 });
+
+interface HostInput {
+  connection: ConnectionMachineInput;
+  heartbeatIntervalMs: number;
+}
 
 interface Options {
   answer?: JoinAnswer;
@@ -123,12 +145,14 @@ function createConnection({
   const host = createActor(hostMachine, {
     clock,
     input: {
-      connectionId: 'c1',
-      userId: 'alice',
-      conversationId: 'demo',
-      conversation,
-      socket,
-      effects: { now: () => clock.now(), takeRateToken, resume, history },
+      connection: {
+        connectionId: 'c1',
+        userId: 'alice',
+        conversationId: 'demo',
+        conversation,
+        socket,
+        effects: { now: () => clock.now(), takeRateToken, resume, history },
+      },
       heartbeatIntervalMs,
     },
   }).start();

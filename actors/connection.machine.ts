@@ -1,6 +1,7 @@
 /**
  * The connection actor: one per socket. It joins its conversation, forwards the client's frames
- * to it, answers pings, keeps the heartbeat (delayed transitions), enforces the per-user rate and
+ * to it, answers pings, pings its socket on each heartbeat tick of its shard (and terminates it
+ * after too many unanswered pings), enforces the per-user rate and
  * the abuse limit, and closes the socket with the right code when something ends it.
  */
 import {
@@ -111,7 +112,6 @@ export const connectionMachine = setup({
     isPing: ({ event }) => event.type === 'frame.received' && event.frame.type === 'ping',
   },
   delays: {
-    heartbeat: ({ context }) => context.heartbeatIntervalMs,
     closeHandshake: 5_000,
     handshakeTimeout: 10_000,
   },
@@ -248,14 +248,15 @@ export const connectionMachine = setup({
           },
         },
         joined: {
-          after: {
-            heartbeat: [
+          // Sent by the connection's shard once per heartbeat interval (connection-shard.machine.ts).
+          on: {
+            'heartbeat.tick': [
               {
                 guard: 'tooManyMissedPongs',
                 target: '#connection.closed',
                 actions: 'terminateSocket',
               },
-              { target: 'joined', reenter: true, actions: ['ping', 'countMissedPong'] },
+              { actions: ['ping', 'countMissedPong'] },
             ],
           },
         },

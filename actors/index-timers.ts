@@ -2,10 +2,11 @@
  * Makes stopping an actor O(its own timers) instead of O(every timer in the system).
  *
  * XState v5's scheduler cancels a stopping actor's delayed events by walking every scheduled
- * event of the whole system (`scheduler.cancelAll`). Every connection actor keeps a heartbeat
- * timer, so with 10,000 open connections each close walked 10,000 entries: closing 1,000
- * connections at 10,000 open took 2.2 s, most of it in `cancelAll`. This keeps an index of
- * timer ids by the actor that scheduled them and cancels from it.
+ * event of the whole system (`scheduler.cancelAll`). When every connection actor kept its own
+ * heartbeat timer, each close at 10,000 open connections walked 10,000 entries: closing 1,000 of
+ * them took 2.2 s, most of it in `cancelAll`. Heartbeats now tick from the connection shards, but
+ * handshake, close and conversation idle timers still grow with the system, so this keeps an
+ * index of timer ids by the actor that scheduled them and cancels from it.
  */
 import type { ActorSystem, ActorSystemInfo, AnyActorRef } from 'xstate';
 
@@ -28,7 +29,7 @@ export function indexTimersBySource(system: { scheduler: Scheduler }): void {
   const cancel = scheduler.cancel.bind(scheduler);
   // Per actor, the ids it scheduled: bounded by its distinct timer ids (a delayed transition
   // reuses its id each time it is entered), and dropped with the actor. Most actors have one
-  // timer at a time (a connection's heartbeat), kept as a bare string: a Set apiece would cost
+  // timer at a time (a connection's handshake or close), kept as a bare string: a Set apiece would cost
   // about 150 bytes per idle connection.
   const bySource = new WeakMap<AnyActorRef, string | Set<string>>();
 

@@ -5,6 +5,7 @@ import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
 import {
   CONNECTION_SHARDS,
+  shardInput,
   shardKey,
   shardOf,
   type ConnectionShardRef,
@@ -62,6 +63,7 @@ function createParley() {
   const root = createActor(parleyMachine, {
     clock,
     input: {
+      heartbeatIntervalMs: HEARTBEAT_MS,
       conversationInput: (conversationId) => ({
         conversationId,
         idleMs: IDLE_MS,
@@ -76,7 +78,6 @@ function createParley() {
       }),
       connectionInput: (base) => ({
         ...base,
-        heartbeatIntervalMs: HEARTBEAT_MS,
         effects: {
           now: () => clock.now(),
           takeRateToken: () => ({ allowed: true }),
@@ -341,5 +342,100 @@ describe('shardOf', () => {
     const mean = 10_000 / CONNECTION_SHARDS;
     expect(Math.min(...counts)).toBeGreaterThan(0);
     expect(Math.max(...counts)).toBeLessThanOrEqual(3 * mean);
+  });
+});
+
+describe('heartbeat', () => {
+  const STEP_MS = HEARTBEAT_MS / CONNECTION_SHARDS;
+  /** SimulatedClock fires a re-entered `after` once per increment: advance in small steps. */
+  const advance = (clock: SimulatedClock, intervals: number) => {
+    for (let step = 0; step < intervals * CONNECTION_SHARDS; step += 1) clock.increment(STEP_MS);
+  };
+  /** A connection id that lands in `shard`. */
+  const idInShard = (shard: number) => {
+    for (let index = 0; ; index += 1) if (shardOf(`c${index}`) === shard) return `c${index}`;
+  };
+  const pings = (socket: { log: string[] }) =>
+    socket.log.filter((entry) => entry === 'ping').length;
+
+  it('spreads the shards over one interval: shard i first ticks (i + 1) / 64 of it after start', () => {
+    expect(shardInput(0, HEARTBEAT_MS)).toEqual({
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      firstHeartbeatMs: 468,
+    });
+    // Whole milliseconds, so that a replay's virtual clock never stamps a fraction.
+    for (let index = 0; index < CONNECTION_SHARDS; index += 1) {
+      expect(Number.isInteger(shardInput(index, HEARTBEAT_MS).firstHeartbeatMs)).toBe(true);
+    }
+    expect(shardInput(CONNECTION_SHARDS - 1, HEARTBEAT_MS).firstHeartbeatMs).toBe(HEARTBEAT_MS);
+
+    const parley = createParley();
+    const first = parley.open(idInShard(0));
+    const last = parley.open(idInShard(CONNECTION_SHARDS - 1));
+    parley.clock.increment(STEP_MS);
+    expect([pings(first), pings(last)]).toEqual([1, 0]);
+    for (let step = 1; step < CONNECTION_SHARDS; step += 1) parley.clock.increment(STEP_MS);
+    expect([pings(first), pings(last)]).toEqual([1, 1]);
+  });
+
+  it('keeps no timer while a shard has no connection', () => {
+    const parley = createParley();
+    const states = () =>
+      Array.from(
+        { length: CONNECTION_SHARDS },
+        (_, index) =>
+          (parley.root.system.get(shardKey(index)) as ConnectionShardRef).getSnapshot().value,
+      );
+    expect(new Set(states())).toEqual(new Set(['idle']));
+
+    const socket = parley.open('c1');
+    const shard = required(parley.shard('c1'));
+    expect(shard.getSnapshot().value).toBe('starting');
+    advance(parley.clock, 1);
+    expect(shard.getSnapshot().value).toBe('beating');
+
+    parley.connection('c1')?.send({ type: 'socket.closed', code: 1000 });
+    advance(parley.clock, 1);
+    expect(new Set(states())).toEqual(new Set(['idle']));
+    const pinged = pings(socket);
+    advance(parley.clock, 3);
+    expect(pings(socket)).toBe(pinged);
+  });
+
+  it('pings every connection once per interval, whatever its shard', () => {
+    const parley = createParley();
+    const sockets = Array.from({ length: 40 }, (_, index) =>
+      parley.open(`c${index}`, `room${index % 8}`),
+    );
+    expect(new Set(sockets.map((_, index) => shardOf(`c${index}`))).size).toBeGreaterThan(20);
+
+    advance(parley.clock, 1);
+    expect(sockets.map(pings)).toEqual(sockets.map(() => 1));
+    advance(parley.clock, 1);
+    expect(sockets.map(pings)).toEqual(sockets.map(() => 2));
+  });
+
+  it('terminates a connection that stopped answering, and never ticks it again; one that answers stays', () => {
+    const parley = createParley();
+    const silent = parley.open('c1');
+    const answering = parley.open('c2', 'demo', 'bob');
+    const answer = () => {
+      parley.connection('c2')?.send({ type: 'socket.pong' });
+    };
+
+    for (let interval = 0; interval < 5; interval += 1) {
+      advance(parley.clock, 1);
+      answer();
+    }
+
+    expect(silent.log.filter((entry) => entry === 'ping' || entry === 'terminate')).toEqual([
+      'ping',
+      'ping',
+      'terminate',
+    ]);
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(pings(answering)).toBe(5);
+    expect(answering.log).not.toContain('terminate');
+    expect(required(parley.connection('c2')).getSnapshot().value).toEqual({ open: 'joined' });
   });
 });

@@ -9,6 +9,7 @@ import { assign, enqueueActions, sendTo, setup, stopChild, type AnyActorRef } fr
 import {
   CONNECTION_SHARDS,
   connectionShardMachine,
+  shardInput,
   shardKey,
   shardOf,
 } from './connection-shard.machine.js';
@@ -22,6 +23,8 @@ export const conversationKey = (conversationId: string) => `conversation:${conve
 
 /** How the root builds its children's inputs. */
 export interface ParleyMachineInput {
+  /** Time between two pings of each connection (each shard keeps its connections' heartbeat). */
+  heartbeatIntervalMs: number;
   conversationInput(conversationId: string): ConversationMachineInput;
   connectionInput(
     base: Pick<
@@ -67,9 +70,13 @@ export const parleyMachine = setup({
 }).createMachine({
   id: 'parley',
   context: ({ input }) => input,
-  entry: enqueueActions(({ enqueue }) => {
+  entry: enqueueActions(({ context, enqueue }) => {
     for (let index = 0; index < CONNECTION_SHARDS; index += 1) {
-      enqueue.spawnChild('connectionShard', { id: shardKey(index), systemId: shardKey(index) });
+      enqueue.spawnChild('connectionShard', {
+        id: shardKey(index),
+        systemId: shardKey(index),
+        input: shardInput(index, context.heartbeatIntervalMs),
+      });
     }
   }),
   on: {

@@ -65,6 +65,8 @@ describe('the inspector endpoint', () => {
     const received = root.recent.filter((record) => record.kind === 'event');
     expect(JSON.stringify(received)).toContain('connection.open');
     expect(JSON.stringify(received)).not.toContain('connection.spawn');
+    // Nor do their heartbeat timers (each shard schedules the next tick of its connections).
+    expect(JSON.stringify(root.recent)).not.toMatch(/xstate\.after\.(firstHeartbeat|heartbeat)/);
     inspector.request({ type: 'unsubscribe', path: 'parley' });
 
     inspector.request({ type: 'subscribe', path: 'conversation:watched' });

@@ -234,17 +234,20 @@ export class InspectionHub {
     const scheduler = ref.system.scheduler;
     const schedule = scheduler.schedule.bind(scheduler);
     const cancel = scheduler.cancel.bind(scheduler);
+    // The shards' heartbeat timers are plumbing too: their ticks show up as events from `parley`.
     scheduler.schedule = (source, target, event, delay, id) => {
-      this.record(pathOf(source), 'timer.scheduled', {
-        id: id ?? null,
-        event_type: event.type,
-        delay,
-        target: pathOf(target),
-      });
+      if (!isConnectionShard(source)) {
+        this.record(pathOf(source), 'timer.scheduled', {
+          id: id ?? null,
+          event_type: event.type,
+          delay,
+          target: pathOf(target),
+        });
+      }
       schedule(source, target, event, delay, id);
     };
     scheduler.cancel = (source, id) => {
-      this.record(pathOf(source), 'timer.cancelled', { id });
+      if (!isConnectionShard(source)) this.record(pathOf(source), 'timer.cancelled', { id });
       cancel(source, id);
     };
   }
