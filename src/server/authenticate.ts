@@ -3,9 +3,9 @@
  * header, a `bearer.<jwt>` subprotocol or `?token=`, or `?user_id=` in development mode.
  */
 import type { IncomingMessage } from 'node:http';
-import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type * as Jose from 'jose';
 import { ParleyError } from '../errors.js';
-import { loadJwtKey, type JwtVerifier } from './load-jwt-key.js';
+import type { JwtVerifier } from './load-jwt-key.js';
 
 /** Where the server finds the key that verifies client JWTs, and what the claims must say. */
 export interface AuthOptions {
@@ -66,18 +66,24 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
     options.jwtSecret === undefined
       ? undefined
       : { key: new TextEncoder().encode(options.jwtSecret), algorithms: HMAC_ALGORITHMS };
+  const keyFile = options.jwtPublicKeyFile;
   const asymmetric =
-    options.jwtPublicKeyFile === undefined ? undefined : await loadJwtKey(options.jwtPublicKeyFile);
+    keyFile === undefined
+      ? undefined
+      : await import('./load-jwt-key.js').then(({ loadJwtKey }) => loadJwtKey(keyFile));
   if (hmac === undefined && asymmetric === undefined && !options.devMode) {
     throw new ParleyError(
       'internal_error',
       'no JWT key configured and development mode is off: set PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY_FILE',
     );
   }
+  // jose loads only when there is a key to verify with: a development server without one turns
+  // every token down unread, and so carries none of jose's code.
+  const jose = hmac === undefined && asymmetric === undefined ? undefined : await import('jose');
 
   async function verify(token: string, source: TokenSource): Promise<AuthenticatedUser> {
-    const verifier = chooseVerifier(token, hmac, asymmetric);
-    if (verifier === undefined) {
+    const verifier = jose === undefined ? undefined : chooseVerifier(jose, token, hmac, asymmetric);
+    if (jose === undefined || verifier === undefined) {
       throw new ParleyError(
         'unauthorized',
         'a token was sent but the server has no JWT key to verify it; use ?user_id= in development mode',
@@ -86,7 +92,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
     }
     let subject: unknown;
     try {
-      const { payload } = await jwtVerify(token, verifier.key, {
+      const { payload } = await jose.jwtVerify(token, verifier.key, {
         algorithms: verifier.algorithms,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -95,7 +101,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
       });
       subject = payload.sub;
     } catch (cause) {
-      throw new ParleyError('unauthorized', describeVerificationFailure(cause), {
+      throw new ParleyError('unauthorized', describeVerificationFailure(cause, jose.errors), {
         cause,
         details: { source },
       });
@@ -174,6 +180,7 @@ function findToken(
 }
 
 function chooseVerifier(
+  jose: typeof Jose,
   token: string,
   hmac: JwtVerifier | undefined,
   asymmetric: JwtVerifier | undefined,
@@ -182,14 +189,14 @@ function chooseVerifier(
   // With both keys configured, the header says which one signed; jwtVerify still enforces the
   // algorithm list, so a forged header only picks a key that then fails to verify.
   try {
-    return decodeProtectedHeader(token).alg?.startsWith('HS') === true ? hmac : asymmetric;
+    return jose.decodeProtectedHeader(token).alg?.startsWith('HS') === true ? hmac : asymmetric;
   } catch {
     // An undecodable header is reported as malformed by jwtVerify, with jose's own cause.
     return asymmetric;
   }
 }
 
-function describeVerificationFailure(error: unknown): string {
+function describeVerificationFailure(error: unknown, errors: typeof Jose.errors): string {
   if (error instanceof errors.JWTExpired) {
     return error.claim === 'exp' ? 'token expired' : `token ${error.claim} claim check failed`;
   }

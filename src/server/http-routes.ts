@@ -4,9 +4,8 @@ import type { EventStore } from '../event-log/event-store.js';
 import { readHistoryPage } from '../engine/replies.js';
 import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
 import type { ParleyConfig } from '../config.js';
-import { exportConversation } from '../replay/export-conversation.js';
 import type { Authenticator } from './authenticate.js';
-import { authorizeInspector } from './inspector-endpoint.js';
+import { authorizeInspector } from './inspector-access.js';
 import { readElkBundle, readStaticFile } from './static-files.js';
 
 /** What the HTTP routes need. */
@@ -71,6 +70,8 @@ export async function route(
       }
       const conversationId = parseConversationId(EXPORT_PATH.exec(path)?.[1] ?? '');
       await context.durable();
+      // Loaded on the first export: a server that never exports does not carry the replay code.
+      const { exportConversation } = await import('../replay/export-conversation.js');
       const text = await exportConversation(context.store, conversationId);
       if (text === '')
         throw new ParleyError('not_found', `No log for conversation ${conversationId}.`);

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -6,7 +5,7 @@ import { connectionMachine } from '../../actors/connection.machine.js';
 import { conversationMachine } from '../../actors/conversation.machine.js';
 import { parleyMachine } from '../../actors/parley.machine.js';
 import type { ParleyConfig } from '../config.js';
-import { ParleyError } from '../errors.js';
+import type { ParleyError } from '../errors.js';
 import type { EventStore } from '../event-log/event-store.js';
 import { buildTimeline } from '../inspector/build-timeline.js';
 import type { InspectionHub } from '../inspector/inspection-hub.js';
@@ -15,10 +14,9 @@ import { createInspectorSession } from '../inspector/inspector-session.js';
 import { machineDefinition } from '../inspector/machine-definitions.js';
 import type { Logger } from '../logger.js';
 import { formatRecording, parseRecording } from '../replay/read-recording.js';
+import { authorizeInspector } from './inspector-access.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 
-/** The inspector's WebSocket path. */
-export const INSPECTOR_PATH = '/ws/inspect';
 /** Largest request (a recording loaded into the inspector). */
 const MAX_INSPECTOR_FRAME = 16 * 1024 * 1024;
 /** Past this many unsent bytes, a slow inspector is dropped rather than buffered without end. */
@@ -31,31 +29,6 @@ export interface InspectorEndpointOptions {
   store: EventStore;
   durable: () => Promise<void>;
   logger: Logger;
-}
-
-/**
- * Checks whether a request may use the inspector: it must be on, and when an admin token is
- * configured the request must carry it (`?token=` or `Authorization: Bearer`).
- */
-export function authorizeInspector(config: ParleyConfig, request: IncomingMessage, url: URL): void {
-  if (!config.inspector) {
-    throw new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).');
-  }
-  const expected = config.inspectorToken;
-  if (expected === undefined) return;
-  const header = request.headers.authorization;
-  const given =
-    (header?.toLowerCase().startsWith('bearer ') === true ? header.slice(7).trim() : undefined) ??
-    url.searchParams.get('token') ??
-    '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new ParleyError(
-      'unauthorized',
-      'The inspector needs the admin token (PARLEY_INSPECTOR_TOKEN).',
-    );
-  }
 }
 
 /**

@@ -8,15 +8,14 @@ import { WebSocketServer } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
-import { forwardToStately } from '../inspector/forward-to-stately.js';
-import { InspectionHub } from '../inspector/inspection-hub.js';
+import type { InspectionHub } from '../inspector/inspection-hub.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { route } from './http-routes.js';
-import { createInspectorEndpoint, INSPECTOR_PATH } from './inspector-endpoint.js';
+import { INSPECTOR_PATH } from './inspector-access.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade } from './upgrade-gate.js';
 
@@ -69,25 +68,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       : SqliteEventStore.open(config.database, {
           ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
         }));
-  const hub = config.inspector
-    ? new InspectionHub({
-        now: Date.now,
-        limits: {
-          maxString: config.inspectorMaxString,
-          maxArray: config.inspectorMaxArray,
-          maxDepth: 6,
-        },
-      })
-    : undefined;
+  // The inspector's modules load only when it is used: a server with it off (the production
+  // default) does not carry their code.
+  const hub = config.inspector ? await createInspectionHub(config) : undefined;
   const engineOptions = pickEngine(rest);
+  const forwardTarget = config.inspectorForward;
   const forwarder =
-    config.inspectorForward === undefined
+    forwardTarget === undefined
       ? undefined
-      : await forwardToStately(config.inspectorForward, {
-          maxString: config.inspectorMaxString,
-          maxArray: config.inspectorMaxArray,
-          maxDepth: 6,
-        });
+      : await import('../inspector/forward-to-stately.js').then(({ forwardToStately }) =>
+          forwardToStately(forwardTarget, {
+            maxString: config.inspectorMaxString,
+            maxArray: config.inspectorMaxArray,
+            maxDepth: 6,
+          }),
+        );
   const inspectors = [engineOptions.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -123,7 +118,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
   const inspector =
     hub === undefined
       ? undefined
-      : createInspectorEndpoint({ config, hub, store, durable, logger });
+      : (await import('./inspector-endpoint.js')).createInspectorEndpoint({
+          config,
+          hub,
+          store,
+          durable,
+          logger,
+        });
   const startedAt = Date.now();
   let shuttingDown = false;
 
@@ -239,6 +240,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       return closing;
     },
   };
+}
+
+async function createInspectionHub(config: ParleyConfig): Promise<InspectionHub> {
+  const { InspectionHub } = await import('../inspector/inspection-hub.js');
+  return new InspectionHub({
+    now: Date.now,
+    limits: {
+      maxString: config.inspectorMaxString,
+      maxArray: config.inspectorMaxArray,
+      maxDepth: 6,
+    },
+  });
 }
 
 function waitFor(promise: Promise<void>, ms: number): Promise<void> {
