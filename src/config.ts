@@ -30,6 +30,11 @@ export const CONFIG_VARIABLES = {
     int(0, 1_000_000_000).default(1_000_000),
     'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
   ],
+  PARLEY_LOG_THREAD: [
+    'logThread',
+    z.enum(['main', 'worker']).default('main'),
+    'Thread that writes the SQLite event log: `main` (lowest token latency) or `worker` (a worker thread: more frames/s under heavy fan-out, higher latency, ~10 MiB more memory; see docs/PERFORMANCE.md).',
+  ],
   PARLEY_DEV_MODE: [
     'devMode',
     flag.optional(),

@@ -64,6 +64,7 @@ export type { EventStore, ConversationSummary, FrameRange } from './event-log/ev
 export { createEventLog, type EventLog, type EventLogOptions } from './event-log/event-log.js';
 export { MemoryEventStore } from './event-log/memory-store.js';
 export { SqliteEventStore } from './event-log/sqlite-store.js';
+export { WorkerSqliteEventStore } from './event-log/worker-sqlite-store.js';
 export {
   replayRecording,
   type ReplayOptions,

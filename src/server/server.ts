@@ -10,7 +10,9 @@ import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import type { InspectionHub } from '../inspector/inspection-hub.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
+import type { EventStore } from '../event-log/event-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
+import { WorkerSqliteEventStore } from '../event-log/worker-sqlite-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
@@ -41,6 +43,15 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+/** The embedded SQLite log, written from the server's thread or, with `PARLEY_LOG_THREAD=worker`, a worker's. */
+function openSqliteStore(config: ParleyConfig): EventStore | Promise<EventStore> {
+  const options =
+    config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention };
+  return config.logThread === 'worker'
+    ? WorkerSqliteEventStore.open(config.database, options)
+    : SqliteEventStore.open(config.database, options);
+}
+
 /**
  * Starts a Parley server.
  *
@@ -65,9 +76,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     rest.store ??
     (config.database === 'memory'
       ? new MemoryEventStore({ maxEntriesPerConversation: config.logRetention || 1_000_000_000 })
-      : SqliteEventStore.open(config.database, {
-          ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
-        }));
+      : await openSqliteStore(config));
   // The inspector's modules load only when it is used: a server with it off (the production
   // default) does not carry their code.
   const hub = config.inspector ? await createInspectionHub(config) : undefined;
