@@ -93,6 +93,7 @@ for (let round = 0; round < options.rounds; round += 1) {
       // Spread the conversations over one token interval, so their tokens do not come in bursts.
       staggerMs: 1000 / setup.tokensPerSecondPerConversation,
       verbose: options.verbose,
+      cpuProfile: round === 0 ? options.cpuProfile : undefined,
     });
     runs.push({ ...withoutSamples(result), round: round + 1 });
   }

@@ -4,7 +4,8 @@
  * and a JSON summary, and writes the results and SVG charts to a folder.
  *
  * Options: `--quick`; `--out <dir>`; `--only idle,fan-out,throughput,latency,event-log,replay`;
- * `--rounds <n>`; `--cpu-prof <dir>` (profiles the Parley server in the fan-out benchmark);
+ * `--rounds <n>`; `--cpu-prof <dir>` (profiles the Parley server in the fan-out and latency
+ * benchmarks);
  * `--from <dir>` (runs nothing: recomputes goals, summary and charts of a saved run); `--verbose`.
  */
 import { spawn } from 'node:child_process';
@@ -80,7 +81,7 @@ function runScript(entry: BenchmarkScript): Promise<Outcome> {
     '--rounds',
     String(options.rounds),
     ...(options.verbose ? ['--verbose'] : []),
-    ...(entry.name === 'fan-out' && options.cpuProfile !== undefined
+    ...((entry.name === 'fan-out' || entry.name === 'latency') && options.cpuProfile !== undefined
       ? ['--cpu-prof', resolve(options.cpuProfile)]
       : []),
   ];
