@@ -55,6 +55,9 @@ async function recordSession(durationMs: number): Promise<string> {
       ping: pong,
     },
   });
+  // The socket answers the heartbeat's pings through this handle; without it the connection is
+  // dropped after two missed pongs and the rest of the session is never delivered.
+  opened.handle = handle;
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   for (let turn = 0; clock.elapsed < durationMs; turn += 1) {
     const content = prompts[turn % prompts.length] ?? 'help';
@@ -76,6 +79,17 @@ const recording = parseRecording(text, `${minutes}-minute session`);
 const chunks = recording.entries.filter(
   (entry) => entry.kind === 'frame' && entry.frame.type === 'agent_response_chunk',
 ).length;
+// A session cut short (a dropped connection, a model that stops) would make the speed-up a
+// figure about a different workload: refuse it.
+const recordedMs = Math.max(
+  0,
+  (recording.entries.at(-1)?.at ?? 0) - (recording.entries[0]?.at ?? 0),
+);
+if (recordedMs < minutes * 60_000 * 0.95) {
+  throw new Error(
+    `The recorded session lasts ${String(Math.round(recordedMs / 1000))} s, not the ${String(minutes * 60)} s asked for.`,
+  );
+}
 const results = [];
 for (let run = 0; run < runs; run += 1) {
   const result = await replayRecording(recording);
