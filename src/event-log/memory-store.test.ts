@@ -32,6 +32,27 @@ describe('MemoryEventStore', () => {
     }).toThrow(TypeError);
   });
 
+  it('keeps a copy the caller cannot change, own __proto__ keys and nested arrays included', async () => {
+    const store = new MemoryEventStore();
+    const entry = frameEntry('a', 1, 1);
+    const payload = JSON.parse(
+      '{"__proto__": {"polluted": true}, "list": [1, {"x": 2}]}',
+    ) as Record<string, unknown>;
+    entry.frame.payload = payload;
+    await store.append([entry]);
+    (payload.list as unknown[]).push(3);
+    entry.frame.delta = 'changed by the caller';
+
+    const [stored] = await store.readEntries('a');
+    if (stored?.kind !== 'frame') throw new Error('expected a frame entry');
+    expect(stored.frame.delta).not.toBe('changed by the caller');
+    const copy = stored.frame.payload as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'list']);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"list":[1,{"x":2}]}');
+    expect(Object.isFrozen(copy.list)).toBe(true);
+  });
+
   it('stays bounded over many appends past maxEntriesPerConversation', async () => {
     const store = new MemoryEventStore({ maxEntriesPerConversation: 10 });
     for (let position = 1; position <= 5_000; position++) {

@@ -179,7 +179,7 @@ export class MemoryEventStore implements EventStore {
       if (oldest !== undefined) this.#conversations.delete(oldest);
     }
 
-    conversation.entries.push(deepFreeze(structuredClone(entry)));
+    conversation.entries.push(frozenCopy(entry));
     if (entry.kind === 'frame' && entry.seq > conversation.lastSeq)
       conversation.lastSeq = entry.seq;
     if (conversation.entries.length - conversation.head > this.#maxEntries) {
@@ -212,6 +212,44 @@ function positiveInteger(value: number): number {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A deep-frozen copy. Log entries are JSON data, which is copied by hand: `structuredClone` costs
+ * about 2.4 µs an entry on Node 20 against 0.3 µs, and was a fifth of a replay's time. Anything
+ * else (a class instance, a cycle past the depth bound) goes to `structuredClone` as before.
+ */
+function frozenCopy<TValue>(value: TValue, depth = 0): TValue {
+  if (typeof value !== 'object' || value === null) {
+    // structuredClone's error for a function or a symbol, as before.
+    return typeof value === 'function' || typeof value === 'symbol'
+      ? structuredClone(value)
+      : value;
+  }
+  if (depth > 64) return deepFreeze(structuredClone(value));
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    for (const item of value as unknown[]) copy.push(frozenCopy(item, depth + 1));
+    return Object.freeze(copy) as TValue;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null)
+    return deepFreeze(structuredClone(value));
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = frozenCopy((value as Record<string, unknown>)[key], depth + 1);
+    // An own `__proto__` key (JSON.parse makes one) stays a key; assigning it would set the
+    // copy's prototype instead.
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: item,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else copy[key] = item;
+  }
+  return Object.freeze(copy) as TValue;
 }
 
 function deepFreeze<TValue>(value: TValue): TValue {
