@@ -25,7 +25,9 @@ export function recordedTurnEffects(
   for (const entry of entries) {
     if (entry.kind === 'model.part') {
       const key = `${entry.turn_id}#${entry.step}`;
-      parts.set(key, [...(parts.get(key) ?? []), entry]);
+      const list = parts.get(key);
+      if (list === undefined) parts.set(key, [entry]);
+      else list.push(entry);
     } else if (entry.kind === 'tool.outcome') {
       outcomes.set(`${entry.turn_id}#${entry.tool_call_id}`, entry.outcome);
     }
