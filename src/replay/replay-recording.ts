@@ -86,7 +86,12 @@ export async function replayRecording(
     const seq = () => engine.currentSeq(conversationId) ?? -1;
     for (const entry of segment.entries) {
       if (entry.kind !== 'input') continue;
-      await runUntil(clock, () => seq() >= entry.after_seq);
+      // With no live conversation yet (before the first join) there is nothing to wait for; the
+      // input starts it. Waiting would only end once nothing at all is scheduled.
+      await runUntil(
+        clock,
+        () => engine.currentSeq(conversationId) === undefined || seq() >= entry.after_seq,
+      );
       await inject(engine, handles, conversationId, entry.input, clock);
     }
     const endSeq = lastEventSeq(segment.entries);
