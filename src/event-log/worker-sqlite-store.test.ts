@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ParleyError } from '../errors.js';
 import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
@@ -66,6 +68,27 @@ describe('WorkerSqliteEventStore', () => {
     expect((await read).map((entry) => entry.seq)).toEqual(
       Array.from({ length: 50 }, (_, index) => index + 1),
     );
+  });
+
+  it('keeps a process alive until every request in flight has its reply', async () => {
+    // Two appends made at once, then nothing else keeps the event loop busy: a worker left
+    // unreferenced with a request in flight would let Node exit (code 13, top-level await unsettled).
+    const script = `
+      const { WorkerSqliteEventStore } = await import(${JSON.stringify(new URL('./worker-sqlite-store.ts', import.meta.url).href)});
+      const store = await WorkerSqliteEventStore.open(${JSON.stringify(nextPath())});
+      const entry = (position) => ({ v: 1, kind: 'frame', conversation_id: 'a', position, at: 1, seq: position, frame: { type: 'presence' } });
+      await Promise.all([store.append([entry(1)]), store.append([entry(2)])]);
+      console.log('frames', (await store.readFrames('a')).length);
+      await store.close();
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '--eval',
+      script,
+    ]);
+    expect(stdout.trim()).toBe('frames 2');
   });
 
   it('rejects calls after close with log_unavailable', async () => {

@@ -122,8 +122,9 @@ export class WorkerSqliteEventStore implements EventStore {
     });
     this.#worker.then(
       (worker) => {
-        // Only a worker with work to do keeps the process alive.
-        if (this.#pending.size === 1) worker.ref();
+        // Only a worker with work to do keeps the process alive: referenced with each request,
+        // unreferenced when the last reply is in.
+        worker.ref();
         worker.postMessage({ ...request, id });
       },
       (error: unknown) => {
