@@ -142,27 +142,18 @@ const at = (kind: ServerKind, connections: number) =>
     .find((server) => server.kind === kind)
     ?.points.find((point) => point.connections === connections);
 const top = steps[steps.length - 1] ?? 0;
+/** Parley's figure at the top step over another server's. */
+const parleyVs = (kind: ServerKind, field: 'rssKiBPerConnection' | 'heapKiBPerConnection') =>
+  ratio(at('parley', top)?.[field] ?? NaN, at(kind, top)?.[field] ?? NaN);
 const result: IdleResult = {
   benchmark: 'idle-connections',
   setup: { steps, participantsPerConversation: participants, warmupConnections },
   servers,
   ratios: {
-    rssVsWs: ratio(
-      at('parley', top)?.rssKiBPerConnection ?? NaN,
-      at('ws', top)?.rssKiBPerConnection ?? NaN,
-    ),
-    rssVsSocketIo: ratio(
-      at('parley', top)?.rssKiBPerConnection ?? NaN,
-      at('socketio', top)?.rssKiBPerConnection ?? NaN,
-    ),
-    heapVsWs: ratio(
-      at('parley', top)?.heapKiBPerConnection ?? NaN,
-      at('ws', top)?.heapKiBPerConnection ?? NaN,
-    ),
-    heapVsSocketIo: ratio(
-      at('parley', top)?.heapKiBPerConnection ?? NaN,
-      at('socketio', top)?.heapKiBPerConnection ?? NaN,
-    ),
+    rssVsWs: parleyVs('ws', 'rssKiBPerConnection'),
+    rssVsSocketIo: parleyVs('socketio', 'rssKiBPerConnection'),
+    heapVsWs: parleyVs('ws', 'heapKiBPerConnection'),
+    heapVsSocketIo: parleyVs('socketio', 'heapKiBPerConnection'),
   },
   problems,
 };

@@ -38,45 +38,37 @@ export function memoryChart(idle: IdleResult): string {
 
 /** Frames delivered per second in the fan-out benchmark, per round and server. */
 export function throughputChart(fanOut: FanOutResult): string {
-  const kinds = ['parley', 'ws', 'socketio'] as const;
-  const rounds = [...new Set(fanOut.runs.map((run) => run.round))];
   return barChart({
     title: 'Token fan-out: frames delivered per second (100 × 10, pacing off)',
     yLabel: 'frames / s',
-    groups: rounds.map((round) => ({
-      label: `round ${round}`,
-      bars: kinds.map((kind) => {
-        const run = fanOut.runs.find((each) => each.kind === kind && each.round === round);
-        return {
-          name: run?.label ?? kind,
-          value: Math.round(run?.framesPerSecond ?? 0),
-          color: SERVER_COLORS[kind],
-        };
-      }),
-    })),
+    groups: fanOutGroups(fanOut, (run) => Math.round(run?.framesPerSecond ?? 0)),
     guides: [{ label: 'goal: 10,000 frames/s', y: 10_000 }],
   });
 }
 
 /** Server CPU time per delivered frame in the fan-out benchmark: the cost, whatever the noise. */
 export function cpuPerFrameChart(fanOut: FanOutResult): string {
-  const kinds = ['parley', 'ws', 'socketio'] as const;
-  const rounds = [...new Set(fanOut.runs.map((run) => run.round))];
   return barChart({
     title: 'Token fan-out: server CPU time per delivered frame (lower is better)',
     yLabel: 'µs of server CPU / frame',
-    groups: rounds.map((round) => ({
-      label: `round ${round}`,
-      bars: kinds.map((kind) => {
-        const run = fanOut.runs.find((each) => each.kind === kind && each.round === round);
-        return {
-          name: run?.label ?? kind,
-          value: run?.serverMicrosPerFrame ?? 0,
-          color: SERVER_COLORS[kind],
-        };
-      }),
-    })),
+    groups: fanOutGroups(fanOut, (run) => run?.serverMicrosPerFrame ?? 0),
   });
+}
+
+/** One bar group per fan-out round, one bar per server, valued by `value`. */
+function fanOutGroups(
+  fanOut: FanOutResult,
+  value: (run: FanOutResult['runs'][number] | undefined) => number,
+) {
+  const kinds = ['parley', 'ws', 'socketio'] as const;
+  const rounds = [...new Set(fanOut.runs.map((run) => run.round))];
+  return rounds.map((round) => ({
+    label: `round ${round}`,
+    bars: kinds.map((kind) => {
+      const run = fanOut.runs.find((each) => each.kind === kind && each.round === round);
+      return { name: run?.label ?? kind, value: value(run), color: SERVER_COLORS[kind] };
+    }),
+  }));
 }
 
 /** Token latency percentiles at moderate load. */
