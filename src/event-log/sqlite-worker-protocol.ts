@@ -1,5 +1,5 @@
 /** Messages between {@link WorkerSqliteEventStore} and its worker thread (sqlite-worker.ts). */
-import type { ErrorCode } from '../errors.js';
+import { ParleyError, type ErrorCode } from '../errors.js';
 import type { FrameRange } from './event-store.js';
 
 /** A request; `id` pairs it with its reply (0 is the worker's "opened" reply). */
@@ -21,3 +21,10 @@ export type WorkerRequest = { id: number } & (
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { code: ErrorCode; message: string } };
+
+/** An error as a reply carries it: a {@link ParleyError}'s code and message, else `log_unavailable`. */
+export function toWorkerFailure(error: unknown): { code: ErrorCode; message: string } {
+  return error instanceof ParleyError
+    ? { code: error.code, message: error.message }
+    : { code: 'log_unavailable', message: String(error) };
+}

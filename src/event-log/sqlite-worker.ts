@@ -3,26 +3,20 @@
  * {@link SqliteEventStore} on it, one request at a time, in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ParleyError } from '../errors.js';
 import type { LogEntry } from './log-entry.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
-import type { WorkerReply, WorkerRequest } from './sqlite-worker-protocol.js';
+import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker must run in a worker thread.');
 const { path, options } = workerData as { path: string; options: SqliteEventStoreOptions };
-
-const failure = (error: unknown) =>
-  error instanceof ParleyError
-    ? { code: error.code, message: error.message }
-    : { code: 'log_unavailable' as const, message: String(error) };
 
 let store: SqliteEventStore;
 try {
   store = SqliteEventStore.open(path, options);
   port.postMessage({ id: 0, ok: true, value: undefined } satisfies WorkerReply);
 } catch (error) {
-  port.postMessage({ id: 0, ok: false, error: failure(error) } satisfies WorkerReply);
+  port.postMessage({ id: 0, ok: false, error: toWorkerFailure(error) } satisfies WorkerReply);
   port.close();
   process.exit(0);
 }
@@ -56,7 +50,11 @@ port.on('message', (request: WorkerRequest) => {
       if (request.op === 'close') port.close();
     },
     (error: unknown) => {
-      port.postMessage({ id: request.id, ok: false, error: failure(error) } satisfies WorkerReply);
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        error: toWorkerFailure(error),
+      } satisfies WorkerReply);
     },
   );
 });

@@ -14,7 +14,7 @@ import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import type { SqliteEventStoreOptions } from './sqlite-store.js';
-import type { WorkerReply, WorkerRequest } from './sqlite-worker-protocol.js';
+import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type Request = WorkerRequest extends infer TRequest
@@ -128,7 +128,7 @@ export class WorkerSqliteEventStore implements EventStore {
         worker.postMessage({ ...request, id });
       },
       (error: unknown) => {
-        this.#settle({ id, ok: false, error: toFailure(error) });
+        this.#settle({ id, ok: false, error: toWorkerFailure(error) });
       },
     );
     return reply;
@@ -179,7 +179,7 @@ export class WorkerSqliteEventStore implements EventStore {
         this.#worker = Promise.reject(error);
         this.#worker.catch(() => undefined);
         for (const [id] of this.#pending) {
-          this.#settle({ id, ok: false, error: { code: error.code, message: error.message } });
+          this.#settle({ id, ok: false, error: toWorkerFailure(error) });
         }
       };
       worker.on('error', (error) => {
@@ -210,10 +210,4 @@ function startWorker(workerData: { path: string; options: SqliteEventStoreOption
   const entry = new URL('./sqlite-worker.ts', import.meta.url);
   const bootstrap = `import(${JSON.stringify(api.href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
-}
-
-function toFailure(error: unknown): { code: ParleyError['code']; message: string } {
-  return error instanceof ParleyError
-    ? { code: error.code, message: error.message }
-    : { code: 'log_unavailable', message: String(error) };
 }
