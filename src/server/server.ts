@@ -8,14 +8,10 @@ import { WebSocketServer } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
-import type { InspectionHub } from '../inspector/inspection-hub.js';
-import { MemoryEventStore } from '../event-log/memory-store.js';
-import type { EventStore } from '../event-log/event-store.js';
-import { SqliteEventStore } from '../event-log/sqlite-store.js';
-import { WorkerSqliteEventStore } from '../event-log/worker-sqlite-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
+import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { route } from './http-routes.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -43,15 +39,6 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
-/** The embedded SQLite log, written from the server's thread or, with `PARLEY_LOG_THREAD=worker`, a worker's. */
-function openSqliteStore(config: ParleyConfig): EventStore | Promise<EventStore> {
-  const options =
-    config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention };
-  return config.logThread === 'worker'
-    ? WorkerSqliteEventStore.open(config.database, options)
-    : SqliteEventStore.open(config.database, options);
-}
-
 /**
  * Starts a Parley server.
  *
@@ -72,26 +59,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
-  const store =
-    rest.store ??
-    (config.database === 'memory'
-      ? new MemoryEventStore({ maxEntriesPerConversation: config.logRetention || 1_000_000_000 })
-      : await openSqliteStore(config));
-  // The inspector's modules load only when it is used: a server with it off (the production
-  // default) does not carry their code.
-  const hub = config.inspector ? await createInspectionHub(config) : undefined;
+  const store = rest.store ?? (await openEventStore(config));
+  const hub = await createInspectionHub(config);
+  const forwarder = await createForwarder(config);
   const engineOptions = pickEngine(rest);
-  const forwardTarget = config.inspectorForward;
-  const forwarder =
-    forwardTarget === undefined
-      ? undefined
-      : await import('../inspector/forward-to-stately.js').then(({ forwardToStately }) =>
-          forwardToStately(forwardTarget, {
-            maxString: config.inspectorMaxString,
-            maxArray: config.inspectorMaxArray,
-            maxDepth: 6,
-          }),
-        );
   const inspectors = [engineOptions.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -249,18 +220,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       return closing;
     },
   };
-}
-
-async function createInspectionHub(config: ParleyConfig): Promise<InspectionHub> {
-  const { InspectionHub } = await import('../inspector/inspection-hub.js');
-  return new InspectionHub({
-    now: Date.now,
-    limits: {
-      maxString: config.inspectorMaxString,
-      maxArray: config.inspectorMaxArray,
-      maxDepth: 6,
-    },
-  });
 }
 
 function waitFor(promise: Promise<void>, ms: number): Promise<void> {
