@@ -1,6 +1,6 @@
 /**
  * The behaviour every {@link EventStore} shares, as one suite that each backend's test file runs
- * against its own store (memory-store.test.ts, sqlite-store.test.ts). One file so that every
+ * against its own store (memory-store, sqlite-store, worker-sqlite-store tests). One file so that every
  * backend provably runs the same cases; a test suite, hence a little over 300 lines.
  */
 import { afterEach, describe, expect, it } from 'vitest';
