@@ -35,6 +35,11 @@ export const CONFIG_VARIABLES = {
     z.enum(['main', 'worker']).default('main'),
     'Thread that writes the SQLite event log: `main` (lowest token latency) or `worker` (a worker thread: more frames/s under heavy fan-out, higher latency, ~10 MiB more memory; see docs/PERFORMANCE.md).',
   ],
+  PARLEY_LOG_CHECKPOINTS: [
+    'logCheckpoints',
+    z.enum(['background', 'inline']).default('background'),
+    "Where the SQLite log's WAL checkpoints run with `PARLEY_LOG_THREAD=main`: `background` (a worker thread started at the first checkpoint, ~10 MiB; their fsyncs never stall the event loop) or `inline` (SQLite's own, inside a commit: 10-15 ms stalls).",
+  ],
   PARLEY_DEV_MODE: [
     'devMode',
     flag.optional(),

@@ -63,8 +63,16 @@ export {
 export type { EventStore, ConversationSummary, FrameRange } from './event-log/event-store.js';
 export { createEventLog, type EventLog, type EventLogOptions } from './event-log/event-log.js';
 export { MemoryEventStore } from './event-log/memory-store.js';
-export { SqliteEventStore } from './event-log/sqlite-store.js';
-export { WorkerSqliteEventStore } from './event-log/worker-sqlite-store.js';
+export {
+  SqliteEventStore,
+  type SqliteEventStoreOptions,
+  type CheckpointResult,
+  type CheckpointStats,
+} from './event-log/sqlite-store.js';
+export {
+  WorkerSqliteEventStore,
+  type WorkerSqliteEventStoreOptions,
+} from './event-log/worker-sqlite-store.js';
 export {
   replayRecording,
   type ReplayOptions,

@@ -1,17 +1,27 @@
 /**
  * The embedded {@link EventStore}: one local SQLite file (WAL, `synchronous = NORMAL`), one row per
  * entry. better-sqlite3 is synchronous, so every method does its work at once and the promise only
- * carries the result or the error; a batch is one transaction.
+ * carries the result or the error; a batch is one transaction. WAL checkpoints run in a worker
+ * thread by default (sqlite-checkpointer.ts), so that their fsyncs do not stall the event loop.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
+import {
+  BackgroundCheckpointer,
+  type CheckpointResult,
+  type CheckpointStats,
+} from './sqlite-checkpointer.js';
+import { migrate } from './sqlite-schema.js';
 
-/** The version of the file's tables; a file with another version is refused. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+export type { CheckpointResult, CheckpointStats } from './sqlite-checkpointer.js';
+
+/** Commits between two requests for a background checkpoint. */
+const CHECKPOINT_EVERY_COMMITS = 100;
 
 /** Options for {@link SqliteEventStore.open}. */
 export interface SqliteEventStoreOptions {
@@ -21,26 +31,28 @@ export interface SqliteEventStoreOptions {
    * Unlimited when absent.
    */
   retentionPerConversation?: number;
-  /** WAL pages written before SQLite checkpoints them into the database file. @default 4000 */
+  /**
+   * WAL pages written before a checkpoint copies them into the database file: SQLite's own
+   * threshold with `checkpoints: 'inline'`, and the most the WAL may hold after a background
+   * checkpoint before the writer's thread checkpoints itself. @default 4000
+   */
   walAutocheckpointPages?: number;
+  /**
+   * Where WAL checkpoints run. `background`: a worker thread with its own connection, started at
+   * the first checkpoint, so that their fsyncs (10-15 ms each here) never stall the event loop.
+   * `inline`: SQLite's own, in the commit that crosses `walAutocheckpointPages`. A file opened
+   * in memory always checkpoints inline (it has no WAL). @default 'background'
+   */
+  checkpoints?: 'background' | 'inline';
+  /** Told when the checkpoint worker fails; the store then checkpoints inline. */
+  onCheckpointFailure?: (error: Error) => void;
+  /** Told about every checkpoint the store asked for (not SQLite's own inline ones). */
+  onCheckpoint?: (result: CheckpointResult, where: 'background' | 'inline') => void;
 }
 
-const SCHEMA = `
-  CREATE TABLE entries (
-    conversation_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    seq INTEGER NULL,
-    kind TEXT NOT NULL,
-    frame_type TEXT NULL,
-    to_connection TEXT NULL,
-    at INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, position)
-  );
-  CREATE INDEX entries_frames ON entries (conversation_id, seq, position) WHERE kind = 'frame';
-`;
-
 type Row = [string, number, number | null, string, string | null, string | null, number, string];
+
+const DEFAULT_WAL_PAGES = 4000;
 
 /**
  * Stores log entries in a SQLite file.
@@ -54,9 +66,11 @@ export class SqliteEventStore implements EventStore {
   readonly #appendBatch: (entries: readonly LogEntry[]) => void;
   readonly #frameQueries = new Map<string, Database.Statement<unknown[], string>>();
   readonly #statements;
+  readonly #checkpointer: BackgroundCheckpointer | undefined;
 
-  private constructor(db: Database.Database, options: SqliteEventStoreOptions) {
+  private constructor(db: Database.Database, path: string, options: SqliteEventStoreOptions) {
     this.#db = db;
+    this.#checkpointer = this.#startCheckpoints(path, options);
     const retention = options.retentionPerConversation;
     this.#statements = {
       insert: db.prepare<Row>(
@@ -124,7 +138,8 @@ export class SqliteEventStore implements EventStore {
    * has another schema version.
    */
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
-    const { retentionPerConversation: retention, walAutocheckpointPages = 4000 } = options;
+    const { retentionPerConversation: retention, walAutocheckpointPages = DEFAULT_WAL_PAGES } =
+      options;
     if (retention !== undefined && (!Number.isInteger(retention) || retention < 1)) {
       throw new RangeError(
         `retentionPerConversation must be a positive integer, got ${retention}.`,
@@ -148,11 +163,11 @@ export class SqliteEventStore implements EventStore {
       // Checkpointing every 4000 pages (16 MiB of WAL) instead of SQLite's 1000 writes each hot
       // index page back less often: 1.2-1.7x the append rate in bench/event-log-append.ts, with
       // no worse commit p99. The size limit truncates the WAL after a checkpoint, so the file
-      // stays bounded on disk.
+      // stays bounded on disk. Background checkpoints turn SQLite's own off again (constructor).
       db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
       db.pragma('journal_size_limit = 67108864');
       migrate(db, path);
-      return new SqliteEventStore(db, options);
+      return new SqliteEventStore(db, path, options);
     } catch (error) {
       db.close();
       throw unavailable(`Cannot open the event log at ${path}`, error);
@@ -162,6 +177,7 @@ export class SqliteEventStore implements EventStore {
   append(entries: readonly LogEntry[]): Promise<void> {
     return this.#settle('write', () => {
       this.#appendBatch(entries);
+      this.#checkpointer?.committed();
     });
   }
 
@@ -214,9 +230,45 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  close(): Promise<void> {
+  /** Where WAL checkpoints run and how many the store asked for; `undefined` when inline. */
+  get checkpointStats(): Readonly<CheckpointStats> | undefined {
+    return this.#checkpointer?.stats;
+  }
+
+  async close(): Promise<void> {
+    // The checkpoint worker's connection closes first, so that this one is the last: SQLite
+    // checkpoints and removes the WAL as the last connection closes.
+    await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
-    return Promise.resolve();
+  }
+
+  #startCheckpoints(
+    path: string,
+    options: SqliteEventStoreOptions,
+  ): BackgroundCheckpointer | undefined {
+    const walPages = options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES;
+    const inMemory = path === ':memory:' || path === '' || this.#db.memory;
+    if (options.checkpoints === 'inline' || inMemory) return undefined;
+    const db = this.#db;
+    db.pragma('wal_autocheckpoint = 0');
+    return new BackgroundCheckpointer({
+      path: resolve(path),
+      everyCommits: CHECKPOINT_EVERY_COMMITS,
+      // 0 turns SQLite's inline checkpoints off; here it leaves the worker alone to do them.
+      maxWalPages: walPages === 0 ? Number.POSITIVE_INFINITY : walPages,
+      checkpointInline: () => {
+        const [row] = db.pragma('wal_checkpoint(PASSIVE)') as {
+          log: number;
+          checkpointed: number;
+        }[];
+        return { walPages: row?.log ?? 0, checkpointedPages: row?.checkpointed ?? 0 };
+      },
+      fallBack: () => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${walPages}`);
+      },
+      onFailure: options.onCheckpointFailure,
+      onCheckpoint: options.onCheckpoint,
+    });
   }
 
   /** One prepared statement per shape of range (at most 32), made on first use. */
@@ -257,40 +309,6 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(unavailable(`Event log ${operation} failed`, error));
     }
   }
-}
-
-/** Creates the tables of a new file, or checks the schema version of an existing one. */
-function migrate(db: Database.Database, path: string): void {
-  db.transaction(() => {
-    const tables = db
-      .prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-      .pluck()
-      .all();
-    if (!tables.includes('meta')) {
-      if (tables.length > 0) {
-        throw new ParleyError(
-          'log_unavailable',
-          `${path} is not a Parley event log: it has tables but no schema version.`,
-        );
-      }
-      db.exec(SCHEMA);
-      db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(
-        String(SQLITE_SCHEMA_VERSION),
-      );
-      return;
-    }
-    const version = db
-      .prepare<[], string>(`SELECT value FROM meta WHERE key = 'schema_version'`)
-      .pluck()
-      .get();
-    if (version !== String(SQLITE_SCHEMA_VERSION)) {
-      throw new ParleyError(
-        'log_unavailable',
-        `The event log at ${path} has schema version ${version ?? '(none)'}; this Parley reads version ${SQLITE_SCHEMA_VERSION}.`,
-      );
-    }
-  }).immediate();
 }
 
 function unavailable(context: string, error: unknown): ParleyError {

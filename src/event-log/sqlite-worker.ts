@@ -4,16 +4,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogEntry } from './log-entry.js';
-import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
+import { SqliteEventStore } from './sqlite-store.js';
+import type { WorkerSqliteEventStoreOptions } from './worker-sqlite-store.js';
 import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker must run in a worker thread.');
-const { path, options } = workerData as { path: string; options: SqliteEventStoreOptions };
+const { path, options } = workerData as { path: string; options: WorkerSqliteEventStoreOptions };
 
 let store: SqliteEventStore;
 try {
-  store = SqliteEventStore.open(path, options);
+  // This thread is already off the server's: checkpoints can run inline here.
+  store = SqliteEventStore.open(path, { ...options, checkpoints: 'inline' });
   port.postMessage({ id: 0, ok: true, value: undefined } satisfies WorkerReply);
 } catch (error) {
   port.postMessage({ id: 0, ok: false, error: toWorkerFailure(error) } satisfies WorkerReply);

@@ -17,6 +17,15 @@ import type { SqliteEventStoreOptions } from './sqlite-store.js';
 import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+/**
+ * Options of {@link WorkerSqliteEventStore.open}: those of {@link SqliteEventStoreOptions} that
+ * can cross to the worker. Checkpoints run inline there, already off the server's thread.
+ */
+export type WorkerSqliteEventStoreOptions = Pick<
+  SqliteEventStoreOptions,
+  'retentionPerConversation' | 'walAutocheckpointPages'
+>;
+
 type Request = WorkerRequest extends infer TRequest
   ? TRequest extends WorkerRequest
     ? Omit<TRequest, 'id'>
@@ -32,13 +41,13 @@ type Request = WorkerRequest extends infer TRequest
  */
 export class WorkerSqliteEventStore implements EventStore {
   readonly #path: string;
-  readonly #options: SqliteEventStoreOptions;
+  readonly #options: WorkerSqliteEventStoreOptions;
   readonly #pending = new Map<number, Pending>();
   #worker: Promise<Worker>;
   #nextId = 1;
   #closed = false;
 
-  private constructor(path: string, options: SqliteEventStoreOptions) {
+  private constructor(path: string, options: WorkerSqliteEventStoreOptions) {
     this.#path = path;
     this.#options = options;
     this.#worker = this.#start();
@@ -51,7 +60,7 @@ export class WorkerSqliteEventStore implements EventStore {
    */
   static async open(
     path: string,
-    options: SqliteEventStoreOptions = {},
+    options: WorkerSqliteEventStoreOptions = {},
   ): Promise<WorkerSqliteEventStore> {
     const store = new WorkerSqliteEventStore(path, options);
     await store.#worker;
@@ -197,7 +206,7 @@ export class WorkerSqliteEventStore implements EventStore {
  * so is the worker: a small bootstrap registers tsx's loader in the worker first (its `--import`
  * flag is not honoured in a worker's execArgv on Node 20).
  */
-function startWorker(workerData: { path: string; options: SqliteEventStoreOptions }): Worker {
+function startWorker(workerData: { path: string; options: WorkerSqliteEventStoreOptions }): Worker {
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData });
   }

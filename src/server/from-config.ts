@@ -9,15 +9,17 @@ import { MemoryEventStore } from '../event-log/memory-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
 import { WorkerSqliteEventStore } from '../event-log/worker-sqlite-store.js';
 import type { InspectionHub } from '../inspector/inspection-hub.js';
+import type { Logger } from '../logger.js';
 
 /**
  * The event store `PARLEY_DB` names: memory, or the SQLite file, written from the server's thread
- * or, with `PARLEY_LOG_THREAD=worker`, a worker's.
+ * (with its WAL checkpoints where `PARLEY_LOG_CHECKPOINTS` says) or, with
+ * `PARLEY_LOG_THREAD=worker`, a worker's.
  *
  * @example
- * const store = await openEventStore(loadConfig());
+ * const store = await openEventStore(loadConfig(), logger);
  */
-export async function openEventStore(config: ParleyConfig): Promise<EventStore> {
+export async function openEventStore(config: ParleyConfig, logger?: Logger): Promise<EventStore> {
   if (config.database === 'memory') {
     return new MemoryEventStore({
       maxEntriesPerConversation: config.logRetention || 1_000_000_000,
@@ -25,9 +27,12 @@ export async function openEventStore(config: ParleyConfig): Promise<EventStore> 
   }
   const options =
     config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention };
-  return config.logThread === 'worker'
-    ? WorkerSqliteEventStore.open(config.database, options)
-    : SqliteEventStore.open(config.database, options);
+  if (config.logThread === 'worker') return WorkerSqliteEventStore.open(config.database, options);
+  return SqliteEventStore.open(config.database, {
+    ...options,
+    checkpoints: config.logCheckpoints,
+    onCheckpointFailure: (error) => logger?.warn({ error: error.message }, 'event log checkpoints'),
+  });
 }
 
 /** The inspector's hub when it is on. */

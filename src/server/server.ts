@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
-  const store = rest.store ?? (await openEventStore(config));
+  const store = rest.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
   const engineOptions = pickEngine(rest);

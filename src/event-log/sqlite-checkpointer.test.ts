@@ -1,0 +1,173 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { partEntry } from './event-store.contract.js';
+import type { CheckpointResult } from './sqlite-checkpointer.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'parley-checkpoints-'));
+let files = 0;
+const nextPath = () => join(directory, `log-${++files}.db`);
+
+afterAll(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+type Event =
+  | { type: 'checkpoint'; where: 'background' | 'inline'; result: CheckpointResult }
+  | { type: 'failure'; error: Error };
+
+/** A store whose checkpoint events can be awaited one by one. */
+function observedStore(path: string, options: SqliteEventStoreOptions = {}) {
+  const events: Event[] = [];
+  let wake: (() => void) | undefined;
+  const push = (event: Event) => {
+    events.push(event);
+    wake?.();
+  };
+  const store = SqliteEventStore.open(path, {
+    ...options,
+    onCheckpoint: (result, where) => {
+      push({ type: 'checkpoint', where, result });
+    },
+    onCheckpointFailure: (error) => {
+      push({ type: 'failure', error });
+    },
+  });
+  const next = async (): Promise<Event> => {
+    while (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    return events.shift() as Event;
+  };
+  return { store, next, events };
+}
+
+/** `count` commits of one entry each, positions after `from`. */
+async function commit(store: SqliteEventStore, count: number, from = 0): Promise<void> {
+  for (let position = from + 1; position <= from + count; position += 1) {
+    await store.append([partEntry('a', position)]);
+  }
+}
+
+/** Pages in the WAL of `path`, read from another connection (which checkpoints it too). */
+function walPages(path: string): number {
+  const other = new Database(path);
+  try {
+    const [row] = other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    return row?.log ?? 0;
+  } finally {
+    other.close();
+  }
+}
+
+describe('SqliteEventStore checkpoints', () => {
+  const stores: SqliteEventStore[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+
+  it('leaves checkpoints out of the commits: SQLite does not checkpoint inline', async () => {
+    const path = nextPath();
+    const { store } = observedStore(path, { walAutocheckpointPages: 10 });
+    stores.push(store);
+    // 50 commits, fewer than one request's worth: with SQLite's inline checkpoint at 10 pages,
+    // the WAL would have restarted several times and held a few pages only.
+    await commit(store, 50);
+
+    expect(store.checkpointStats).toMatchObject({ mode: 'background', background: 0 });
+    expect(walPages(path)).toBeGreaterThan(50);
+  });
+
+  it('checkpoints in a worker thread every 100 commits', async () => {
+    const path = nextPath();
+    const { store, next } = observedStore(path);
+    stores.push(store);
+    await commit(store, 100);
+
+    const event = await next();
+    expect(event).toMatchObject({ type: 'checkpoint', where: 'background' });
+    const { result } = event as Extract<Event, { type: 'checkpoint' }>;
+    expect(result.walPages).toBeGreaterThan(100);
+    // Nothing was written while it ran, so it copied the whole WAL.
+    expect(result.checkpointedPages).toBe(result.walPages);
+    expect(store.checkpointStats).toMatchObject({ mode: 'background', background: 1, inline: 0 });
+    // The next commit restarts the WAL from its start: only that commit's pages are in it.
+    await commit(store, 1, 100);
+    expect(walPages(path)).toBeLessThan(10);
+  });
+
+  it('stops its worker after 10 s without a checkpoint, and starts another when one is due', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { store, next } = observedStore(nextPath());
+    stores.push(store);
+    await commit(store, 100);
+    await next();
+
+    vi.advanceTimersByTime(9_999);
+    await commit(store, 100, 100);
+    await next();
+    expect(store.checkpointStats).toMatchObject({ background: 2, threads: 1 });
+
+    vi.advanceTimersByTime(10_000);
+    await commit(store, 100, 200);
+    expect(await next()).toMatchObject({ type: 'checkpoint', where: 'background' });
+    expect(store.checkpointStats).toMatchObject({ mode: 'background', background: 3, threads: 2 });
+  });
+
+  it("checkpoints on the writer's thread when the WAL outgrows walAutocheckpointPages", async () => {
+    const { store, next } = observedStore(nextPath(), { walAutocheckpointPages: 20 });
+    stores.push(store);
+    await commit(store, 100);
+
+    expect(await next()).toMatchObject({ type: 'checkpoint', where: 'background' });
+    const inline = await next();
+    expect(inline).toMatchObject({ type: 'checkpoint', where: 'inline' });
+    expect(store.checkpointStats).toMatchObject({ background: 1, inline: 1 });
+  });
+
+  it("closes the worker's connection too, so that closing removes the WAL", async () => {
+    const path = nextPath();
+    const { store, next } = observedStore(path);
+    await commit(store, 100);
+    await next();
+    expect(existsSync(`${path}-wal`)).toBe(true);
+
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('goes back to inline checkpoints, and says why, when the worker cannot open the file', async () => {
+    const path = nextPath();
+    const { store, next } = observedStore(path, { walAutocheckpointPages: 10 });
+    stores.push(store);
+    // The store's own connection keeps the file open; the worker's open finds nothing.
+    rmSync(path);
+    await commit(store, 100);
+
+    const event = await next();
+    expect(event.type).toBe('failure');
+    expect((event as Extract<Event, { type: 'failure' }>).error.message).toMatch(
+      new RegExp(
+        `^Background WAL checkpoints of ${path} failed \\(.+\\); SQLite checkpoints inline from now on\\.$`,
+      ),
+    );
+    expect(store.checkpointStats?.mode).toBe('inline');
+
+    // SQLite's own checkpoint at 10 pages is back: after the commit that crosses it, the WAL
+    // restarts from its start, so 300 more commits (~1,000 pages without it) add a few pages only.
+    const before = statSync(`${path}-wal`).size;
+    await commit(store, 300, 100);
+    expect(statSync(`${path}-wal`).size - before).toBeLessThan(10 * 4096);
+  });
+
+  it('never starts a worker for a store that checkpoints inline', async () => {
+    const { store, events } = observedStore(nextPath(), { checkpoints: 'inline' });
+    stores.push(store);
+    await commit(store, 200);
+
+    expect(store.checkpointStats).toBeUndefined();
+    expect(events).toEqual([]);
+  });
+});
