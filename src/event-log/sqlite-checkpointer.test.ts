@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { partEntry } from './event-store.contract.js';
@@ -136,6 +138,28 @@ describe('SqliteEventStore checkpoints', () => {
 
     await store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('keeps a process alive while close() waits for the worker', async () => {
+    // After the last append nothing else keeps the event loop busy: awaiting an unreferenced
+    // worker's exit would let Node end the script (code 13, top-level await unsettled).
+    const script = `
+      const { SqliteEventStore } = await import(${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).href)});
+      const store = SqliteEventStore.open(${JSON.stringify(nextPath())});
+      for (let position = 1; position <= 100; position += 1) {
+        await store.append([{ v: 1, kind: 'model.part', conversation_id: 'a', position, at: 1, part: { type: 'finish' } }]);
+      }
+      await store.close();
+      console.log('closed', store.checkpointStats.threads);
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '--eval',
+      script,
+    ]);
+    expect(stdout.trim()).toBe('closed 1');
   });
 
   it('goes back to inline checkpoints, and says why, when the worker cannot open the file', async () => {

@@ -147,6 +147,8 @@ export class BackgroundCheckpointer {
     this.#worker = undefined;
     if (worker === undefined) return;
     worker.removeAllListeners('exit');
+    // Referenced until it has gone: a caller awaiting close() must keep the process alive.
+    worker.ref();
     const exited = new Promise<void>((resolve) => {
       worker.once('exit', () => {
         resolve();
