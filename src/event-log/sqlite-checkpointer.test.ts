@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { runModuleScript } from '../../test/support/module-script.js';
 import { partEntry } from './event-store.contract.js';
 import type { CheckpointResult } from './sqlite-checkpointer.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
@@ -152,14 +151,7 @@ describe('SqliteEventStore checkpoints', () => {
       await store.close();
       console.log('closed', store.checkpointStats.threads);
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '--eval',
-      script,
-    ]);
-    expect(stdout.trim()).toBe('closed 1');
+    expect(await runModuleScript(script)).toBe('closed 1');
   });
 
   it('goes back to inline checkpoints, and says why, when the worker cannot open the file', async () => {

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runModuleScript } from '../../test/support/module-script.js';
 import { ParleyError } from '../errors.js';
 import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
 import { SqliteEventStore } from './sqlite-store.js';
@@ -81,14 +80,7 @@ describe('WorkerSqliteEventStore', () => {
       console.log('frames', (await store.readFrames('a')).length);
       await store.close();
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '--eval',
-      script,
-    ]);
-    expect(stdout.trim()).toBe('frames 2');
+    expect(await runModuleScript(script)).toBe('frames 2');
   });
 
   it('rejects calls after close with log_unavailable', async () => {
