@@ -20,6 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 
 /** What one checkpoint reported, in WAL pages. */
 export interface CheckpointResult {
@@ -220,4 +221,35 @@ export class BackgroundCheckpointer {
       ),
     );
   }
+}
+
+/**
+ * Turns SQLite's inline checkpoint off on `db` (open on the WAL file at `path`) and hands its
+ * checkpoints to a {@link BackgroundCheckpointer}, whose fallbacks run on `db`.
+ *
+ * @example
+ * const checkpointer = startBackgroundCheckpoints(db, '/data/parley.db', { everyCommits: 100, walAutocheckpointPages: 4000 });
+ */
+export function startBackgroundCheckpoints(
+  db: Database.Database,
+  path: string,
+  options: Pick<BackgroundCheckpointerOptions, 'everyCommits' | 'onFailure' | 'onCheckpoint'> & {
+    walAutocheckpointPages: number;
+  },
+): BackgroundCheckpointer {
+  const { walAutocheckpointPages: walPages, ...rest } = options;
+  db.pragma('wal_autocheckpoint = 0');
+  return new BackgroundCheckpointer({
+    ...rest,
+    path,
+    // 0 turns SQLite's inline checkpoints off; here it leaves the worker alone to do them.
+    maxWalPages: walPages === 0 ? Number.POSITIVE_INFINITY : walPages,
+    checkpointInline: () => {
+      const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      return { walPages: row?.log ?? 0, checkpointedPages: row?.checkpointed ?? 0 };
+    },
+    fallBack: () => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${walPages}`);
+    },
+  });
 }

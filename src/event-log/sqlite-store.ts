@@ -11,7 +11,8 @@ import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import {
-  BackgroundCheckpointer,
+  startBackgroundCheckpoints,
+  type BackgroundCheckpointer,
   type CheckpointResult,
   type CheckpointStats,
 } from './sqlite-checkpointer.js';
@@ -70,7 +71,17 @@ export class SqliteEventStore implements EventStore {
 
   private constructor(db: Database.Database, path: string, options: SqliteEventStoreOptions) {
     this.#db = db;
-    this.#checkpointer = this.#startCheckpoints(path, options);
+    const walPages = options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES;
+    const inMemory = path === ':memory:' || path === '' || db.memory;
+    this.#checkpointer =
+      options.checkpoints === 'inline' || inMemory
+        ? undefined
+        : startBackgroundCheckpoints(db, resolve(path), {
+            everyCommits: CHECKPOINT_EVERY_COMMITS,
+            walAutocheckpointPages: walPages,
+            onFailure: options.onCheckpointFailure,
+            onCheckpoint: options.onCheckpoint,
+          });
     const retention = options.retentionPerConversation;
     this.#statements = {
       insert: db.prepare<Row>(
@@ -240,35 +251,6 @@ export class SqliteEventStore implements EventStore {
     // checkpoints and removes the WAL as the last connection closes.
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
-  }
-
-  #startCheckpoints(
-    path: string,
-    options: SqliteEventStoreOptions,
-  ): BackgroundCheckpointer | undefined {
-    const walPages = options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES;
-    const inMemory = path === ':memory:' || path === '' || this.#db.memory;
-    if (options.checkpoints === 'inline' || inMemory) return undefined;
-    const db = this.#db;
-    db.pragma('wal_autocheckpoint = 0');
-    return new BackgroundCheckpointer({
-      path: resolve(path),
-      everyCommits: CHECKPOINT_EVERY_COMMITS,
-      // 0 turns SQLite's inline checkpoints off; here it leaves the worker alone to do them.
-      maxWalPages: walPages === 0 ? Number.POSITIVE_INFINITY : walPages,
-      checkpointInline: () => {
-        const [row] = db.pragma('wal_checkpoint(PASSIVE)') as {
-          log: number;
-          checkpointed: number;
-        }[];
-        return { walPages: row?.log ?? 0, checkpointedPages: row?.checkpointed ?? 0 };
-      },
-      fallBack: () => {
-        if (db.open) db.pragma(`wal_autocheckpoint = ${walPages}`);
-      },
-      onFailure: options.onCheckpointFailure,
-      onCheckpoint: options.onCheckpoint,
-    });
   }
 
   /** One prepared statement per shape of range (at most 32), made on first use. */
