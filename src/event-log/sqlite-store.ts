@@ -72,9 +72,9 @@ export class SqliteEventStore implements EventStore {
   private constructor(db: Database.Database, path: string, options: SqliteEventStoreOptions) {
     this.#db = db;
     const walPages = options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES;
-    const inMemory = path === ':memory:' || path === '' || db.memory;
+    // `memory`: in memory or a temporary file, neither of which has a WAL to checkpoint.
     this.#checkpointer =
-      options.checkpoints === 'inline' || inMemory
+      options.checkpoints === 'inline' || db.memory
         ? undefined
         : startBackgroundCheckpoints(db, resolve(path), {
             everyCommits: CHECKPOINT_EVERY_COMMITS,
