@@ -12,9 +12,22 @@
  * and Node timer). A shard ticks only while it has connections; its first tick comes
  * `(index + 1) / 64` of an interval after its first connection, so the shards' pings go out in
  * small bursts rather than one burst of every connection.
+ *
+ * And a shard keeps its hibernated connections (`connection.machine.ts`, "Hibernation"): the
+ * context each handed over when it hibernated, in a map the shard's actions update in place (a
+ * copied map per change would cost O(connections in the shard), the cost the shards exist to
+ * avoid). For a hibernated connection the shard does what `open.joined` would do with a heartbeat
+ * tick (ping, count the missed pong) and a pong (reset the count); any other event, or a tick
+ * after too many missed pongs, wakes it: a new connection actor spawned from that context, which
+ * then receives the event.
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
-import { connectionMachine, type ConnectionMachineInput } from './connection.machine.js';
+import {
+  connectionMachine,
+  type ConnectionContext,
+  type ConnectionEvent,
+  type ConnectionMachineInput,
+} from './connection.machine.js';
 
 /** How many shards the root spawns; a connection lives in shard `shardOf(connectionId)`. */
 export const CONNECTION_SHARDS = 64;
@@ -87,13 +100,44 @@ export function shardInput(index: number, heartbeatIntervalMs: number): Connecti
   };
 }
 
+/** The context of a shard: its input, and its hibernated connections by connection id. */
+export interface ConnectionShardContext extends ConnectionShardInput {
+  hibernated: Map<string, ConnectionContext>;
+}
+
 /** Events of a shard. */
 export type ConnectionShardEvent =
   | { type: 'connection.spawn'; input: ConnectionMachineInput }
   | { type: 'connection.closed'; connectionId: string }
+  /** From a connection actor that just hibernated: its context, kept until it wakes. */
+  | { type: 'connection.hibernated'; context: ConnectionContext }
+  /** An event for a connection that has no running actor (see {@link sendToConnection}). */
+  | { type: 'connection.deliver'; connectionId: string; event: ConnectionEvent }
   | { type: 'system.shutdown' }
   /** Raised by the shard itself when a tick finds no connection. */
   | { type: 'heartbeat.idle' };
+
+/** The two actions {@link wake} enqueues (a subset of XState's `enqueue`). */
+interface WakeQueue {
+  spawnChild(
+    src: 'connection',
+    options: { id: string; systemId: string; input: ConnectionMachineInput },
+  ): unknown;
+  sendTo(to: string, event: ConnectionEvent): void;
+}
+
+/** Spawns a hibernated connection's new actor from its context, then hands it the event. */
+function wake(
+  context: ConnectionShardContext,
+  enqueue: WakeQueue,
+  sleeper: ConnectionContext,
+  event: ConnectionEvent,
+): void {
+  const key = connectionKey(sleeper.connectionId);
+  context.hibernated.delete(sleeper.connectionId);
+  enqueue.spawnChild('connection', { id: key, systemId: key, input: sleeper });
+  enqueue.sendTo(key, event);
+}
 
 /**
  * The shard machine: spawns each connection it is given as `connection:<id>` (id and system id),
@@ -106,25 +150,54 @@ export type ConnectionShardEvent =
  */
 export const connectionShardMachine = setup({
   types: {
-    context: {} as ConnectionShardInput,
+    context: {} as ConnectionShardContext,
     events: {} as ConnectionShardEvent,
     input: {} as ConnectionShardInput,
   },
   actors: { connection: connectionMachine },
   actions: {
-    tick: enqueueActions(({ enqueue, self }) => {
+    tick: enqueueActions(({ context, enqueue, self }) => {
       const children = Object.values(self.getSnapshot().children);
       // With no connection left the shard stops ticking: an idle server sets no timers, and a
       // replay, which runs its virtual clock until nothing is scheduled, can end.
-      if (children.length === 0) enqueue.raise({ type: 'heartbeat.idle' });
+      if (children.length === 0 && context.hibernated.size === 0) {
+        enqueue.raise({ type: 'heartbeat.idle' });
+      }
       for (const child of children) {
         if (child !== undefined) enqueue.sendTo(child, { type: 'heartbeat.tick' });
+      }
+      // What `open.joined` does with a tick, for the connections that hibernate.
+      for (const sleeper of context.hibernated.values()) {
+        if (sleeper.missedPongs >= sleeper.maxMissedPongs) {
+          wake(context, enqueue, sleeper, { type: 'heartbeat.tick' });
+        } else {
+          sleeper.socket.ping();
+          sleeper.missedPongs += 1;
+        }
       }
     }),
     spawn: enqueueActions(({ enqueue, event }) => {
       if (event.type !== 'connection.spawn') return;
       const key = connectionKey(event.input.connectionId);
       enqueue.spawnChild('connection', { id: key, systemId: key, input: event.input });
+    }),
+    keep: ({ context, event }) => {
+      if (event.type !== 'connection.hibernated') return;
+      context.hibernated.set(event.context.connectionId, event.context);
+    },
+    deliver: enqueueActions(({ context, enqueue, event, self }) => {
+      if (event.type !== 'connection.deliver') return;
+      const key = connectionKey(event.connectionId);
+      // Woken since the event was addressed here: the running actor takes it.
+      const running = self.getSnapshot().children[key];
+      if (running !== undefined) {
+        enqueue.sendTo(running, event.event);
+        return;
+      }
+      const sleeper = context.hibernated.get(event.connectionId);
+      if (sleeper === undefined) return;
+      if (event.event.type === 'socket.pong') sleeper.missedPongs = 0;
+      else wake(context, enqueue, sleeper, event.event);
     }),
   },
   delays: {
@@ -133,7 +206,7 @@ export const connectionShardMachine = setup({
   },
 }).createMachine({
   id: 'connections',
-  context: ({ input }) => input,
+  context: ({ input }) => ({ ...input, hibernated: new Map() }),
   initial: 'idle',
   states: {
     idle: { on: { 'connection.spawn': { target: 'starting', actions: 'spawn' } } },
@@ -146,10 +219,20 @@ export const connectionShardMachine = setup({
   on: {
     'connection.spawn': { actions: 'spawn' },
     'connection.closed': {
-      actions: stopChild(({ event }) => connectionKey(event.connectionId)),
+      actions: [
+        ({ context, event }) => {
+          context.hibernated.delete(event.connectionId);
+        },
+        stopChild(({ event }) => connectionKey(event.connectionId)),
+      ],
     },
+    'connection.hibernated': {
+      actions: ['keep', stopChild(({ event }) => connectionKey(event.context.connectionId))],
+    },
+    'connection.deliver': { actions: 'deliver' },
     'system.shutdown': {
-      actions: enqueueActions(({ enqueue, self }) => {
+      actions: enqueueActions(({ context, enqueue, self }) => {
+        context.hibernated.clear();
         for (const child of Object.values(self.getSnapshot().children)) {
           if (child !== undefined) enqueue.stopChild(child);
         }
@@ -160,3 +243,48 @@ export const connectionShardMachine = setup({
 
 /** A running shard. */
 export type ConnectionShardRef = ActorRefFrom<typeof connectionShardMachine>;
+
+/** The part of an actor system this module needs: look an actor up by system id. */
+interface ActorLookup {
+  get(systemId: string): AnyActorRef | undefined;
+}
+
+/**
+ * Sends an event to a connection: to its actor when it runs, else through its shard, which wakes
+ * it if it hibernates (or answers the heartbeat for it) and drops the event if the connection is
+ * gone.
+ *
+ * @example
+ * sendToConnection(root.system, 'conn_1', { type: 'socket.pong' });
+ */
+export function sendToConnection(
+  system: ActorLookup,
+  connectionId: string,
+  event: ConnectionEvent,
+): void {
+  const running = system.get(connectionKey(connectionId));
+  if (running !== undefined) {
+    running.send(event);
+    return;
+  }
+  system
+    .get(shardKey(shardOf(connectionId)))
+    ?.send({ type: 'connection.deliver', connectionId, event });
+}
+
+/**
+ * The ids of a shard's connections, running or hibernated.
+ *
+ * @example
+ * connectionIdsOf(root.system.get(shardKey(0)) as ConnectionShardRef) // ['conn_1', …]
+ */
+export function connectionIdsOf(shard: ConnectionShardRef): {
+  running: string[];
+  hibernated: string[];
+} {
+  const snapshot = shard.getSnapshot();
+  return {
+    running: Object.keys(snapshot.children).map((key) => key.slice('connection:'.length)),
+    hibernated: [...snapshot.context.hibernated.keys()],
+  };
+}

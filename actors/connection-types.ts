@@ -40,19 +40,38 @@ export interface ConnectionMachineInput {
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
   maxStrikes?: number;
+  /**
+   * Hibernate after this long without a frame from the client, checked at each heartbeat tick.
+   * 0 or absent: never. @default 0
+   */
+  hibernateAfterMs?: number;
+  /**
+   * The rest is absent for a new connection. A hibernated connection wakes with its whole
+   * context as input (its shard keeps it), so these carry over.
+   */
+  missedPongs?: number;
+  strikes?: number[];
+  closeCode?: number;
+  closeReason?: string;
+  lastFrameAt?: number;
+  hibernations?: number;
 }
 
-export interface ConnectionContext extends Omit<
-  ConnectionMachineInput,
-  'maxMissedPongs' | 'maxStrikes'
-> {
-  maxMissedPongs: number;
-  maxStrikes: number;
-  missedPongs: number;
-  strikes: number[];
-  closeCode: number;
-  closeReason: string;
-}
+export type ConnectionContext = ConnectionMachineInput &
+  Required<
+    Pick<
+      ConnectionMachineInput,
+      | 'maxMissedPongs'
+      | 'maxStrikes'
+      | 'hibernateAfterMs'
+      | 'missedPongs'
+      | 'strikes'
+      | 'closeCode'
+      | 'closeReason'
+      | 'lastFrameAt'
+      | 'hibernations'
+    >
+  >;
 
 /** Events of the connection actor. */
 export type ConnectionEvent =

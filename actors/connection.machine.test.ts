@@ -130,6 +130,7 @@ interface Options {
   resume?: ConnectionEffects['resume'];
   history?: ConnectionEffects['history'];
   heartbeatIntervalMs?: number;
+  hibernateAfterMs?: number;
 }
 
 function createConnection({
@@ -138,6 +139,7 @@ function createConnection({
   resume = () => undefined,
   history = () => undefined,
   heartbeatIntervalMs = HEARTBEAT_MS,
+  hibernateAfterMs,
 }: Options = {}) {
   const clock = new SimulatedClock();
   const { socket, log, sent, count } = createSocket();
@@ -152,6 +154,7 @@ function createConnection({
         conversation,
         socket,
         effects: { now: () => clock.now(), takeRateToken, resume, history },
+        ...(hibernateAfterMs === undefined ? {} : { hibernateAfterMs }),
       },
       heartbeatIntervalMs,
     },
@@ -160,6 +163,7 @@ function createConnection({
   return {
     clock,
     connection,
+    conversation,
     log,
     sent,
     count,
@@ -525,5 +529,98 @@ describe('connectionMachine', () => {
         expect(log).not.toContain('terminate');
       },
     );
+  });
+
+  describe('hibernation', () => {
+    const userMessage: ConnectionEvent = {
+      type: 'frame.received',
+      frame: { type: 'user_message', content: 'hello' },
+    };
+    const handedOver = (events: AnyEventObject[]) =>
+      events.filter((event) => event.type === 'connection.hibernated') as {
+        type: 'connection.hibernated';
+        context: ConnectionMachineInput & { hibernations: number; missedPongs: number };
+      }[];
+
+    it('never hibernates without hibernateAfterMs', () => {
+      const { clock, value, parentEvents, connection } = createConnection();
+      for (let tick = 0; tick < 5; tick += 1) {
+        clock.increment(HEARTBEAT_MS);
+        connection.send({ type: 'socket.pong' });
+      }
+      expect(value()).toEqual({ open: 'joined' });
+      expect(handedOver(parentEvents())).toEqual([]);
+    });
+
+    it('hibernates at the first tick after hibernateAfterMs without a frame, and hands its context to its parent', () => {
+      const { clock, value, count, parentEvents, connection } = createConnection({
+        hibernateAfterMs: HEARTBEAT_MS * 1.5,
+      });
+
+      clock.increment(HEARTBEAT_MS);
+      expect(value()).toEqual({ open: 'joined' });
+      clock.increment(HEARTBEAT_MS);
+
+      expect(value()).toBe('hibernated');
+      expect(connection.getSnapshot().status).toBe('done');
+      // The tick that hibernates it still pings, as any tick does.
+      expect(count('ping')).toBe(2);
+      expect(count('close 1000 ')).toBe(0);
+      const [handover] = handedOver(parentEvents());
+      expect(handover?.context).toMatchObject({
+        connectionId: 'c1',
+        userId: 'alice',
+        hibernations: 1,
+        missedPongs: 2,
+      });
+    });
+
+    it('puts hibernation off with every frame but ping', () => {
+      const { clock, value, connection } = createConnection({ hibernateAfterMs: HEARTBEAT_MS });
+
+      clock.increment(HEARTBEAT_MS - 1);
+      connection.send(userMessage);
+      clock.increment(1);
+      expect(value()).toEqual({ open: 'joined' });
+
+      clock.increment(HEARTBEAT_MS - 1);
+      connection.send({ type: 'frame.received', frame: { type: 'ping' } });
+      clock.increment(1);
+      expect(value()).toBe('hibernated');
+    });
+
+    it('wakes from its handed-over context in open.joined, without joining again, and goes on', () => {
+      const first = createConnection({ hibernateAfterMs: HEARTBEAT_MS });
+      first.clock.increment(HEARTBEAT_MS);
+      const [handover] = handedOver(first.parentEvents());
+      if (handover === undefined) throw new Error('no handover');
+
+      // A new parent, as the shard spawns a new actor: it ticks on the same clock.
+      const host = createActor(hostMachine, {
+        clock: first.clock,
+        input: { connection: handover.context, heartbeatIntervalMs: HEARTBEAT_MS },
+      }).start();
+      const woken = host.getSnapshot().children.connection as ConnectionActorRef;
+
+      expect(woken.getSnapshot().value).toEqual({ open: 'joined' });
+      expect(woken.getSnapshot().context).toMatchObject({ hibernations: 1, missedPongs: 1 });
+      first.clock.increment(HEARTBEAT_MS / 3);
+      woken.send(userMessage);
+      expect(first.conversationEvents().map((event) => event.type)).toEqual([
+        'participant.join',
+        'user.message',
+      ]);
+      // Its missed pong carries over: one more unanswered ping, then the next tick terminates it.
+      first.clock.increment((HEARTBEAT_MS * 2) / 3);
+      expect(woken.getSnapshot().value).toEqual({ open: 'joined' });
+      first.clock.increment(HEARTBEAT_MS);
+      expect(woken.getSnapshot().value).toBe('closed');
+      expect(first.count('ping')).toBe(2);
+      expect(first.count('terminate')).toBe(1);
+      expect(first.conversationEvents().at(-1)).toEqual({
+        type: 'participant.leave',
+        connectionId: 'c1',
+      });
+    });
   });
 });

@@ -3,6 +3,12 @@
  * to it, answers pings, pings its socket on each heartbeat tick of its shard (and terminates it
  * after too many unanswered pings), enforces the per-user rate and
  * the abuse limit, and closes the socket with the right code when something ends it.
+ *
+ * Hibernation: a joined connection that has had no frame but `ping` from its client for
+ * `hibernateAfterMs` ends in the final state `hibernated` at its next heartbeat tick and hands its
+ * context to its shard. The socket stays open; the shard answers its heartbeat and spawns a new actor from that
+ * context (starting in `open.joined`, without joining again) on the next event for it. Most chat
+ * connections are idle most of the time; an idle one then costs its context, not an actor.
  */
 import {
   assign,
@@ -105,11 +111,18 @@ export const connectionMachine = setup({
       type: 'connection.closed',
       connectionId: context.connectionId,
     })),
+    touch: assign({ lastFrameAt: ({ context }) => context.effects.now() }),
+    countHibernation: assign({ hibernations: ({ context }) => context.hibernations + 1 }),
+    handOver: sendParent(({ context }) => ({ type: 'connection.hibernated', context })),
   },
   guards: {
     tooManyStrikes: ({ context }) => context.strikes.length >= context.maxStrikes,
     tooManyMissedPongs: ({ context }) => context.missedPongs >= context.maxMissedPongs,
     isPing: ({ event }) => event.type === 'frame.received' && event.frame.type === 'ping',
+    quietLongEnough: ({ context }) =>
+      context.hibernateAfterMs > 0 &&
+      context.effects.now() - context.lastFrameAt >= context.hibernateAfterMs,
+    woken: ({ context }) => context.hibernations > 0,
   },
   delays: {
     closeHandshake: 5_000,
@@ -118,16 +131,23 @@ export const connectionMachine = setup({
 }).createMachine({
   id: 'connection',
   // Object.assign, not a spread with added keys: on Node 20 that gives every connection's context
-  // its own hidden class, and there is one per idle connection.
+  // its own hidden class, and there is one per idle connection. The defaults come first: a woken
+  // connection's input is its hibernated context, whose values win.
   context: ({ input }) =>
-    Object.assign({}, input, {
-      maxMissedPongs: input.maxMissedPongs ?? 2,
-      maxStrikes: input.maxStrikes ?? 10,
-      missedPongs: 0,
-      strikes: [],
-      closeCode: 1000,
-      closeReason: '',
-    }),
+    Object.assign(
+      {
+        maxMissedPongs: 2,
+        maxStrikes: 10,
+        hibernateAfterMs: 0,
+        missedPongs: 0,
+        strikes: [] as number[],
+        closeCode: 1000,
+        closeReason: '',
+        lastFrameAt: input.effects.now(),
+        hibernations: 0,
+      },
+      input,
+    ),
   initial: 'open',
   on: {
     'socket.closed': '.closed',
@@ -135,30 +155,38 @@ export const connectionMachine = setup({
   },
   states: {
     open: {
-      initial: 'handshake',
+      initial: 'starting',
       on: {
         'frame.received': [
+          // A `ping` frame is a keep-alive, not activity: it does not put off hibernation.
           { guard: 'isPing', actions: 'replyPong' },
           {
             guard: ({ event }) => event.frame.type === 'resume',
-            actions: ({ context, event }) => {
-              if (event.frame.type === 'resume') {
-                context.effects.resume(context.connectionId, event.frame.since);
-              }
-            },
+            actions: [
+              'touch',
+              ({ context, event }) => {
+                if (event.frame.type === 'resume') {
+                  context.effects.resume(context.connectionId, event.frame.since);
+                }
+              },
+            ],
           },
           {
             guard: ({ event }) => event.frame.type === 'history',
-            actions: ({ context, event }) => {
-              if (event.frame.type === 'history') {
-                context.effects.history(context.connectionId, event.frame);
-              }
-            },
+            actions: [
+              'touch',
+              ({ context, event }) => {
+                if (event.frame.type === 'history') {
+                  context.effects.history(context.connectionId, event.frame);
+                }
+              },
+            ],
           },
           {
             // The rate budget is an effect (a token bucket shared by the user's connections),
             // so it is taken here, once, rather than in a guard that may be evaluated twice.
             actions: enqueueActions(({ context, event, enqueue }) => {
+              enqueue('touch');
               if (event.frame.type === 'user_message') {
                 const verdict = context.effects.takeRateToken(context.userId);
                 if (!verdict.allowed) {
@@ -191,6 +219,7 @@ export const connectionMachine = setup({
           },
           {
             actions: [
+              'touch',
               'strike',
               {
                 type: 'replyError',
@@ -227,6 +256,10 @@ export const connectionMachine = setup({
         },
       },
       states: {
+        // A new connection joins its conversation; a woken one has joined already.
+        starting: {
+          always: [{ guard: 'woken', target: 'joined' }, { target: 'handshake' }],
+        },
         handshake: {
           entry: 'join',
           // The conversation answers a join at once in-process; a silent one is a fault.
@@ -256,6 +289,11 @@ export const connectionMachine = setup({
                 target: '#connection.closed',
                 actions: 'terminateSocket',
               },
+              {
+                guard: 'quietLongEnough',
+                target: '#connection.hibernated',
+                actions: ['ping', 'countMissedPong'],
+              },
               { actions: ['ping', 'countMissedPong'] },
             ],
           },
@@ -269,6 +307,11 @@ export const connectionMachine = setup({
     closed: {
       type: 'final',
       entry: ['leave', 'notifyClosed'],
+    },
+    // The socket stays open: the shard keeps this context and wakes a new actor from it.
+    hibernated: {
+      type: 'final',
+      entry: ['countHibernation', 'handOver'],
     },
   },
 });

@@ -5,6 +5,8 @@ import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
 import {
   CONNECTION_SHARDS,
+  connectionIdsOf,
+  sendToConnection,
   shardInput,
   shardKey,
   shardOf,
@@ -35,7 +37,7 @@ function createSocket(): SocketPort & { log: string[] } {
   };
 }
 
-function createParley() {
+function createParley({ hibernateAfterMs }: { hibernateAfterMs?: number } = {}) {
   const clock = new SimulatedClock();
   const delivered: { recipients: readonly string[]; type: string }[] = [];
   let counter = 0;
@@ -78,6 +80,7 @@ function createParley() {
       }),
       connectionInput: (base) => ({
         ...base,
+        ...(hibernateAfterMs === undefined ? {} : { hibernateAfterMs }),
         effects: {
           now: () => clock.now(),
           takeRateToken: () => ({ allowed: true }),
@@ -102,6 +105,14 @@ function createParley() {
     },
     connection(connectionId: string) {
       return root.system.get(connectionKey(connectionId)) as ConnectionActorRef | undefined;
+    },
+    /** An event for a connection, running or hibernated, as the engine sends it. */
+    deliver(connectionId: string, event: Parameters<typeof sendToConnection>[2]) {
+      sendToConnection(root.system, connectionId, event);
+    },
+    hibernated(connectionId: string) {
+      const shard = root.system.get(shardKey(shardOf(connectionId))) as ConnectionShardRef;
+      return connectionIdsOf(shard).hibernated.includes(connectionId);
     },
     shard(connectionId: string) {
       return root.system.get(shardKey(shardOf(connectionId))) as ConnectionShardRef | undefined;
@@ -437,5 +448,123 @@ describe('heartbeat', () => {
     expect(pings(answering)).toBe(5);
     expect(answering.log).not.toContain('terminate');
     expect(required(parley.connection('c2')).getSnapshot().value).toEqual({ open: 'joined' });
+  });
+});
+
+describe('hibernation', () => {
+  const STEP_MS = HEARTBEAT_MS / CONNECTION_SHARDS;
+  const advance = (clock: SimulatedClock, intervals: number) => {
+    for (let step = 0; step < intervals * CONNECTION_SHARDS; step += 1) clock.increment(STEP_MS);
+  };
+  const count = (socket: { log: string[] }, entry: string) =>
+    socket.log.filter((item) => item === entry).length;
+  const participants = (parley: ReturnType<typeof createParley>) =>
+    required(parley.conversation())
+      .getSnapshot()
+      .context.participants.map((participant) => participant.connectionId);
+  /** Two connections of `demo` that hibernate after one quiet interval, both hibernated. */
+  function hibernatedPair() {
+    const parley = createParley({ hibernateAfterMs: HEARTBEAT_MS });
+    const sockets = { c1: parley.open('c1'), c2: parley.open('c2', 'demo', 'bob') };
+    advance(parley.clock, 1);
+    parley.deliver('c1', { type: 'socket.pong' });
+    parley.deliver('c2', { type: 'socket.pong' });
+    advance(parley.clock, 1);
+    return { parley, sockets };
+  }
+
+  it('replaces a quiet connection actor by its context in its shard; it stays a participant', () => {
+    const { parley } = hibernatedPair();
+
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(parley.hibernated('c1')).toBe(true);
+    expect(parley.hibernated('c2')).toBe(true);
+    expect(parley.children()).toEqual(['conversation:demo']);
+    expect(participants(parley)).toEqual(['c1', 'c2']);
+  });
+
+  it('pings a hibernated socket every interval; its pongs keep it open without waking it', () => {
+    const { parley, sockets } = hibernatedPair();
+    const before = count(sockets.c1, 'ping');
+
+    for (let interval = 0; interval < 5; interval += 1) {
+      advance(parley.clock, 1);
+      parley.deliver('c1', { type: 'socket.pong' });
+    }
+
+    expect(count(sockets.c1, 'ping')).toBe(before + 5);
+    expect(sockets.c1.log).not.toContain('terminate');
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(parley.hibernated('c1')).toBe(true);
+  });
+
+  it('wakes a hibernated connection to terminate it after two missed pongs', () => {
+    const { parley, sockets } = hibernatedPair();
+
+    // c2 keeps answering; c1's ping at hibernation got its pong, the next two get none.
+    for (let interval = 0; interval < 3; interval += 1) {
+      advance(parley.clock, 1);
+      parley.deliver('c2', { type: 'socket.pong' });
+    }
+
+    expect(count(sockets.c1, 'terminate')).toBe(1);
+    expect(parley.hibernated('c1')).toBe(false);
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(participants(parley)).toEqual(['c2']);
+    expect(sockets.c2.log).not.toContain('terminate');
+  });
+
+  it('wakes on a frame, in open.joined without a second welcome, and forwards the frame', () => {
+    const { parley } = hibernatedPair();
+    const welcomes = () => parley.delivered.filter((frame) => frame.type === 'welcome').length;
+    const before = welcomes();
+
+    parley.deliver('c1', {
+      type: 'frame.received',
+      frame: { type: 'typing_indicator', is_typing: true },
+    });
+
+    const woken = required(parley.connection('c1'));
+    expect(woken.getSnapshot().value).toEqual({ open: 'joined' });
+    expect(woken.getSnapshot().context.hibernations).toBe(1);
+    expect(parley.hibernated('c1')).toBe(false);
+    expect(welcomes()).toBe(before);
+    expect(parley.delivered.at(-1)).toEqual({ recipients: ['c1', 'c2'], type: 'typing_indicator' });
+  });
+
+  it('leaves the conversation when a hibernated socket closes', () => {
+    const { parley } = hibernatedPair();
+
+    parley.deliver('c1', { type: 'socket.closed', code: 1001 });
+
+    expect(parley.hibernated('c1')).toBe(false);
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(participants(parley)).toEqual(['c2']);
+    expect(parley.delivered.at(-1)).toEqual({ recipients: ['c2'], type: 'presence' });
+  });
+
+  it('keeps its shard ticking while only hibernated connections are left, and stops it after', () => {
+    const { parley } = hibernatedPair();
+    const shard = required(parley.shard('c1'));
+    expect(shard.getSnapshot().value).toBe('beating');
+
+    parley.deliver('c1', { type: 'socket.closed', code: 1000 });
+    parley.deliver('c2', { type: 'socket.closed', code: 1000 });
+    advance(parley.clock, 1);
+
+    expect(required(parley.shard('c1')).getSnapshot().value).toBe('idle');
+    expect(required(parley.shard('c2')).getSnapshot().value).toBe('idle');
+  });
+
+  it('drops an event for a connection that is gone', () => {
+    const { parley } = hibernatedPair();
+    parley.deliver('c1', { type: 'socket.closed', code: 1000 });
+    const delivered = parley.delivered.length;
+
+    parley.deliver('c1', { type: 'frame.received', frame: { type: 'ping' } });
+    parley.deliver('nobody', { type: 'socket.pong' });
+
+    expect(parley.connection('c1')).toBeUndefined();
+    expect(parley.delivered.length).toBe(delivered);
   });
 });

@@ -114,6 +114,11 @@ export const CONFIG_VARIABLES = {
     int(100, 3_600_000).default(30_000),
     'Interval of server WebSocket pings; two missed pongs terminate the socket.',
   ],
+  PARLEY_HIBERNATE_AFTER_MS: [
+    'hibernateAfterMs',
+    int(0, 86_400_000).default(30_000),
+    'A connection that sent nothing (but pings) for this long hibernates at its next heartbeat: its socket stays open, its actor is replaced by its saved context until the next event. 0: never.',
+  ],
   PARLEY_RATE_LIMIT_MESSAGES: [
     'rateLimitMessages',
     int(1, 1_000_000).default(20),

@@ -7,12 +7,14 @@ import { asyncScheduler } from 'rxjs';
 import { createActor, type AnyActorRef } from 'xstate';
 import {
   CONNECTION_SHARDS,
+  connectionIdsOf,
+  sendToConnection,
   shardKey,
   type ConnectionShardRef,
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
-import { connectionKey, conversationKey, parleyMachine } from '../actors/parley.machine.js';
+import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { createConversationEffects } from './engine/conversation-effects.js';
@@ -68,7 +70,7 @@ export function createEngine(options: EngineOptions): Engine {
     now,
   });
   const transport = new Transport((connectionId) => {
-    actor(connectionKey(connectionId))?.send({ type: 'outbound.overflow', limit: 0 });
+    sendToConnection(root.system, connectionId, { type: 'outbound.overflow', limit: 0 });
   });
   const settings = replaySettings(config, model);
 
@@ -136,7 +138,11 @@ export function createEngine(options: EngineOptions): Engine {
       },
       // Object.assign, not a spread with added keys: on Node 20 that gives each connection's
       // input its own hidden class (measured with %HaveSameMap), a few hundred bytes apiece.
-      connectionInput: (base) => Object.assign({}, base, { effects: connectionEffects }),
+      connectionInput: (base) =>
+        Object.assign({}, base, {
+          effects: connectionEffects,
+          hibernateAfterMs: config.hibernateAfterMs,
+        }),
     },
   });
   // Stopping an actor must not walk every timer of the system.
@@ -145,12 +151,15 @@ export function createEngine(options: EngineOptions): Engine {
 
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
   const children = () => Object.keys(root.getSnapshot().children);
-  /** The connection actors' ids: they are children of the root's shards, not of the root. */
+  /** The connections' ids, running or hibernated: they live in the root's shards. */
   const connectionIds = () => {
-    const ids: string[] = [];
+    const ids = { running: [] as string[], hibernated: [] as string[] };
     for (let index = 0; index < CONNECTION_SHARDS; index += 1) {
       const shard = actor(shardKey(index)) as ConnectionShardRef | undefined;
-      if (shard !== undefined) ids.push(...Object.keys(shard.getSnapshot().children));
+      if (shard === undefined) continue;
+      const { running, hibernated } = connectionIdsOf(shard);
+      ids.running.push(...running);
+      ids.hibernated.push(...hibernated);
     }
     return ids;
   };
@@ -194,7 +203,7 @@ export function createEngine(options: EngineOptions): Engine {
         connectionId,
         send(event) {
           if (event.type === 'socket.closed') transport.remove(connectionId);
-          actor(connectionKey(connectionId))?.send(event);
+          sendToConnection(root.system, connectionId, event);
         },
       };
     },
@@ -202,6 +211,7 @@ export function createEngine(options: EngineOptions): Engine {
     stats() {
       return {
         connections: transport.size,
+        hibernated: connectionIds().hibernated.length,
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
         turns: { running: pool.running, waiting: pool.waiting },
         log: { pending: log.pending },
@@ -215,7 +225,10 @@ export function createEngine(options: EngineOptions): Engine {
       await new Promise<void>((resolve) => {
         log.afterDurable(resolve);
       });
-      for (const id of connectionIds()) actor(id)?.send({ type: 'server.shutdown' });
+      const { running, hibernated } = connectionIds();
+      for (const id of [...running, ...hibernated]) {
+        sendToConnection(root.system, id, { type: 'server.shutdown' });
+      }
       pool.close();
     },
     async dispose({ keepStore = false } = {}) {

@@ -70,6 +70,8 @@ export interface ConnectionHandle {
 /** Live counters for `/health`. */
 export interface EngineStats {
   connections: number;
+  /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
+  hibernated: number;
   conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
