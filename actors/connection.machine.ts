@@ -5,7 +5,7 @@
  * the abuse limit, and closes the socket with the right code when something ends it.
  *
  * Hibernation: a joined connection that has had no frame but `ping` from its client for
- * `hibernateAfterMs` ends in the final state `hibernated` at its next heartbeat tick and hands its
+ * `hibernateAfterMs` ends in the state `hibernated` at its next heartbeat tick and hands its
  * context to its shard. The socket stays open; the shard answers its heartbeat and spawns a new actor from that
  * context (starting in `open.joined`, without joining again) on the next event for it. Most chat
  * connections are idle most of the time; an idle one then costs its context, not an actor.
@@ -304,13 +304,15 @@ export const connectionMachine = setup({
       entry: 'closeSocket',
       after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
     },
+    // `closed` and `hibernated` end the actor, but are not `type: 'final'`: the shard stops it when
+    // told. A final state would send the shard `xstate.done.actor.connection:<id>`, and XState
+    // memoizes transition candidates per event type in each state node it consults, so every
+    // connection ever closed would leave ~180 bytes per node in the shard machine for good.
     closed: {
-      type: 'final',
       entry: ['leave', 'notifyClosed'],
     },
     // The socket stays open: the shard keeps this context and wakes a new actor from it.
     hibernated: {
-      type: 'final',
       entry: ['countHibernation', 'handOver'],
     },
   },

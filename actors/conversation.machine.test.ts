@@ -387,7 +387,7 @@ describe('conversationMachine', () => {
       expect(conversation.getSnapshot().status).toBe('active');
 
       clock.increment(1);
-      expect(conversation.getSnapshot().status).toBe('done');
+      expect(conversation.getSnapshot().value).toBe('stopped');
       expect(conversation.getSnapshot().value).toBe('stopped');
       expect(parentEvents()).toContainEqual({
         type: 'conversation.stopped',
@@ -406,7 +406,7 @@ describe('conversationMachine', () => {
       clock.increment(IDLE_MS - 1);
       expect(conversation.getSnapshot().status).toBe('active');
       clock.increment(1);
-      expect(conversation.getSnapshot().status).toBe('done');
+      expect(conversation.getSnapshot().value).toBe('stopped');
       expect(parentEvents()).toContainEqual({
         type: 'conversation.stopped',
         conversationId: 'demo',
@@ -429,7 +429,7 @@ describe('conversationMachine', () => {
       turn(0).complete();
       expect(conversation.getSnapshot().value).toEqual({ idle: 'empty' });
       clock.increment(IDLE_MS);
-      expect(conversation.getSnapshot().status).toBe('done');
+      expect(conversation.getSnapshot().value).toBe('stopped');
     });
 
     it('restarts the idle timer when a participant comes and goes', () => {
@@ -441,7 +441,7 @@ describe('conversationMachine', () => {
       clock.increment(IDLE_MS - 1);
       expect(conversation.getSnapshot().status).toBe('active');
       clock.increment(1);
-      expect(conversation.getSnapshot().status).toBe('done');
+      expect(conversation.getSnapshot().value).toBe('stopped');
     });
   });
 });

@@ -187,8 +187,10 @@ export const conversationMachine = setup({
         streaming: { always: followPhase('streaming') },
       },
     },
+    // Ends the actor, which its parent stops when told; not `type: 'final'`, for the reason given
+    // at the connection machine's `closed`: a done event per conversation id would stay memoized
+    // in the root machine.
     stopped: {
-      type: 'final',
       entry: sendParent(({ context }) => ({
         type: 'conversation.stopped',
         conversationId: context.conversationId,

@@ -1,6 +1,6 @@
 import { EMPTY } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock, createActor, type AnyActorRef } from 'xstate';
+import { SimulatedClock, createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
 import {
@@ -37,7 +37,10 @@ function createSocket(): SocketPort & { log: string[] } {
   };
 }
 
-function createParley({ hibernateAfterMs }: { hibernateAfterMs?: number } = {}) {
+function createParley({
+  hibernateAfterMs,
+  inspect,
+}: { hibernateAfterMs?: number; inspect?: (event: InspectionEvent) => void } = {}) {
   const clock = new SimulatedClock();
   const delivered: { recipients: readonly string[]; type: string }[] = [];
   let counter = 0;
@@ -64,6 +67,7 @@ function createParley({ hibernateAfterMs }: { hibernateAfterMs?: number } = {}) 
   };
   const root = createActor(parleyMachine, {
     clock,
+    ...(inspect === undefined ? {} : { inspect }),
     input: {
       heartbeatIntervalMs: HEARTBEAT_MS,
       conversationInput: (conversationId) => ({
@@ -209,7 +213,7 @@ describe('parleyMachine', () => {
 
     parley.clock.increment(IDLE_MS);
 
-    expect(conversation.getSnapshot().status).toBe('done');
+    expect(conversation.getSnapshot().status).toBe('stopped');
     expect(parley.conversation()).toBeUndefined();
     expect(parley.children()).toEqual([]);
     expect(parley.root.getSnapshot().status).toBe('active');
@@ -221,7 +225,7 @@ describe('parleyMachine', () => {
     const stopped = required(parley.conversation());
     required(parley.connection('c1')).send({ type: 'socket.closed', code: 1000 });
     parley.clock.increment(IDLE_MS);
-    expect(stopped.getSnapshot().status).toBe('done');
+    expect(stopped.getSnapshot().status).toBe('stopped');
 
     parley.open('c2', 'demo', 'bob');
 
@@ -323,7 +327,7 @@ describe('parleyMachine connection shards', () => {
 
     connection.send({ type: 'socket.closed', code: 1001 });
 
-    expect(connection.getSnapshot().status).toBe('done');
+    expect(connection.getSnapshot().status).toBe('stopped');
     expect(parley.connection('c1')).toBeUndefined();
     expect(required(parley.shard('c1')).getSnapshot().children).toEqual({});
   });
@@ -566,5 +570,39 @@ describe('hibernation', () => {
 
     expect(parley.connection('c1')).toBeUndefined();
     expect(parley.delivered.length).toBe(delivered);
+  });
+});
+
+describe('ending actors', () => {
+  it('sends no parent a done event: each would stay memoized in its machine for good', () => {
+    // XState memoizes transition candidates per event type in every state node it consults, and
+    // `xstate.done.actor.<id>` is a new type for every connection and conversation (~180 bytes
+    // each, measured); so no child of Parley's reaches a final state: its parent stops it.
+    const received: string[] = [];
+    const parley = createParley({
+      hibernateAfterMs: HEARTBEAT_MS,
+      inspect: (event) => {
+        if (event.type === '@xstate.event') received.push(event.event.type);
+      },
+    });
+    parley.open('c1');
+    parley.open('c2', 'demo', 'bob');
+    for (let step = 0; step < 2 * CONNECTION_SHARDS; step += 1) {
+      parley.clock.increment(HEARTBEAT_MS / CONNECTION_SHARDS);
+    }
+    expect(parley.hibernated('c1')).toBe(true);
+    parley.deliver('c1', { type: 'socket.closed', code: 1000 });
+    parley.deliver('c2', { type: 'socket.closed', code: 1000 });
+    parley.clock.increment(IDLE_MS);
+
+    expect(parley.conversation()).toBeUndefined();
+    expect(received).toEqual(
+      expect.arrayContaining([
+        'connection.hibernated',
+        'connection.closed',
+        'conversation.stopped',
+      ]),
+    );
+    expect(received.filter((type) => type.startsWith('xstate.done.actor.'))).toEqual([]);
   });
 });
