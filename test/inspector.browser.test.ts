@@ -170,6 +170,29 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
       }
     });
 
+    it('shows a hibernated connection muted, and its events when a frame wakes it', async () => {
+      const server = await startTestServer({
+        inspector: true,
+        heartbeatIntervalMs: 100,
+        hibernateAfterMs: 1,
+      });
+      const alice = await connectClient(server.url, 'sleepy', 'alice');
+      const page = await openInspector(server.url);
+
+      const sleeper = '[data-testid=actor-row][data-kind=connection].status-hibernated';
+      await page.waitForSelector(`${sleeper}[data-state=hibernated]`);
+      const path = (await page.getAttribute(sleeper, 'data-path')) ?? '';
+      await page.click(row(path));
+      await page.waitForSelector(activeNode('connection.hibernated'));
+      expect(await page.textContent('#selected-meta')).toBe(
+        'connection · hibernated · child of parley · wakes on its next event',
+      );
+
+      alice.send({ type: 'typing_indicator', is_typing: true });
+      await page.waitForSelector('[data-testid=events] .event.kind-actor-woken');
+      expect(pageErrors).toEqual([]);
+    });
+
     it('loads a recording file as a timeline with one point per event frame', async () => {
       const text = await readFile(RECORDING, 'utf8');
       const eventFrames = text

@@ -121,6 +121,51 @@ describe('the inspector endpoint', () => {
     inspector.close();
   });
 
+  it('keeps a hibernated connection in the list, and a sent event wakes it', async () => {
+    const server = await startTestServer({
+      inspector: true,
+      heartbeatIntervalMs: 100,
+      hibernateAfterMs: 1,
+    });
+    const inspector = await connectInspector(server.url);
+    await inspector.waitFor((m) => m.type === 'welcome');
+    const alice = await connectClient(server.url, 'sleepy', 'alice');
+    // (Its creation and its hibernation may come in one batch: then it is `added`, hibernated.)
+    const hibernated = (m: Of<'actors.changed'>) =>
+      [...m.added, ...m.updated].find((summary) => summary.status === 'hibernated');
+    const asleep = await inspector.waitFor<Of<'actors.changed'>>(
+      (m) => m.type === 'actors.changed' && hibernated(m) !== undefined,
+    );
+    const path = hibernated(asleep)?.path ?? '';
+    expect(asleep.removed).not.toContain(path);
+    inspector.request({ type: 'list', filter: 'sleepy' });
+    const list = await inspector.waitFor<Of<'actors'>>((m) => m.type === 'actors');
+    expect(list.actors.find((summary) => summary.path === path)).toMatchObject({
+      kind: 'connection',
+      conversation: 'conversation:sleepy',
+      state: 'hibernated',
+      status: 'hibernated',
+    });
+
+    inspector.request({ type: 'subscribe', path });
+    const actor = await inspector.waitFor<Of<'actor'>>((m) => m.type === 'actor');
+    expect(actor.summary.status).toBe('hibernated');
+    expect(actor.context).toMatchObject({ conversationId: 'sleepy', hibernations: 1 });
+    expect(actor.recent.map((record) => record.kind)).toEqual(
+      expect.arrayContaining(['actor.created', 'actor.hibernated']),
+    );
+
+    // The connection has no actor now: its shard wakes one for the event.
+    inspector.request({ type: 'send', path, event: { type: 'server.shutdown' } });
+    await inspector.waitFor((m) => m.type === 'sent');
+    await expect(alice.closed).resolves.toEqual({ code: 1012, reason: 'server_shutdown' });
+    const batch = await inspector.waitFor<Of<'events'>>(
+      (m) => m.type === 'events' && m.records.some((record) => record.kind === 'actor.stopped'),
+    );
+    expect(batch.records.map((record) => record.kind)).toContain('actor.woken');
+    inspector.close();
+  });
+
   it('is off outside development mode unless enabled, and then needs the admin token', async () => {
     const off = await startTestServer({ devMode: false, jwtSecret: 'x'.repeat(32) });
     await expect(connectInspector(off.url)).rejects.toThrow('404');

@@ -2,8 +2,8 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { LogEntry } from '../event-log/log-entry.js';
 import type { Recording } from '../replay/read-recording.js';
 import { replayRecording } from '../replay/replay-recording.js';
+import { pathOf } from './actor-paths.js';
 import type { TimelinePoint } from './inspector-protocol.js';
-import { pathOf } from './inspection-hub.js';
 import { sanitize, stateToString, type SanitizeLimits } from './sanitize.js';
 
 /** A conversation's history as points in time, for the inspector's slider. */

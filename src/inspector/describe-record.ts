@@ -48,6 +48,8 @@ export function describeRecord(record: RawRecord, limits: SanitizeLimits): Recor
     }
     case 'actor.created':
     case 'actor.stopped':
+    case 'actor.hibernated':
+    case 'actor.woken':
     case 'pipeline':
     case 'timer.scheduled':
     case 'timer.cancelled':

@@ -4,12 +4,26 @@
  * queue, busy workers, tool calls in flight). Each record gets a monotonic seq, a timestamp and
  * the actor's stable path. Recording is cheap: raw references are kept and only sanitized when
  * an inspector asks, so an engine nobody inspects pays almost nothing.
+ *
+ * A hibernating connection (`actors/connection.machine.ts`) ends in its state `hibernated` (its
+ * shard stops it) and a new actor takes its path when it wakes: its entry stays, with status
+ * `hibernated`, and the new actor reuses it (records `actor.hibernated`, `actor.woken`).
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { isConnectionShard } from '../../actors/connection-shard.machine.js';
+import {
+  conversationOf,
+  isHibernated,
+  kindOf,
+  listOrder,
+  pathOf,
+  sendToHibernated,
+  type InspectedSnapshot,
+} from './actor-paths.js';
 import type { ActorSummary, InspectionRecord } from './inspector-protocol.js';
 import { describeRecord } from './describe-record.js';
 import { RingBuffer } from './ring-buffer.js';
+import { tapTimers } from './tap-timers.js';
 import {
   DEFAULT_SANITIZE_LIMITS,
   sanitize,
@@ -27,9 +41,12 @@ export interface RawRecord {
 }
 
 interface ActorEntry {
-  ref: AnyActorRef;
+  /** The running actor; undefined while a connection hibernates (it has none then). */
+  ref: AnyActorRef | undefined;
+  /** The actor's system, where a hibernated connection's shard is found. */
+  system: AnyActorRef['system'];
   summary: ActorSummary;
-  snapshot: { value?: unknown; status?: string; context?: unknown } | undefined;
+  snapshot: InspectedSnapshot;
   recent: RingBuffer<RawRecord>;
 }
 
@@ -60,7 +77,7 @@ export class InspectionHub {
   private readonly listeners = new Set<HubListener>();
   private readonly recentPerActor: number;
   readonly limits: SanitizeLimits;
-  private patchedScheduler = false;
+  private tappedTimers = false;
 
   constructor(private readonly options: InspectionHubOptions) {
     this.recentPerActor = options.recentPerActor ?? 50;
@@ -87,13 +104,17 @@ export class InspectionHub {
         return;
       case '@xstate.snapshot': {
         const entry = this.actors.get(path);
-        const snapshot = event.snapshot as ActorEntry['snapshot'];
-        if (entry !== undefined) {
+        const snapshot = event.snapshot as InspectedSnapshot;
+        // (Not an actor's whose path another has taken since; a hibernated one's last, yes.)
+        if (entry !== undefined && (entry.ref === undefined || entry.ref === actorRef)) {
           entry.snapshot = snapshot;
           entry.summary = {
             ...entry.summary,
             state: stateToString(snapshot?.value),
-            status: (snapshot?.status ?? 'active') as ActorSummary['status'],
+            // (A hibernated connection's last snapshot may be reported after it stopped.)
+            status: isHibernated(path, snapshot)
+              ? 'hibernated'
+              : ((snapshot?.status ?? 'active') as ActorSummary['status']),
             updated_at: this.options.now(),
             conversation: entry.summary.conversation ?? conversationOf(path, snapshot),
           };
@@ -138,27 +159,10 @@ export class InspectionHub {
 
   /** Conversations in path order, each followed by its connections, filtered by path. */
   list(filter = ''): ActorSummary[] {
-    const needle = filter.toLowerCase();
-    const conversations: ActorSummary[] = [];
-    const byConversation = new Map<string, ActorSummary[]>();
-    const others: ActorSummary[] = [];
-    for (const { summary } of this.actors.values()) {
-      if (summary.kind === 'conversation') conversations.push(summary);
-      else if (summary.kind === 'connection' && summary.conversation !== null) {
-        const list = byConversation.get(summary.conversation) ?? [];
-        list.push(summary);
-        byConversation.set(summary.conversation, list);
-      } else others.push(summary);
-    }
-    const matches = (summary: ActorSummary) => summary.path.toLowerCase().includes(needle);
-    const ordered: ActorSummary[] = others.filter((summary) => needle === '' || matches(summary));
-    for (const conversation of conversations.sort((a, b) => a.path.localeCompare(b.path))) {
-      const connections = byConversation.get(conversation.path) ?? [];
-      if (needle === '' || matches(conversation) || connections.some(matches)) {
-        ordered.push(conversation, ...connections.sort((a, b) => a.path.localeCompare(b.path)));
-      }
-    }
-    return ordered;
+    return listOrder(
+      Array.from(this.actors.values(), (entry) => entry.summary),
+      filter,
+    );
   }
 
   /** The actor's current context, sanitized. */
@@ -171,10 +175,14 @@ export class InspectionHub {
     return this.actors.get(path)?.recent.toArray() ?? [];
   }
 
-  /** Sends an event to an actor (development mode only; the caller checks). */
+  /**
+   * Sends an event to an actor (development mode only; the caller checks). A hibernated
+   * connection's shard wakes it for the event; false if the shard no longer holds it.
+   */
   send(path: string, event: { type: string }): boolean {
     const entry = this.actors.get(path);
     if (entry === undefined) return false;
+    if (entry.ref === undefined) return sendToHibernated(entry.system, path, event);
     entry.ref.send(event);
     return true;
   }
@@ -191,10 +199,27 @@ export class InspectionHub {
   }
 
   private created(ref: AnyActorRef, path: string): void {
-    this.patchScheduler(ref);
+    if (!this.tappedTimers) {
+      this.tappedTimers = true;
+      tapTimers(ref.system.scheduler, (path, kind, detail) => {
+        this.record(path, kind, detail);
+      });
+    }
     const kind = kindOf(path);
+    const sleeper = this.actors.get(path);
+    if (sleeper?.summary.status === 'hibernated') {
+      // A connection woken by its shard: the same path, so the same entry and recent records.
+      sleeper.ref = ref;
+      sleeper.system = ref.system;
+      sleeper.summary = { ...sleeper.summary, status: 'active', updated_at: this.options.now() };
+      this.record(path, 'actor.woken', { kind });
+      this.changed(path, 'updated');
+      this.observe(ref, path);
+      return;
+    }
     this.actors.set(path, {
       ref,
+      system: ref.system,
       snapshot: undefined,
       recent: new RingBuffer<RawRecord>(this.recentPerActor),
       summary: {
@@ -209,15 +234,41 @@ export class InspectionHub {
     });
     this.record(path, 'actor.created', { kind });
     this.changed(path, 'added');
-    // XState reports no "stopped": an observer's completion tells us.
+    this.observe(ref, path);
+  }
+
+  /** XState reports no "stopped": an observer's completion tells us. */
+  private observe(ref: AnyActorRef, path: string): void {
     ref.subscribe({
       complete: () => {
-        this.stopped(path, 'stopped');
+        // (Late news of an actor whose path another actor has taken since: not about the entry.)
+        if (this.actors.get(path)?.ref !== ref) return;
+        if (isHibernated(path, ref.getSnapshot() as InspectedSnapshot)) {
+          this.hibernated(ref, path);
+        } else this.stopped(path, 'stopped');
       },
       error: () => {
+        if (this.actors.get(path)?.ref !== ref) return;
         this.stopped(path, 'error');
       },
     });
+  }
+
+  /** The connection's actor is gone, its shard keeps its context: the entry stays. */
+  private hibernated(ref: AnyActorRef, path: string): void {
+    const entry = this.actors.get(path);
+    if (entry === undefined) return;
+    const snapshot = ref.getSnapshot() as InspectedSnapshot;
+    entry.ref = undefined;
+    entry.snapshot = snapshot;
+    entry.summary = {
+      ...entry.summary,
+      state: stateToString(snapshot?.value),
+      status: 'hibernated',
+      updated_at: this.options.now(),
+    };
+    this.record(path, 'actor.hibernated', { kind: entry.summary.kind });
+    this.changed(path, 'updated');
   }
 
   private stopped(path: string, status: 'stopped' | 'error'): void {
@@ -225,31 +276,6 @@ export class InspectionHub {
     this.record(path, 'actor.stopped', { status });
     this.actors.delete(path);
     this.changed(path, 'removed');
-  }
-
-  /** Timers are scheduled through the system's scheduler: wrap it once to see them. */
-  private patchScheduler(ref: AnyActorRef): void {
-    if (this.patchedScheduler) return;
-    this.patchedScheduler = true;
-    const scheduler = ref.system.scheduler;
-    const schedule = scheduler.schedule.bind(scheduler);
-    const cancel = scheduler.cancel.bind(scheduler);
-    // The shards' heartbeat timers are plumbing too: their ticks show up as events from `parley`.
-    scheduler.schedule = (source, target, event, delay, id) => {
-      if (!isConnectionShard(source)) {
-        this.record(pathOf(source), 'timer.scheduled', {
-          id: id ?? null,
-          event_type: event.type,
-          delay,
-          target: pathOf(target),
-        });
-      }
-      schedule(source, target, event, delay, id);
-    };
-    scheduler.cancel = (source, id) => {
-      if (!isConnectionShard(source)) this.record(pathOf(source), 'timer.cancelled', { id });
-      cancel(source, id);
-    };
   }
 
   private record(path: string, kind: RawRecord['kind'], raw: Record<string, unknown>): void {
@@ -265,30 +291,4 @@ export class InspectionHub {
   private changed(path: string, change: 'added' | 'updated' | 'removed'): void {
     for (const listener of this.listeners) listener.onActorChanged(path, change);
   }
-}
-
-/**
- * The stable path of an actor; the root (which XState gives a per-process id) is `parley`. A
- * connection shard is the root's plumbing, so where one shows up (as the source of the event that
- * starts a connection) it reads as `parley`, the parent the inspector gives every connection;
- * the hub records nothing of the shard itself.
- *
- * @example
- * pathOf(root.system.get('connection:c1')) // 'connection:c1'
- */
-export function pathOf(ref: AnyActorRef): string {
-  const path = (ref as { systemId?: string }).systemId ?? ref.id;
-  return path.startsWith('conversation:') || path.startsWith('connection:') ? path : 'parley';
-}
-
-function kindOf(path: string): ActorSummary['kind'] {
-  if (path.startsWith('conversation:')) return 'conversation';
-  if (path.startsWith('connection:')) return 'connection';
-  return 'root';
-}
-
-function conversationOf(path: string, snapshot: ActorEntry['snapshot']): string | null {
-  if (!path.startsWith('connection:')) return null;
-  const id = (snapshot?.context as { conversationId?: string } | undefined)?.conversationId;
-  return id === undefined ? null : `conversation:${id}`;
 }

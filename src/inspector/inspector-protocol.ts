@@ -50,7 +50,8 @@ export interface ActorSummary {
   conversation: string | null;
   /** The state value, dotted (`working.calling_tool`). */
   state: string;
-  status: 'active' | 'done' | 'stopped' | 'error';
+  /** `hibernated`: a connection whose actor is gone until its next event (its shard keeps it). */
+  status: 'active' | 'done' | 'stopped' | 'error' | 'hibernated';
   updated_at: number;
 }
 
@@ -62,6 +63,8 @@ export interface InspectionRecord {
   kind:
     | 'actor.created'
     | 'actor.stopped'
+    | 'actor.hibernated'
+    | 'actor.woken'
     | 'event'
     | 'snapshot'
     | 'microstep'

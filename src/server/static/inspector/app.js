@@ -303,8 +303,11 @@ export function start() {
     const path = app.selected;
     const summary = path ? tree.get(path) : undefined;
     byId('selected-title').textContent = path ?? 'Select an actor';
+    const parent = summary?.parent ? ` · child of ${summary.parent}` : '';
+    // A hibernated connection has no actor: its next event (a sent one too) wakes one.
+    const wakes = summary?.status === 'hibernated' ? ' · wakes on its next event' : '';
     byId('selected-meta').textContent = summary
-      ? `${summary.kind} · ${summary.status}${summary.parent ? ` · child of ${summary.parent}` : ''}`
+      ? `${summary.kind} · ${summary.status}${parent}${wakes}`
       : path
         ? travel.timeline
           ? 'from the loaded timeline'

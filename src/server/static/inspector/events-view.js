@@ -16,6 +16,8 @@ export const RECORD_KINDS = [
   'action',
   'actor.created',
   'actor.stopped',
+  'actor.hibernated',
+  'actor.woken',
   'timer.scheduled',
   'timer.cancelled',
   'pipeline',

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { assign, createActor, setup } from 'xstate';
+import { InspectionHub, type HubListener } from './inspection-hub.js';
+
+/**
+ * A connection in miniature: `poke` counts, `sleep` ends it in the state `hibernated` (as
+ * `actors/connection.machine.ts` does when it has been quiet), `close` in another state; as the
+ * shard does, {@link end} then stops it (no final states: see the connection machine's `closed`).
+ */
+const sleeperMachine = setup({
+  types: { context: {} as { pokes: number }, input: {} as { pokes: number } },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({ pokes: input.pokes }),
+  initial: 'joined',
+  states: {
+    joined: {
+      on: {
+        poke: { actions: assign({ pokes: ({ context }) => context.pokes + 1 }) },
+        sleep: 'hibernated',
+        close: 'closed',
+      },
+    },
+    hibernated: {},
+    closed: {},
+  },
+});
+
+/**
+ * A hub, what its listener saw (changes; records, each with the actor's status when written), and
+ * a way to start actors under it.
+ */
+function watchedHub() {
+  const hub = new InspectionHub({ now: Date.now });
+  const changes: string[] = [];
+  const records: string[] = [];
+  const listener: HubListener = {
+    onRecord: (record) => {
+      const status = hub.summary(record.path)?.status ?? 'gone';
+      records.push(`${record.path} ${record.kind} (${status})`);
+    },
+    onActorChanged: (path, change) => changes.push(`${path} ${change}`),
+  };
+  hub.listen(listener);
+  // The id too, as the shards spawn connections: XState reports an actor before its system id.
+  const start = (path: string, pokes = 0) =>
+    createActor(sleeperMachine, {
+      id: path,
+      systemId: path,
+      input: { pokes },
+      inspect: hub.inspect,
+    }).start();
+  const kinds = (path: string) => hub.recent(path).map((record) => record.kind);
+  return { hub, changes, records, start, kinds };
+}
+
+/** Ends a miniature connection as its shard would: the event, then a stop. */
+function end(
+  actor: { send(event: { type: string }): void; stop(): unknown },
+  how: 'sleep' | 'close',
+) {
+  actor.send({ type: how });
+  actor.stop();
+}
+
+describe('InspectionHub, hibernating connections', () => {
+  it('keeps the entry of a connection that hibernates, with its last state and context', () => {
+    const { hub, changes, records, start, kinds } = watchedHub();
+    const sleeper = start('connection:c1');
+    sleeper.send({ type: 'poke' });
+
+    end(sleeper, 'sleep');
+
+    expect(sleeper.getSnapshot().status).toBe('stopped');
+    expect(hub.summary('connection:c1')).toMatchObject({
+      kind: 'connection',
+      state: 'hibernated',
+      status: 'hibernated',
+    });
+    expect(hub.context('connection:c1')).toEqual({ pokes: 1 });
+    expect(kinds('connection:c1')).toContain('actor.hibernated');
+    expect(kinds('connection:c1')).not.toContain('actor.stopped');
+    expect(records).toContain('connection:c1 actor.hibernated (hibernated)');
+    expect(changes).toContain('connection:c1 updated');
+    expect(changes).not.toContain('connection:c1 removed');
+    // Its actor is gone and no shard holds it (there is none here): nothing to send to.
+    expect(hub.send('connection:c1', { type: 'poke' })).toBe(false);
+  });
+
+  it('reuses a hibernated entry for the actor woken at its path, recent records and all', () => {
+    const { hub, changes, records, start, kinds } = watchedHub();
+    const sleeper = start('connection:c1');
+    sleeper.send({ type: 'poke' });
+    end(sleeper, 'sleep');
+    const before = hub.recent('connection:c1').map((record) => record.seq);
+
+    const woken = start('connection:c1', 1);
+
+    expect(hub.summary('connection:c1')).toMatchObject({ state: 'joined', status: 'active' });
+    const after = hub.recent('connection:c1').map((record) => record.seq);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(kinds('connection:c1').filter((kind) => kind.startsWith('actor.'))).toEqual([
+      'actor.created',
+      'actor.hibernated',
+      'actor.woken',
+    ]);
+    expect(records).toContain('connection:c1 actor.woken (active)');
+    expect(changes.filter((change) => change.endsWith(' added'))).toEqual(['connection:c1 added']);
+    // The woken actor takes what is sent to the path.
+    expect(hub.send('connection:c1', { type: 'poke' })).toBe(true);
+    expect(woken.getSnapshot().context.pokes).toBe(2);
+    expect(hub.context('connection:c1')).toEqual({ pokes: 2 });
+  });
+
+  it('still removes an actor that ends in another state, or is not a connection', () => {
+    const { hub, changes, records, start } = watchedHub();
+    const closing = start('connection:c2');
+    const conversation = start('conversation:x');
+
+    end(closing, 'close');
+    end(conversation, 'sleep');
+
+    expect(hub.summary('connection:c2')).toBeUndefined();
+    expect(hub.summary('conversation:x')).toBeUndefined();
+    expect(records).toContain('connection:c2 actor.stopped (stopped)');
+    expect(records).toContain('conversation:x actor.stopped (stopped)');
+    expect(changes).toContain('connection:c2 removed');
+    expect(changes).toContain('conversation:x removed');
+  });
+
+  it('does not let an actor that stops late remove the entry of the one now at its path', () => {
+    const { hub, start } = watchedHub();
+    const old = start('conversation:x');
+    start('conversation:x');
+
+    old.stop();
+
+    expect(hub.summary('conversation:x')).toMatchObject({ status: 'active' });
+  });
+});
