@@ -23,6 +23,7 @@
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import {
+  connectionContext,
   connectionMachine,
   type ConnectionContext,
   type ConnectionEvent,
@@ -183,7 +184,8 @@ export const connectionShardMachine = setup({
     }),
     keep: ({ context, event }) => {
       if (event.type !== 'connection.hibernated') return;
-      context.hibernated.set(event.context.connectionId, event.context);
+      // A compact copy: the handed-over context went through `assign` (see connectionContext).
+      context.hibernated.set(event.context.connectionId, connectionContext(event.context));
     },
     deliver: enqueueActions(({ context, enqueue, event, self }) => {
       if (event.type !== 'connection.deliver') return;

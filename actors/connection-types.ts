@@ -35,7 +35,7 @@ export interface ConnectionMachineInput {
   socket: SocketPort;
   effects: ConnectionEffects;
   /** The seq this connection resumes from (`?since=`), announced in its welcome. */
-  since?: number;
+  since?: number | undefined;
   /** Unanswered pings before the socket is terminated. @default 2 */
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
@@ -50,7 +50,7 @@ export interface ConnectionMachineInput {
    * context as input (its shard keeps it), so these carry over.
    */
   missedPongs?: number;
-  strikes?: number[];
+  strikes?: readonly number[];
   closeCode?: number;
   closeReason?: string;
   lastFrameAt?: number;
