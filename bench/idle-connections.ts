@@ -3,6 +3,12 @@
  * connections, each joined to a conversation of 10, measured after a forced GC. Compares Parley
  * with raw `ws`, `ws` plus one XState actor per connection, and Socket.IO.
  *
+ * Idle Parley connections hibernate (`PARLEY_HIBERNATE_AFTER_MS`, 30 s by default, checked at each
+ * heartbeat). So that a step does not wait a minute, Parley runs here with a 2 s heartbeat and
+ * 2 s hibernation, and each step is measured once the server reports every connection
+ * hibernated: the state the defaults reach after 30–60 s. The full mode also measures Parley
+ * with hibernation off (every connection a running actor), reported apart.
+ *
  * Run: `npx tsx bench/idle-connections.ts [--quick] [--json file]`
  */
 import { sleep } from './support/clock.js';
@@ -38,7 +44,14 @@ export interface IdlePoint {
 export interface IdleResult {
   benchmark: 'idle-connections';
   setup: { steps: number[]; participantsPerConversation: number; warmupConnections: number };
-  servers: { kind: ServerKind; label: string; baselineRssMiB: number; points: IdlePoint[] }[];
+  servers: {
+    kind: ServerKind;
+    label: string;
+    /** Parley with hibernation off: every idle connection a running actor. */
+    awake?: true;
+    baselineRssMiB: number;
+    points: IdlePoint[];
+  }[];
   ratios: { rssVsWs: number; rssVsSocketIo: number; heapVsWs: number; heapVsSocketIo: number };
   problems: string[];
 }
@@ -48,19 +61,59 @@ const build = ensureBuilt();
 const steps = [1_000, 5_000, 10_000];
 const participants = 10;
 const warmupConnections = 200;
-const kinds: ServerKind[] = options.quick
-  ? ['parley', 'ws', 'socketio']
-  : ['parley', 'ws', 'ws-xstate', 'socketio'];
+/** A server to measure; `awake` is Parley with hibernation off. */
+interface Variant {
+  kind: ServerKind;
+  awake?: true;
+}
+const variants: Variant[] = options.quick
+  ? [{ kind: 'parley' }, { kind: 'ws' }, { kind: 'socketio' }]
+  : [
+      { kind: 'parley' },
+      { kind: 'parley', awake: true },
+      { kind: 'ws' },
+      { kind: 'ws-xstate' },
+      { kind: 'socketio' },
+    ];
 const MiB = 2 ** 20;
+/** Parley's heartbeat and hibernation delay in this benchmark (defaults: 30 s each). */
+const HIBERNATION_MS = 2_000;
+/** The longest wait for a step's connections to hibernate. */
+const HIBERNATION_DEADLINE_MS = 30_000;
 const problems: string[] = [];
 
-async function measureServer(kind: ServerKind): Promise<IdleResult['servers'][number]> {
+const labelOf = ({ kind, awake }: Variant) =>
+  awake ? `${SERVER_LABELS[kind]} (hibernation off)` : SERVER_LABELS[kind];
+
+async function measureServer(variant: Variant): Promise<IdleResult['servers'][number]> {
+  const { kind, awake } = variant;
+  const label = labelOf(variant);
   const server = await startServer(build, kind, {
     nodeFlags: ['--expose-gc'],
     // Warm-up conversations (left empty below) stop quickly, so they are not in the baseline.
-    env: kind === 'parley' ? { PARLEY_CONVERSATION_IDLE_MS: '500' } : {},
+    env:
+      kind === 'parley'
+        ? {
+            PARLEY_CONVERSATION_IDLE_MS: '500',
+            PARLEY_HEARTBEAT_MS: String(HIBERNATION_MS),
+            PARLEY_HIBERNATE_AFTER_MS: awake ? '0' : String(HIBERNATION_MS),
+          }
+        : {},
     verbose: options.verbose,
   });
+  /** Waits until the server reports `count` hibernated connections (Parley only). */
+  const hibernated = async (count: number) => {
+    const deadline = Date.now() + HIBERNATION_DEADLINE_MS;
+    for (;;) {
+      const stats = await server.child.request<{ hibernated: number }>({ type: 'stats' });
+      if (stats.hibernated >= count) return;
+      if (Date.now() > deadline) {
+        problems.push(`${label}: ${stats.hibernated}/${count} connections hibernated`);
+        return;
+      }
+      await sleep(250);
+    }
+  };
   const client = startClient(build, options.verbose);
   const connect = (from: number, to: number) =>
     client.request<{ open: number; failed: number; seconds: number }>({
@@ -95,10 +148,11 @@ async function measureServer(kind: ServerKind): Promise<IdleResult['servers'][nu
           concurrency: 50,
         });
         if (connected.failed > 0 || connected.open !== target) {
-          problems.push(`${SERVER_LABELS[kind]}: ${connected.open}/${target} connections open`);
+          problems.push(`${label}: ${connected.open}/${target} connections open`);
         }
         open = target;
         await sleep(1_000);
+        if (kind === 'parley' && !awake) await hibernated(target);
         const usage = await server.child.request<ProcessUsage>({ type: 'measure' });
         const perConnection = (field: 'rss' | 'heapUsed' | 'external') =>
           Math.round(((usage.memory[field] - baseline.memory[field]) / target / 1024) * 100) / 100;
@@ -112,16 +166,15 @@ async function measureServer(kind: ServerKind): Promise<IdleResult['servers'][nu
           externalKiBPerConnection: perConnection('external'),
           connectSeconds: connected.seconds,
         });
-        progress(
-          `${SERVER_LABELS[kind]}: ${target} connections, RSS ${(usage.memory.rss / MiB).toFixed(1)} MiB`,
-        );
+        progress(`${label}: ${target} connections, RSS ${(usage.memory.rss / MiB).toFixed(1)} MiB`);
       }
     } finally {
       await loader.stop();
     }
     return {
       kind,
-      label: SERVER_LABELS[kind],
+      label,
+      ...(awake ? { awake } : {}),
       baselineRssMiB: Math.round((baseline.memory.rss / MiB) * 10) / 10,
       points,
     };
@@ -132,14 +185,15 @@ async function measureServer(kind: ServerKind): Promise<IdleResult['servers'][nu
 }
 
 const servers: IdleResult['servers'] = [];
-for (const kind of kinds) {
-  progress(`idle connections: ${SERVER_LABELS[kind]}`);
-  servers.push(await measureServer(kind));
+for (const variant of variants) {
+  progress(`idle connections: ${labelOf(variant)}`);
+  servers.push(await measureServer(variant));
 }
 
+/** The goals are for Parley as configured by default, connections hibernating. */
 const at = (kind: ServerKind, connections: number) =>
   servers
-    .find((server) => server.kind === kind)
+    .find((server) => server.kind === kind && server.awake === undefined)
     ?.points.find((point) => point.connections === connections);
 const top = steps[steps.length - 1] ?? 0;
 /** Parley's figure at the top step over another server's. */

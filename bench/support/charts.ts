@@ -26,7 +26,7 @@ export function memoryChart(idle: IdleResult): string {
     series: idle.servers.map((server) => ({
       name: server.label,
       color: SERVER_COLORS[server.kind],
-      dashed: server.kind === 'ws-xstate',
+      dashed: server.kind === 'ws-xstate' || server.awake === true,
       points: [
         [0, server.baselineRssMiB],
         ...server.points.map((point): [number, number] => [point.connections, point.rssMiB]),

@@ -48,7 +48,9 @@ export function checkGoals(results: RunResults): GoalCheck[] {
         met: idle.ratios.rssVsSocketIo < 1,
       },
     );
-    const parley = idle.servers.find((server) => server.kind === 'parley');
+    const parley = idle.servers.find(
+      (server) => server.kind === 'parley' && server.awake === undefined,
+    );
     const at10k = parley?.points.find((point) => point.connections === 10_000);
     if (at10k !== undefined) {
       const megabytes = Math.round((at10k.rssMiB * 2 ** 20) / 1e6);
