@@ -64,7 +64,7 @@ export function lineChart(options: {
         ([px, py]) =>
           `<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3.5" fill="${series.color}"/>`,
       ),
-      legendEntry(index, series.name, series.color),
+      legendEntry(index, series.name, series.color, series.dashed === true),
     );
   });
   return `${parts.join('\n')}\n</svg>\n`;
@@ -172,11 +172,14 @@ function axes(
   return parts;
 }
 
-function legendEntry(index: number, name: string, color: string): string {
+/** A legend entry: a swatch, or for a dashed series a dashed stroke, then the name. */
+function legendEntry(index: number, name: string, color: string, dashed = false): string {
   const top = MARGIN.top + 8 + index * 22;
   const left = WIDTH - MARGIN.right + 16;
   return [
-    `<rect x="${left}" y="${top - 10}" width="14" height="14" fill="${color}"/>`,
+    dashed
+      ? `<line x1="${left}" x2="${left + 14}" y1="${top - 3}" y2="${top - 3}" stroke="${color}" stroke-width="3" stroke-dasharray="4 2"/>`
+      : `<rect x="${left}" y="${top - 10}" width="14" height="14" fill="${color}"/>`,
     `<text x="${left + 20}" y="${top + 1}" font-size="12" fill="#212529" ${FONT}>${escape(name)}</text>`,
   ].join('\n');
 }
