@@ -47,6 +47,8 @@ export { RateLimiter, type RateLimiterOptions } from './server/rate-limiter.js';
 export { conversationMachine, type ConversationEffects } from '../actors/conversation.machine.js';
 export { connectionMachine, type SocketPort } from '../actors/connection.machine.js';
 export { parleyMachine, conversationKey, connectionKey } from '../actors/parley.machine.js';
+/** Reaches a connection whether its actor runs or hibernates (use it rather than `system.get`). */
+export { sendToConnection } from '../actors/connection-shard.machine.js';
 export { createWorkerPool, type WorkerPool, type PoolJob } from '../streams/worker-pool.js';
 export { paceTokens } from '../streams/pace-tokens.js';
 export { runToolCall, type ToolCallOutcome } from '../streams/run-tool-call.js';
