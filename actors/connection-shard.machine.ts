@@ -22,8 +22,8 @@
  * then receives the event.
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { connectionContext } from './connection-context.js';
 import {
-  connectionContext,
   connectionMachine,
   type ConnectionContext,
   type ConnectionEvent,
@@ -272,6 +272,16 @@ export function sendToConnection(
   system
     .get(shardKey(shardOf(connectionId)))
     ?.send({ type: 'connection.deliver', connectionId, event });
+}
+
+/**
+ * Whether a shard keeps a hibernated connection.
+ *
+ * @example
+ * hibernatesIn(root.system.get(shardKey(shardOf('conn_1'))) as ConnectionShardRef, 'conn_1')
+ */
+export function hibernatesIn(shard: ConnectionShardRef, connectionId: string): boolean {
+  return shard.getSnapshot().context.hibernated.has(connectionId);
 }
 
 /**

@@ -6,9 +6,10 @@
  *
  * Hibernation: a joined connection that has had no frame but `ping` from its client for
  * `hibernateAfterMs` ends in the state `hibernated` at its next heartbeat tick and hands its
- * context to its shard. The socket stays open; the shard answers its heartbeat and spawns a new actor from that
- * context (starting in `open.joined`, without joining again) on the next event for it. Most chat
- * connections are idle most of the time; an idle one then costs its context, not an actor.
+ * context to its shard. The socket stays open; the shard answers its heartbeat and spawns a new
+ * actor from that context (starting in `open.joined`, without joining again) on the next event
+ * for it. Most chat connections are idle most of the time; an idle one then costs its context
+ * (`connection-context.ts`), not an actor.
  */
 import {
   assign,
@@ -21,6 +22,7 @@ import {
 } from 'xstate';
 import type { ErrorCode } from '../src/errors.js';
 import { closeCodeOf, reply, toConversationEvent } from './connection-replies.js';
+import { connectionContext } from './connection-context.js';
 import type {
   ConnectionContext,
   ConnectionEvent,
@@ -30,39 +32,6 @@ import type {
 export type * from './connection-types.js';
 
 const STRIKE_WINDOW_MS = 60_000;
-/** Shared by every connection without strikes (`strike` makes a new array). */
-const NO_STRIKES: readonly number[] = Object.freeze([]);
-
-/**
- * A connection's context from its input, every field in one literal so that all are in-object:
- * an idle connection keeps this object while it hibernates, and a context that went through
- * `assign` holds most of its fields in a separate property array (~0.1 KiB more). A woken
- * connection's input is its hibernated context, whose values win over the defaults.
- *
- * @example
- * connectionContext({ connectionId: 'c1', userId: 'alice', conversationId: 'demo', ... })
- */
-export function connectionContext(input: ConnectionMachineInput): ConnectionContext {
-  return {
-    connectionId: input.connectionId,
-    userId: input.userId,
-    conversationId: input.conversationId,
-    conversation: input.conversation,
-    socket: input.socket,
-    effects: input.effects,
-    since: input.since,
-    maxMissedPongs: input.maxMissedPongs ?? 2,
-    maxStrikes: input.maxStrikes ?? 10,
-    hibernateAfterMs: input.hibernateAfterMs ?? 0,
-    missedPongs: input.missedPongs ?? 0,
-    strikes: input.strikes ?? NO_STRIKES,
-    closeCode: input.closeCode ?? 1000,
-    closeReason: input.closeReason ?? '',
-    lastFrameAt: input.lastFrameAt ?? input.effects.now(),
-    hibernations: input.hibernations ?? 0,
-  };
-}
-
 /** The connection machine. */
 export const connectionMachine = setup({
   types: {
@@ -92,6 +61,14 @@ export const connectionMachine = setup({
         return toConversationEvent(context, event.frame);
       },
     ),
+    resume: ({ context, event }) => {
+      if (event.type !== 'frame.received' || event.frame.type !== 'resume') return;
+      context.effects.resume(context.connectionId, event.frame.since);
+    },
+    history: ({ context, event }) => {
+      if (event.type !== 'frame.received' || event.frame.type !== 'history') return;
+      context.effects.history(context.connectionId, event.frame);
+    },
     replyPong: ({ context, event }) => {
       if (event.type !== 'frame.received' || event.frame.type !== 'ping') return;
       const id = event.frame.id;
@@ -151,6 +128,8 @@ export const connectionMachine = setup({
     tooManyStrikes: ({ context }) => context.strikes.length >= context.maxStrikes,
     tooManyMissedPongs: ({ context }) => context.missedPongs >= context.maxMissedPongs,
     isPing: ({ event }) => event.type === 'frame.received' && event.frame.type === 'ping',
+    isResume: ({ event }) => event.type === 'frame.received' && event.frame.type === 'resume',
+    isHistory: ({ event }) => event.type === 'frame.received' && event.frame.type === 'history',
     quietLongEnough: ({ context }) =>
       context.hibernateAfterMs > 0 &&
       context.effects.now() - context.lastFrameAt >= context.hibernateAfterMs,
@@ -175,28 +154,8 @@ export const connectionMachine = setup({
         'frame.received': [
           // A `ping` frame is a keep-alive, not activity: it does not put off hibernation.
           { guard: 'isPing', actions: 'replyPong' },
-          {
-            guard: ({ event }) => event.frame.type === 'resume',
-            actions: [
-              'touch',
-              ({ context, event }) => {
-                if (event.frame.type === 'resume') {
-                  context.effects.resume(context.connectionId, event.frame.since);
-                }
-              },
-            ],
-          },
-          {
-            guard: ({ event }) => event.frame.type === 'history',
-            actions: [
-              'touch',
-              ({ context, event }) => {
-                if (event.frame.type === 'history') {
-                  context.effects.history(context.connectionId, event.frame);
-                }
-              },
-            ],
-          },
+          { guard: 'isResume', actions: ['touch', 'resume'] },
+          { guard: 'isHistory', actions: ['touch', 'history'] },
           {
             // The rate budget is an effect (a token bucket shared by the user's connections),
             // so it is taken here, once, rather than in a guard that may be evaluated twice.
@@ -319,10 +278,9 @@ export const connectionMachine = setup({
       entry: 'closeSocket',
       after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
     },
-    // `closed` and `hibernated` end the actor, but are not `type: 'final'`: the shard stops it when
-    // told. A final state would send the shard `xstate.done.actor.connection:<id>`, and XState
-    // memoizes transition candidates per event type in each state node it consults, so every
-    // connection ever closed would leave ~180 bytes per node in the shard machine for good.
+    // `closed` and `hibernated` end the actor; the shard stops it when told. Not `type: 'final'`:
+    // XState memoizes candidates per event type, and `xstate.done.actor.connection:<id>` is a new
+    // type per connection (~180 bytes each kept in the shard machine for good).
     closed: {
       entry: ['leave', 'notifyClosed'],
     },

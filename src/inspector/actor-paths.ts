@@ -5,7 +5,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import {
-  connectionIdsOf,
+  hibernatesIn,
   sendToConnection,
   shardKey,
   shardOf,
@@ -116,7 +116,7 @@ export function sendToHibernated(
 ): boolean {
   const connectionId = path.slice('connection:'.length);
   const shard = system.get(shardKey(shardOf(connectionId))) as ConnectionShardRef | undefined;
-  if (shard === undefined || !connectionIdsOf(shard).hibernated.includes(connectionId)) {
+  if (shard === undefined || !hibernatesIn(shard, connectionId)) {
     return false;
   }
   sendToConnection(system, connectionId, event as ConnectionEvent);
