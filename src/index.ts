@@ -1,8 +1,8 @@
 /**
- * Parley's public API: the only entry point of the `parley` package.
+ * Parley's public API: the only entry point of the `parley-engine` package.
  *
  * @example
- * import { startServer, ToolRegistry, calculatorTool, defineTool } from 'parley';
+ * import { startServer, ToolRegistry, calculatorTool, defineTool } from 'parley-engine';
  * const server = await startServer({ port: 8080, tools: new ToolRegistry([calculatorTool]) });
  */
 export { startServer, type ParleyServer, type StartServerOptions } from './server/server.js';

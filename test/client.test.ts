@@ -44,7 +44,7 @@ function statusReached(
   });
 }
 
-describe('parley/client against a real server', () => {
+describe('parley-engine/client against a real server', () => {
   it('sends "What is 5 + 3?" and reads frames() up to the answer "5 + 3 = 8."', async () => {
     const server = await startTestServer();
     const client = await connect({

@@ -1,9 +1,9 @@
 /**
- * The Parley client, importable as `parley/client`: a typed WebSocket client that resumes from the
+ * The Parley client, importable as `parley-engine/client`: a typed WebSocket client that resumes from the
  * last seq it saw after a drop, so every conversation event reaches it exactly once, in order.
  *
  * @example
- * import { connect } from 'parley/client';
+ * import { connect } from 'parley-engine/client';
  * const client = await connect({ url: 'http://127.0.0.1:8080', conversationId: 'demo', userId: 'alice' });
  * client.sendMessage('What is 5 + 3?');
  * const done = await client.waitFor((frame) => frame.type === 'agent_response_complete');

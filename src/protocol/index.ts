@@ -1,8 +1,8 @@
 /**
- * The Parley wire protocol, importable by clients as `parley/protocol`.
+ * The Parley wire protocol, importable by clients as `parley-engine/protocol`.
  *
  * @example
- * import { serverFrameSchema } from 'parley/protocol';
+ * import { serverFrameSchema } from 'parley-engine/protocol';
  * const frame = serverFrameSchema.parse(JSON.parse(event.data));
  */
 export * from './frames.js';
