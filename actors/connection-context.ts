@@ -21,7 +21,6 @@ export function connectionContext(input: ConnectionMachineInput): ConnectionCont
     connectionId: input.connectionId,
     userId: input.userId,
     conversationId: input.conversationId,
-    conversation: input.conversation,
     socket: input.socket,
     effects: input.effects,
     since: input.since,

@@ -23,6 +23,7 @@
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { connectionContext } from './connection-context.js';
+import { connectionKey } from './system-ids.js';
 import {
   connectionMachine,
   type ConnectionContext,
@@ -36,8 +37,7 @@ export const CONNECTION_SHARDS = 64;
 /** The id prefix of the shards: `connections:0` … `connections:63` (not `connection:`). */
 const SHARD_PREFIX = 'connections:';
 
-/** The stable system id of a connection actor. */
-export const connectionKey = (connectionId: string) => `connection:${connectionId}`;
+export { connectionKey } from './system-ids.js';
 
 /**
  * The id (and system id) of shard `index`.

@@ -2,22 +2,27 @@
  * Types of the connection actor: the socket port it drives, its injected effects, its input,
  * context and events.
  */
-import type { AnyActorRef } from 'xstate';
-import type { ErrorCode } from '../src/errors.js';
+import type { CloseCode, ErrorCode } from '../src/errors.js';
 import type { ClientFrame } from '../src/protocol/frames.js';
+import type { JoinAnswer } from './conversation-state.js';
 
 /** What the connection actor needs from its socket; the ws adapter implements it. */
 export interface SocketPort {
   send(data: string): void;
-  close(code: number, reason: string): void;
+  close(code: CloseCode, reason: string): void;
   terminate(): void;
   /** A WebSocket-level ping; the peer's pong arrives as `socket.pong`. */
   ping(): void;
 }
 
-/** Effects the connection actor uses, injected. */
+/** A reply to one connection: a frame body the engine stamps with the current seq and time. */
+export type ReplyBody = Record<string, unknown> & { type: 'pong' | 'error' | 'history' };
+
+/** Effects the connection actor uses, injected (one object shared by every connection). */
 export interface ConnectionEffects {
   now(): number;
+  /** Sends a reply to this connection only (pong, error): the one path for such frames. */
+  reply(connectionId: string, body: ReplyBody): void;
   /** Sends this connection the events after `since`, then lets live events through. */
   resume(connectionId: string, since: number): void;
   /** Answers a `history` request with a `history` frame (or an `error`). */
@@ -31,7 +36,6 @@ export interface ConnectionMachineInput {
   connectionId: string;
   userId: string;
   conversationId: string;
-  conversation: AnyActorRef;
   socket: SocketPort;
   effects: ConnectionEffects;
   /** The seq this connection resumes from (`?since=`), announced in its welcome. */
@@ -51,7 +55,7 @@ export interface ConnectionMachineInput {
    */
   missedPongs?: number;
   strikes?: readonly number[];
-  closeCode?: number;
+  closeCode?: CloseCode;
   closeReason?: string;
   lastFrameAt?: number;
   hibernations?: number;
@@ -75,8 +79,7 @@ export type ConnectionContext = ConnectionMachineInput &
 
 /** Events of the connection actor. */
 export type ConnectionEvent =
-  | { type: 'conversation.joined' }
-  | { type: 'conversation.rejected'; code: ErrorCode; message: string }
+  | JoinAnswer
   | { type: 'frame.received'; frame: ClientFrame }
   | { type: 'frame.invalid'; code: ErrorCode; message: string; issues?: unknown[] }
   | { type: 'socket.pong' }

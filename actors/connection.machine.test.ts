@@ -5,9 +5,12 @@ import {
   createActor,
   sendTo,
   setup,
+  type ActorRefFrom,
   type AnyActorRef,
   type AnyEventObject,
 } from 'xstate';
+import { stampFrame } from '../src/engine/stamp-frame.js';
+import { connectionKey } from './system-ids.js';
 import {
   connectionMachine,
   type ConnectionActorRef,
@@ -45,9 +48,13 @@ function createSocket() {
 
 type JoinAnswer = 'joined' | 'rejected' | 'silent';
 
+/** The connection actor that sent a join, found by its system id as the real conversation does. */
+const joiner = (event: AnyEventObject, system: { get(id: string): unknown }) =>
+  system.get(connectionKey(String(event.connectionId))) as AnyActorRef;
+
 /**
- * A stand-in for the conversation actor: it answers `participant.join` (or stays silent), records
- * every event it receives, and exposes a `seq` in its context as the real one does.
+ * A stand-in for the conversation actor, registered as `conversation:demo` beside the connection:
+ * it answers `participant.join` (or stays silent) and records every event it receives.
  */
 const fakeConversationMachine = setup({
   types: {
@@ -68,14 +75,14 @@ const fakeConversationMachine = setup({
         guard: ({ context }) => context.answer === 'joined',
         actions: [
           'record',
-          sendTo(({ event }) => event.connection as AnyActorRef, { type: 'conversation.joined' }),
+          sendTo(({ event, system }) => joiner(event, system), { type: 'conversation.joined' }),
         ],
       },
       {
         guard: ({ context }) => context.answer === 'rejected',
         actions: [
           'record',
-          sendTo(({ event }) => event.connection as AnyActorRef, {
+          sendTo(({ event, system }) => joiner(event, system), {
             type: 'conversation.rejected',
             code: 'conversation_full',
             message: 'The conversation has the maximum number of participants.',
@@ -99,11 +106,24 @@ const hostMachine = setup({
     events: {} as AnyEventObject,
     input: {} as HostInput,
   },
-  actors: { connection: connectionMachine },
+  actors: { connection: connectionMachine, conversation: fakeConversationMachine },
   delays: { heartbeat: ({ context }) => context.heartbeatIntervalMs },
 }).createMachine({
   context: ({ input }) => ({ ...input, events: [] }),
-  invoke: { id: 'connection', src: 'connection', input: ({ context }) => context.connection },
+  invoke: [
+    {
+      id: 'conversation',
+      systemId: 'conversation:demo',
+      src: 'conversation',
+      input: ({ context }) => ({ answer: context.answer }),
+    },
+    {
+      id: 'connection',
+      systemId: 'connection:c1',
+      src: 'connection',
+      input: ({ context }) => context.connection,
+    },
+  ],
   initial: 'beating',
   states: {
     beating: {
@@ -121,6 +141,7 @@ const hostMachine = setup({
 
 interface HostInput {
   connection: ConnectionMachineInput;
+  answer: JoinAnswer;
   heartbeatIntervalMs: number;
 }
 
@@ -143,7 +164,6 @@ function createConnection({
 }: Options = {}) {
   const clock = new SimulatedClock();
   const { socket, log, sent, count } = createSocket();
-  const conversation = createActor(fakeConversationMachine, { input: { answer } }).start();
   const host = createActor(hostMachine, {
     clock,
     input: {
@@ -151,15 +171,27 @@ function createConnection({
         connectionId: 'c1',
         userId: 'alice',
         conversationId: 'demo',
-        conversation,
         socket,
-        effects: { now: () => clock.now(), takeRateToken, resume, history },
+        effects: {
+          now: () => clock.now(),
+          // As the engine's sockets do: a reply repeats the conversation's current seq.
+          reply: (_connectionId, body) => {
+            socket.send(JSON.stringify(stampFrame(body, 'demo', CONVERSATION_SEQ, clock.now())));
+          },
+          takeRateToken,
+          resume,
+          history,
+        },
         ...(hibernateAfterMs === undefined ? {} : { hibernateAfterMs }),
       },
+      answer,
       heartbeatIntervalMs,
     },
   }).start();
   const connection = host.getSnapshot().children.connection as ConnectionActorRef;
+  const conversation = host.getSnapshot().children.conversation as ActorRefFrom<
+    typeof fakeConversationMachine
+  >;
   return {
     clock,
     connection,
@@ -191,10 +223,10 @@ const invalidFrame: ConnectionEvent = {
 describe('connectionMachine', () => {
   describe('handshake', () => {
     it('joins its conversation and is joined when the conversation answers', () => {
-      const { value, conversationEvents, connection } = createConnection();
+      const { value, conversationEvents } = createConnection();
 
       expect(conversationEvents()).toEqual([
-        { type: 'participant.join', connectionId: 'c1', userId: 'alice', connection },
+        { type: 'participant.join', connectionId: 'c1', userId: 'alice' },
       ]);
       expect(value()).toEqual({ open: 'joined' });
     });
@@ -598,18 +630,24 @@ describe('connectionMachine', () => {
       // A new parent, as the shard spawns a new actor: it ticks on the same clock.
       const host = createActor(hostMachine, {
         clock: first.clock,
-        input: { connection: handover.context, heartbeatIntervalMs: HEARTBEAT_MS },
+        input: {
+          connection: handover.context,
+          answer: 'joined',
+          heartbeatIntervalMs: HEARTBEAT_MS,
+        },
       }).start();
       const woken = host.getSnapshot().children.connection as ConnectionActorRef;
+      const conversation = host.getSnapshot().children.conversation as ActorRefFrom<
+        typeof fakeConversationMachine
+      >;
+      const conversationEvents = () => conversation.getSnapshot().context.events;
 
       expect(woken.getSnapshot().value).toEqual({ open: 'joined' });
       expect(woken.getSnapshot().context).toMatchObject({ hibernations: 1, missedPongs: 1 });
       first.clock.increment(HEARTBEAT_MS / 3);
       woken.send(userMessage);
-      expect(first.conversationEvents().map((event) => event.type)).toEqual([
-        'participant.join',
-        'user.message',
-      ]);
+      // No second join: the woken actor forwards the message to the conversation it was in.
+      expect(conversationEvents().map((event) => event.type)).toEqual(['user.message']);
       // Its missed pong carries over: one more unanswered ping, then the next tick terminates it.
       first.clock.increment((HEARTBEAT_MS * 2) / 3);
       expect(woken.getSnapshot().value).toEqual({ open: 'joined' });
@@ -617,7 +655,7 @@ describe('connectionMachine', () => {
       expect(woken.getSnapshot().value).toBe('closed');
       expect(first.count('ping')).toBe(2);
       expect(first.count('terminate')).toBe(1);
-      expect(first.conversationEvents().at(-1)).toEqual({
+      expect(conversationEvents().at(-1)).toEqual({
         type: 'participant.leave',
         connectionId: 'c1',
       });

@@ -19,46 +19,57 @@ import {
   sendTo,
   setup,
   type ActorRefFrom,
+  type AnyActorRef,
 } from 'xstate';
-import type { ErrorCode } from '../src/errors.js';
-import { closeCodeOf, reply, toConversationEvent } from './connection-replies.js';
+import type { CloseCode, ErrorCode } from '../src/errors.js';
+import { closeCodeOf, toConversationRequest } from './connection-replies.js';
 import { connectionContext } from './connection-context.js';
 import type {
   ConnectionContext,
   ConnectionEvent,
   ConnectionMachineInput,
 } from './connection-types.js';
+import { tickVerdict } from './heartbeat.js';
+import { conversationKey } from './system-ids.js';
 
 export type * from './connection-types.js';
 
 const STRIKE_WINDOW_MS = 60_000;
-/** The connection machine. */
-export const connectionMachine = setup({
+
+/** The conversation actor a connection talks to, by its system id (a stopped one is absent). */
+function conversationOf(
+  context: ConnectionContext,
+  system: { get(systemId: string): unknown },
+): AnyActorRef {
+  return system.get(conversationKey(context.conversationId)) as AnyActorRef;
+}
+/** The connection machine's effects and data changes, each a named action. */
+const connectionSetup = setup({
   types: {
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionMachineInput,
   },
   actions: {
+    // Requests to the conversation: XState sends them after this step, as data in `transition()`.
     join: sendTo(
-      ({ context }) => context.conversation,
-      ({ context, self }) => ({
-        type: 'participant.join',
+      ({ context, system }) => conversationOf(context, system),
+      ({ context }) => ({
+        type: 'participant.join' as const,
         connectionId: context.connectionId,
         userId: context.userId,
         ...(context.since === undefined ? {} : { since: context.since }),
-        connection: self,
       }),
     ),
     leave: sendTo(
-      ({ context }) => context.conversation,
-      ({ context }) => ({ type: 'participant.leave', connectionId: context.connectionId }),
+      ({ context, system }) => conversationOf(context, system),
+      ({ context }) => ({ type: 'participant.leave' as const, connectionId: context.connectionId }),
     ),
     forward: sendTo(
-      ({ context }) => context.conversation,
+      ({ context, system }) => conversationOf(context, system),
       ({ context, event }) => {
         if (event.type !== 'frame.received') throw new Error('forward expects frame.received');
-        return toConversationEvent(context, event.frame);
+        return toConversationRequest(context, event.frame);
       },
     ),
     resume: ({ context, event }) => {
@@ -72,13 +83,16 @@ export const connectionMachine = setup({
     replyPong: ({ context, event }) => {
       if (event.type !== 'frame.received' || event.frame.type !== 'ping') return;
       const id = event.frame.id;
-      reply(context, { type: 'pong', ...(id === undefined ? {} : { id }) });
+      context.effects.reply(context.connectionId, {
+        type: 'pong',
+        ...(id === undefined ? {} : { id }),
+      });
     },
     replyError: (
       { context },
-      params: { code: string; message: string; inReplyTo?: string; extra?: object },
+      params: { code: ErrorCode; message: string; inReplyTo?: string; extra?: object },
     ) => {
-      reply(context, {
+      context.effects.reply(context.connectionId, {
         type: 'error',
         code: params.code,
         message: params.message,
@@ -86,22 +100,13 @@ export const connectionMachine = setup({
         ...params.extra,
       });
     },
-    /** Says why in an error frame, then closes with the code's close code. */
-    replyAndClose: enqueueActions(
-      ({ context, enqueue }, params: { code: ErrorCode; message: string }) => {
-        enqueue(() => {
-          reply(context, { type: 'error', code: params.code, message: params.message });
-        });
-        enqueue(assign({ closeCode: closeCodeOf(params.code), closeReason: params.code }));
-      },
-    ),
     strike: assign({
       strikes: ({ context }) => [
         ...context.strikes.filter((at) => at > context.effects.now() - STRIKE_WINDOW_MS),
         context.effects.now(),
       ],
     }),
-    setClose: assign((_, params: { code: number; reason: string }) => ({
+    setClose: assign((_, params: { code: CloseCode; reason: string }) => ({
       closeCode: params.code,
       closeReason: params.reason,
     })),
@@ -126,170 +131,197 @@ export const connectionMachine = setup({
   },
   guards: {
     tooManyStrikes: ({ context }) => context.strikes.length >= context.maxStrikes,
-    tooManyMissedPongs: ({ context }) => context.missedPongs >= context.maxMissedPongs,
+    tooManyMissedPongs: ({ context }) =>
+      tickVerdict(context, context.effects.now()) === 'terminate',
     isPing: ({ event }) => event.type === 'frame.received' && event.frame.type === 'ping',
     isResume: ({ event }) => event.type === 'frame.received' && event.frame.type === 'resume',
     isHistory: ({ event }) => event.type === 'frame.received' && event.frame.type === 'history',
-    quietLongEnough: ({ context }) =>
-      context.hibernateAfterMs > 0 &&
-      context.effects.now() - context.lastFrameAt >= context.hibernateAfterMs,
+    quietLongEnough: ({ context }) => tickVerdict(context, context.effects.now()) === 'hibernate',
     woken: ({ context }) => context.hibernations > 0,
+    /** An invalid frame whose error code closes the socket (invalid JSON, binary data). */
+    closesSocket: ({ event }) => event.type === 'frame.invalid' && closeCodeOf(event.code) !== 1000,
   },
   delays: {
     closeHandshake: 5_000,
     handshakeTimeout: 10_000,
   },
-}).createMachine({
-  id: 'connection',
-  context: ({ input }) => connectionContext(input),
-  initial: 'open',
-  on: {
-    'socket.closed': '.closed',
-    'socket.pong': { actions: 'resetMissedPongs' },
-  },
-  states: {
-    open: {
-      initial: 'starting',
-      on: {
-        'frame.received': [
-          // A `ping` frame is a keep-alive, not activity: it does not put off hibernation.
-          { guard: 'isPing', actions: 'replyPong' },
-          { guard: 'isResume', actions: ['touch', 'resume'] },
-          { guard: 'isHistory', actions: ['touch', 'history'] },
-          {
-            // The rate budget is an effect (a token bucket shared by the user's connections),
-            // so it is taken here, once, rather than in a guard that may be evaluated twice.
-            actions: enqueueActions(({ context, event, enqueue }) => {
-              enqueue('touch');
-              if (event.frame.type === 'user_message') {
-                const verdict = context.effects.takeRateToken(context.userId);
-                if (!verdict.allowed) {
-                  enqueue('strike');
-                  enqueue({
-                    type: 'replyError',
-                    params: {
-                      code: 'rate_limited',
-                      message: `Too many messages; try again in ${verdict.retryAfterMs} ms.`,
-                      inReplyTo: 'user_message',
-                      extra: { details: { retry_after_ms: verdict.retryAfterMs } },
-                    },
-                  });
-                  enqueue(raise({ type: 'strikes.check' }));
-                  return;
-                }
-              }
-              enqueue('forward');
-            }),
+});
+
+/**
+ * Forwards a frame to the conversation; a `user_message` first takes a token from the user's
+ * rate budget. The budget is an effect (a token bucket shared by the user's connections), so it
+ * is taken here, once, rather than in a guard that may be evaluated twice.
+ */
+const forwardWithinRate = connectionSetup.createAction(
+  enqueueActions(({ context, event, enqueue }) => {
+    if (event.type !== 'frame.received') return;
+    enqueue('touch');
+    if (event.frame.type === 'user_message') {
+      const verdict = context.effects.takeRateToken(context.userId);
+      if (!verdict.allowed) {
+        enqueue('strike');
+        enqueue({
+          type: 'replyError',
+          params: {
+            code: 'rate_limited',
+            message: `Too many messages; try again in ${verdict.retryAfterMs} ms.`,
+            inReplyTo: 'user_message',
+            extra: { details: { retry_after_ms: verdict.retryAfterMs } },
           },
-        ],
-        'frame.invalid': [
-          {
-            guard: ({ event }) => closeCodeOf(event.code) !== 1000,
+        });
+        enqueue.raise({ type: 'strikes.check' });
+        return;
+      }
+    }
+    enqueue('forward');
+  }),
+);
+
+/** The connection machine. */
+export const connectionMachine = connectionSetup
+  .extend({ actions: { forwardWithinRate } })
+  .createMachine({
+    id: 'connection',
+    context: ({ input }) => connectionContext(input),
+    initial: 'open',
+    on: {
+      'socket.closed': '.closed',
+      'socket.pong': { actions: 'resetMissedPongs' },
+    },
+    states: {
+      open: {
+        initial: 'starting',
+        on: {
+          'frame.received': [
+            // A `ping` frame is a keep-alive, not activity: it does not put off hibernation.
+            { guard: 'isPing', actions: 'replyPong' },
+            { guard: 'isResume', actions: ['touch', 'resume'] },
+            { guard: 'isHistory', actions: ['touch', 'history'] },
+            { actions: 'forwardWithinRate' },
+          ],
+          'frame.invalid': [
+            {
+              guard: 'closesSocket',
+              target: '#connection.closing',
+              actions: [
+                {
+                  type: 'replyError',
+                  params: ({ event }) => ({ code: event.code, message: event.message }),
+                },
+                {
+                  type: 'setClose',
+                  params: ({ event }) => ({ code: closeCodeOf(event.code), reason: event.code }),
+                },
+              ],
+            },
+            {
+              actions: [
+                'touch',
+                'strike',
+                {
+                  type: 'replyError',
+                  params: ({ event }) => ({
+                    code: event.code,
+                    message: event.message,
+                    ...(event.issues === undefined ? {} : { extra: { issues: event.issues } }),
+                  }),
+                },
+                raise({ type: 'strikes.check' }),
+              ],
+            },
+          ],
+          'outbound.overflow': {
+            target: '#connection.closed',
+            actions: [
+              { type: 'setClose', params: { code: 1013, reason: 'slow_consumer' } },
+              'closeSocket',
+              // A consumer that does not read will not read a close frame either.
+              'terminateSocket',
+            ],
+          },
+          'server.shutdown': {
+            target: '#connection.closing',
+            actions: { type: 'setClose', params: { code: 1012, reason: 'server_shutdown' } },
+          },
+          'strikes.check': {
+            guard: 'tooManyStrikes',
             target: '#connection.closing',
             actions: {
-              type: 'replyAndClose',
-              params: ({ event }) => ({ code: event.code, message: event.message }),
+              type: 'setClose',
+              params: { code: 1008, reason: 'policy_violation' },
             },
           },
-          {
-            actions: [
-              'touch',
-              'strike',
-              {
-                type: 'replyError',
-                params: ({ event }) => ({
-                  code: event.code,
-                  message: event.message,
-                  ...(event.issues === undefined ? {} : { extra: { issues: event.issues } }),
-                }),
-              },
-              raise({ type: 'strikes.check' }),
-            ],
+        },
+        states: {
+          // A new connection joins its conversation; a woken one has joined already.
+          starting: {
+            always: [{ guard: 'woken', target: 'joined' }, { target: 'handshake' }],
           },
-        ],
-        'outbound.overflow': {
-          target: '#connection.closed',
-          actions: [
-            { type: 'setClose', params: { code: 1013, reason: 'slow_consumer' } },
-            'closeSocket',
-            // A consumer that does not read will not read a close frame either.
-            'terminateSocket',
-          ],
-        },
-        'server.shutdown': {
-          target: '#connection.closing',
-          actions: { type: 'setClose', params: { code: 1012, reason: 'server_shutdown' } },
-        },
-        'strikes.check': {
-          guard: 'tooManyStrikes',
-          target: '#connection.closing',
-          actions: {
-            type: 'setClose',
-            params: { code: 1008, reason: 'policy_violation' },
+          handshake: {
+            entry: 'join',
+            // The conversation answers a join at once in-process; a silent one is a fault.
+            after: {
+              handshakeTimeout: {
+                target: '#connection.closing',
+                actions: { type: 'setClose', params: { code: 1011, reason: 'internal_error' } },
+              },
+            },
+            on: {
+              'conversation.joined': 'joined',
+              'conversation.rejected': {
+                target: '#connection.closing',
+                actions: [
+                  {
+                    type: 'replyError',
+                    params: ({ event }) => ({ code: event.code, message: event.message }),
+                  },
+                  {
+                    type: 'setClose',
+                    params: ({ event }) => ({
+                      code: closeCodeOf(event.code),
+                      reason: event.code,
+                    }),
+                  },
+                ],
+              },
+            },
+          },
+          joined: {
+            // Sent by the connection's shard once per heartbeat interval (connection-shard.machine.ts).
+            on: {
+              'heartbeat.tick': [
+                {
+                  guard: 'tooManyMissedPongs',
+                  target: '#connection.closed',
+                  actions: 'terminateSocket',
+                },
+                {
+                  guard: 'quietLongEnough',
+                  target: '#connection.hibernated',
+                  actions: ['ping', 'countMissedPong'],
+                },
+                { actions: ['ping', 'countMissedPong'] },
+              ],
+            },
           },
         },
       },
-      states: {
-        // A new connection joins its conversation; a woken one has joined already.
-        starting: {
-          always: [{ guard: 'woken', target: 'joined' }, { target: 'handshake' }],
-        },
-        handshake: {
-          entry: 'join',
-          // The conversation answers a join at once in-process; a silent one is a fault.
-          after: {
-            handshakeTimeout: {
-              target: '#connection.closing',
-              actions: { type: 'setClose', params: { code: 1011, reason: 'internal_error' } },
-            },
-          },
-          on: {
-            'conversation.joined': 'joined',
-            'conversation.rejected': {
-              target: '#connection.closing',
-              actions: {
-                type: 'replyAndClose',
-                params: ({ event }) => ({ code: event.code, message: event.message }),
-              },
-            },
-          },
-        },
-        joined: {
-          // Sent by the connection's shard once per heartbeat interval (connection-shard.machine.ts).
-          on: {
-            'heartbeat.tick': [
-              {
-                guard: 'tooManyMissedPongs',
-                target: '#connection.closed',
-                actions: 'terminateSocket',
-              },
-              {
-                guard: 'quietLongEnough',
-                target: '#connection.hibernated',
-                actions: ['ping', 'countMissedPong'],
-              },
-              { actions: ['ping', 'countMissedPong'] },
-            ],
-          },
-        },
+      closing: {
+        entry: 'closeSocket',
+        after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
+      },
+      // `closed` and `hibernated` end the actor; the shard stops it when told. Not `type: 'final'`:
+      // XState memoizes candidates per event type, and `xstate.done.actor.connection:<id>` is a new
+      // type per connection (~180 bytes each kept in the shard machine for good).
+      closed: {
+        entry: ['leave', 'notifyClosed'],
+      },
+      // The socket stays open: the shard keeps this context and wakes a new actor from it.
+      hibernated: {
+        entry: ['countHibernation', 'handOver'],
       },
     },
-    closing: {
-      entry: 'closeSocket',
-      after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
-    },
-    // `closed` and `hibernated` end the actor; the shard stops it when told. Not `type: 'final'`:
-    // XState memoizes candidates per event type, and `xstate.done.actor.connection:<id>` is a new
-    // type per connection (~180 bytes each kept in the shard machine for good).
-    closed: {
-      entry: ['leave', 'notifyClosed'],
-    },
-    // The socket stays open: the shard keeps this context and wakes a new actor from it.
-    hibernated: {
-      entry: ['countHibernation', 'handOver'],
-    },
-  },
-});
+  });
 
 /** A running connection actor. */
 export type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;

@@ -1,13 +1,14 @@
 /**
- * The conversation's data and the commands its reducer asks the runtime to carry out.
+ * The conversation actor's data, the events it takes, and the effects it asks for.
  *
- * The reducer (conversation-reducer.ts) is pure: it returns the next state and a list of
- * commands as data. The machine executes them in one action, so every effect of the single
- * writer is visible, ordered and replayable.
+ * The machine (conversation.machine.ts) decides with named guards over this data and its events;
+ * its named actions (conversation-actions.ts) compute the next data and the effects as action
+ * parameters, so XState's pure `transition(machine, snapshot, event)` returns every effect as data
+ * and the actor runs them through {@link ConversationEffects}.
  */
 import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
-import type { TurnEvent } from '../src/agent/turn-event.js';
-import type { TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
+import type { ToolCallOutcome } from '../streams/run-tool-call.js';
+import type { ConversationEventBody, TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
 
 /** One connected participant. */
 export interface Participant {
@@ -22,13 +23,9 @@ export interface PendingTurn {
   userMessage: Extract<ModelMessage, { role: 'user' }>;
 }
 
-/** What the agent is doing in the active turn. */
-export type TurnPhase = 'waiting' | 'thinking' | 'calling_tool' | 'streaming';
-
 /** The turn submitted to the worker pool (waiting for a slot or running). */
 export interface ActiveTurn extends PendingTurn {
   agentMessageId: string;
-  phase: TurnPhase;
   text: string;
   chunkIndex: number;
   usage: ModelUsage;
@@ -47,11 +44,28 @@ export interface ConversationSettings {
   welcomeLimits: WelcomeFrame['limits'];
 }
 
-/** The conversation's state: everything its single writer decides on. */
+/** A turn found without its completion when a conversation is restored from its log. */
+export interface UnfinishedTurn {
+  turnId: string;
+  /** The agent message id of its chunks, if any were sent. */
+  agentMessageId: string | null;
+  /** The text streamed before the stop. */
+  text: string;
+}
+
+/** What a conversation reads back from its log when it existed before this actor. */
+export type RestoredConversation = Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
+
+/** The conversation's data: everything its single writer decides on. */
 export interface ConversationState {
   conversationId: string;
   /** The last seq given out; the next event gets seq + 1. */
   seq: number;
+  /** Seed of the conversation's ids (recorded in its log): `turn_<seed>_1`, `message_<seed>_1` … */
+  idSeed: string;
+  /** Ids given out so far, per prefix. */
+  turnsNamed: number;
+  messagesNamed: number;
   participants: Participant[];
   history: ModelMessage[];
   activeTurn: ActiveTurn | null;
@@ -62,35 +76,74 @@ export interface ConversationState {
   settings: ConversationSettings;
 }
 
-/** A turn found without its completion when a conversation is restored from its log. */
-export interface UnfinishedTurn {
-  turnId: string;
-  /** The agent message id of its chunks, if any were sent. */
-  agentMessageId: string | null;
-  /** The text streamed before the stop. */
-  text: string;
+/**
+ * A conversation frame to log and then send: an event (the next `seq`, to every participant) or a
+ * reply to one connection (`to`; it repeats the current seq). The envelope (`conversation_id`,
+ * `seq`, `timestamp`) is added by one function when it is sent (src/engine/stamp-frame.ts).
+ */
+export interface Publication {
+  seq: number;
+  recipients: string[];
+  body: (ConversationEventBody | (Record<string, unknown> & { type: string })) & {
+    type: string;
+  };
+  to?: string;
 }
 
-/** An effect the reducer asks for; the machine runs them in order. */
-export type ConversationCommand =
-  | {
-      type: 'deliver';
-      recipients: string[];
-      /** The frame serialized once, sent as is to every recipient. */
-      data: string;
-      frame: Record<string, unknown> & { type: string };
-      seq: number;
-      /** Set for a reply to one connection (it repeats the current seq). */
-      to?: string;
-    }
-  /** Record an input from a connection in the log, with the seq it arrived after. */
-  | { type: 'record'; afterSeq: number; input: ConversationInput }
-  | { type: 'reserve' }
-  | { type: 'release' }
-  | { type: 'submit'; turnId: string; messages: ModelMessage[] }
-  | { type: 'cancel'; turnId: string };
+/** What the conversation answers a join with. */
+export type JoinAnswer =
+  | { type: 'conversation.joined' }
+  | { type: 'conversation.rejected'; code: 'conversation_full'; message: string };
 
-/** Everything that can happen to a conversation, from connections and from its turns. */
+/**
+ * The effects a conversation asks for, injected so tests and replays control them. Each is one
+ * named action of the machine; `transition()` returns them as data.
+ */
+export interface ConversationEffects {
+  /** Logs a frame, then (once the log has it) sends it to its recipients. */
+  publish(publication: Publication): void;
+  /** Logs an input from a connection with the seq it arrived after. */
+  recordInput(afterSeq: number, input: ConversationInput): void;
+  /**
+   * Whether the worker pool has a waiting place for one more turn. The world outside the
+   * conversation decides this; the log records a refusal with the message, and a replay answers
+   * from the recording.
+   */
+  hasTurnRoom(): boolean;
+  /** Takes a waiting place in the worker pool for an accepted message's turn. */
+  reserveTurnSlot(): void;
+  /** Gives back a waiting place whose turn will never run (cancelled or interrupted while queued). */
+  releaseTurnSlot(): void;
+  /** Runs the turn on the worker pool; its events come back through `send` as `turn.*` events. */
+  submitTurn(turnId: string, messages: ModelMessage[], send: (event: TurnActorEvent) => void): void;
+  /** Stops a waiting or running turn (its model request and tools are aborted). */
+  cancelTurn(turnId: string): void;
+}
+
+/** What a running turn tells its conversation, one flat event per thing that happened. */
+export type TurnActorEvent =
+  | { type: 'turn.started'; turnId: string }
+  | { type: 'turn.text_delta'; turnId: string; delta: string }
+  | { type: 'turn.tool_call'; turnId: string; toolCallId: string; toolName: string; input: unknown }
+  | {
+      type: 'turn.tool_result';
+      turnId: string;
+      toolCallId: string;
+      toolName: string;
+      outcome: ToolCallOutcome;
+    }
+  | { type: 'turn.usage'; turnId: string; usage: ModelUsage }
+  | {
+      type: 'turn.finished';
+      turnId: string;
+      status: 'completed' | 'step_limit' | 'failed' | 'timed_out';
+      steps: number;
+      error?: { code: string; message: string };
+    }
+  /** The turn's stream ended without its `finish` (a fault, not a model error). */
+  | { type: 'turn.failed'; turnId: string; reason: string };
+
+/** Everything a connection can ask of a conversation; the log records each as an input. */
 export type ConversationInput =
   | { type: 'participant.join'; connectionId: string; userId: string; since?: number }
   | { type: 'participant.leave'; connectionId: string }
@@ -100,23 +153,18 @@ export type ConversationInput =
       userId: string;
       content: string;
       clientMessageId?: string;
+      /**
+       * Only in the log: `false` when the worker pool had no waiting place for the message's
+       * turn (the conversation answered `busy`), so a replay decides the same.
+       */
+      admitted?: false;
     }
   | { type: 'user.typing'; connectionId: string; userId: string; isTyping: boolean }
-  | { type: 'user.cancel'; connectionId: string; userId: string; turnId?: string }
-  | { type: 'turn.started'; turnId: string }
-  | { type: 'turn.event'; turnId: string; event: TurnEvent }
-  | { type: 'turn.ended'; turnId: string; outcome: 'completed' | 'cancelled' | 'failed' }
-  | { type: 'conversation.shutdown' }
-  /** First input of a conversation restored from its log: closes the turns a restart cut off. */
-  | { type: 'conversation.recover' };
+  | { type: 'user.cancel'; connectionId: string; userId: string; turnId?: string };
 
-/** What the reducer needs from outside: time and ids (injected, so replays match). */
-export interface ReducerEnvironment {
-  now: number;
-  nextId: (prefix: 'turn' | 'message') => string;
-  /** Whether the worker pool has room for one more waiting turn. */
-  poolHasRoom: boolean;
-}
+/** Every event of the conversation actor. */
+export type ConversationEvent =
+  ConversationInput | TurnActorEvent | { type: 'conversation.shutdown' };
 
 /** How a turn ended, as the completion frame says it. */
 export type CompletionStatus = TurnStatus;

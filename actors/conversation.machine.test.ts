@@ -5,27 +5,30 @@ import {
   assign,
   createActor,
   setup,
+  enqueueActions,
   type AnyActorRef,
   type AnyEventObject,
 } from 'xstate';
 import type { ModelMessage } from '../src/agent/model.js';
 import type { TurnEvent } from '../src/agent/turn-event.js';
+import { stampFrame } from '../src/engine/stamp-frame.js';
+import { submitTurn } from '../src/engine/submit-turn.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
-import { createWorkerPool, type PoolJob } from '../streams/worker-pool.js';
+import { createWorkerPool, type PoolJob, type WorkerPool } from '../streams/worker-pool.js';
 import type { ConversationSettings } from './conversation-state.js';
 import {
   conversationMachine,
   type ConversationActorRef,
-  type ConversationEffects,
   type ConversationMachineInput,
 } from './conversation.machine.js';
+import { connectionKey } from './system-ids.js';
 import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
 
 const IDLE_MS = 60_000;
 
 const SETTINGS = TEST_CONVERSATION_SETTINGS;
 
-/** An actor that records every event it receives (stands in for a connection or a parent). */
+/** An actor that records every event it receives (stands in for a connection). */
 const recorderMachine = setup({
   types: { context: {} as { events: AnyEventObject[] }, events: {} as AnyEventObject },
 }).createMachine({
@@ -33,26 +36,29 @@ const recorderMachine = setup({
   on: { '*': { actions: assign({ events: ({ context, event }) => [...context.events, event] }) } },
 });
 
-function createRecorder() {
-  const recorder = createActor(recorderMachine).start();
-  return {
-    ref: recorder as AnyActorRef,
-    events: () => recorder.getSnapshot().context.events,
-  };
-}
-
-/** The conversation's parent: it records what the conversation sends up (`conversation.stopped`). */
+/**
+ * The conversation's parent: it records what the conversation sends up (`conversation.stopped`)
+ * and spawns stand-in connections in the same system, where the conversation answers joins.
+ */
 const hostMachine = setup({
   types: {
     context: {} as { input: ConversationMachineInput; events: AnyEventObject[] },
     events: {} as AnyEventObject,
     input: {} as ConversationMachineInput,
   },
-  actors: { conversation: conversationMachine },
+  actors: { conversation: conversationMachine, recorder: recorderMachine },
 }).createMachine({
   context: ({ input }) => ({ input, events: [] }),
   invoke: { id: 'conversation', src: 'conversation', input: ({ context }) => context.input },
-  on: { '*': { actions: assign({ events: ({ context, event }) => [...context.events, event] }) } },
+  on: {
+    'test.connect': {
+      actions: enqueueActions(({ event, enqueue }) => {
+        const id = String(event.connectionId);
+        enqueue.spawnChild('recorder', { id, systemId: connectionKey(id) });
+      }),
+    },
+    '*': { actions: assign({ events: ({ context, event }) => [...context.events, event] }) },
+  },
 });
 
 /** A worker pool whose jobs start only when the test says so. */
@@ -104,7 +110,7 @@ function createManualPool() {
 }
 
 interface Options {
-  pool?: ConversationEffects['pool'];
+  pool?: Pick<WorkerPool, 'reserve' | 'release' | 'submit' | 'cancel' | 'waiting' | 'maxWaiting'>;
   settings?: Partial<ConversationSettings>;
 }
 
@@ -114,29 +120,36 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
   const turns: Subject<TurnEvent>[] = [];
   const submitted: ModelMessage[][] = [];
   const delivered: { recipients: readonly string[]; frame: ServerFrame }[] = [];
-  let counter = 0;
   const host = createActor(hostMachine, {
     clock,
     input: {
       conversationId: 'demo',
+      idSeed: 's',
       idleMs: IDLE_MS,
       settings: { ...SETTINGS, ...settings },
       effects: {
-        now: () => clock.now(),
-        nextId: (prefix) => {
-          counter += 1;
-          return `${prefix}_${counter}`;
+        publish: ({ recipients, body, seq }) => {
+          delivered.push({
+            recipients,
+            frame: stampFrame(body, 'demo', seq, clock.now()) as ServerFrame,
+          });
         },
-        deliver: ({ recipients, data }) => {
-          delivered.push({ recipients, frame: JSON.parse(data) as ServerFrame });
+        recordInput: () => undefined,
+        hasTurnRoom: () => pool.waiting < pool.maxWaiting,
+        reserveTurnSlot: () => {
+          pool.reserve();
         },
-        record: () => undefined,
-        pool,
-        runTurn: (messages) => {
+        releaseTurnSlot: () => {
+          pool.release();
+        },
+        submitTurn: (turnId, messages, send) => {
           submitted.push(messages);
           const turn = new Subject<TurnEvent>();
           turns.push(turn);
-          return turn;
+          submitTurn(pool, turnId, turn, send);
+        },
+        cancelTurn: (turnId) => {
+          pool.cancel(turnId);
         },
       },
     },
@@ -148,16 +161,16 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
     turns,
     submitted,
     delivered,
-    parentEvents: () => host.getSnapshot().context.events,
+    parentEvents: () =>
+      host.getSnapshot().context.events.filter((event) => event.type !== 'test.connect'),
     join: (connectionId: string, userId: string) => {
-      const connection = createRecorder();
-      conversation.send({
-        type: 'participant.join',
-        connectionId,
-        userId,
-        connection: connection.ref,
-      });
-      return connection;
+      host.send({ type: 'test.connect', connectionId });
+      const connection = host.getSnapshot().children[connectionId] as AnyActorRef;
+      conversation.send({ type: 'participant.join', connectionId, userId });
+      return {
+        events: () =>
+          (connection.getSnapshot() as { context: { events: AnyEventObject[] } }).context.events,
+      };
     },
     turn: (index: number) => {
       const turn = turns[index];

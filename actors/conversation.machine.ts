@@ -1,11 +1,15 @@
 /**
- * The conversation actor: one per conversation, the single writer of its events. Its states show
- * what the agent is doing (idle → waiting → thinking → calling_tool → streaming → idle); its
- * decisions come from the pure reducer, and its effects run as commands in one action.
+ * The conversation actor: one per conversation, the single writer of its events. Its states say
+ * what the conversation is doing (idle, empty or occupied; working on a turn: waiting for a
+ * worker, thinking, calling a tool, streaming; ending a turn), and each transition is labelled by
+ * the event that causes it, with named guards and named actions (conversation-actions.ts), so the
+ * inspector's diagram explains its behaviour.
+ *
+ * Effects are named actions too (`publish`, `recordInput`, `submitTurn`, …), with everything they
+ * need in their parameters: XState's pure `transition(machine, snapshot, event)` returns them as
+ * data, and the running actor carries them out through its {@link ConversationEffects}.
  */
-import { tap, type Observable } from 'rxjs';
 import {
-  assign,
   enqueueActions,
   sendParent,
   sendTo,
@@ -13,69 +17,155 @@ import {
   type ActorRefFrom,
   type AnyActorRef,
 } from 'xstate';
-import type { ModelMessage } from '../src/agent/model.js';
-import type { TurnEvent } from '../src/agent/turn-event.js';
-import type { WorkerPool } from '../streams/worker-pool.js';
-import { createConversationState, reduceConversation } from './conversation-reducer.js';
+import * as actions from './conversation-actions.js';
+import type { ConversationAction } from './conversation-actions.js';
+import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
-  ConversationCommand,
-  ConversationInput,
+  ConversationEffects,
+  ConversationEvent,
   ConversationSettings,
   ConversationState,
-  TurnPhase,
+  JoinAnswer,
+  Publication,
+  RestoredConversation,
 } from './conversation-state.js';
+import type { ModelMessage } from '../src/agent/model.js';
+import { connectionKey } from './system-ids.js';
 
-/** The effects a conversation needs, injected so tests and replays control them. */
-export interface ConversationEffects {
-  now(): number;
-  nextId(prefix: 'turn' | 'message'): string;
-  /** Logs a frame, then (once the log has it) sends it to its recipients. */
-  deliver(delivery: Extract<ConversationCommand, { type: 'deliver' }>): void;
-  /** Logs an input from a connection with the seq it arrived after. */
-  record(afterSeq: number, input: ConversationInput): void;
-  pool: Pick<WorkerPool, 'reserve' | 'release' | 'submit' | 'cancel' | 'waiting' | 'maxWaiting'>;
-  /** Runs the agent over the messages; must emit exactly one `finish` event last. */
-  runTurn(messages: ModelMessage[], turnId: string): Observable<TurnEvent>;
-}
+export type * from './conversation-state.js';
 
 /** Input of the conversation actor. */
 export interface ConversationMachineInput {
   conversationId: string;
+  /** Seed of the conversation's ids, recorded in its log so a replay makes the same ones. */
+  idSeed: string;
   settings: ConversationSettings;
   effects: ConversationEffects;
   /** With no participants and no turn for this long, the conversation stops. @default 300_000 */
   idleMs: number;
-  /** State read back from the log when the conversation existed before this process. */
-  restored?: Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
+  /** State read back from the log when the conversation existed before this actor. */
+  restored?: RestoredConversation;
 }
 
+/** The actor's context: its data, plus what it needs to carry out effects and to stop. */
 export interface ConversationContext extends ConversationState {
   effects: ConversationEffects;
   idleMs: number;
-  commands: ConversationCommand[];
 }
 
-/** Events of the conversation actor; `participant.join` also carries the joining actor. */
-export type ConversationEvent =
-  | Exclude<ConversationInput, { type: 'participant.join' }>
-  | {
-      type: 'participant.join';
-      connectionId: string;
-      userId: string;
-      since?: number;
-      connection: AnyActorRef;
-    };
+/** The conversation machine's effects, guards and delays. */
+const conversationSetup = setup({
+  types: {
+    context: {} as ConversationContext,
+    events: {} as ConversationEvent,
+    input: {} as ConversationMachineInput,
+  },
+  actions: {
+    // Effects, carried out by the running actor (returned as data by `transition()`).
+    publish: ({ context }, params: Publication) => {
+      context.effects.publish(params);
+    },
+    recordInput: (
+      { context },
+      params: Extract<ConversationEffectAction, { type: 'recordInput' }>['params'],
+    ) => {
+      context.effects.recordInput(params.afterSeq, params.input);
+    },
+    // Sent by XState after this step, as every event between actors is.
+    answerJoin: sendTo(
+      ({ system }, params: { connectionId: string; answer: JoinAnswer }) =>
+        system.get(connectionKey(params.connectionId)) as AnyActorRef,
+      (_, params: { connectionId: string; answer: JoinAnswer }) => params.answer,
+    ),
+    reserveTurnSlot: ({ context }) => {
+      context.effects.reserveTurnSlot();
+    },
+    releaseTurnSlot: ({ context }) => {
+      context.effects.releaseTurnSlot();
+    },
+    submitTurn: ({ context, self }, params: { turnId: string; messages: ModelMessage[] }) => {
+      context.effects.submitTurn(params.turnId, params.messages, (event) => {
+        self.send(event);
+      });
+    },
+    cancelTurn: ({ context }, params: { turnId: string }) => {
+      context.effects.cancelTurn(params.turnId);
+    },
+    notifyStopped: sendParent(({ context }) => ({
+      type: 'conversation.stopped',
+      conversationId: context.conversationId,
+    })),
+  },
+  guards: {
+    isFull: ({ context }) => context.participants.length >= context.settings.maxParticipants,
+    isLastParticipant: ({ context, event }) =>
+      event.type === 'participant.leave' &&
+      context.participants.length === 1 &&
+      context.participants[0]?.connectionId === event.connectionId,
+    /** The worker pool has no waiting place for a new turn (read through the effects port). */
+    hasNoTurnRoom: ({ context }) => !context.effects.hasTurnRoom(),
+    interruptsRunningTurn: ({ context }) => context.settings.overlapPolicy === 'interrupt',
+    cancelsPendingTurn: ({ context, event }) =>
+      event.type === 'user.cancel' &&
+      event.turnId !== undefined &&
+      context.pendingTurns.some((turn) => turn.turnId === event.turnId),
+    cancelsActiveTurn: ({ context, event }) =>
+      event.type === 'user.cancel' &&
+      context.activeTurn !== null &&
+      (event.turnId === undefined || event.turnId === context.activeTurn.turnId),
+    isActiveTurn: ({ context, event }) =>
+      'turnId' in event && event.turnId === context.activeTurn?.turnId,
+    endsLastToolCall: ({ context, event }) =>
+      event.type === 'turn.tool_result' &&
+      event.turnId === context.activeTurn?.turnId &&
+      context.activeTurn.toolsInFlight <= 1,
+    hasPendingTurn: ({ context }) => context.pendingTurns.length > 0,
+    hasParticipants: ({ context }) => context.participants.length > 0,
+  },
+  delays: {
+    idle: ({ context }) => context.idleMs,
+  },
+});
 
-const phaseIs =
-  (phase: TurnPhase) =>
-  ({ context }: { context: ConversationContext }) =>
-    context.activeTurn?.phase === phase;
+/** Runs a named action on a copy of the context; assigns the copy, then enqueues its effects. */
+function decide<TEvent extends ConversationEvent['type']>(action: ConversationAction<TEvent>) {
+  return conversationSetup.createAction(
+    enqueueActions(({ context, event, enqueue }) => {
+      const state = { ...context };
+      const output = new Output(context);
+      action(state, event as Extract<ConversationEvent, { type: TEvent }>, output);
+      state.seq = output.seq;
+      enqueue.assign(state);
+      for (const effect of output.effects) enqueue(effect);
+    }),
+  );
+}
 
-/** Mirrors the active turn's phase: each working substate leaves for the phase it is now in. */
-const followPhase = (own: TurnPhase) =>
-  (['waiting', 'thinking', 'calling_tool', 'streaming'] as const)
-    .filter((phase) => phase !== own)
-    .map((phase) => ({ guard: phaseIs(phase), target: phase }));
+/** The hot path, one per token: no copy of the context, one frame. */
+const streamDelta = conversationSetup.createAction(
+  enqueueActions(({ context, event, enqueue }) => {
+    const active = context.activeTurn;
+    if (event.type !== 'turn.text_delta' || active === null) return;
+    const seq = context.seq + 1;
+    enqueue.assign({
+      seq,
+      activeTurn: { ...active, text: active.text + event.delta, chunkIndex: active.chunkIndex + 1 },
+    });
+    enqueue({
+      type: 'publish',
+      params: {
+        seq,
+        recipients: context.participants.map((participant) => participant.connectionId),
+        body: actions.chunkBody(
+          active.turnId,
+          active.agentMessageId,
+          active.chunkIndex,
+          event.delta,
+        ),
+      },
+    });
+  }),
+);
 
 /**
  * The conversation machine.
@@ -83,164 +173,161 @@ const followPhase = (own: TurnPhase) =>
  * @example
  * spawnChild(conversationMachine, { systemId: 'conversation:demo', input })
  */
-export const conversationMachine = setup({
-  types: {
-    context: {} as ConversationContext,
-    events: {} as ConversationEvent,
-    input: {} as ConversationMachineInput,
-  },
-  actions: {
-    reduce: assign(({ context, event }) => {
-      const input: ConversationInput =
-        event.type === 'participant.join'
-          ? {
-              type: event.type,
-              connectionId: event.connectionId,
-              userId: event.userId,
-              ...(event.since === undefined ? {} : { since: event.since }),
-            }
-          : event;
-      const { effects } = context;
-      const { state, commands } = reduceConversation(context, input, {
-        now: effects.now(),
-        nextId: (prefix) => effects.nextId(prefix),
-        poolHasRoom: effects.pool.waiting < effects.pool.maxWaiting,
-      });
-      return { ...state, commands };
-    }),
-    runCommands: ({ context, self }) => {
-      for (const command of context.commands) runCommand(context.effects, command, self);
+export const conversationMachine = conversationSetup
+  .extend({
+    actions: {
+      addParticipant: decide(actions.addParticipant),
+      rejectParticipant: decide(actions.rejectParticipant),
+      removeParticipant: decide(actions.removeParticipant),
+      changeTyping: decide(actions.changeTyping),
+      acceptMessage: decide(actions.acceptMessage),
+      refuseBusy: decide(actions.refuseBusy),
+      interruptActiveTurn: decide(actions.interruptActiveTurn),
+      startNextTurn: decide(actions.startNextTurn),
+      cancelPendingTurn: decide(actions.cancelPendingTurn),
+      cancelActiveTurn: decide(actions.cancelActiveTurn),
+      refuseCancel: decide(actions.refuseCancel),
+      announceAgentTyping: decide(actions.announceAgentTyping),
+      announceToolCall: decide(actions.announceToolCall),
+      reportToolResult: decide(actions.reportToolResult),
+      addUsage: decide(actions.addUsage),
+      completeTurn: decide(actions.completeTurn),
+      failTurn: decide(actions.failTurn),
+      interruptAllTurns: decide(actions.interruptAllTurns),
+      interruptUnfinishedTurns: decide(actions.interruptUnfinishedTurns),
+      streamDelta,
     },
-  },
-  guards: {
-    isFull: ({ context }) => context.participants.length >= context.settings.maxParticipants,
-    hasNoParticipants: ({ context }) => context.participants.length === 0,
-    hasParticipants: ({ context }) => context.participants.length > 0,
-    hasNoActiveTurn: ({ context }) => context.activeTurn === null,
-    hasActiveTurn: ({ context }) => context.activeTurn !== null,
-  },
-  delays: {
-    idle: ({ context }) => context.idleMs,
-  },
-}).createMachine({
-  id: 'conversation',
-  context: ({ input }) => ({
-    ...createConversationState(input.conversationId, input.settings, input.restored),
-    effects: input.effects,
-    idleMs: input.idleMs,
-    commands: [],
-  }),
-  initial: 'idle',
-  // A restored conversation first closes the turns the previous process left running.
-  entry: enqueueActions(({ context, enqueue }) => {
-    if (context.unfinishedTurns.length > 0) enqueue.raise({ type: 'conversation.recover' });
-  }),
-  on: {
-    'participant.join': [
-      {
-        guard: 'isFull',
-        actions: sendTo(({ event }) => event.connection, {
-          type: 'conversation.rejected',
-          code: 'conversation_full',
-          message: 'The conversation has the maximum number of participants.',
-        }),
+  })
+  .createMachine({
+    id: 'conversation',
+    context: ({ input }) => ({
+      conversationId: input.conversationId,
+      seq: input.restored?.seq ?? 0,
+      idSeed: input.idSeed,
+      turnsNamed: 0,
+      messagesNamed: 0,
+      participants: [],
+      history: input.restored?.history ?? [],
+      activeTurn: null,
+      pendingTurns: [],
+      typingUsers: [],
+      unfinishedTurns: input.restored?.unfinishedTurns ?? [],
+      settings: input.settings,
+      effects: input.effects,
+      idleMs: input.idleMs,
+    }),
+    // A restored conversation first closes the turns the previous process left running.
+    entry: 'interruptUnfinishedTurns',
+    initial: 'idle',
+    on: {
+      'participant.join': [
+        { guard: 'isFull', actions: 'rejectParticipant' },
+        { actions: 'addParticipant' },
+      ],
+      'participant.leave': { actions: 'removeParticipant' },
+      'user.typing': { actions: 'changeTyping' },
+    },
+    states: {
+      idle: {
+        initial: 'empty',
+        on: {
+          'user.message': [
+            { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
+            { target: 'working', actions: ['acceptMessage', 'startNextTurn'] },
+          ],
+          'user.cancel': { actions: 'refuseCancel' },
+        },
+        states: {
+          empty: {
+            on: {
+              'participant.join': [
+                { guard: 'isFull', actions: 'rejectParticipant' },
+                { target: 'occupied', actions: 'addParticipant' },
+              ],
+            },
+            after: { idle: { target: '#conversation.stopped' } },
+          },
+          occupied: {
+            on: {
+              'participant.leave': [
+                { guard: 'isLastParticipant', target: 'empty', actions: 'removeParticipant' },
+                { actions: 'removeParticipant' },
+              ],
+            },
+          },
+        },
       },
-      {
-        actions: [
-          'reduce',
-          'runCommands',
-          sendTo(({ event }) => event.connection, { type: 'conversation.joined' }),
+      working: {
+        initial: 'waiting',
+        on: {
+          'user.message': [
+            { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
+            {
+              guard: 'interruptsRunningTurn',
+              target: 'ending',
+              actions: ['acceptMessage', 'interruptActiveTurn'],
+            },
+            { actions: 'acceptMessage' },
+          ],
+          'user.cancel': [
+            { guard: 'cancelsPendingTurn', actions: 'cancelPendingTurn' },
+            { guard: 'cancelsActiveTurn', target: 'ending', actions: 'cancelActiveTurn' },
+            { actions: 'refuseCancel' },
+          ],
+          'turn.text_delta': {
+            guard: 'isActiveTurn',
+            target: '.streaming',
+            actions: 'streamDelta',
+          },
+          'turn.tool_call': {
+            guard: 'isActiveTurn',
+            target: '.calling_tool',
+            actions: 'announceToolCall',
+          },
+          'turn.tool_result': [
+            { guard: 'endsLastToolCall', target: '.thinking', actions: 'reportToolResult' },
+            { guard: 'isActiveTurn', target: '.calling_tool', actions: 'reportToolResult' },
+          ],
+          'turn.usage': { guard: 'isActiveTurn', actions: 'addUsage' },
+          'turn.finished': { guard: 'isActiveTurn', target: 'ending', actions: 'completeTurn' },
+          'turn.failed': { guard: 'isActiveTurn', target: 'ending', actions: 'failTurn' },
+          'conversation.shutdown': { target: 'ending', actions: 'interruptAllTurns' },
+        },
+        states: {
+          waiting: {
+            on: {
+              'turn.started': {
+                guard: 'isActiveTurn',
+                target: 'thinking',
+                actions: 'announceAgentTyping',
+              },
+            },
+          },
+          thinking: {},
+          calling_tool: {
+            // Another call of the same step: no state change.
+            on: { 'turn.tool_call': { guard: 'isActiveTurn', actions: 'announceToolCall' } },
+          },
+          // Each token: no state change, only its frame.
+          streaming: {
+            on: { 'turn.text_delta': { guard: 'isActiveTurn', actions: 'streamDelta' } },
+          },
+        },
+      },
+      // A turn just ended: the next queued one starts, or the conversation goes idle.
+      ending: {
+        always: [
+          { guard: 'hasPendingTurn', target: 'working', actions: 'startNextTurn' },
+          { guard: 'hasParticipants', target: 'idle.occupied' },
+          { target: 'idle.empty' },
         ],
       },
-    ],
-    'participant.leave': { actions: ['reduce', 'runCommands'] },
-    'user.typing': { actions: ['reduce', 'runCommands'] },
-    'user.message': { actions: ['reduce', 'runCommands'] },
-    'user.cancel': { actions: ['reduce', 'runCommands'] },
-    'turn.started': { actions: ['reduce', 'runCommands'] },
-    'turn.event': { actions: ['reduce', 'runCommands'] },
-    'turn.ended': { actions: ['reduce', 'runCommands'] },
-    'conversation.shutdown': { actions: ['reduce', 'runCommands'] },
-    'conversation.recover': { actions: ['reduce', 'runCommands'] },
-  },
-  states: {
-    idle: {
-      always: { guard: 'hasActiveTurn', target: 'working' },
-      initial: 'empty',
-      states: {
-        empty: {
-          always: { guard: 'hasParticipants', target: 'occupied' },
-          after: { idle: { target: '#conversation.stopped' } },
-        },
-        occupied: {
-          always: { guard: 'hasNoParticipants', target: 'empty' },
-        },
-      },
+      // Ends the actor, which its parent stops when told; not `type: 'final'`, for the reason given
+      // at the connection machine's `closed`: a done event per conversation id would stay memoized
+      // in the root machine.
+      stopped: { entry: 'notifyStopped' },
     },
-    working: {
-      always: { guard: 'hasNoActiveTurn', target: 'idle' },
-      initial: 'waiting',
-      states: {
-        waiting: { always: followPhase('waiting') },
-        thinking: { always: followPhase('thinking') },
-        calling_tool: { always: followPhase('calling_tool') },
-        streaming: { always: followPhase('streaming') },
-      },
-    },
-    // Ends the actor, which its parent stops when told; not `type: 'final'`, for the reason given
-    // at the connection machine's `closed`: a done event per conversation id would stay memoized
-    // in the root machine.
-    stopped: {
-      entry: sendParent(({ context }) => ({
-        type: 'conversation.stopped',
-        conversationId: context.conversationId,
-      })),
-    },
-  },
-});
-
-function runCommand(
-  effects: ConversationEffects,
-  command: ConversationCommand,
-  self: AnyActorRef,
-): void {
-  switch (command.type) {
-    case 'deliver':
-      effects.deliver(command);
-      return;
-    case 'record':
-      effects.record(command.afterSeq, command.input);
-      return;
-    case 'reserve':
-      effects.pool.reserve();
-      return;
-    case 'release':
-      effects.pool.release();
-      return;
-    case 'cancel':
-      effects.pool.cancel(command.turnId);
-      return;
-    case 'submit': {
-      const { turnId } = command;
-      effects.pool.submit({
-        id: turnId,
-        onStart: () => {
-          self.send({ type: 'turn.started', turnId });
-        },
-        run: () =>
-          effects.runTurn(command.messages, turnId).pipe(
-            tap((event) => {
-              self.send({ type: 'turn.event', turnId, event });
-            }),
-          ),
-        onEnd: (outcome) => {
-          self.send({ type: 'turn.ended', turnId, outcome });
-        },
-      });
-      return;
-    }
-  }
-}
+  });
 
 /** A running conversation actor. */
 export type ConversationActorRef = ActorRefFrom<typeof conversationMachine>;

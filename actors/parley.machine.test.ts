@@ -1,4 +1,3 @@
-import { EMPTY } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
@@ -43,27 +42,17 @@ function createParley({
 }: { hibernateAfterMs?: number; inspect?: (event: InspectionEvent) => void } = {}) {
   const clock = new SimulatedClock();
   const delivered: { recipients: readonly string[]; type: string }[] = [];
-  let counter = 0;
-  const pool: ConversationEffects['pool'] = {
-    reserve: () => true,
-    release: () => undefined,
-    submit: () => undefined,
-    cancel: () => true,
-    waiting: 0,
-    maxWaiting: 100,
-  };
+  const sockets = new Map<string, SocketPort>();
   const effects: ConversationEffects = {
-    now: () => clock.now(),
-    nextId: (prefix) => {
-      counter += 1;
-      return `${prefix}_${counter}`;
+    publish: ({ recipients, body }) => {
+      delivered.push({ recipients, type: body.type });
     },
-    deliver: ({ recipients, frame }) => {
-      delivered.push({ recipients, type: frame.type });
-    },
-    record: () => undefined,
-    pool,
-    runTurn: () => EMPTY,
+    recordInput: () => undefined,
+    hasTurnRoom: () => true,
+    reserveTurnSlot: () => undefined,
+    releaseTurnSlot: () => undefined,
+    submitTurn: () => undefined,
+    cancelTurn: () => undefined,
   };
   const root = createActor(parleyMachine, {
     clock,
@@ -72,6 +61,7 @@ function createParley({
       heartbeatIntervalMs: HEARTBEAT_MS,
       conversationInput: (conversationId) => ({
         conversationId,
+        idSeed: 's',
         idleMs: IDLE_MS,
         effects,
         settings: {
@@ -87,6 +77,9 @@ function createParley({
         ...(hibernateAfterMs === undefined ? {} : { hibernateAfterMs }),
         effects: {
           now: () => clock.now(),
+          reply: (connectionId, body) => {
+            sockets.get(connectionId)?.send(JSON.stringify(body));
+          },
           takeRateToken: () => ({ allowed: true }),
           resume: () => undefined,
           history: () => undefined,
@@ -101,6 +94,7 @@ function createParley({
     delivered,
     open(connectionId: string, conversationId = 'demo', userId = 'alice') {
       const socket = createSocket();
+      sockets.set(connectionId, socket);
       root.send({ type: 'connection.open', connectionId, userId, conversationId, socket });
       return socket;
     },
@@ -287,15 +281,8 @@ describe('parleyMachine connection shards', () => {
 
   it('has the connection actor in the system as soon as root.send(connection.open) returns', () => {
     const parley = createParley();
-    const socket = createSocket();
 
-    parley.root.send({
-      type: 'connection.open',
-      connectionId: 'c1',
-      userId: 'alice',
-      conversationId: 'demo',
-      socket,
-    });
+    const socket = parley.open('c1');
     const connection = parley.root.system.get(connectionKey('c1')) as
       ConnectionActorRef | undefined;
     required(connection).send({ type: 'frame.received', frame: { type: 'ping', id: 'p1' } });

@@ -16,10 +16,9 @@ import {
 import type { ConnectionMachineInput, SocketPort } from './connection.machine.js';
 import { conversationMachine, type ConversationMachineInput } from './conversation.machine.js';
 
-export { connectionKey } from './connection-shard.machine.js';
+import { conversationKey } from './system-ids.js';
 
-/** The stable system id of a conversation actor. */
-export const conversationKey = (conversationId: string) => `conversation:${conversationId}`;
+export { connectionKey, conversationKey } from './system-ids.js';
 
 /** How the root builds its children's inputs. */
 export interface ParleyMachineInput {
@@ -29,7 +28,7 @@ export interface ParleyMachineInput {
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
-      'connectionId' | 'userId' | 'conversationId' | 'conversation' | 'socket' | 'since'
+      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since'
     >,
   ): ConnectionMachineInput;
 }
@@ -98,13 +97,12 @@ export const parleyMachine = setup({
         // Resolved after the assign above, so the conversation (new or reused) is registered.
         sendTo(
           ({ event }) => shardKey(shardOf(event.connectionId)),
-          ({ context, event, system }) => ({
+          ({ context, event }) => ({
             type: 'connection.spawn' as const,
             input: context.connectionInput({
               connectionId: event.connectionId,
               userId: event.userId,
               conversationId: event.conversationId,
-              conversation: system.get(conversationKey(event.conversationId)) as ConversationRef,
               socket: event.socket,
               ...(event.since === undefined ? {} : { since: event.since }),
             }),
@@ -134,5 +132,3 @@ export const parleyMachine = setup({
     },
   },
 });
-
-type ConversationRef = ConnectionMachineInput['conversation'];

@@ -21,12 +21,12 @@ import { createConversationEffects } from './engine/conversation-effects.js';
 import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
+import { RateLimiter } from './engine/rate-limiter.js';
 import { createReplies } from './engine/replies.js';
-import { Transport } from './engine/transport.js';
+import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
-import { RateLimiter } from './server/rate-limiter.js';
 import { createDefaultToolRegistry } from './tools/registry.js';
 
 export type * from './engine/engine-types.js';
@@ -69,23 +69,28 @@ export function createEngine(options: EngineOptions): Engine {
     windowMs: config.rateLimitWindowMs,
     now,
   });
-  const transport = new Transport((connectionId) => {
-    sendToConnection(root.system, connectionId, { type: 'outbound.overflow', limit: 0 });
+  const sockets = new Sockets({
+    onOverflow: (connectionId) => {
+      sendToConnection(root.system, connectionId, { type: 'outbound.overflow', limit: 0 });
+    },
+    currentSeq: (conversationId) => currentSeq(conversationId) ?? 0,
+    now,
   });
   const settings = replaySettings(config, model);
+  const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
 
-  const conversationEffects = (conversationId: string, seed: string) =>
+  const conversationEffects = (conversationId: string) =>
     createConversationEffects({
       conversationId,
-      seed,
       config,
       log,
-      transport,
+      sockets,
       pool,
       now,
       scheduler,
       toolDescriptions,
       turnEffects,
+      hasTurnRoom,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
@@ -94,6 +99,9 @@ export function createEngine(options: EngineOptions): Engine {
   // connection should not carry its own copy of four closures.
   const connectionEffects: ConnectionEffects = {
     now,
+    reply: (connectionId, body) => {
+      sockets.reply(connectionId, body);
+    },
     takeRateToken: options.takeRateToken ?? ((userId) => rateLimiter.take(userId)),
     resume: (connectionId, since) => {
       void replies.resume(connectionId, since);
@@ -112,7 +120,7 @@ export function createEngine(options: EngineOptions): Engine {
       conversationInput: (conversationId) => {
         const previous = loader.take(conversationId);
         const seed = idSeed(conversationId);
-        const effects = conversationEffects(conversationId, seed);
+        const effects = conversationEffects(conversationId);
         try {
           log.append(conversationId, [
             {
@@ -130,6 +138,7 @@ export function createEngine(options: EngineOptions): Engine {
         }
         return {
           conversationId,
+          idSeed: seed,
           idleMs: config.conversationIdleMs,
           effects,
           settings: conversationSettings(config),
@@ -176,9 +185,10 @@ export function createEngine(options: EngineOptions): Engine {
       { status: string; context: { seq: number } } | undefined;
     return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
   };
-  const replies = createReplies({ log, store, transport, now, currentSeq });
-  const deliver = (connectionId: string, event: ConnectionEvent) => {
-    if (event.type === 'socket.closed') transport.remove(connectionId);
+  const replies = createReplies({ log, store, sockets, currentSeq });
+  /** Hands a connection an event from its socket (the socket adapter's one way in). */
+  const dispatch = (connectionId: string, event: ConnectionEvent) => {
+    if (event.type === 'socket.closed') sockets.remove(connectionId);
     sendToConnection(root.system, connectionId, event);
   };
 
@@ -201,7 +211,7 @@ export function createEngine(options: EngineOptions): Engine {
       since,
     }) {
       await loader.load(conversationId);
-      transport.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
       root.send({
         type: 'connection.open',
         connectionId,
@@ -211,12 +221,12 @@ export function createEngine(options: EngineOptions): Engine {
         ...(since === undefined ? {} : { since }),
       });
       if (since !== undefined) void replies.resume(connectionId, since);
-      return new Handle(connectionId, deliver);
+      return new Handle(connectionId, dispatch);
     },
     currentSeq,
     stats() {
       return {
-        connections: transport.size,
+        connections: sockets.size,
         hibernated: hibernatedCount(),
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
         turns: { running: pool.running, waiting: pool.waiting },
@@ -253,10 +263,10 @@ export function createEngine(options: EngineOptions): Engine {
 class Handle implements ConnectionHandle {
   constructor(
     readonly connectionId: string,
-    private readonly deliver: (connectionId: string, event: ConnectionEvent) => void,
+    private readonly dispatch: (connectionId: string, event: ConnectionEvent) => void,
   ) {}
 
   send(event: ConnectionEvent): void {
-    this.deliver(this.connectionId, event);
+    this.dispatch(this.connectionId, event);
   }
 }

@@ -6,6 +6,22 @@
  * listed in docs/WEBSOCKET_API.md; a test keeps the two in step.
  */
 
+/** The WebSocket close codes Parley uses, by name. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  going_away: 1001,
+  unsupported_data: 1003,
+  invalid_payload: 1007,
+  policy_violation: 1008,
+  message_too_big: 1009,
+  internal_error: 1011,
+  service_restart: 1012,
+  try_again_later: 1013,
+} as const;
+
+/** A WebSocket close code Parley sends. */
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
 /**
  * Every error code Parley reports, with its close code (`null`: an `error` frame, socket stays
  * open) and the HTTP status used when the error happens at the upgrade.
@@ -63,23 +79,13 @@ export const ERROR_CODES = {
   turn_timeout: { close: null, http: null },
   /** The model stream failed. */
   model_failed: { close: null, http: null },
-} as const satisfies Record<string, { close: number | null; http: number | null }>;
+} as const satisfies Record<string, { close: CloseCode | null; http: number | null }>;
 
 /** A stable, documented error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The WebSocket close codes Parley uses, by name. */
-export const CLOSE_CODES = {
-  normal: 1000,
-  going_away: 1001,
-  unsupported_data: 1003,
-  invalid_payload: 1007,
-  policy_violation: 1008,
-  message_too_big: 1009,
-  internal_error: 1011,
-  service_restart: 1012,
-  try_again_later: 1013,
-} as const;
+/** Every error code, in the table's order (for the wire schema's enum). */
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 /** One issue in a rejected frame: where, and what was expected. */
 export interface FrameIssue {
@@ -118,7 +124,7 @@ export class ParleyError extends Error {
   }
 
   /** The WebSocket close code for this error, or `null` when it is reported as a frame. */
-  get closeCode(): number | null {
+  get closeCode(): CloseCode | null {
     return ERROR_CODES[this.code].close;
   }
 

@@ -43,7 +43,7 @@ export {
   type AuthOptions,
   type Authenticator,
 } from './server/authenticate.js';
-export { RateLimiter, type RateLimiterOptions } from './server/rate-limiter.js';
+export { RateLimiter, type RateLimiterOptions } from './engine/rate-limiter.js';
 export { conversationMachine, type ConversationEffects } from '../actors/conversation.machine.js';
 export { connectionMachine, type SocketPort } from '../actors/connection.machine.js';
 export { parleyMachine, conversationKey, connectionKey } from '../actors/parley.machine.js';

@@ -66,7 +66,7 @@ beforeAll(async () => {
     ],
     { cwd: project, maxBuffer: 16 * 1024 * 1024 },
   );
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   if (server !== undefined && server.exitCode === null) {
@@ -111,7 +111,7 @@ describe('the packed package installed as a dependency', () => {
       stdout: (error as { stdout?: string }).stdout ?? (error as Error).message,
     }));
     expect(result.stdout).toBe('');
-  });
+  }, 120_000);
 
   it('imports the root, protocol and client entry points at run time', async () => {
     const { stdout } = await run(
@@ -127,7 +127,7 @@ describe('the packed package installed as a dependency', () => {
       { cwd: project },
     );
     expect(stdout.trim()).toBe('function object function');
-  });
+  }, 60_000);
 
   it('serves the pages and answers the README client example from the installed `parley` bin', async () => {
     const child = spawn(join(project, 'node_modules', '.bin', 'parley'), ['serve', '--port', '0'], {
@@ -170,5 +170,5 @@ describe('the packed package installed as a dependency', () => {
       timeout: 30_000,
     });
     expect(stdout).toContain('5 + 3 = 8');
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,53 +1,54 @@
 import { finalize, tap, type SchedulerLike } from 'rxjs';
-import type { ConversationEffects } from '../../actors/conversation.machine.js';
+import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { ModelToolDescription } from '../agent/model.js';
 import { runTurn } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
-import type { TurnEffects } from '../engine.js';
+import type { TurnEffects } from './engine-types.js';
 import type { EventLog } from '../event-log/event-log.js';
-import { seededIds } from '../ids.js';
 import { recordingModel, serializablePart } from './recording-model.js';
-import type { Transport } from './transport.js';
+import type { Sockets } from './sockets.js';
+import { stampFrame } from './stamp-frame.js';
+import { submitTurn } from './submit-turn.js';
 
 /** What one conversation's effects are built from. */
 export interface ConversationEffectsOptions {
   conversationId: string;
-  /** Seed of the conversation's ids (recorded in its log). */
-  seed: string;
   config: ParleyConfig;
   log: EventLog;
-  transport: Transport;
+  sockets: Sockets;
   pool: WorkerPool;
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
   turnEffects: (turnId: string) => TurnEffects;
+  /** Whether the worker pool has a waiting place for one more turn. */
+  hasTurnRoom: () => boolean;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
 }
 
 /**
- * The effects a conversation actor runs its commands with. Everything it does outside itself
- * goes through here and into the log first: frames (sent only once logged), inputs, model
- * stream parts with their offsets, and tool outcomes; the inspector's pipeline taps too.
+ * The effects a conversation actor asks for. Everything it does outside itself goes through here
+ * and into the log first: frames (sent only once logged), inputs, model stream parts with their
+ * offsets, and tool outcomes; the inspector's pipeline taps too.
  *
  * @example
- * const effects = createConversationEffects({ conversationId: 'demo', seed, config, log, ... });
+ * const effects = createConversationEffects({ conversationId: 'demo', config, log, sockets, ... });
  */
 export function createConversationEffects({
   conversationId,
-  seed,
   config,
   log,
-  transport,
+  sockets,
   pool,
   now,
   scheduler,
   toolDescriptions,
   turnEffects,
+  hasTurnRoom,
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
@@ -61,9 +62,10 @@ export function createConversationEffects({
     }
   };
   return {
-    now,
-    nextId: seededIds(seed),
-    deliver({ recipients, data, frame, seq, to }) {
+    publish({ seq, recipients, body, to }) {
+      const frame = stampFrame(body, conversationId, seq, now());
+      // Serialized once, sent as is to every recipient.
+      const data = JSON.stringify(frame);
       append([
         {
           kind: 'frame',
@@ -76,82 +78,95 @@ export function createConversationEffects({
       ]);
       // The log is the truth: a frame leaves only once the log has it.
       log.afterDurable(() => {
-        for (const connectionId of recipients)
-          transport.send(connectionId, data, seq, to === undefined);
+        if (to !== undefined) sockets.sendDirect(to, data);
+        else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });
     },
-    record(afterSeq, input) {
+    recordInput(afterSeq, input) {
       append([
         { kind: 'input', conversation_id: conversationId, at: now(), after_seq: afterSeq, input },
       ]);
     },
-    pool,
-    runTurn: (messages, turnId) => {
-      const effects = turnEffects(turnId);
-      const pipeline = onPipeline;
-      const inFlight = new Map<string, Record<string, unknown>>();
-      const poolStats = () => {
-        pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
-      };
-      poolStats();
-      return runTurn(messages, {
-        model: recordingModel(
-          effects.model,
-          (step, offsetMs, part) => {
-            append([
-              {
-                kind: 'model.part',
-                conversation_id: conversationId,
-                at: now(),
-                turn_id: turnId,
-                step,
-                offset_ms: offsetMs,
-                part: serializablePart(part),
-              },
-            ]);
-          },
-          scheduler,
-        ),
-        tools: toolDescriptions,
-        executeTool: effects.executeTool,
-        maxSteps: config.maxSteps,
-        toolTimeoutMs: config.toolTimeoutMs,
-        turnTimeoutMs: config.turnTimeoutMs,
-        tokenPacingMs: config.tokenPacingMs,
-        scheduler,
-      }).pipe(
-        tap((event) => {
-          if (
-            pipeline !== undefined &&
-            (event.type === 'tool-call' || event.type === 'tool-result')
-          ) {
-            if (event.type === 'tool-call') {
-              inFlight.set(event.toolCallId, {
-                tool_call_id: event.toolCallId,
-                tool_name: event.toolName,
-                deadline_at: now() + config.toolTimeoutMs,
-              });
-            } else inFlight.delete(event.toolCallId);
-            pipeline(conversationKey(conversationId), {
-              turn_id: turnId,
-              tools_in_flight: [...inFlight.values()],
-            });
-          }
-          if (event.type !== 'tool-result') return;
+    hasTurnRoom,
+    reserveTurnSlot() {
+      pool.reserve();
+    },
+    releaseTurnSlot() {
+      pool.release();
+    },
+    cancelTurn(turnId) {
+      pool.cancel(turnId);
+    },
+    submitTurn(turnId, messages, send) {
+      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
+    },
+  };
+
+  function runTurnWithEffects(turnId: string, messages: Parameters<typeof runTurn>[0]) {
+    const effects = turnEffects(turnId);
+    const pipeline = onPipeline;
+    const inFlight = new Map<string, Record<string, unknown>>();
+    const poolStats = () => {
+      pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
+    };
+    poolStats();
+    return runTurn(messages, {
+      model: recordingModel(
+        effects.model,
+        (step, offsetMs, part) => {
           append([
             {
-              kind: 'tool.outcome',
+              kind: 'model.part',
               conversation_id: conversationId,
               at: now(),
               turn_id: turnId,
-              tool_call_id: event.toolCallId,
-              tool_name: event.toolName,
-              outcome: event.outcome,
+              step,
+              offset_ms: offsetMs,
+              part: serializablePart(part),
             },
           ]);
-        }),
-        finalize(poolStats),
-      );
-    },
-  };
+        },
+        scheduler,
+      ),
+      tools: toolDescriptions,
+      executeTool: effects.executeTool,
+      maxSteps: config.maxSteps,
+      toolTimeoutMs: config.toolTimeoutMs,
+      turnTimeoutMs: config.turnTimeoutMs,
+      tokenPacingMs: config.tokenPacingMs,
+      scheduler,
+    }).pipe(
+      tap((event) => {
+        if (
+          pipeline !== undefined &&
+          (event.type === 'tool-call' || event.type === 'tool-result')
+        ) {
+          if (event.type === 'tool-call') {
+            inFlight.set(event.toolCallId, {
+              tool_call_id: event.toolCallId,
+              tool_name: event.toolName,
+              deadline_at: now() + config.toolTimeoutMs,
+            });
+          } else inFlight.delete(event.toolCallId);
+          pipeline(conversationKey(conversationId), {
+            turn_id: turnId,
+            tools_in_flight: [...inFlight.values()],
+          });
+        }
+        if (event.type !== 'tool-result') return;
+        append([
+          {
+            kind: 'tool.outcome',
+            conversation_id: conversationId,
+            at: now(),
+            turn_id: turnId,
+            tool_call_id: event.toolCallId,
+            tool_name: event.toolName,
+            outcome: event.outcome,
+          },
+        ]);
+      }),
+      finalize(poolStats),
+    );
+  }
 }

@@ -12,7 +12,7 @@ import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
 import type { EventStore } from '../event-log/event-store.js';
 import type { IdGenerator } from '../ids.js';
-import type { RateLimitDecision } from '../server/rate-limiter.js';
+import type { RateLimitDecision } from './rate-limiter.js';
 import type { ToolRegistry } from '../tools/registry.js';
 
 /** XState's clock interface (setTimeout/clearTimeout), e.g. `SimulatedClock` in tests. */
@@ -44,6 +44,11 @@ export interface EngineOptions {
   turnEffects?: (turnId: string) => TurnEffects;
   /** Takes a message from a user's rate budget. @default a token bucket from the config */
   takeRateToken?: (userId: string) => RateLimitDecision;
+  /**
+   * Whether the worker pool has a waiting place for one more turn, asked as each message
+   * arrives. A replay answers as the recording did. @default the pool's own count
+   */
+  hasTurnRoom?: () => boolean;
   /** Receives every XState inspection event of the system. */
   inspect?: (event: InspectionEvent) => void;
   /**

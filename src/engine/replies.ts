@@ -2,7 +2,7 @@ import type { ClientFrame } from '../protocol/frames.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import type { EventLog } from '../event-log/event-log.js';
 import type { EventStore } from '../event-log/event-store.js';
-import type { Transport } from './transport.js';
+import type { Sockets } from './sockets.js';
 
 /** Frames read from the log per page during a catch-up. */
 const CATCH_UP_PAGE = 500;
@@ -11,8 +11,7 @@ const CATCH_UP_PAGE = 500;
 export interface RepliesOptions {
   log: EventLog;
   store: EventStore;
-  transport: Transport;
-  now: () => number;
+  sockets: Sockets;
   currentSeq: (conversationId: string) => number | undefined;
 }
 
@@ -22,29 +21,17 @@ export interface RepliesOptions {
  * until everything already appended is in the log, so the read sees every frame that was sent.
  *
  * @example
- * const replies = createReplies({ log, store, transport, now, currentSeq });
+ * const replies = createReplies({ log, store, sockets, currentSeq });
  * await replies.resume('conn_1', 41);
  */
-export function createReplies({ log, store, transport, now, currentSeq }: RepliesOptions) {
+export function createReplies({ log, store, sockets, currentSeq }: RepliesOptions) {
   const durable = () =>
     new Promise<void>((resolve) => {
       log.afterDurable(resolve);
     });
 
-  const sendDirect = (connectionId: string, body: Record<string, unknown>) => {
-    const conversationId = transport.conversationOf(connectionId);
-    if (conversationId === undefined) return;
-    const frame = {
-      ...body,
-      conversation_id: conversationId,
-      seq: currentSeq(conversationId) ?? 0,
-      timestamp: now(),
-    };
-    transport.send(connectionId, JSON.stringify(frame), frame.seq, false);
-  };
-
   const sendError = (connectionId: string, error: ParleyError, inReplyTo: string) => {
-    sendDirect(connectionId, {
+    sockets.reply(connectionId, {
       type: 'error',
       code: error.code,
       message: error.message,
@@ -55,9 +42,9 @@ export function createReplies({ log, store, transport, now, currentSeq }: Replie
 
   return {
     async resume(connectionId: string, since: number): Promise<void> {
-      const conversationId = transport.conversationOf(connectionId);
+      const conversationId = sockets.conversationOf(connectionId);
       if (conversationId === undefined) return;
-      transport.hold(connectionId);
+      sockets.hold(connectionId);
       try {
         await durable();
         const current = currentSeq(conversationId) ?? 0;
@@ -79,7 +66,7 @@ export function createReplies({ log, store, transport, now, currentSeq }: Replie
         for (let after = since; ;) {
           const page = await store.readFrames(conversationId, { after, limit: CATCH_UP_PAGE });
           for (const entry of page) {
-            transport.sendMissed(connectionId, JSON.stringify(entry.frame), entry.seq);
+            sockets.sendMissed(connectionId, JSON.stringify(entry.frame), entry.seq);
           }
           const last = page.at(-1);
           if (last === undefined || page.length < CATCH_UP_PAGE) break;
@@ -88,7 +75,7 @@ export function createReplies({ log, store, transport, now, currentSeq }: Replie
       } catch (error) {
         sendError(connectionId, toParleyError(error, 'log_unavailable'), 'resume');
       } finally {
-        transport.release(connectionId);
+        sockets.release(connectionId);
       }
     },
 
@@ -96,12 +83,12 @@ export function createReplies({ log, store, transport, now, currentSeq }: Replie
       connectionId: string,
       query: Extract<ClientFrame, { type: 'history' }>,
     ): Promise<void> {
-      const conversationId = transport.conversationOf(connectionId);
+      const conversationId = sockets.conversationOf(connectionId);
       if (conversationId === undefined) return;
       try {
         await durable();
         const page = await readHistoryPage(store, conversationId, query);
-        sendDirect(connectionId, {
+        sockets.reply(connectionId, {
           type: 'history',
           ...(query.request_id === undefined ? {} : { request_id: query.request_id }),
           ...page,

@@ -3,18 +3,24 @@ import { conversationMachine } from '../../actors/conversation.machine.js';
 import { machineDefinition } from './machine-definitions.js';
 
 describe('machineDefinition', () => {
-  it('adds the eventless transitions that toJSON leaves out', () => {
+  it('adds the eventless choice that toJSON leaves out: a turn ends into the next one or idle', () => {
     const json = machineDefinition(conversationMachine) as {
-      states: {
-        working: { always?: unknown[]; states: { waiting: { always?: { target: string[] }[] } } };
-      };
+      states: { ending: { always?: { target: string[]; guard?: string }[] } };
     };
-    expect(json.states.working.always).toHaveLength(1);
-    const targets = json.states.working.states.waiting.always?.flatMap((t) => t.target);
-    expect(targets).toEqual([
-      '#conversation.working.thinking',
-      '#conversation.working.calling_tool',
-      '#conversation.working.streaming',
+    expect(json.states.ending.always).toEqual([
+      {
+        eventType: '',
+        source: '#conversation.ending',
+        target: ['#conversation.working'],
+        guard: 'hasPendingTurn',
+      },
+      {
+        eventType: '',
+        source: '#conversation.ending',
+        target: ['#conversation.idle.occupied'],
+        guard: 'hasParticipants',
+      },
+      { eventType: '', source: '#conversation.ending', target: ['#conversation.idle.empty'] },
     ]);
   });
 });

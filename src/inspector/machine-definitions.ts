@@ -2,10 +2,12 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 
 /**
  * A machine's definition for drawing it: XState's `toJSON()` plus the eventless (`always`)
- * transitions, which `toJSON()` leaves out but which drive the conversation's working phases.
+ * transitions, which `toJSON()` leaves out. Every other transition is labelled by its event; the
+ * eventless ones are the real choices made on entry (the conversation's `ending`: the next queued
+ * turn or idle; the connection's `starting`: join, or resume a woken actor).
  *
  * @example
- * const json = machineDefinition(conversationMachine); // json.states.working.states.waiting.always
+ * const json = machineDefinition(conversationMachine); // json.states.ending.always
  */
 export function machineDefinition(machine: AnyStateMachine): Record<string, unknown> {
   const json = JSON.parse(JSON.stringify(machine.toJSON())) as Record<string, unknown>;

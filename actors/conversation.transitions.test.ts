@@ -1,18 +1,44 @@
+/**
+ * The conversation machine driven through XState's pure `transition()`: every test feeds events
+ * to a snapshot and checks the next snapshot and the actions returned as data (nothing runs).
+ */
 import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { TurnEvent } from '../src/agent/turn-event.js';
+import { stampFrame } from '../src/engine/stamp-frame.js';
+import { toTurnActorEvent } from '../src/engine/turn-actor-event.js';
 import { DIRECT_FRAME_TYPES, type ServerFrame } from '../src/protocol/frames.js';
-import { createConversationState, reduceConversation } from './conversation-reducer.js';
 import type {
-  ConversationCommand,
+  ConversationEffects,
+  ConversationEvent,
   ConversationInput,
   ConversationSettings,
-  ConversationState,
+  Publication,
+  RestoredConversation,
 } from './conversation-state.js';
+import { conversationMachine, type ConversationContext } from './conversation.machine.js';
 import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
 
 const NOW = 1_700_000_000_000;
 
 const SETTINGS = TEST_CONVERSATION_SETTINGS;
+
+/** An effect the machine asked for, as the old reducer's commands named them. */
+type ConversationCommand =
+  | {
+      type: 'deliver';
+      recipients: string[];
+      data: string;
+      frame: ServerFrame;
+      seq: number;
+      to?: string;
+    }
+  | { type: 'record'; afterSeq: number; input: ConversationInput }
+  | { type: 'reserve' }
+  | { type: 'release' }
+  | { type: 'submit'; turnId: string; messages: unknown[] }
+  | { type: 'cancel'; turnId: string }
+  | { type: 'answer'; connectionId: string; answer: { type: string } };
 
 interface Delivery {
   recipients: string[];
@@ -22,32 +48,104 @@ interface Delivery {
 
 type FrameOf<TType extends ServerFrame['type']> = Extract<ServerFrame, { type: TType }>;
 
-/** A conversation driven input by input, with a fixed clock and sequential ids. */
-function createConversation(settings: Partial<ConversationSettings> = {}) {
-  let state: ConversationState = createConversationState('demo', { ...SETTINGS, ...settings });
-  let counter = 0;
-  const nextId = (prefix: 'turn' | 'message') => {
-    counter += 1;
-    return `${prefix}_${counter}`;
-  };
+/** What the effects port answers; no effect runs under `transition()`. */
+const effectsPort = (room: { value: boolean }): ConversationEffects => ({
+  hasTurnRoom: () => room.value,
+  publish: () => undefined,
+  recordInput: () => undefined,
+  reserveTurnSlot: () => undefined,
+  releaseTurnSlot: () => undefined,
+  submitTurn: () => undefined,
+  cancelTurn: () => undefined,
+});
+
+/** The old reducer's inputs: turn events wrapped, and a turn's end without its finish. */
+type TestInput =
+  | ConversationInput
+  | Exclude<ConversationEvent, ConversationInput>
+  | { type: 'turn.event'; turnId: string; event: TurnEvent }
+  | { type: 'turn.ended'; turnId: string; outcome: 'completed' | 'cancelled' | 'failed' };
+
+function toEvent(input: TestInput): ConversationEvent {
+  if (input.type === 'turn.event') return toTurnActorEvent(input.turnId, input.event);
+  if (input.type === 'turn.ended') {
+    return { type: 'turn.failed', turnId: input.turnId, reason: input.outcome };
+  }
+  return input;
+}
+
+/** The machine's actions, returned as data, in the old command shapes. */
+function toCommands(actions: readonly { type: string; params?: unknown }[]): ConversationCommand[] {
+  return actions.flatMap((action): ConversationCommand[] => {
+    switch (action.type) {
+      case 'publish': {
+        const { body, seq, recipients, to } = structuredClone(action.params) as Publication;
+        const frame = stampFrame(body, 'demo', seq, NOW) as ServerFrame;
+        return [
+          {
+            type: 'deliver',
+            recipients,
+            data: JSON.stringify(frame),
+            frame,
+            seq,
+            ...(to === undefined ? {} : { to }),
+          },
+        ];
+      }
+      case 'recordInput': {
+        const { afterSeq, input } = action.params as { afterSeq: number; input: ConversationInput };
+        return [{ type: 'record', afterSeq, input }];
+      }
+      case 'reserveTurnSlot':
+        return [{ type: 'reserve' }];
+      case 'releaseTurnSlot':
+        return [{ type: 'release' }];
+      case 'submitTurn': {
+        const { turnId, messages } = action.params as { turnId: string; messages: unknown[] };
+        return [{ type: 'submit', turnId, messages }];
+      }
+      case 'cancelTurn':
+        return [{ type: 'cancel', turnId: (action.params as { turnId: string }).turnId }];
+      default:
+        return [];
+    }
+  });
+}
+
+/** A conversation driven event by event through `transition()`, with fixed ids. */
+function createConversation(
+  settings: Partial<ConversationSettings> = {},
+  restored?: RestoredConversation,
+) {
+  const room = { value: true };
+  let [snapshot, initialActions] = initialTransition(conversationMachine, {
+    conversationId: 'demo',
+    idSeed: 's',
+    settings: { ...SETTINGS, ...settings },
+    effects: effectsPort(room),
+    idleMs: 60_000,
+    ...(restored === undefined ? {} : { restored }),
+  });
   return {
-    get state() {
-      return state;
+    get state(): ConversationContext {
+      return snapshot.context;
     },
-    apply(input: ConversationInput, { poolHasRoom = true } = {}): ConversationCommand[] {
-      const reduction = reduceConversation(state, input, { now: NOW, nextId, poolHasRoom });
-      state = reduction.state;
-      return reduction.commands;
+    get snapshot(): AnyMachineSnapshot {
+      return snapshot;
+    },
+    initialCommands: toCommands(initialActions),
+    apply(input: TestInput, { poolHasRoom = true } = {}): ConversationCommand[] {
+      room.value = poolHasRoom;
+      const [next, actions] = transition(conversationMachine, snapshot, toEvent(input));
+      snapshot = next;
+      initialActions = actions;
+      return toCommands(actions);
     },
   };
 }
 
 function deliveries(commands: ConversationCommand[]): Delivery[] {
-  return commands.flatMap((command) =>
-    command.type === 'deliver'
-      ? [{ ...command, frame: JSON.parse(command.data) as ServerFrame }]
-      : [],
-  );
+  return commands.flatMap((command) => (command.type === 'deliver' ? [command] : []));
 }
 
 function frames(commands: ConversationCommand[]): ServerFrame[] {
@@ -102,8 +200,8 @@ const typing = (connectionId: string, userId: string, isTyping: boolean): Conver
   userId,
   isTyping,
 });
-const started = (turnId: string): ConversationInput => ({ type: 'turn.started', turnId });
-const turnEvent = (turnId: string, event: TurnEvent): ConversationInput => ({
+const started = (turnId: string): TestInput => ({ type: 'turn.started', turnId });
+const turnEvent = (turnId: string, event: TurnEvent): TestInput => ({
   type: 'turn.event',
   turnId,
   event,
@@ -124,7 +222,7 @@ function sendMessage(
   return { turnId: onlyFrameOfType(commands, 'user_message').turn_id, commands };
 }
 
-describe('reduceConversation', () => {
+describe('conversationMachine under transition()', () => {
   describe('participants', () => {
     it('sends a welcome with the current seq to the joiner only and presence with the next seq to everyone', () => {
       const conversation = createConversation();
@@ -238,7 +336,7 @@ describe('reduceConversation', () => {
     it('stays gapless across a long mixed sequence and every participant receives identical event frames', () => {
       const conversation = createConversation();
       const inboxes = new Map<string, string[]>();
-      const run = (input: ConversationInput) => {
+      const run = (input: TestInput) => {
         for (const { recipients, data } of deliveries(conversation.apply(input))) {
           for (const recipient of recipients) {
             inboxes.set(recipient, [...(inboxes.get(recipient) ?? []), data]);
@@ -388,6 +486,27 @@ describe('reduceConversation', () => {
       expect(conversation.state.activeTurn).toBeNull();
       expect(conversation.state.pendingTurns).toEqual([]);
       expect(conversation.state).toEqual(before);
+      expect(conversation.snapshot.value).toEqual({ idle: 'occupied' });
+    });
+
+    it('records the pool refusal with the message, so a replay decides the same without the pool', () => {
+      const conversation = createConversation();
+      conversation.apply(join('c1', 'alice'));
+
+      const [record] = conversation.apply(message('c1', 'alice', 'Hello'), { poolHasRoom: false });
+      const [accepted] = conversation.apply(message('c1', 'alice', 'Hello'));
+
+      expect(record).toEqual({
+        type: 'record',
+        afterSeq: 1,
+        input: { ...message('c1', 'alice', 'Hello'), admitted: false },
+      });
+      // An admitted message is recorded as it always was: older recordings read the same.
+      expect(accepted).toEqual({
+        type: 'record',
+        afterSeq: 1,
+        input: message('c1', 'alice', 'Hello'),
+      });
     });
 
     it('reserves, broadcasts and submits a message when no turn is running', () => {
@@ -417,10 +536,8 @@ describe('reduceConversation', () => {
           messages: [{ role: 'user', content: 'What is 5 + 3?', userId: 'alice' }],
         },
       ]);
-      expect(conversation.state.activeTurn).toMatchObject({
-        turnId: frame.turn_id,
-        phase: 'waiting',
-      });
+      expect(conversation.state.activeTurn).toMatchObject({ turnId: frame.turn_id });
+      expect(conversation.snapshot.value).toEqual({ working: 'waiting' });
     });
 
     it('queues a second message and submits it with the first exchange after the first turn finishes', () => {
@@ -500,11 +617,11 @@ describe('reduceConversation', () => {
   });
 
   describe('turn events', () => {
-    it('walks the active turn through thinking, calling_tool and streaming', () => {
+    it('walks working.waiting → thinking → calling_tool → thinking → streaming as turn events arrive', () => {
       const conversation = createConversation();
       conversation.apply(join('c1', 'alice'));
       const { turnId } = sendMessage(conversation, 'c1', 'alice', 'What is 5 + 3?');
-      const phase = () => conversation.state.activeTurn?.phase;
+      const phase = () => (conversation.snapshot.value as { working?: string }).working;
       expect(phase()).toBe('waiting');
 
       const startedCommands = conversation.apply(started(turnId));
@@ -785,6 +902,72 @@ describe('reduceConversation', () => {
         ...conversation.state.history,
         { role: 'user', content: 'Four', userId: 'alice' },
       ]);
+    });
+  });
+
+  describe('states', () => {
+    it('goes from idle.empty to idle.occupied on the first join and back when the last one leaves', () => {
+      const conversation = createConversation();
+      expect(conversation.snapshot.value).toEqual({ idle: 'empty' });
+      conversation.apply(join('c1', 'alice'));
+      conversation.apply(join('c2', 'bob'));
+      expect(conversation.snapshot.value).toEqual({ idle: 'occupied' });
+      conversation.apply(leave('c1'));
+      expect(conversation.snapshot.value).toEqual({ idle: 'occupied' });
+      conversation.apply(leave('c2'));
+      expect(conversation.snapshot.value).toEqual({ idle: 'empty' });
+    });
+
+    it('ends a turn through `ending`, which starts the queued one or goes idle', () => {
+      const conversation = createConversation();
+      conversation.apply(join('c1', 'alice'));
+      const first = sendMessage(conversation, 'c1', 'alice', 'One');
+      const second = sendMessage(conversation, 'c1', 'alice', 'Two');
+      conversation.apply(started(first.turnId));
+
+      const next = conversation.apply(finish(first.turnId));
+      expect(conversation.snapshot.value).toEqual({ working: 'waiting' });
+      expect(effects(next)).toMatchObject([{ type: 'submit', turnId: second.turnId }]);
+
+      conversation.apply(started(second.turnId));
+      conversation.apply(finish(second.turnId));
+      expect(conversation.snapshot.value).toEqual({ idle: 'occupied' });
+    });
+
+    it('draws every transition with its event: the only eventless one is the choice in `ending`', () => {
+      const eventless: string[] = [];
+      const visit = (node: (typeof conversationMachine)['root']) => {
+        if (node.always !== undefined && node.always.length > 0) eventless.push(node.id);
+        for (const child of Object.values(node.states)) visit(child);
+      };
+      visit(conversationMachine.root);
+      expect(eventless).toEqual(['conversation.ending']);
+    });
+
+    it('closes the turns a restart cut off as interrupted, with their streamed text, when it starts', () => {
+      const conversation = createConversation(
+        {},
+        {
+          seq: 7,
+          history: [],
+          unfinishedTurns: [{ turnId: 'turn_old_1', agentMessageId: 'message_old_2', text: 'Hal' }],
+        },
+      );
+      expect(frames(conversation.initialCommands)).toEqual([
+        expect.objectContaining({
+          type: 'agent_response_complete',
+          turn_id: 'turn_old_1',
+          message_id: 'message_old_2',
+          content: 'Hal',
+          status: 'interrupted',
+          error: {
+            code: 'server_shutdown',
+            message: 'The server stopped while this turn was running.',
+          },
+          seq: 8,
+        }),
+      ]);
+      expect(conversation.state.unfinishedTurns).toEqual([]);
     });
   });
 });

@@ -1,0 +1,290 @@
+/**
+ * The conversation machine's named actions, as functions of (a copy of) its data and the event:
+ * each changes the copy and records its frames and effects in an {@link Output}. The machine
+ * (conversation.machine.ts) chooses which run, by event and guard; these say what each does.
+ */
+import { PROTOCOL_VERSION } from '../src/protocol/frames.js';
+import type {
+  ConversationEvent,
+  ConversationInput,
+  ConversationState,
+  PendingTurn,
+} from './conversation-state.js';
+import { userIds, usageFrame, type Output } from './conversation-output.js';
+import { completion, endActiveTurn, nextId, startTurn } from './conversation-turns.js';
+
+/** A named action: changes `state` (a copy of the context) and adds to `output`. */
+export type ConversationAction<
+  TEvent extends ConversationEvent['type'] = ConversationEvent['type'],
+> = (
+  state: ConversationState,
+  event: Extract<ConversationEvent, { type: TEvent }>,
+  output: Output,
+) => void;
+
+const record = (state: ConversationState, input: ConversationInput, output: Output) => {
+  output.record(state.seq, input);
+};
+
+export const addParticipant: ConversationAction<'participant.join'> = (state, event, output) => {
+  record(state, event, output);
+  state.participants = [
+    ...state.participants,
+    { connectionId: event.connectionId, userId: event.userId },
+  ];
+  output.direct(event.connectionId, {
+    type: 'welcome',
+    protocol_version: PROTOCOL_VERSION,
+    connection_id: event.connectionId,
+    user_id: event.userId,
+    participants: userIds(state.participants),
+    active_turn_id: state.activeTurn?.turnId ?? null,
+    ...(event.since === undefined ? {} : { resumed_from: event.since }),
+    limits: state.settings.welcomeLimits,
+  });
+  output.broadcast(state.participants, {
+    type: 'presence',
+    status: 'joined',
+    user_id: event.userId,
+    connection_id: event.connectionId,
+    participants: userIds(state.participants),
+  });
+  output.effect({
+    type: 'answerJoin',
+    params: { connectionId: event.connectionId, answer: { type: 'conversation.joined' } },
+  });
+};
+
+export const rejectParticipant: ConversationAction<'participant.join'> = (
+  _state,
+  event,
+  output,
+) => {
+  output.effect({
+    type: 'answerJoin',
+    params: {
+      connectionId: event.connectionId,
+      answer: {
+        type: 'conversation.rejected',
+        code: 'conversation_full',
+        message: 'The conversation has the maximum number of participants.',
+      },
+    },
+  });
+};
+
+export const removeParticipant: ConversationAction<'participant.leave'> = (
+  state,
+  event,
+  output,
+) => {
+  record(state, event, output);
+  const leaving = state.participants.find((p) => p.connectionId === event.connectionId);
+  if (leaving === undefined) return;
+  state.participants = state.participants.filter((p) => p !== leaving);
+  const stillHere = state.participants.some((p) => p.userId === leaving.userId);
+  // A socket that drops never sends "stopped typing": say it for the user, or the others would
+  // see them typing forever (and a rejoin would be deduplicated away).
+  if (!stillHere && state.typingUsers.includes(leaving.userId)) {
+    state.typingUsers = state.typingUsers.filter((user) => user !== leaving.userId);
+    output.broadcast(state.participants, {
+      type: 'typing_indicator',
+      actor: 'user',
+      user_id: leaving.userId,
+      is_typing: false,
+    });
+  }
+  output.broadcast(state.participants, {
+    type: 'presence',
+    status: 'left',
+    user_id: leaving.userId,
+    connection_id: leaving.connectionId,
+    participants: userIds(state.participants),
+  });
+};
+
+export const changeTyping: ConversationAction<'user.typing'> = (state, event, output) => {
+  record(state, event, output);
+  // Only changes are broadcast: a client repeating "typing" costs no seq.
+  if (state.typingUsers.includes(event.userId) === event.isTyping) return;
+  state.typingUsers = event.isTyping
+    ? [...state.typingUsers, event.userId]
+    : state.typingUsers.filter((user) => user !== event.userId);
+  output.broadcast(state.participants, {
+    type: 'typing_indicator',
+    actor: 'user',
+    user_id: event.userId,
+    is_typing: event.isTyping,
+  });
+};
+
+export const refuseBusy: ConversationAction<'user.message'> = (state, event, output) => {
+  // The pool's refusal is the world outside deciding: the log keeps it with the message.
+  record(state, { ...event, admitted: false }, output);
+  output.error(
+    event.connectionId,
+    'busy',
+    'user_message',
+    'The agent is busy: too many turns are waiting. Try again shortly.',
+  );
+};
+
+/** Broadcasts the message and queues its turn; `startNextTurn` or a running turn's end runs it. */
+export const acceptMessage: ConversationAction<'user.message'> = (state, event, output) => {
+  record(state, event, output);
+  output.effect({ type: 'reserveTurnSlot' });
+  const turn: PendingTurn = {
+    turnId: nextId(state, 'turn'),
+    userMessage: { role: 'user', content: event.content, userId: event.userId },
+  };
+  output.broadcast(state.participants, {
+    type: 'user_message',
+    message_id: nextId(state, 'message'),
+    user_id: event.userId,
+    content: event.content,
+    turn_id: turn.turnId,
+    ...(event.clientMessageId === undefined ? {} : { client_message_id: event.clientMessageId }),
+  });
+  state.pendingTurns = [...state.pendingTurns, turn];
+};
+
+export const interruptActiveTurn: ConversationAction<'user.message'> = (state, event, output) => {
+  endActiveTurn(state, output, 'interrupted', { cancelledBy: event.userId });
+};
+
+export const startNextTurn: ConversationAction = (state, _event, output) => {
+  const [next, ...rest] = state.pendingTurns;
+  if (next === undefined || state.activeTurn !== null) return;
+  state.pendingTurns = rest;
+  startTurn(state, output, next);
+};
+
+export const refuseCancel: ConversationAction<'user.cancel'> = (state, event, output) => {
+  record(state, event, output);
+  output.error(
+    event.connectionId,
+    'no_active_turn',
+    'cancel',
+    event.turnId === undefined
+      ? 'There is no running turn to cancel.'
+      : `Turn ${event.turnId} is not running or waiting.`,
+  );
+};
+
+export const cancelPendingTurn: ConversationAction<'user.cancel'> = (state, event, output) => {
+  record(state, event, output);
+  const pending = state.pendingTurns.find((turn) => turn.turnId === event.turnId);
+  if (pending === undefined) return;
+  state.pendingTurns = state.pendingTurns.filter((turn) => turn !== pending);
+  output.effect({ type: 'releaseTurnSlot' });
+  output.broadcast(state.participants, completion(pending, 'cancelled', { by: event.userId }));
+};
+
+export const cancelActiveTurn: ConversationAction<'user.cancel'> = (state, event, output) => {
+  record(state, event, output);
+  endActiveTurn(state, output, 'cancelled', { cancelledBy: event.userId });
+};
+
+export const announceAgentTyping: ConversationAction<'turn.started'> = (state, _event, output) => {
+  const active = state.activeTurn;
+  if (active === null) return;
+  output.broadcast(state.participants, {
+    type: 'typing_indicator',
+    actor: 'agent',
+    turn_id: active.turnId,
+    is_typing: true,
+  });
+};
+
+export const announceToolCall: ConversationAction<'turn.tool_call'> = (state, event, output) => {
+  const active = state.activeTurn;
+  if (active === null) return;
+  state.activeTurn = { ...active, toolsInFlight: active.toolsInFlight + 1 };
+  output.broadcast(state.participants, {
+    type: 'tool_call',
+    turn_id: active.turnId,
+    tool_call_id: event.toolCallId,
+    tool_name: event.toolName,
+    arguments: event.input,
+  });
+};
+
+export const reportToolResult: ConversationAction<'turn.tool_result'> = (state, event, output) => {
+  const active = state.activeTurn;
+  if (active === null) return;
+  state.activeTurn = { ...active, toolsInFlight: Math.max(0, active.toolsInFlight - 1) };
+  const { outcome } = event;
+  output.broadcast(state.participants, {
+    type: 'tool_result',
+    turn_id: active.turnId,
+    tool_call_id: event.toolCallId,
+    tool_name: event.toolName,
+    ok: outcome.ok,
+    ...(outcome.ok ? { result: outcome.output } : { error: outcome.error }),
+    duration_ms: outcome.durationMs,
+  });
+};
+
+export const addUsage: ConversationAction<'turn.usage'> = (state, event) => {
+  const active = state.activeTurn;
+  if (active === null) return;
+  state.activeTurn = {
+    ...active,
+    usage: {
+      inputTokens: active.usage.inputTokens + event.usage.inputTokens,
+      outputTokens: active.usage.outputTokens + event.usage.outputTokens,
+    },
+  };
+};
+
+export const completeTurn: ConversationAction<'turn.finished'> = (state, event, output) => {
+  endActiveTurn(state, output, event.status, {
+    steps: event.steps,
+    ...(event.error === undefined ? {} : { error: event.error }),
+  });
+};
+
+export const failTurn: ConversationAction<'turn.failed'> = (state, event, output) => {
+  endActiveTurn(state, output, 'failed', {
+    error: { code: 'internal_error', message: `The turn ended unexpectedly (${event.reason}).` },
+  });
+};
+
+export const interruptAllTurns: ConversationAction = (state, _event, output) => {
+  for (const pending of state.pendingTurns) {
+    output.effect({ type: 'releaseTurnSlot' });
+    output.broadcast(state.participants, completion(pending, 'interrupted', {}));
+  }
+  state.pendingTurns = [];
+  endActiveTurn(state, output, 'interrupted', {});
+};
+
+/** A restored conversation closes the turns the previous process left running. */
+export const interruptUnfinishedTurns: ConversationAction = (state, _event, output) => {
+  for (const turn of state.unfinishedTurns) {
+    output.broadcast(state.participants, {
+      ...completion({ turnId: turn.turnId }, 'interrupted', {
+        error: {
+          code: 'server_shutdown',
+          message: 'The server stopped while this turn was running.',
+        },
+      }),
+      message_id: turn.agentMessageId ?? '',
+      content: turn.text,
+    });
+  }
+  state.unfinishedTurns = [];
+};
+
+/** The chunk frame of one text delta (the hot path: one per token, built without a copy). */
+export function chunkBody(turnId: string, messageId: string, index: number, delta: string) {
+  return {
+    type: 'agent_response_chunk' as const,
+    turn_id: turnId,
+    message_id: messageId,
+    index,
+    delta,
+  };
+}
+
+export { usageFrame };

@@ -1,0 +1,10 @@
+/**
+ * The stable system ids of Parley's actors, which the actors use to address each other and the
+ * inspector uses to name them (instead of XState's per-process `x:N` ids).
+ */
+
+/** The system id of a conversation actor. */
+export const conversationKey = (conversationId: string) => `conversation:${conversationId}`;
+
+/** The system id of a connection actor. */
+export const connectionKey = (connectionId: string) => `connection:${connectionId}`;

@@ -1,0 +1,132 @@
+/**
+ * The engine's registry of open sockets, and the one place frames are written to them.
+ */
+import type { SocketPort } from '../../actors/connection-types.js';
+import { stampFrame, type FrameBody } from './stamp-frame.js';
+
+interface Buffered {
+  data: string;
+  seq: number;
+}
+
+interface OpenSocket {
+  conversationId: string;
+  port: SocketPort;
+  /** While a resume catches up, live event frames wait here. */
+  gate: Buffered[] | null;
+  /** Highest event seq sent to this connection. */
+  lastEventSeq: number;
+}
+
+/** Past this many live frames waiting behind a catch-up, the client is treated as too slow. */
+const MAX_GATED_FRAMES = 10_000;
+
+/** What {@link Sockets} needs from the engine. */
+export interface SocketsOptions {
+  /** Tells the connection that its client cannot keep up (it closes with 1013). */
+  onOverflow(connectionId: string): void;
+  /** The conversation's current seq, which a reply to one connection repeats. */
+  currentSeq(conversationId: string): number;
+  now(): number;
+}
+
+/**
+ * Open sockets by connection id. Event frames (`sendEvent`) are what a conversation published and
+ * logged; replies (`reply`) are answers to one connection that the log does not keep (pong,
+ * history, errors about its own frames). A connection that resumes is gated: its live event
+ * frames wait while the missed ones are sent from the log, then flow on, skipping any it already
+ * got, so a resume has no gap and no duplicate. Replies are never held back.
+ *
+ * @example
+ * sockets.add('conn_1', 'demo', port, { gated: true });
+ * sockets.sendEvent('conn_1', data, 12);
+ * sockets.reply('conn_1', { type: 'pong' });
+ */
+export class Sockets {
+  private readonly sockets = new Map<string, OpenSocket>();
+
+  constructor(private readonly options: SocketsOptions) {}
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  add(connectionId: string, conversationId: string, port: SocketPort, { gated = false } = {}) {
+    this.sockets.set(connectionId, {
+      conversationId,
+      port,
+      gate: gated ? [] : null,
+      lastEventSeq: 0,
+    });
+  }
+
+  remove(connectionId: string): void {
+    this.sockets.delete(connectionId);
+  }
+
+  conversationOf(connectionId: string): string | undefined {
+    return this.sockets.get(connectionId)?.conversationId;
+  }
+
+  /** Sends a conversation event frame, or holds it while the connection catches up. */
+  sendEvent(connectionId: string, data: string, seq: number): void {
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return;
+    if (socket.gate !== null) {
+      socket.gate.push({ data, seq });
+      if (socket.gate.length > MAX_GATED_FRAMES) {
+        socket.gate = null;
+        this.options.onOverflow(connectionId);
+      }
+      return;
+    }
+    this.writeEvent(socket, data, seq);
+  }
+
+  /** Sends a frame to one connection that is not an event (a logged `welcome`, a reply). */
+  sendDirect(connectionId: string, data: string): void {
+    this.sockets.get(connectionId)?.port.send(data);
+  }
+
+  /** Stamps a reply with the conversation's current seq and sends it to this connection only. */
+  reply(connectionId: string, body: FrameBody): void {
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return;
+    const { conversationId } = socket;
+    const frame = stampFrame(
+      body,
+      conversationId,
+      this.options.currentSeq(conversationId),
+      this.options.now(),
+    );
+    socket.port.send(JSON.stringify(frame));
+  }
+
+  /** Holds this connection's live event frames until {@link release}. */
+  hold(connectionId: string): void {
+    const socket = this.sockets.get(connectionId);
+    if (socket !== undefined) socket.gate ??= [];
+  }
+
+  /** Sends a missed frame from the log during a catch-up. */
+  sendMissed(connectionId: string, data: string, seq: number): void {
+    const socket = this.sockets.get(connectionId);
+    if (socket !== undefined) this.writeEvent(socket, data, seq);
+  }
+
+  /** Ends a catch-up: sends the held frames the connection has not had yet, then goes live. */
+  release(connectionId: string): void {
+    const socket = this.sockets.get(connectionId);
+    if (socket?.gate == null) return;
+    const held = socket.gate;
+    socket.gate = null;
+    for (const frame of held) {
+      if (frame.seq > socket.lastEventSeq) this.writeEvent(socket, frame.data, frame.seq);
+    }
+  }
+
+  private writeEvent(socket: OpenSocket, data: string, seq: number): void {
+    socket.lastEventSeq = Math.max(socket.lastEventSeq, seq);
+    socket.port.send(data);
+  }
+}
