@@ -185,9 +185,12 @@ export const cancelActiveTurn: ConversationAction<'user.cancel'> = (state, event
   endActiveTurn(state, output, 'cancelled', { cancelledBy: event.userId });
 };
 
-export const announceAgentTyping: ConversationAction<'turn.started'> = (state, _event, output) => {
+export const announceAgentTyping: ConversationAction<'turn.started'> = (state, event, output) => {
   const active = state.activeTurn;
   if (active === null) return;
+  // When a queued turn gets a worker depends on other conversations: the log keeps it.
+  if (event.queued === true)
+    output.record(state.seq, { type: 'turn.started', turnId: event.turnId });
   output.broadcast(state.participants, {
     type: 'typing_indicator',
     actor: 'agent',

@@ -6,17 +6,17 @@
 import type { ModelMessage } from '../src/agent/model.js';
 import type { ConversationEventBody } from '../src/protocol/frames.js';
 import type {
-  ConversationInput,
   ConversationState,
   JoinAnswer,
   Participant,
   Publication,
+  RecordedInput,
 } from './conversation-state.js';
 
 /** One effect, as the machine's named effect action of the same `type` takes it. */
 export type ConversationEffectAction =
   | { type: 'publish'; params: Publication }
-  | { type: 'recordInput'; params: { afterSeq: number; input: ConversationInput } }
+  | { type: 'recordInput'; params: { afterSeq: number; input: RecordedInput } }
   | { type: 'answerJoin'; params: { connectionId: string; answer: JoinAnswer } }
   | { type: 'reserveTurnSlot' }
   | { type: 'releaseTurnSlot' }
@@ -67,7 +67,7 @@ export class Output {
     this.direct(connectionId, { type: 'error', code, message, in_reply_to: inReplyTo });
   }
 
-  record(afterSeq: number, input: ConversationInput): void {
+  record(afterSeq: number, input: RecordedInput): void {
     this.effects.push({ type: 'recordInput', params: { afterSeq, input } });
   }
 

@@ -102,8 +102,8 @@ export type JoinAnswer =
 export interface ConversationEffects {
   /** Logs a frame, then (once the log has it) sends it to its recipients. */
   publish(publication: Publication): void;
-  /** Logs an input from a connection with the seq it arrived after. */
-  recordInput(afterSeq: number, input: ConversationInput): void;
+  /** Logs an input with the seq it arrived after (a replay delivers it at the same point). */
+  recordInput(afterSeq: number, input: RecordedInput): void;
   /**
    * Whether the worker pool has a waiting place for one more turn. The world outside the
    * conversation decides this; the log records a refusal with the message, and a replay answers
@@ -122,7 +122,8 @@ export interface ConversationEffects {
 
 /** What a running turn tells its conversation, one flat event per thing that happened. */
 export type TurnActorEvent =
-  | { type: 'turn.started'; turnId: string }
+  /** A worker picked the turn up; `queued` when it had to wait for one (the pool was busy). */
+  | { type: 'turn.started'; turnId: string; queued?: true }
   | { type: 'turn.text_delta'; turnId: string; delta: string }
   | { type: 'turn.tool_call'; turnId: string; toolCallId: string; toolName: string; input: unknown }
   | {
@@ -161,6 +162,12 @@ export type ConversationInput =
     }
   | { type: 'user.typing'; connectionId: string; userId: string; isTyping: boolean }
   | { type: 'user.cancel'; connectionId: string; userId: string; turnId?: string };
+
+/**
+ * What the log records as inputs: everything from connections, and the start of a turn that had
+ * to wait for a worker (when is decided by the world outside: other conversations' turns).
+ */
+export type RecordedInput = ConversationInput | { type: 'turn.started'; turnId: string };
 
 /** Every event of the conversation actor. */
 export type ConversationEvent =

@@ -60,10 +60,9 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     ...(options.onLogError ? { onError: options.onLogError } : {}),
   });
-  const pool = createWorkerPool({
-    concurrency: config.turnConcurrency,
-    maxWaiting: config.turnQueueSize,
-  });
+  const pool =
+    options.pool ??
+    createWorkerPool({ concurrency: config.turnConcurrency, maxWaiting: config.turnQueueSize });
   const rateLimiter = new RateLimiter({
     messages: config.rateLimitMessages,
     windowMs: config.rateLimitWindowMs,

@@ -20,8 +20,9 @@ afterEach(() => {
 });
 
 describe('golden recordings', () => {
-  it('has the five scenarios', () => {
+  it('has the six scenarios', () => {
     expect(recordings.sort()).toEqual([
+      'busy.jsonl',
       'cancelled-turn.jsonl',
       'resume-mid-stream.jsonl',
       'tool-call.jsonl',
@@ -40,6 +41,39 @@ describe('golden recordings', () => {
   it('replays with the live offline model too, since it is deterministic', async () => {
     const result = await replayRecording(fixture('tool-call.jsonl'), { live: true });
     expect(result.divergence).toBeUndefined();
+  });
+});
+
+describe('decisions of the world outside the conversation', () => {
+  const entries = () => lines('busy.jsonl').map((line) => JSON.parse(line) as LogEntry);
+
+  it('replays a busy refusal and a turn that waited for a worker exactly, alone', async () => {
+    const result = await replayRecording(fixture('busy.jsonl'));
+    expect(result.divergence).toBeUndefined();
+    const busy = result.entries.find(
+      (entry) => entry.kind === 'frame' && entry.frame.type === 'error',
+    );
+    expect(busy).toMatchObject({ frame: { code: 'busy' } });
+  });
+
+  it('diverges at the refusal when the recorded decision is removed: the replay pool had room', async () => {
+    const altered = entries().map((entry) => {
+      if (entry.kind !== 'input' || entry.input.admitted !== false) return entry;
+      const input = { ...entry.input };
+      delete input.admitted;
+      return { ...entry, input };
+    });
+    const result = await replayRecording(parseRecording(formatRecording(altered), 'no-decision'));
+    expect(result.ok).toBe(false);
+    expect(result.divergence?.expected).toMatchObject({ type: 'error', code: 'busy' });
+  });
+
+  it('diverges when the recorded start of the waiting turn is removed: it starts too early', async () => {
+    const altered = entries().filter(
+      (entry) => !(entry.kind === 'input' && entry.input.type === 'turn.started'),
+    );
+    const result = await replayRecording(parseRecording(formatRecording(altered), 'no-start'));
+    expect(result.ok).toBe(false);
   });
 });
 
@@ -108,8 +142,8 @@ describe('parley replay', () => {
   it('replays a directory with progress and a summary, exiting 0', () => {
     const run = cli('test/fixtures');
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('[1/5] ✓ test/fixtures/cancelled-turn.jsonl');
-    expect(run.stdout).toContain('5 recordings: 5 identical, 0 diverged, 0 unreadable');
+    expect(run.stdout).toContain('[2/6] ✓ test/fixtures/cancelled-turn.jsonl');
+    expect(run.stdout).toContain('6 recordings: 6 identical, 0 diverged, 0 unreadable');
   });
 
   it('prints the first divergence as a diff and exits 1', () => {

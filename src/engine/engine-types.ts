@@ -49,6 +49,12 @@ export interface EngineOptions {
    * arrives. A replay answers as the recording did. @default the pool's own count
    */
   hasTurnRoom?: () => boolean;
+  /**
+   * The worker pool turns run on. A replay passes one that starts a turn which waited for a
+   * worker when the recording says it started.
+   * @default a pool of `turnConcurrency` workers with `turnQueueSize` waiting places
+   */
+  pool?: WorkerPool;
   /** Receives every XState inspection event of the system. */
   inspect?: (event: InspectionEvent) => void;
   /**

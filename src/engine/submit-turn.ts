@@ -6,7 +6,7 @@ import { toTurnActorEvent } from './turn-actor-event.js';
 
 /**
  * Submits a turn to the worker pool and tells its conversation what happens, one flat event each:
- * `turn.started` when a worker picks it up, then each of its events (`turn.text_delta`, …), and
+ * `turn.started` when a worker picks it up (`queued` when it had to wait for one), then each of its events (`turn.text_delta`, …), and
  * `turn.failed` if its stream ends without a `finish` other than by being cancelled (a fault the
  * conversation must close).
  *
@@ -20,10 +20,16 @@ export function submitTurn(
   send: (event: TurnActorEvent) => void,
 ): void {
   let finished = false;
+  // A turn whose worker slot comes later than its submission waited in the pool's queue.
+  let submitting = true;
   pool.submit({
     id: turnId,
     onStart: () => {
-      send({ type: 'turn.started', turnId });
+      send(
+        submitting
+          ? { type: 'turn.started', turnId }
+          : { type: 'turn.started', turnId, queued: true },
+      );
     },
     run: () =>
       turn$.pipe(
@@ -38,4 +44,5 @@ export function submitTurn(
       }
     },
   });
+  submitting = false;
 }

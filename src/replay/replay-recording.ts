@@ -11,6 +11,8 @@ import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
 import type { FrameEntry, LogEntry } from '../event-log/log-entry.js';
 import { createDefaultToolRegistry, type ToolRegistry } from '../tools/registry.js';
+import { createWorkerPool } from '../../streams/worker-pool.js';
+import { holdingPool, type HoldingPool } from './holding-pool.js';
 import { firstDivergence, type FrameDivergence } from './compare-frames.js';
 import { readRecording, type Recording } from './read-recording.js';
 import { recordedTurnEffects } from './recorded-effects.js';
@@ -81,7 +83,7 @@ export async function replayRecording(
 
   for (const [index, segment] of segments.entries()) {
     const last = index === segments.length - 1;
-    const engine = startSegmentEngine(segment, entries, clock, store, options);
+    const { engine, decisions } = startSegmentEngine(segment, entries, clock, store, options);
     const handles = new Map<string, ConnectionHandle>();
     const seq = () => engine.currentSeq(conversationId) ?? -1;
     for (const entry of segment.entries) {
@@ -92,7 +94,7 @@ export async function replayRecording(
         clock,
         () => engine.currentSeq(conversationId) === undefined || seq() >= entry.after_seq,
       );
-      await inject(engine, handles, conversationId, entry.input, clock);
+      await inject(engine, handles, conversationId, entry.input, clock, decisions);
     }
     const endSeq = lastEventSeq(segment.entries);
     await runUntil(
@@ -135,13 +137,22 @@ function splitSegments(entries: readonly LogEntry[]): Segment[] {
   return segments;
 }
 
+/**
+ * The decisions the world outside the conversation made, answered from the recording: whether the
+ * pool had room for a message's turn, and when a turn that waited got a worker.
+ */
+interface RecordedDecisions {
+  room: { value: boolean };
+  pool: HoldingPool;
+}
+
 function startSegmentEngine(
   segment: Segment,
   entries: readonly LogEntry[],
   clock: VirtualClock,
   store: MemoryEventStore,
   options: ReplayOptions,
-): Engine {
+): { engine: Engine; decisions: RecordedDecisions } {
   const { settings } = segment.started;
   const limits = settings.welcome_limits;
   const config = loadConfig(
@@ -164,9 +175,23 @@ function startSegmentEngine(
     },
   );
   const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
-  return createEngine({
+  const queuedStarts = segment.entries.flatMap((entry) =>
+    entry.kind === 'input' && entry.input.type === 'turn.started'
+      ? [String(entry.input.turnId)]
+      : [],
+  );
+  const decisions: RecordedDecisions = {
+    room: { value: true },
+    pool: holdingPool(
+      createWorkerPool({ concurrency: config.turnConcurrency, maxWaiting: config.turnQueueSize }),
+      queuedStarts,
+    ),
+  };
+  const engine = createEngine({
     config,
     store,
+    pool: decisions.pool,
+    hasTurnRoom: () => decisions.room.value,
     now: clock.now,
     scheduler: clock.scheduler,
     clock: clock.xstate,
@@ -186,6 +211,7 @@ function startSegmentEngine(
           turnEffects: recordedTurnEffects(entries, clock, identity),
         }),
   });
+  return { engine, decisions };
 }
 
 /** Lets promise callbacks and queued I/O run, then advances virtual time until `done`. */
@@ -206,6 +232,7 @@ async function inject(
   conversationId: string,
   input: Extract<LogEntry, { kind: 'input' }>['input'],
   clock: VirtualClock,
+  decisions: RecordedDecisions,
 ): Promise<void> {
   const connectionId = String(input.connectionId);
   const send = (event: ConnectionEvent) => handles.get(connectionId)?.send(event);
@@ -226,7 +253,12 @@ async function inject(
       send({ type: 'socket.closed', code: 1000 });
       handles.delete(connectionId);
       return;
+    case 'turn.started':
+      decisions.pool.start(String(input.turnId));
+      return;
     case 'user.message':
+      // The recording says whether the pool had room (a refusal is logged as `admitted: false`).
+      decisions.room.value = input.admitted !== false;
       send({
         type: 'frame.received',
         frame: {
