@@ -113,9 +113,19 @@ describe('decideForUserText', () => {
     expect(textAnswer("what's the weather?")).toBe('Which city should I check the weather for?');
   });
 
-  it('says so when it does not know the time zone of a place', () => {
-    expect(textAnswer('what time is it in Madrid?')).toMatch(
-      /^I don't know the time zone of Madrid\. .*Europe\/Madrid/,
+  it('knows the zone of every zone city, such as Madrid (regression: only twenty cities)', () => {
+    expect(decideForUserText('what time is it in Madrid?')).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'datetime', input: { operation: 'now', timezone: 'Europe/Madrid' } }],
+    });
+  });
+
+  it('says so when it does not know the time zone of a place, naming close matches', () => {
+    expect(textAnswer('what time is it in Tokioo?')).toBe(
+      "I don't know the time zone of Tokioo. Did you mean Tokyo?",
+    );
+    expect(textAnswer('what time is it in Narnia?')).toMatch(
+      /^I don't know the time zone of Narnia\. Try a city such as .*Europe\/Madrid/,
     );
   });
 
