@@ -217,7 +217,10 @@ function describeDatetime(
     typeof to === 'string'
   ) {
     const days = Math.abs(seconds) / 86_400;
-    const inDays = Number.isInteger(days) && days >= 14 ? ` (${formatNumber(days)} days)` : '';
+    const inDays =
+      Number.isInteger(days) && days >= 14 && human !== `${formatNumber(days)} days`
+        ? ` (${formatNumber(days)} days)`
+        : '';
     const weeks = Number.isInteger(days) && days >= 14 ? ` That is ${weeksAndDays(days)}.` : '';
     const fromText = input['datetime'] === undefined ? 'now' : from.slice(0, 10);
     const toText = typeof input['other'] === 'string' ? input['other'] : to;

@@ -114,6 +114,13 @@ function unitOf(word: string): Duration['unit'] {
   return 'years';
 }
 
+const TIME_OF_DAY =
+  /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)|\b(\d{1,2}):(\d{2})\b|\bnoon\b|\bmidday\b|\bmidnight\b/i;
+
+function timeIndex(text: string): number {
+  return TIME_OF_DAY.exec(text)?.index ?? -1;
+}
+
 /** "9am", "3:30 pm", "14:00", "noon", "midnight" → `HH:MM`. */
 function findTimeOfDay(text: string): string | undefined {
   if (/\bnoon\b|\bmidday\b/i.test(text)) return '12:00';
@@ -218,7 +225,16 @@ export function routeDate(clause: string): OfflineToolCall | string | undefined 
     const known = zones.filter((mention) => mention.place !== undefined);
     if (unknown !== undefined) return unknownPlaceNote(unknown.text, 'the time zone');
     if (known.length >= 2 || (known.length === 1 && (time !== undefined || dates.length > 0))) {
-      const [from, to] = known.length >= 2 ? known : [undefined, known[0]];
+      // The zone written nearest the time is the one it is given in: "9am in London",
+      // "what time is it in Tokyo when it's 9am in London".
+      const at = time === undefined ? -1 : timeIndex(text);
+      const ordered =
+        at < 0
+          ? known
+          : [...known].sort(
+              (left, right) => Math.abs(left.index - at) - Math.abs(right.index - at),
+            );
+      const [from, to] = known.length >= 2 ? ordered : [undefined, known[0]];
       return call({
         operation: 'convert',
         datetime: dates[0]?.iso ?? time,
@@ -254,7 +270,9 @@ export function routeDate(clause: string): OfflineToolCall | string | undefined 
   if (WEEKDAY_QUESTION.test(text) && DATE_WITHOUT_YEAR.test(text)) {
     return 'Which year? Ask with the full date, for example: what day of the week is 2026-07-04?';
   }
-  if (!NOW_QUESTION.test(text)) return undefined;
+  // "Tokyo time", "berlin local time?": a place and the word time is a question too.
+  const placeTime = timezone !== undefined && /\btime\s*(?:now|please|pls)?\s*[?!.]*$/i.test(text);
+  if (!NOW_QUESTION.test(text) && !placeTime) return undefined;
   if (unknown !== undefined && timezone === undefined)
     return unknownPlaceNote(unknown.text, 'the time zone');
   return call({ operation: 'now', timezone: timezone ?? 'UTC' });

@@ -76,6 +76,8 @@ function readNumber(
   tokens: readonly string[],
   start: number,
 ): { value: number; end: number } | undefined {
+  // A run starts at a word, so the space before it stays in the text.
+  if (/^\s*$|^-$/.test(tokens[start] ?? '')) return undefined;
   let total = 0;
   let current = 0;
   let seen = false;

@@ -56,16 +56,19 @@ export function findPlaceMentions(
   prepositions: readonly string[] = ['in', 'for', 'at'],
 ): PlaceMention[] {
   const mentions: PlaceMention[] = [];
-  const pattern = new RegExp(String.raw`\b(?:${prepositions.join('|')})\s+([^?!,;:]+)`, 'gi');
+  // Each preposition starts a search of its own, so "from New York to Tokyo" finds both places.
+  const pattern = new RegExp(String.raw`\b(?:${prepositions.join('|')})\s+`, 'gi');
   for (const match of clause.matchAll(pattern)) {
+    const index = match.index + match[0].length;
+    // "in the UK", "for the Netherlands": a leading "the" belongs to the name, not the sentence.
+    const rest = (/^[^?!,;:]+/.exec(clause.slice(index))?.[0] ?? '').replace(/^the\s+/i, '');
     const words: string[] = [];
-    for (const word of (match[1] ?? '').split(/\s+/)) {
+    for (const word of rest.split(/\s+/)) {
       const bare = word.replace(/[.]+$/, (dots) => (/^(?:\p{L}\.)+$/u.test(word) ? dots : ''));
       if (bare === '' || NOT_PLACE_WORDS.has(bare.toLowerCase()) || !PLACE_WORD.test(bare)) break;
       words.push(bare);
       if (bare !== word) break;
     }
-    const index = match.index + (match[0].length - (match[1] ?? '').length);
     const mention = resolveWords(words.slice(0, 5), index);
     if (mention !== undefined) mentions.push(mention);
   }
