@@ -84,6 +84,54 @@ describe('decideForUserText', () => {
     });
   });
 
+  it.each([
+    [
+      'what day is 30 days from 2026-01-01',
+      { operation: 'add', datetime: '2026-01-01', amount: 30, unit: 'days' },
+    ],
+    [
+      'how many days between 2026-01-01 and 2026-03-01',
+      { operation: 'diff', datetime: '2026-01-01', other: '2026-03-01' },
+    ],
+    [
+      'format 2026-01-01 as fr-FR',
+      { operation: 'format', datetime: '2026-01-01', locale: 'fr-FR' },
+    ],
+    [
+      'parse 2026-01-15T10:30:00+02:00',
+      { operation: 'parse', datetime: '2026-01-15T10:30:00+02:00' },
+    ],
+  ])(
+    'sends the date in "%s" to the datetime tool, never the calculator (regression)',
+    (prompt, input) => {
+      expect(decideForUserText(prompt)).toEqual({
+        type: 'tool-calls',
+        toolCalls: [{ toolName: 'datetime', input }],
+      });
+    },
+  );
+
+  it.each([
+    ['add 4 and 5', { operation: 'add', a: 4, b: 5 }],
+    ['subtract 9 from 20', { operation: 'subtract', a: 20, b: 9 }],
+    ['multiply 6 by 7', { operation: 'multiply', a: 6, b: 7 }],
+    ['divide 10 by 4', { operation: 'divide', a: 10, b: 4 }],
+    ['what is 15% of 200', { operation: 'evaluate', expression: '15 / 100 * 200' }],
+    ['twelve times seven', { operation: 'evaluate', expression: '12 * 7' }],
+  ])('sends "%s" to the calculator as %j (regression: these got the fallback)', (prompt, input) => {
+    expect(decideForUserText(prompt)).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'calculator', input }],
+    });
+  });
+
+  it('asks the search tool for the number of results requested, outside the query', () => {
+    expect(decideForUserText('search for websocket, 1 result only')).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'search', input: { query: 'websocket', limit: 1 } }],
+    });
+  });
+
   it('calls several tools in the order the message asks for them', () => {
     expect(
       decideForUserText('weather in Paris and what time is it in Tokyo, then search for cafes'),
