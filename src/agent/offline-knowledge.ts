@@ -1,11 +1,7 @@
 /**
- * What the offline model knows how to say: canned answers, the topics it can explain, the time
- * zones of common places, and the sentences that turn a tool's result into an answer.
+ * What the offline model knows how to say without a tool: canned answers, the topics it can
+ * explain, and its answer to anything else.
  */
-import type { ModelMessage } from './model.js';
-
-/** A tool result message, as the offline model reads it back. */
-export type ToolResultMessage = Extract<ModelMessage, { role: 'tool' }>;
 
 /** A text answer, given when its keywords match the user's message. */
 export interface CannedAnswer {
@@ -22,11 +18,13 @@ const HELP: CannedAnswer = {
   keywords: /\bhelp\b|\bwhat (?:can|do) you do\b|\bhow do i use you\b/i,
   answer: [
     'I can help with:',
-    '- calculations, e.g. "What is (5 + 3) * 2?" or "square root of 16"',
-    '- the weather, e.g. "weather in Paris"',
-    '- the time in other time zones, e.g. "current time in Tokyo"',
-    '- web search from an offline index, e.g. "search for WebSocket"',
-    '- short explanations of Go, concurrency, WebSocket and AI agents',
+    '- calculations, e.g. "What is (5 + 3) * 2?", "subtract 9 from 20", "15% of 200", "twelve times seven", then "multiply that by 2"',
+    '- the weather and a forecast, e.g. "weather in Paris" or "will it rain tomorrow in Berlin"',
+    '- the time in other time zones, e.g. "current time in Tokyo" or "9am in London in New York"',
+    '- dates, e.g. "what day is 30 days from 2026-01-01" or "how many days until 2026-12-25"',
+    '- web search from an offline index, e.g. "search for WebSocket, 1 result"',
+    '- short explanations of Go, concurrency, WebSocket, REST APIs and AI agents',
+    '- remembering your name and what you asked before in this conversation',
   ].join('\n'),
 };
 
@@ -35,7 +33,7 @@ const IDENTITY: CannedAnswer = {
   kind: 'conversation',
   keywords: /\b(?:who|what) are you\b/i,
   answer:
-    'I\'m parley-offline, a rule-based model that runs inside Parley without any network access. I recognise a few kinds of requests, call tools for calculations, weather, time and search, and explain a handful of topics. Type "help" to see examples.',
+    'I\'m parley-offline, a rule-based model that runs inside Parley without any network access. I recognise a few kinds of requests, call tools for calculations, dates, time zones, weather and search, and explain a handful of topics. Type "help" to see examples.',
 };
 
 const THANKS: CannedAnswer = {
@@ -43,7 +41,7 @@ const THANKS: CannedAnswer = {
   kind: 'conversation',
   keywords: /\b(?:thanks|thank you|thx|cheers)\b/i,
   answer:
-    "You're welcome! Ask me anything else: a calculation, the weather, the time somewhere, a search, or a topic such as WebSocket.",
+    "You're welcome! Ask me anything else: a calculation, a date, the weather, the time somewhere, a search, or a topic such as WebSocket.",
 };
 
 const GREETING: CannedAnswer = {
@@ -51,7 +49,7 @@ const GREETING: CannedAnswer = {
   kind: 'conversation',
   keywords: /^\W*(?:hi|hello|hey|howdy|hiya|greetings|good (?:morning|afternoon|evening|day))\b/i,
   answer:
-    "Hello! I'm Parley's offline assistant. I can do calculations, check the weather, tell the time in other cities, search an offline index and explain a few topics. What would you like to know?",
+    "Hello! I'm Parley's offline assistant. I can do calculations, check the weather, tell the time in other cities, work with dates, search an offline index and explain a few topics. What would you like to know?",
 };
 
 const TOPICS: readonly CannedAnswer[] = [
@@ -80,6 +78,21 @@ const TOPICS: readonly CannedAnswer[] = [
       'WebSocket (RFC 6455) is a protocol that gives a client and a server one long-lived, full-duplex connection over TCP. It starts as an HTTP/1.1 request with an "Upgrade: websocket" header; once the server answers 101 Switching Protocols, both sides exchange framed text or binary messages, plus ping, pong and close control frames. Frames sent by the client are masked, and a close frame carries a status code such as 1000 for a normal closure or 1009 for a message that is too big.',
   },
   {
+    name: 'rest-api',
+    kind: 'topic',
+    keywords:
+      /\brest(?:ful)?\b(?!\s+(?:of|day|days|assured))|\bapis?\b|\bendpoints?\b|\bhttp methods?\b/i,
+    answer:
+      'An API (application programming interface) is the contract one program offers another. A REST API exposes resources at URLs and acts on them with HTTP methods: GET reads, POST creates, PUT or PATCH updates and DELETE removes, with status codes such as 200 OK, 201 Created, 404 Not Found or 429 Too Many Requests, and usually JSON bodies. REST is stateless: each request carries everything the server needs, which makes it easy to cache and scale. Parley has a few REST endpoints (health, history) beside its WebSocket protocol, which suits streaming better.',
+  },
+  {
+    name: 'parley',
+    kind: 'topic',
+    keywords: /\bparley\b/i,
+    answer:
+      'Parley is the engine you are talking to: a real-time engine for AI agent chat. WebSocket clients join conversations, an agent answers, calls tools and streams its answer token by token to every participant, and everything is logged before it is sent, so a session can be resumed, inspected and replayed. I am its built-in offline model; a real language model plugs in through the same contract.',
+  },
+  {
     name: 'ai-agents',
     kind: 'topic',
     keywords: /\bagents?\b|\bagentic\b|\btool[- ](?:use|calling|calls?)\b|\bfunction[- ]calling\b/i,
@@ -102,11 +115,11 @@ export const CANNED_ANSWERS: readonly CannedAnswer[] = [
 
 /** The answer to anything the offline model does not understand. */
 export const FALLBACK_ANSWER =
-  'I\'m an offline, rule-based model, so I can\'t help with that. I can do calculations, check the weather, tell the time in a city, search an offline index, and explain Go, concurrency, WebSocket and AI agents. Type "help" for examples.';
+  'I\'m an offline, rule-based model, so I can\'t help with that. I can do calculations, work with dates, check the weather, tell the time in a city, search an offline index, and explain Go, concurrency, WebSocket, REST APIs and AI agents. Type "help" for examples.';
 
 /** Words that end a place name: "in New York tomorrow", "in Paris in fahrenheit", "in London and …". */
 export const NOT_PLACE_WORDS: ReadonlySet<string> = new Set(
-  'and or but in on at for with the tomorrow today tonight now right currently this next later please fahrenheit celsius degrees then like is will be going weekend week morning afternoon evening'.split(
+  'and or but in on at for with the a an my your tomorrow today tonight now right currently this next later please fahrenheit celsius degrees then like is will be going weekend week morning afternoon evening when what whats it its to from time date local during over ago days weeks months years hours minutes'.split(
     ' ',
   ),
 );
@@ -123,113 +136,3 @@ export const NAME_PARTICLES: ReadonlySet<string> = new Set([
   'upon',
   'am',
 ]);
-
-/** IANA time zones of the places the offline model recognises, keyed by lower-case name. */
-export const TIME_ZONES: Readonly<Record<string, string>> = {
-  tokyo: 'Asia/Tokyo',
-  japan: 'Asia/Tokyo',
-  london: 'Europe/London',
-  uk: 'Europe/London',
-  'new york': 'America/New_York',
-  nyc: 'America/New_York',
-  paris: 'Europe/Paris',
-  france: 'Europe/Paris',
-  berlin: 'Europe/Berlin',
-  germany: 'Europe/Berlin',
-  sydney: 'Australia/Sydney',
-  'los angeles': 'America/Los_Angeles',
-  'san francisco': 'America/Los_Angeles',
-  seattle: 'America/Los_Angeles',
-  chicago: 'America/Chicago',
-  singapore: 'Asia/Singapore',
-  mumbai: 'Asia/Kolkata',
-  delhi: 'Asia/Kolkata',
-  'new delhi': 'Asia/Kolkata',
-  india: 'Asia/Kolkata',
-  utc: 'UTC',
-  gmt: 'UTC',
-};
-
-/** Turns one tool result (or tool error) into a sentence of the answer. */
-export function describeToolResult(message: ToolResultMessage): string {
-  const output = isRecord(message.output) ? message.output : {};
-  if (message.isError) return describeToolError(message.toolName, output['error']);
-  const described = describeToolOutput(message.toolName, output);
-  if (described !== undefined) return described;
-  // A result in an unexpected shape is still shown, so the user sees what the tool did.
-  const shown = message.output === undefined ? 'nothing' : JSON.stringify(message.output);
-  return `The ${message.toolName} tool returned ${truncate(shown, 200)}.`;
-}
-
-function describeToolOutput(toolName: string, output: Record<string, unknown>): string | undefined {
-  switch (toolName) {
-    case 'calculator': {
-      const { expression, result } = output;
-      if (typeof expression !== 'string' || typeof result !== 'number') return undefined;
-      return `${expression} = ${formatNumber(result)}.`;
-    }
-    case 'weather': {
-      const { location, temperature, units, condition, humidity, wind_kph: wind } = output;
-      if (typeof location !== 'string' || typeof temperature !== 'number') return undefined;
-      if (typeof condition !== 'string' || typeof humidity !== 'number') return undefined;
-      if (typeof wind !== 'number') return undefined;
-      const degrees = units === 'imperial' ? '°F' : '°C';
-      return `In ${location} it is ${formatNumber(temperature)}${degrees} and ${condition.toLowerCase()}, with ${formatNumber(humidity)}% humidity and wind at ${formatNumber(wind)} km/h.`;
-    }
-    case 'search': {
-      const { query, results } = output;
-      if (typeof query !== 'string' || !Array.isArray(results)) return undefined;
-      if (results.length === 0) return `I found nothing for "${query}".`;
-      const lines = results.filter(isRecord).slice(0, 3).map(describeSearchResult);
-      return [`Here is what I found for "${query}":`, ...lines].join('\n');
-    }
-    case 'datetime': {
-      const { timezone, local, weekday, utc_offset: offset } = output;
-      if (typeof timezone !== 'string' || typeof local !== 'string') return undefined;
-      if (typeof weekday !== 'string' || typeof offset !== 'string') return undefined;
-      const utcOffset = /^[+-]/.test(offset) ? `UTC${offset}` : offset;
-      return `It is ${weekday} ${local.replace('T', ' ')} in ${timezone} (${utcOffset}).`;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function describeSearchResult(result: Record<string, unknown>, index: number): string {
-  const title = typeof result['title'] === 'string' ? result['title'] : 'Untitled';
-  const snippet = typeof result['snippet'] === 'string' ? ` — ${result['snippet']}` : '';
-  const url = typeof result['url'] === 'string' ? ` (${result['url']})` : '';
-  return `${index + 1}. ${title}${snippet}${url}`;
-}
-
-const TOOL_FAILURES: Readonly<Record<string, string>> = {
-  calculator: "I couldn't finish the calculation",
-  weather: "I couldn't get the weather",
-  datetime: "I couldn't get the time",
-  search: "I couldn't search",
-};
-
-function describeToolError(toolName: string, error: unknown): string {
-  const code = isRecord(error) ? error['code'] : undefined;
-  const reason = isRecord(error) ? error['message'] : undefined;
-  if (code === 'tool_timeout') {
-    return `The ${toolName} tool did not answer in time, so I can't tell you that right now.`;
-  }
-  const failure = TOOL_FAILURES[toolName] ?? `The ${toolName} tool failed`;
-  const detail =
-    typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : 'unknown error';
-  return `${failure}: ${/[.!?]$/.test(detail) ? detail : `${detail}.`}`;
-}
-
-function formatNumber(value: number): string {
-  // Twelve significant digits hide binary floating-point noise such as 0.1 + 0.2 = 0.30000000000000004.
-  return Number.isFinite(value) ? String(Number(value.toPrecision(12))) : String(value);
-}
-
-function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

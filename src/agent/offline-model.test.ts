@@ -193,6 +193,29 @@ describe('createOfflineModel', () => {
     expect(textOf(parts)).toMatch(/^You're welcome!/);
   });
 
+  it('reads the whole conversation: "multiply that by 2" works on the previous result', async () => {
+    const parts = await collect([
+      user('What is 5 + 3?'),
+      { role: 'assistant', content: '5 + 3 = 8.' },
+      user('multiply that by 2'),
+    ]);
+    expect(parts[0]).toEqual({
+      type: 'tool-call',
+      toolCallId: 'call_3_0',
+      toolName: 'calculator',
+      input: { operation: 'multiply', a: 8, b: 2 },
+    });
+  });
+
+  it('remembers the name the user gave earlier in the conversation', async () => {
+    const parts = await collect([
+      user('my name is Alice'),
+      { role: 'assistant', content: 'Nice to meet you, Alice!' },
+      user("what's my name?"),
+    ]);
+    expect(textOf(parts)).toBe('Your name is Alice.');
+  });
+
   it('yields the same parts for the same messages', async () => {
     const messages = [user("what's the weather like in new york tomorrow and tell me about go")];
     const first = await collect(messages);

@@ -24,7 +24,9 @@ export interface OfflineModelOptions {
 /**
  * Creates the offline model. Each step it either calls tools (calculator, weather, datetime,
  * search; several at once when a message asks for several things) or answers in text, one word
- * per `text-delta`, and always ends with one `finish` part. The same messages always give the same
+ * per `text-delta`, and always ends with one `finish` part. It reads the whole conversation, so
+ * "multiply that by 2", "what's my name?" and "and in Tokyo?" work; what it understands and what
+ * it cannot do is listed in docs/TOOLS_GUIDE.md, "The offline model". The same messages always give the same
  * parts, and it stops yielding as soon as the signal aborts. It never waits: pacing is the
  * streaming pipeline's job.
  *

@@ -84,6 +84,54 @@ describe('decideForUserText', () => {
     });
   });
 
+  it.each([
+    [
+      'what day is 30 days from 2026-01-01',
+      { operation: 'add', datetime: '2026-01-01', amount: 30, unit: 'days' },
+    ],
+    [
+      'how many days between 2026-01-01 and 2026-03-01',
+      { operation: 'diff', datetime: '2026-01-01', other: '2026-03-01' },
+    ],
+    [
+      'format 2026-01-01 as fr-FR',
+      { operation: 'format', datetime: '2026-01-01', locale: 'fr-FR' },
+    ],
+    [
+      'parse 2026-01-15T10:30:00+02:00',
+      { operation: 'parse', datetime: '2026-01-15T10:30:00+02:00' },
+    ],
+  ])(
+    'sends the date in "%s" to the datetime tool, never the calculator (regression)',
+    (prompt, input) => {
+      expect(decideForUserText(prompt)).toEqual({
+        type: 'tool-calls',
+        toolCalls: [{ toolName: 'datetime', input }],
+      });
+    },
+  );
+
+  it.each([
+    ['add 4 and 5', { operation: 'add', a: 4, b: 5 }],
+    ['subtract 9 from 20', { operation: 'subtract', a: 20, b: 9 }],
+    ['multiply 6 by 7', { operation: 'multiply', a: 6, b: 7 }],
+    ['divide 10 by 4', { operation: 'divide', a: 10, b: 4 }],
+    ['what is 15% of 200', { operation: 'evaluate', expression: '15 / 100 * 200' }],
+    ['twelve times seven', { operation: 'evaluate', expression: '12 * 7' }],
+  ])('sends "%s" to the calculator as %j (regression: these got the fallback)', (prompt, input) => {
+    expect(decideForUserText(prompt)).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'calculator', input }],
+    });
+  });
+
+  it('asks the search tool for the number of results requested, outside the query', () => {
+    expect(decideForUserText('search for websocket, 1 result only')).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'search', input: { query: 'websocket', limit: 1 } }],
+    });
+  });
+
   it('calls several tools in the order the message asks for them', () => {
     expect(
       decideForUserText('weather in Paris and what time is it in Tokyo, then search for cafes'),
@@ -113,9 +161,19 @@ describe('decideForUserText', () => {
     expect(textAnswer("what's the weather?")).toBe('Which city should I check the weather for?');
   });
 
-  it('says so when it does not know the time zone of a place', () => {
-    expect(textAnswer('what time is it in Madrid?')).toMatch(
-      /^I don't know the time zone of Madrid\. .*Europe\/Madrid/,
+  it('knows the zone of every zone city, such as Madrid (regression: only twenty cities)', () => {
+    expect(decideForUserText('what time is it in Madrid?')).toEqual({
+      type: 'tool-calls',
+      toolCalls: [{ toolName: 'datetime', input: { operation: 'now', timezone: 'Europe/Madrid' } }],
+    });
+  });
+
+  it('says so when it does not know the time zone of a place, naming close matches', () => {
+    expect(textAnswer('what time is it in Tokioo?')).toBe(
+      "I don't know the time zone of Tokioo. Did you mean Tokyo?",
+    );
+    expect(textAnswer('what time is it in Narnia?')).toMatch(
+      /^I don't know the time zone of Narnia\. Try a city such as .*Europe\/Madrid/,
     );
   });
 

@@ -13,10 +13,13 @@ import {
 } from './time-zone.js';
 
 /** The units the `add` operation accepts. */
-export const UNITS = ['seconds', 'minutes', 'hours', 'days', 'weeks'] as const;
+export const UNITS = ['seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years'] as const;
 type Unit = (typeof UNITS)[number];
 
-const UNIT_MILLISECONDS: Record<Unit, number> = {
+/** Units that move the calendar (whole numbers only) rather than add an exact duration. */
+export const CALENDAR_UNITS: ReadonlySet<Unit> = new Set(['days', 'weeks', 'months', 'years']);
+
+const UNIT_MILLISECONDS: Record<'seconds' | 'minutes' | 'hours' | 'days' | 'weeks', number> = {
   seconds: 1_000,
   minutes: 60_000,
   hours: 3_600_000,
@@ -24,20 +27,31 @@ const UNIT_MILLISECONDS: Record<Unit, number> = {
   weeks: 604_800_000,
 };
 
+const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
  * Reads `YYYY-MM-DD`, optionally followed by `THH:mm[:ss[.fff]]` and an offset (`Z`, `+HH`,
- * `+HH:MM`, `+HHMM`). Returns the wall clock and the offset in milliseconds (`undefined` when the
- * string has none), or a message saying what is wrong.
+ * `+HH:MM`, `+HHMM`), or a time of day alone (`14:30`, read on 2000-01-01). Returns the wall clock
+ * and the offset in milliseconds (`undefined` when the string has none), or a message saying what
+ * is wrong.
  */
 export function parseIsoDateTime(
   value: string,
 ): { wall: WallClock; offset: number | undefined } | string {
+  const time = TIME_OF_DAY.exec(value.trim());
+  if (time !== null) {
+    // A time alone stands for today; the caller puts today's date in (see resolveInstant).
+    const [, hour, minute, second] = time;
+    return parseIsoDateTime(
+      `2000-01-01T${hour?.padStart(2, '0') ?? '00'}:${minute ?? '00'}:${second ?? '00'}`,
+    );
+  }
   const match = ISO_PATTERN.exec(value.trim());
   if (match === null) {
-    return `expected an ISO 8601 date-time such as 2024-07-01T14:30:00Z or 2024-07-01 14:30, got "${value}"`;
+    return `expected an ISO 8601 date-time such as 2024-07-01T14:30:00Z or 2024-07-01 14:30, or a time such as 14:30, got "${value}"`;
   }
   const [, year, month, day, hour, minute, second, fraction, offset] = match;
   const wall: WallClock = {
@@ -74,16 +88,24 @@ function isLeapYear(year: number): boolean {
 }
 
 /**
- * The instant an ISO string denotes; a string without an offset is a wall clock in `zone`.
+ * The instant an ISO string denotes; a string without an offset is a wall clock in `zone`, and a
+ * time alone is that time on the date `now` has in `zone`.
  *
  * @throws {ParleyError} `tool_failed` when the string is not a valid ISO 8601 date-time.
  */
-export function resolveInstant(value: string, zone: string): number {
+export function resolveInstant(value: string, zone: string, now: number): number {
   const parsed = parseIsoDateTime(value);
   // The schema already rejected malformed strings; this only guards direct calls of `execute`.
   if (typeof parsed === 'string') throw new ParleyError('tool_failed', parsed);
-  if (parsed.offset === undefined) return wallClockToInstant(parsed.wall, zone);
-  return utcFromWallClock(parsed.wall) - parsed.offset;
+  const wall = TIME_OF_DAY.test(value.trim())
+    ? { ...parsed.wall, ...pick(wallClock(now, zone), ['year', 'month', 'day']) }
+    : parsed.wall;
+  if (parsed.offset === undefined) return wallClockToInstant(wall, zone);
+  return utcFromWallClock(wall) - parsed.offset;
+}
+
+function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, value[key]])) as Pick<T, K>;
 }
 
 /** The `format` operation: the instant in `zone`, plus its long localised text in `locale`. */
@@ -101,8 +123,9 @@ export function formatInstant(at: number, zone: string, locale: string) {
 }
 
 /**
- * The `add` operation: `amount` × `unit` after `start`. Days and weeks follow the wall clock in
- * `zone`; shorter units are exact durations.
+ * The `add` operation: `amount` × `unit` after `start`. Days, weeks, months and years follow the
+ * wall clock in `zone` (a month after 31 January is the last day of February); shorter units are
+ * exact durations.
  */
 export function addDuration(
   start: number,
@@ -111,7 +134,16 @@ export function addDuration(
 ) {
   const { amount = 0, unit = 'seconds' } = duration;
   let end: number;
-  if (unit === 'days' || unit === 'weeks') {
+  if (unit === 'months' || unit === 'years') {
+    const wall = wallClock(start, zone);
+    const months = wall.month - 1 + (unit === 'years' ? amount * 12 : amount);
+    const year = wall.year + Math.floor(months / 12);
+    const month = (((months % 12) + 12) % 12) + 1;
+    const lastDay = new Date(
+      utcFromWallClock({ ...wall, year, month: month + 1, day: 0 }),
+    ).getUTCDate();
+    end = wallClockToInstant({ ...wall, year, month, day: Math.min(wall.day, lastDay) }, zone);
+  } else if (unit === 'days' || unit === 'weeks') {
     // Calendar arithmetic: "tomorrow at the same time" keeps the wall clock across a DST change,
     // where adding 24 hours would land an hour off.
     const wall = wallClock(start, zone);

@@ -178,7 +178,7 @@ describe('datetimeTool', () => {
     expect(issuesOf({ operation: 'parse', datetime: 'next Tuesday' })).toEqual([
       [
         'datetime',
-        'expected an ISO 8601 date-time such as 2024-07-01T14:30:00Z or 2024-07-01 14:30, got "next Tuesday"',
+        'expected an ISO 8601 date-time such as 2024-07-01T14:30:00Z or 2024-07-01 14:30, or a time such as 14:30, got "next Tuesday"',
       ],
     ]);
   });
@@ -248,8 +248,41 @@ describe('datetimeTool', () => {
     expect(result).toMatchObject({ seconds: -7200, human: '2 hours', relation: 'before' });
   });
 
-  it('requires datetime and other for diff', () => {
-    expect(issuesOf({ operation: 'diff' }).map(([path]) => path)).toEqual(['datetime', 'other']);
+  it('requires other for diff and measures from now without a datetime', async () => {
+    expect(issuesOf({ operation: 'diff' })).toEqual([
+      ['other', '"other" is required when operation is "diff"'],
+    ]);
+    await expect(run({ operation: 'diff', other: '2024-07-31T12:30:00Z' })).resolves.toMatchObject({
+      seconds: 30 * 86_400,
+      human: '30 days',
+      relation: 'after',
+    });
+  });
+
+  it('adds calendar months and years, ending on the last day of a shorter month', async () => {
+    const add = async (datetime: string, amount: number, unit: string) =>
+      ((await run({ operation: 'add', datetime, amount, unit })) as { result: { local: string } })
+        .result.local;
+    expect(await add('2024-01-31T10:00:00', 1, 'months')).toBe('2024-02-29 10:00:00');
+    expect(await add('2024-01-31T10:00:00', 13, 'months')).toBe('2025-02-28 10:00:00');
+    expect(await add('2024-03-15', -3, 'months')).toBe('2023-12-15 00:00:00');
+    expect(await add('2024-02-29', 1, 'years')).toBe('2025-02-28 00:00:00');
+    expect(await add('2024-02-29', -4, 'years')).toBe('2020-02-29 00:00:00');
+    expect(issuesOf({ operation: 'add', amount: 0.5, unit: 'months' })).toEqual([
+      ['amount', 'expected a whole number of months; use hours or minutes for fractions'],
+    ]);
+  });
+
+  it('reads a time alone as that time today in the zone', async () => {
+    const result = (await run({
+      operation: 'convert',
+      datetime: '9:00',
+      from_timezone: 'America/New_York',
+      to_timezone: 'Asia/Tokyo',
+    })) as { from: { iso: string }; to: { iso: string } };
+    expect(result.from.iso).toBe('2024-07-01T09:00:00-04:00');
+    expect(result.to.iso).toBe('2024-07-01T22:00:00+09:00');
+    expect(issuesOf({ operation: 'parse', datetime: '25:00' })).toHaveLength(1);
   });
 
   it('gives the same answer for the same input and clock', async () => {

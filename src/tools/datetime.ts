@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import {
   addDuration,
+  CALENDAR_UNITS,
   diffInstants,
   formatInstant,
   parseIsoDateTime,
@@ -44,7 +45,7 @@ const REQUIRED_FIELDS = {
   format: [],
   parse: ['datetime'],
   add: ['amount', 'unit'],
-  diff: ['datetime', 'other'],
+  diff: ['other'],
 } as const satisfies Record<(typeof OPERATIONS)[number], readonly string[]>;
 
 const datetimeParameters = z
@@ -52,7 +53,7 @@ const datetimeParameters = z
     operation: z
       .enum(OPERATIONS)
       .describe(
-        'now: current time; convert: a time from one zone to another; format: localised text; parse: read an ISO date-time; add: add amount × unit; diff: time from datetime to other.',
+        'now: current time; convert: a time from one zone to another; format: localised text; parse: read an ISO date-time (and its weekday); add: add amount × unit; diff: time from datetime (default now) to other.',
       ),
     timezone: timeZoneSchema
       .optional()
@@ -64,9 +65,9 @@ const datetimeParameters = z
     datetime: isoSchema
       .optional()
       .describe(
-        'ISO 8601, e.g. 2024-07-01T14:30:00Z or 2024-07-01 14:30 (wall clock). Default now.',
+        'ISO 8601, e.g. 2024-07-01T14:30:00Z or 2024-07-01 14:30 (wall clock), or a time alone (14:30: today). Default now.',
       ),
-    other: isoSchema.optional().describe('diff: the second date-time.'),
+    other: isoSchema.optional().describe('diff: the second date-time (required).'),
     amount: z.number().optional().describe('add: how many units; negative goes back in time.'),
     unit: z.enum(UNITS).optional().describe('add: the unit of amount.'),
     locale: z
@@ -88,7 +89,8 @@ const datetimeParameters = z
     const { amount, unit } = parameters;
     if (
       amount !== undefined &&
-      (unit === 'days' || unit === 'weeks') &&
+      unit !== undefined &&
+      CALENDAR_UNITS.has(unit) &&
       !Number.isInteger(amount)
     ) {
       context.addIssue({
@@ -116,7 +118,7 @@ export const datetimeTool = defineTool({
   execute(parameters, context) {
     const zone = canonicalZone(parameters.timezone ?? 'UTC');
     const instant = (value: string | undefined, inZone: string): number =>
-      value === undefined ? context.now() : resolveInstant(value, inZone);
+      value === undefined ? context.now() : resolveInstant(value, inZone, context.now());
     switch (parameters.operation) {
       case 'now':
         return describeInstant(context.now(), zone);

@@ -11,11 +11,17 @@ export {
 export { calculatorTool, type CalculatorResult } from './calculator.js';
 export { datetimeTool, type ZonedMoment } from './datetime.js';
 export {
+  createOfflineWeatherBackend,
   createWeatherTool,
+  DEFAULT_FORECAST_DAYS,
   offlineWeatherBackend,
   weatherTool,
+  type DailyForecast,
+  type OfflineWeatherOptions,
   type WeatherBackend,
   type WeatherReport,
+  type WeatherRequestOptions,
+  type WeatherToolResult,
   type WeatherUnits,
 } from './weather.js';
 export {

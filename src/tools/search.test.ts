@@ -22,7 +22,19 @@ describe('offlineSearchBackend', () => {
       title: 'XState: state machines and actors for JavaScript',
       url: 'https://example.org/xstate',
       snippet: expect.stringContaining('state machines') as unknown,
+      score: 1,
     });
+  });
+
+  it('scores each result by the share of the best possible points, best first', async () => {
+    // "websocket" is in both titles and snippets (4 of 4); "backpressure" only in one (4 of 4).
+    const results = await offlineSearchBackend.search('websocket backpressure', 3, signal);
+    expect(results.map(({ url, score }) => [url, score])).toEqual([
+      ['https://example.org/websockets/backpressure', 1],
+      ['https://example.org/websockets', 0.5],
+    ]);
+    const half = await offlineSearchBackend.search('redis bananas', 1, signal);
+    expect(half[0]?.score).toBe(0.5);
   });
 
   it('matches plural and singular forms alike', async () => {

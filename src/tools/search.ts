@@ -12,6 +12,11 @@ export interface SearchResult {
   url: string;
   /** A sentence or two from the page. */
   snippet: string;
+  /**
+   * Relevance to the query from 0 to 1, when the backend ranks: the offline one gives 1 when every
+   * query word is in the title and the text.
+   */
+  score?: number;
 }
 
 /** What the `search` tool returns. */
@@ -169,15 +174,16 @@ const INDEX = CORPUS.map((entry) => ({
 }));
 
 /**
- * A deterministic offline backend over a built-in corpus of about fifteen short entries on
- * real-time systems and AI agents (WebSockets, XState, RxJS, TypeScript, Node.js, Go,
- * concurrency, LLM tool calling, Redis, PostgreSQL, …). Each distinct query term scores 3 in a
- * title and 1 in a snippet or URL; results are ranked by score, ties in corpus order, and
- * entries scoring 0 are left out, so an unrelated query yields an empty list. The URLs are
- * placeholders on example.org.
+ * A deterministic offline backend over a built-in corpus of sixteen short entries on real-time
+ * systems and AI agents (WebSockets, XState, RxJS, TypeScript, Node.js, Go, concurrency, LLM tool
+ * calling, Redis, PostgreSQL, …). Each distinct query term scores 3 in a title and 1 in a snippet
+ * or URL; results are ranked by score, ties in corpus order, and entries scoring 0 are left out,
+ * so an unrelated query yields an empty list. Each result's `score` is its points over the most
+ * the query could earn (4 a term), two decimals. The URLs are placeholders on example.org.
  *
  * @example
  * await offlineSearchBackend.search('xstate actors', 3, signal);
+ * // [{ title: 'XState: state machines and actors for JavaScript', …, score: 1 }]
  */
 export const offlineSearchBackend: SearchBackend = {
   source: 'offline',
@@ -204,7 +210,10 @@ function rankCorpus(query: string, limit: number): SearchResult[] {
   const ranked = scored
     .filter(({ score }) => score > 0)
     .sort((left, right) => right.score - left.score || left.position - right.position);
-  return ranked.slice(0, limit).map(({ entry }) => ({ ...entry }));
+  const best = 4 * queryTerms.length;
+  return ranked
+    .slice(0, limit)
+    .map(({ entry, score }) => ({ ...entry, score: Math.round((score / best) * 100) / 100 }));
 }
 
 const searchParameters = z.object({
@@ -226,7 +235,7 @@ export function createSearchTool(
   return defineTool({
     name: 'search',
     description:
-      'Searches documents for a query and returns titles, URLs and snippets. Use it for facts you do not know.',
+      'Searches documents for a query and returns titles, URLs, snippets and relevance scores. Use it for facts you do not know.',
     parameters: searchParameters,
     async execute({ query, limit }, { signal }) {
       const results = await backend.search(query, limit, signal);

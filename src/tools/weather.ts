@@ -1,10 +1,18 @@
 /**
- * The `weather` tool and the backend contract behind it. The default backend is offline and
- * synthetic, so demos and tests never touch the network; a real HTTP backend implements
- * {@link WeatherBackend} and is passed to {@link createWeatherTool}.
+ * The `weather` tool and the backend contract behind it. The default backend (./offline-weather.ts)
+ * is offline and synthetic, so demos and tests never touch the network; a real HTTP backend
+ * implements {@link WeatherBackend} and is passed to {@link createWeatherTool}.
  */
 import { z } from 'zod';
+import { ParleyError } from '../errors.js';
+import { offlineWeatherBackend } from './offline-weather.js';
 import { defineTool, type Tool } from './tool.js';
+
+export {
+  createOfflineWeatherBackend,
+  offlineWeatherBackend,
+  type OfflineWeatherOptions,
+} from './offline-weather.js';
 
 /** Unit system of a weather report: `metric` is °C, `imperial` is °F. */
 export type WeatherUnits = 'metric' | 'imperial';
@@ -22,13 +30,50 @@ export interface WeatherReport {
   humidity: number;
   /** Wind speed in km/h, whatever the units. */
   wind_kph: number;
+  /** Precipitation expected over the whole day, in mm, when the backend knows it. */
+  precipitation_mm?: number;
+  /** Chance of precipitation today, in percent, when the backend knows it. */
+  precipitation_probability?: number;
   /** Where the data came from, e.g. `offline` or the name of a weather API. */
   source: string;
 }
 
+/** The weather of one day, as a forecast gives it. */
+export interface DailyForecast {
+  /** Local date at the place, `YYYY-MM-DD`. */
+  date: string;
+  /** English weekday name of `date`. */
+  weekday: string;
+  condition: string;
+  /** Highest temperature of the day, in the report's units. */
+  high: number;
+  /** Lowest temperature of the day, in the report's units. */
+  low: number;
+  /** Precipitation over the day, mm. */
+  precipitation_mm: number;
+  /** Chance of precipitation, percent. */
+  precipitation_probability: number;
+}
+
+/** What the `weather` tool returns: current conditions, and daily forecasts when there are any. */
+export interface WeatherToolResult extends WeatherReport {
+  /** Today first, then the following days; absent when the backend has no forecasts. */
+  forecast?: DailyForecast[];
+}
+
+/** What a backend receives besides the place and units. */
+export interface WeatherRequestOptions {
+  /**
+   * The time of the call in epoch milliseconds, from the tool's injected clock. A backend of live
+   * data may ignore it; the offline one reports the weather of that moment, so replays agree.
+   */
+  now: number;
+}
+
 /**
  * Where the `weather` tool gets its data. Implementations pass `signal` to their HTTP client (or
- * check it between steps) so a timed-out or cancelled call stops promptly.
+ * check it between steps) so a timed-out or cancelled call stops promptly. `forecast` is
+ * optional: without it the tool reports current conditions only.
  *
  * @example
  * const httpWeatherBackend: WeatherBackend = {
@@ -40,70 +85,24 @@ export interface WeatherReport {
  * };
  */
 export interface WeatherBackend {
-  current(location: string, units: WeatherUnits, signal: AbortSignal): Promise<WeatherReport>;
+  current(
+    location: string,
+    units: WeatherUnits,
+    signal: AbortSignal,
+    options?: WeatherRequestOptions,
+  ): Promise<WeatherReport>;
+  /** Daily forecasts for `days` days, today first. */
+  forecast?(
+    location: string,
+    units: WeatherUnits,
+    days: number,
+    signal: AbortSignal,
+    options?: WeatherRequestOptions,
+  ): Promise<DailyForecast[]>;
 }
 
-const CONDITIONS = [
-  'clear',
-  'sunny',
-  'partly cloudy',
-  'cloudy',
-  'overcast',
-  'light rain',
-  'rain',
-  'thunderstorms',
-  'fog',
-  'snow',
-] as const;
-
-/**
- * A deterministic offline backend returning **synthetic** weather: every figure is derived from a
- * 32-bit FNV-1a hash of the normalised location (trimmed, lower-cased, inner whitespace collapsed),
- * so the same place always gets the same report and different places usually get different ones.
- * The data has nothing to do with the real weather; its `source` is `offline`.
- *
- * @example
- * await offlineWeatherBackend.current('Paris', 'metric', AbortSignal.timeout(1000));
- */
-export const offlineWeatherBackend: WeatherBackend = {
-  current(location, units, signal) {
-    // A promise chain, so an aborted signal rejects the call rather than throwing synchronously.
-    return Promise.resolve().then(() => {
-      signal.throwIfAborted();
-      return syntheticReport(location, units);
-    });
-  },
-};
-
-/** The synthetic report for a location; see {@link offlineWeatherBackend}. */
-function syntheticReport(location: string, units: WeatherUnits): WeatherReport {
-  const display = location.trim().replace(/\s+/g, ' ');
-  const key = display.toLowerCase();
-  // One hash per figure: cheaper to reason about than slicing the bits of a single hash.
-  const figure = (name: string, modulo: number): number => fnv1a(`${key}#${name}`) % modulo;
-  const celsius = (figure('temperature', 451) - 100) / 10; // -10.0 to 35.0 °C
-  // °F to one decimal: (°C × 9/5 + 32) × 10, rounded, over 10.
-  const temperature = units === 'imperial' ? Math.round(celsius * 18 + 320) / 10 : celsius;
-  return {
-    location: display,
-    temperature,
-    units,
-    condition: CONDITIONS[figure('condition', CONDITIONS.length)] ?? 'clear',
-    humidity: 20 + figure('humidity', 76),
-    wind_kph: figure('wind', 41),
-    source: 'offline',
-  };
-}
-
-/** 32-bit FNV-1a over the UTF-16 code units of `text`: tiny, stable across runs and platforms. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
+/** Days of forecast the tool adds when the call does not say, if the backend has forecasts. */
+export const DEFAULT_FORECAST_DAYS = 3;
 
 const weatherParameters = z.object({
   location: z
@@ -116,11 +115,22 @@ const weatherParameters = z.object({
     .enum(['metric', 'imperial'])
     .default('metric')
     .describe('metric for °C, imperial for °F.'),
+  days: z
+    .number()
+    .int()
+    .min(1)
+    .max(7)
+    .optional()
+    .describe(
+      `Days of daily forecast, today first (2 reaches tomorrow), 1-7. Default ${DEFAULT_FORECAST_DAYS} when the backend has forecasts.`,
+    ),
 });
 
 /**
  * Creates the `weather` tool over a backend; the tool validates its parameters and hands the
- * call's signal to the backend.
+ * call's signal and clock to the backend. With a backend that has `forecast`, the result carries
+ * `days` daily forecasts (default {@link DEFAULT_FORECAST_DAYS}); asking for `days` from a
+ * backend without forecasts is a `tool_failed` error.
  *
  * @default backend {@link offlineWeatherBackend}
  * @example
@@ -128,12 +138,29 @@ const weatherParameters = z.object({
  */
 export function createWeatherTool(
   backend: WeatherBackend = offlineWeatherBackend,
-): Tool<typeof weatherParameters, WeatherReport> {
+): Tool<typeof weatherParameters, WeatherToolResult> {
   return defineTool({
     name: 'weather',
-    description: 'Current weather (temperature, condition, humidity, wind) for a city or place.',
+    description:
+      'Current weather (temperature, condition, humidity, wind, precipitation) and daily forecasts for a city or place.',
     parameters: weatherParameters,
-    execute: ({ location, units }, { signal }) => backend.current(location, units, signal),
+    async execute({ location, units, days }, { signal, now }) {
+      const options = { now: now() };
+      if (backend.forecast === undefined) {
+        if (days !== undefined) {
+          throw new ParleyError(
+            'tool_failed',
+            'This weather backend has no forecasts; ask for the current weather without "days"',
+          );
+        }
+        return backend.current(location, units, signal, options);
+      }
+      const [report, forecast] = await Promise.all([
+        backend.current(location, units, signal, options),
+        backend.forecast(location, units, days ?? DEFAULT_FORECAST_DAYS, signal, options),
+      ]);
+      return { ...report, forecast };
+    },
   });
 }
 

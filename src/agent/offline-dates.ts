@@ -1,0 +1,284 @@
+/**
+ * Dates and times in chat, routed to the datetime tool's six operations: the time now in a place
+ * (`now`), a time in one zone seen from another (`convert`), a date in another language
+ * (`format`), reading an ISO date-time or the weekday of a date (`parse`), a date plus or minus a
+ * duration (`add`) and the time between two dates (`diff`). A message with a date in it never
+ * reaches the calculator: "2026-01-01" is not 2026 - 01 - 01.
+ */
+import { replaceNumberWords } from './offline-number-words.js';
+import { findZoneMentions, unknownPlaceNote, type PlaceMention } from './offline-places.js';
+import type { OfflineToolCall } from './offline-rules.js';
+
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+] as const;
+const MONTH = String.raw`(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`;
+const ISO_DATE =
+  /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?(?![\d-])/gi;
+const DAY_MONTH_YEAR = new RegExp(
+  String.raw`\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?${MONTH}\.?,?\s+(\d{4})\b`,
+  'gi',
+);
+const MONTH_DAY_YEAR = new RegExp(
+  String.raw`\b${MONTH}\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`,
+  'gi',
+);
+const DATE_WITHOUT_YEAR = new RegExp(
+  String.raw`\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?${MONTH}|${MONTH}\s+\d{1,2}(?:st|nd|rd|th)?)\b(?!,?\s+\d{4})`,
+  'i',
+);
+
+/** A date written in the clause, as an ISO string, and where it was. */
+interface DateMention {
+  iso: string;
+  index: number;
+}
+
+/** Every date in the clause, ISO or written out ("15 January 2026", "Jan 15, 2026"), in order. */
+export function findDates(clause: string): DateMention[] {
+  const dates: DateMention[] = [];
+  for (const match of clause.matchAll(ISO_DATE)) {
+    dates.push({ iso: match[0].replace(' ', 'T'), index: match.index });
+  }
+  for (const match of clause.matchAll(DAY_MONTH_YEAR)) {
+    dates.push({ iso: isoDate(match[3], match[2], match[1]), index: match.index });
+  }
+  for (const match of clause.matchAll(MONTH_DAY_YEAR)) {
+    dates.push({ iso: isoDate(match[3], match[1], match[2]), index: match.index });
+  }
+  return dates.sort((left, right) => left.index - right.index);
+}
+
+function isoDate(year = '', month = '', day = ''): string {
+  const monthNumber =
+    MONTHS.findIndex((name) => name.startsWith(month.toLowerCase().slice(0, 3))) + 1;
+  return `${year}-${String(monthNumber).padStart(2, '0')}-${day.padStart(2, '0')}`;
+}
+
+/** A duration such as "30 days", "2 weeks ago", "in 3 hours": amount (signed) and unit. */
+interface Duration {
+  amount: number;
+  unit: 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
+}
+
+const RELATIVE_DAYS: readonly (readonly [RegExp, Duration])[] = [
+  [/\bday after tomorrow\b/i, { amount: 2, unit: 'days' }],
+  [/\bday before yesterday\b/i, { amount: -2, unit: 'days' }],
+  [/\btomorrow(?:'s)?\b/i, { amount: 1, unit: 'days' }],
+  [/\byesterday(?:'s)?\b/i, { amount: -1, unit: 'days' }],
+  [/\bnext week\b/i, { amount: 1, unit: 'weeks' }],
+  [/\blast week\b/i, { amount: -1, unit: 'weeks' }],
+  [/\bnext month\b/i, { amount: 1, unit: 'months' }],
+  [/\blast month\b/i, { amount: -1, unit: 'months' }],
+  [/\bnext year\b/i, { amount: 1, unit: 'years' }],
+  [/\blast year\b/i, { amount: -1, unit: 'years' }],
+];
+
+function findDuration(text: string): Duration | undefined {
+  const match =
+    /\b(\d+(?:\.\d+)?|an?)\s*(sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?|yrs?)\b/i.exec(
+      text,
+    );
+  if (match === null) {
+    return RELATIVE_DAYS.find(([pattern]) => pattern.test(text))?.[1];
+  }
+  const amount = /^an?$/i.test(match[1] ?? '') ? 1 : Number(match[1]);
+  const unit = unitOf(match[2] ?? '');
+  const after = text.slice(match.index + match[0].length);
+  const before = text.slice(0, match.index);
+  const backwards =
+    /^\s*(?:ago|before|earlier|back|prior)\b/i.test(after) ||
+    /\b(?:subtract|minus|take away|remove|go back)\s*$/i.test(before);
+  return { amount: backwards ? -amount : amount, unit };
+}
+
+function unitOf(word: string): Duration['unit'] {
+  const lower = word.toLowerCase();
+  if (lower.startsWith('s')) return 'seconds';
+  if (lower.startsWith('mo')) return 'months';
+  if (lower.startsWith('mi')) return 'minutes';
+  if (lower.startsWith('h')) return 'hours';
+  if (lower.startsWith('d')) return 'days';
+  if (lower.startsWith('w')) return 'weeks';
+  return 'years';
+}
+
+const TIME_OF_DAY =
+  /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)|\b(\d{1,2}):(\d{2})\b|\bnoon\b|\bmidday\b|\bmidnight\b/i;
+
+function timeIndex(text: string): number {
+  return TIME_OF_DAY.exec(text)?.index ?? -1;
+}
+
+/** "9am", "3:30 pm", "14:00", "noon", "midnight" → `HH:MM`. */
+function findTimeOfDay(text: string): string | undefined {
+  if (/\bnoon\b|\bmidday\b/i.test(text)) return '12:00';
+  if (/\bmidnight\b/i.test(text)) return '00:00';
+  const match =
+    /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)|\b(\d{1,2}):(\d{2})\b/i.exec(text);
+  if (match === null) return undefined;
+  let hour = Number(match[1] ?? match[4]);
+  const minute = match[2] ?? match[5] ?? '00';
+  const half = match[3]?.toLowerCase().replaceAll('.', '');
+  if (half === 'pm' && hour < 12) hour += 12;
+  if (half === 'am' && hour === 12) hour = 0;
+  if (hour > 23 || Number(minute) > 59) return undefined;
+  return `${String(hour).padStart(2, '0')}:${minute}`;
+}
+
+const LOCALES: Readonly<Record<string, string>> = {
+  english: 'en-GB',
+  american: 'en-US',
+  british: 'en-GB',
+  french: 'fr-FR',
+  german: 'de-DE',
+  spanish: 'es-ES',
+  italian: 'it-IT',
+  portuguese: 'pt-PT',
+  brazilian: 'pt-BR',
+  dutch: 'nl-NL',
+  swedish: 'sv-SE',
+  polish: 'pl-PL',
+  russian: 'ru-RU',
+  japanese: 'ja-JP',
+  chinese: 'zh-CN',
+  korean: 'ko-KR',
+  arabic: 'ar-EG',
+  hindi: 'hi-IN',
+  turkish: 'tr-TR',
+};
+
+function findLocale(text: string): string | undefined {
+  const tag = /\b([a-z]{2})[-_]([A-Z]{2})\b/.exec(text);
+  if (tag !== null) return `${tag[1] ?? ''}-${tag[2] ?? ''}`;
+  const word =
+    /\b(english|american|british|french|german|spanish|italian|portuguese|brazilian|dutch|swedish|polish|russian|japanese|chinese|korean|arabic|hindi|turkish)\b/i.exec(
+      text,
+    );
+  return word === null ? undefined : LOCALES[word[1]?.toLowerCase() ?? ''];
+}
+
+const NOW_QUESTION =
+  /\b(?:what time|wat time|what tiem|the time|current time|local time|time (?:is it )?(?:in|now)|time ?zone|(?:what's|whats|what is) the date|today'?s date|date today|the date|what day is (?:it|today)|what year is it|what month is it|time right now|time now)\b/i;
+const DIFF_QUESTION =
+  /\b(?:how (?:many|long)|number of|count (?:the )?days|difference between|time between|days? (?:until|till|to go|since|left|between)|weeks? (?:until|till|since|between)|until|till|since)\b/i;
+const WEEKDAY_QUESTION =
+  /\b(?:what|which|wich) (?:day|weekday)(?: of the week)?\b|\bday of the week\b|\bweekday\b/i;
+const DATE_QUESTION =
+  /\b(?:what|which|wat) (?:day|date|time|weekday)\b|\bwhat(?:'s| is| will be)? the date\b|\bdate (?:in|of|will)\b|\bfrom (?:now|today)\b|\b(?:ago|later)\b|\b(?:add|plus|subtract|minus)\b/i;
+
+/**
+ * The datetime call a clause asks for, a note when it names a place without a known zone or a
+ * date without a year, or nothing when it is not about dates or times.
+ *
+ * @example
+ * routeDate('what day is 30 days from 2026-01-01');
+ * // { toolName: 'datetime', input: { operation: 'add', datetime: '2026-01-01', amount: 30, unit: 'days' } }
+ */
+export function routeDate(clause: string): OfflineToolCall | string | undefined {
+  const text = replaceNumberWords(clause);
+  const dates = findDates(text);
+  const format = /\bformat\b/i.test(text);
+  const parse = /\bparse\b/i.test(text);
+  const converting =
+    /\bconvert\b|\bwhen it'?s\b|\bwhen it is\b|\bdifference between\b|\bahead of\b|\bbehind\b/i.test(
+      text,
+    );
+  const zones = findZoneMentions(
+    text,
+    converting ? ['in', 'for', 'at', 'from', 'to', 'between', 'and'] : ['in', 'for', 'at'],
+  );
+  const unknown = zones.find((mention) => mention.place === undefined);
+  const zone = (mention: PlaceMention | undefined) => mention?.place?.zone;
+  const call = (input: Record<string, string | number | undefined>): OfflineToolCall => ({
+    toolName: 'datetime',
+    input: Object.fromEntries(
+      Object.entries(input).filter(([, value]) => value !== undefined),
+    ) as Record<string, string | number>,
+  });
+  const timezone = zone(zones.find((mention) => mention.place !== undefined));
+
+  if (format && (dates.length > 0 || /\b(?:today|now|date)\b/i.test(text))) {
+    return call({
+      operation: 'format',
+      datetime: dates[0]?.iso,
+      locale: findLocale(text) ?? 'en-US',
+      timezone,
+    });
+  }
+  if (parse && dates.length > 0)
+    return call({ operation: 'parse', datetime: dates[0]?.iso, timezone });
+
+  const time = findTimeOfDay(text);
+  if (converting || (time !== undefined && zones.length >= 2)) {
+    const known = zones.filter((mention) => mention.place !== undefined);
+    if (unknown !== undefined) return unknownPlaceNote(unknown.text, 'the time zone');
+    if (known.length >= 2 || (known.length === 1 && (time !== undefined || dates.length > 0))) {
+      // The zone written nearest the time is the one it is given in: "9am in London",
+      // "what time is it in Tokyo when it's 9am in London".
+      const at = time === undefined ? -1 : timeIndex(text);
+      const ordered =
+        at < 0
+          ? known
+          : [...known].sort(
+              (left, right) => Math.abs(left.index - at) - Math.abs(right.index - at),
+            );
+      const [from, to] = known.length >= 2 ? ordered : [undefined, known[0]];
+      return call({
+        operation: 'convert',
+        datetime: dates[0]?.iso ?? time,
+        from_timezone: zone(from) ?? 'UTC',
+        to_timezone: zone(to),
+      });
+    }
+  }
+
+  const duration = findDuration(text);
+  if (dates.length >= 2 && DIFF_QUESTION.test(text)) {
+    return call({ operation: 'diff', datetime: dates[0]?.iso, other: dates[1]?.iso, timezone });
+  }
+  // "how many days until 2026-12-25" counts; "30 days from 2026-01-01" (a number) adds.
+  if (dates.length === 1 && duration === undefined && DIFF_QUESTION.test(text)) {
+    return call({ operation: 'diff', other: dates[0]?.iso, timezone });
+  }
+  if (duration !== undefined && (dates.length > 0 || DATE_QUESTION.test(text))) {
+    if (dates.length === 0 && unknown !== undefined)
+      return unknownPlaceNote(unknown.text, 'the time zone');
+    return call({
+      operation: 'add',
+      datetime: dates[0]?.iso,
+      amount: duration.amount,
+      unit: duration.unit,
+      timezone,
+    });
+  }
+  if (dates.length > 0) {
+    // A weekday question, or any other mention of a date: describe it, never calculate with it.
+    return call({ operation: 'parse', datetime: dates[0]?.iso, timezone });
+  }
+  if (WEEKDAY_QUESTION.test(text) && DATE_WITHOUT_YEAR.test(text)) {
+    return 'Which year? Ask with the full date, for example: what day of the week is 2026-07-04?';
+  }
+  // "Tokyo time", "berlin local time?": a place and the word time is a question too.
+  const placeTime = timezone !== undefined && /\btime\s*(?:now|please|pls)?\s*[?!.]*$/i.test(text);
+  if (!NOW_QUESTION.test(text) && !placeTime) return undefined;
+  if (unknown !== undefined && timezone === undefined)
+    return unknownPlaceNote(unknown.text, 'the time zone');
+  return call({ operation: 'now', timezone: timezone ?? 'UTC' });
+}
+
+/** Whether the clause names a date (ISO or written out), so no calculator should see it. */
+export function mentionsDate(clause: string): boolean {
+  return findDates(clause).length > 0;
+}
