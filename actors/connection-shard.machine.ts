@@ -23,6 +23,7 @@
  */
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { connectionContext } from './connection-context.js';
+import { tickVerdict } from './heartbeat.js';
 import { connectionKey } from './system-ids.js';
 import {
   connectionMachine,
@@ -140,16 +141,8 @@ function wake(
   enqueue.sendTo(key, event);
 }
 
-/**
- * The shard machine: spawns each connection it is given as `connection:<id>` (id and system id),
- * stops it when it closes (the connection tells its parent, this shard), stops all of them on
- * `system.shutdown`, and, while it has any, sends each of them `heartbeat.tick` once per heartbeat
- * interval.
- *
- * @example
- * root.system.get(shardKey(shardOf(input.connectionId)))?.send({ type: 'connection.spawn', input });
- */
-export const connectionShardMachine = setup({
+/** The shard machine's actions and delays. */
+const shardSetup = setup({
   types: {
     context: {} as ConnectionShardContext,
     events: {} as ConnectionShardEvent,
@@ -157,26 +150,15 @@ export const connectionShardMachine = setup({
   },
   actors: { connection: connectionMachine },
   actions: {
-    tick: enqueueActions(({ context, enqueue, self }) => {
-      const children = Object.values(self.getSnapshot().children);
-      // With no connection left the shard stops ticking: an idle server sets no timers, and a
-      // replay, which runs its virtual clock until nothing is scheduled, can end.
-      if (children.length === 0 && context.hibernated.size === 0) {
-        enqueue.raise({ type: 'heartbeat.idle' });
+    /** Pings hibernated sockets and counts the pong each owes (the shard's copy, in place). */
+    pingHibernated: ({ context }, params: { connectionIds: readonly string[] }) => {
+      for (const connectionId of params.connectionIds) {
+        const sleeper = context.hibernated.get(connectionId);
+        if (sleeper === undefined) continue;
+        sleeper.socket.ping();
+        sleeper.missedPongs += 1;
       }
-      for (const child of children) {
-        if (child !== undefined) enqueue.sendTo(child, { type: 'heartbeat.tick' });
-      }
-      // What `open.joined` does with a tick, for the connections that hibernate.
-      for (const sleeper of context.hibernated.values()) {
-        if (sleeper.missedPongs >= sleeper.maxMissedPongs) {
-          wake(context, enqueue, sleeper, { type: 'heartbeat.tick' });
-        } else {
-          sleeper.socket.ping();
-          sleeper.missedPongs += 1;
-        }
-      }
-    }),
+    },
     spawn: enqueueActions(({ enqueue, event }) => {
       if (event.type !== 'connection.spawn') return;
       const key = connectionKey(event.input.connectionId);
@@ -206,7 +188,48 @@ export const connectionShardMachine = setup({
     firstHeartbeat: ({ context }) => context.firstHeartbeatMs,
     heartbeat: ({ context }) => context.heartbeatIntervalMs,
   },
-}).createMachine({
+});
+
+/**
+ * One heartbeat of every connection of the shard: a tick to each running connection, and for each
+ * hibernated one what `open.joined` would do with it (heartbeat.ts decides): a ping, counted, or a
+ * wake to terminate it. The pings are one named action, so a pure `transition()` pings nothing.
+ */
+const tick = shardSetup.createAction(
+  enqueueActions(({ context, enqueue, self }) => {
+    const children = Object.values(self.getSnapshot().children);
+    // With no connection left the shard stops ticking: an idle server sets no timers, and a
+    // replay, which runs its virtual clock until nothing is scheduled, can end.
+    if (children.length === 0 && context.hibernated.size === 0) {
+      enqueue.raise({ type: 'heartbeat.idle' });
+    }
+    for (const child of children) {
+      if (child !== undefined) enqueue.sendTo(child, { type: 'heartbeat.tick' });
+    }
+    const toPing: string[] = [];
+    for (const sleeper of context.hibernated.values()) {
+      if (tickVerdict(sleeper, sleeper.effects.now()) === 'terminate') {
+        enqueue.raise({
+          type: 'connection.deliver',
+          connectionId: sleeper.connectionId,
+          event: { type: 'heartbeat.tick' },
+        });
+      } else toPing.push(sleeper.connectionId);
+    }
+    if (toPing.length > 0) enqueue({ type: 'pingHibernated', params: { connectionIds: toPing } });
+  }),
+);
+
+/**
+ * The shard machine: spawns each connection it is given as `connection:<id>` (id and system id),
+ * stops it when it closes (the connection tells its parent, this shard), stops all of them on
+ * `system.shutdown`, and, while it has any, sends each of them `heartbeat.tick` once per heartbeat
+ * interval.
+ *
+ * @example
+ * root.system.get(shardKey(shardOf(input.connectionId)))?.send({ type: 'connection.spawn', input });
+ */
+export const connectionShardMachine = shardSetup.extend({ actions: { tick } }).createMachine({
   id: 'connections',
   context: ({ input }) => ({ ...input, hibernated: new Map() }),
   initial: 'idle',
