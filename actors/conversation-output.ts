@@ -3,6 +3,7 @@
  * asks for, in order. The machine turns an {@link Output} into one `assign` followed by one named
  * effect action each (`publish`, `recordInput`, …), so `transition()` returns them as data.
  */
+import type { ErrorCode } from '../src/errors.js';
 import type { ModelMessage } from '../src/agent/model.js';
 import type { ConversationEventBody } from '../src/protocol/frames.js';
 import type {
@@ -63,7 +64,7 @@ export class Output {
   }
 
   /** An `error` reply to one connection about something it asked. */
-  error(connectionId: string, code: string, inReplyTo: string, message: string): void {
+  error(connectionId: string, code: ErrorCode, inReplyTo: string, message: string): void {
     this.direct(connectionId, { type: 'error', code, message, in_reply_to: inReplyTo });
   }
 

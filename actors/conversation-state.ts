@@ -6,6 +6,7 @@
  * parameters, so XState's pure `transition(machine, snapshot, event)` returns every effect as data
  * and the actor runs them through {@link ConversationEffects}.
  */
+import type { ErrorCode } from '../src/errors.js';
 import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
 import type { ConversationEventBody, TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
@@ -139,7 +140,7 @@ export type TurnActorEvent =
       turnId: string;
       status: 'completed' | 'step_limit' | 'failed' | 'timed_out';
       steps: number;
-      error?: { code: string; message: string };
+      error?: { code: ErrorCode; message: string };
     }
   /** The turn's stream ended without its `finish` (a fault, not a model error). */
   | { type: 'turn.failed'; turnId: string; reason: string };

@@ -3,6 +3,7 @@
  * cancelled, interrupted, failed) while keeping the partial answer in the history. Each works on a
  * copy of the conversation's data and records its frames and effects in an {@link Output}.
  */
+import type { ErrorCode } from '../src/errors.js';
 import type { ModelMessage } from '../src/agent/model.js';
 import type { CompletionStatus, ConversationState, PendingTurn } from './conversation-state.js';
 import { usageFrame, type Output } from './conversation-output.js';
@@ -11,7 +12,7 @@ import { usageFrame, type Output } from './conversation-output.js';
 export interface EndDetails {
   cancelledBy?: string;
   steps?: number;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 /** The next id with a prefix, from the conversation's seed and its own counters. */
@@ -73,7 +74,7 @@ export function startTurn(state: ConversationState, output: Output, turn: Pendin
 export function completion(
   turn: Pick<PendingTurn, 'turnId'>,
   status: CompletionStatus,
-  { by, error }: { by?: string; error?: { code: string; message: string } },
+  { by, error }: { by?: string; error?: { code: ErrorCode; message: string } },
 ) {
   return {
     type: 'agent_response_complete' as const,

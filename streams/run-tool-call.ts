@@ -8,12 +8,12 @@ import {
   timeout,
   type SchedulerLike,
 } from 'rxjs';
-import { ParleyError, toParleyError } from '../src/errors.js';
+import { ParleyError, toParleyError, type ErrorCode } from '../src/errors.js';
 
 /** How one tool call ended. */
 export type ToolCallOutcome =
   | { ok: true; output: unknown; durationMs: number }
-  | { ok: false; error: { code: string; message: string }; durationMs: number };
+  | { ok: false; error: { code: ErrorCode; message: string }; durationMs: number };
 
 /** Options for {@link runToolCall}. */
 export interface RunToolCallOptions {

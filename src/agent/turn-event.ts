@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { ToolCallOutcome } from '../../streams/run-tool-call.js';
 import type { ModelUsage } from './model.js';
 
@@ -23,5 +24,5 @@ export type TurnEvent =
       type: 'finish';
       status: TurnFinishStatus;
       steps: number;
-      error?: { code: string; message: string };
+      error?: { code: ErrorCode; message: string };
     };

@@ -7,6 +7,7 @@
  * docs/WEBSOCKET_API.md documents each frame with an example.
  */
 import { z } from 'zod';
+import { ERROR_CODE_NAMES } from '../errors.js';
 
 /** The protocol version announced in `welcome`; bumped on any breaking change. */
 export const PROTOCOL_VERSION = 1;
@@ -99,7 +100,13 @@ const usageSchema = z.object({
   total_tokens: z.number().int().nonnegative(),
 });
 
-const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+/**
+ * An error code from the one error table (src/errors.ts, docs/WEBSOCKET_API.md): clients can
+ * switch on it exhaustively. New codes come only with a new release of the protocol module.
+ */
+export const errorCodeSchema = z.enum(ERROR_CODE_NAMES);
+
+const errorInfoSchema = z.object({ code: errorCodeSchema, message: z.string() });
 
 /** Sent once to a connection when it has joined; `seq` is the conversation's current seq. */
 export const welcomeFrameSchema = z.object({
@@ -233,7 +240,7 @@ export const historyFrameSchema = z.object({
 export const errorFrameSchema = z.object({
   type: z.literal('error'),
   ...envelope,
-  code: z.string(),
+  code: errorCodeSchema,
   message: z.string(),
   in_reply_to: z.string().optional(),
   issues: z

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { SocketPort } from '../../actors/connection.machine.js';
 import type { ConnectionEvent } from '../../actors/connection-types.js';
 import type { ConnectionHandle, Engine } from '../engine.js';
+import type { CloseCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseClientFrame } from '../protocol/parse-client-frame.js';
 
@@ -161,7 +162,7 @@ class SocketAdapter implements SocketPort {
     socket.send(data, this.#onFlushed);
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       socket.close(code, reason);
