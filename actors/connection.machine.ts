@@ -312,7 +312,8 @@ export const connectionMachine = connectionSetup
       },
       // `closed` and `hibernated` end the actor; the shard stops it when told. Not `type: 'final'`:
       // XState memoizes candidates per event type, and `xstate.done.actor.connection:<id>` is a new
-      // type per connection (~180 bytes each kept in the shard machine for good).
+      // type per connection (~180 bytes each kept in the shard machine for good). Upstream issue
+      // draft: docs/UPSTREAM.md, "1. Transition candidates are memoized per event type".
       closed: {
         entry: ['leave', 'notifyClosed'],
       },

@@ -6,7 +6,8 @@
  * heartbeat timer, each close at 10,000 open connections walked 10,000 entries: closing 1,000 of
  * them took 2.2 s, most of it in `cancelAll`. Heartbeats now tick from the connection shards, but
  * handshake, close and conversation idle timers still grow with the system, so this keeps an
- * index of timer ids by the actor that scheduled them and cancels from it.
+ * index of timer ids by the actor that scheduled them and cancels from it. Upstream issue draft:
+ * docs/UPSTREAM.md, "2. Stopping an actor walks every scheduled event of the whole system".
  */
 import type { ActorSystem, ActorSystemInfo, AnyActorRef } from 'xstate';
 
