@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ParleyError } from './errors.js';
 import { loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -41,9 +40,33 @@ describe('loadConfig', () => {
   it('names each invalid variable and what was expected', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', PARLEY_OVERLAP_POLICY: 'drop', PARLEY_TURN_CONCURRENCY: '0' });
-    expect(attempt).toThrow(ParleyError);
-    expect(attempt).toThrow(/PORT="eighty": .*number/);
+    expect(attempt).toThrow(RangeError);
+    expect(attempt).toThrow(/PORT="eighty": expected a whole number/);
     expect(attempt).toThrow(/PARLEY_OVERLAP_POLICY="drop": .*"queue"\|"interrupt"/);
     expect(attempt).toThrow(/PARLEY_TURN_CONCURRENCY="0": .*>=1/);
+  });
+
+  it('validates settings given in code with the same schema, and refuses unknown ones', () => {
+    expect(() => loadConfig({}, { turnConcurrency: 0 })).toThrow(
+      new RangeError(
+        'Invalid configuration: config.turnConcurrency=0: Too small: expected number to be >=1',
+      ),
+    );
+    expect(() => loadConfig({}, { overlapPolicy: 'drop' as never })).toThrow(RangeError);
+    expect(() => loadConfig({}, { devMode: 'yes' as never })).toThrow(RangeError);
+    expect(() => loadConfig({}, { nope: 1 } as never)).toThrow(
+      new TypeError('Unknown configuration option "nope".'),
+    );
+    expect(loadConfig({}, { allowedOrigins: ['https://a.example'], devMode: false })).toMatchObject(
+      { allowedOrigins: ['https://a.example'], devMode: false },
+    );
+  });
+
+  it('never shows a secret in its error, only that it was wrong', () => {
+    const secret = 'short-secret';
+    const attempt = () => loadConfig({ PARLEY_JWT_SECRET: secret });
+    expect(attempt).toThrow(/PARLEY_JWT_SECRET=\(hidden, 12 characters\): Too small/);
+    expect(attempt).not.toThrow(new RegExp(secret));
+    expect(() => loadConfig({}, { inspectorToken: secret })).not.toThrow(new RegExp(secret));
   });
 });

@@ -1,190 +1,13 @@
 /**
- * Server configuration: every setting, its environment variable, its default and its meaning.
- * README's configuration table lists {@link CONFIG_VARIABLES}; test/readme.test.ts keeps the two
- * in step.
+ * Server configuration: {@link loadConfig} reads every setting from the environment and from
+ * code, with the same schema for both (src/config/variables.ts), and fills the defaults.
  */
-import { z } from 'zod';
-import { ParleyError } from './errors.js';
+import type { z } from 'zod';
+import type { ParleyConfig } from './config/parley-config.js';
+import { CONFIG_VARIABLES } from './config/variables.js';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const flag = z
-  .enum(['0', '1', 'true', 'false'])
-  .transform((value) => value === '1' || value === 'true');
-
-/** Every configuration variable: env name → [config key, schema with default, meaning]. */
-export const CONFIG_VARIABLES = {
-  PORT: ['port', int(0, 65_535).default(8080), 'TCP port to listen on (0 picks a free port).'],
-  HOST: ['host', z.string().min(1).default('127.0.0.1'), 'Interface to bind.'],
-  LOG_LEVEL: [
-    'logLevel',
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    'pino log level.',
-  ],
-  PARLEY_DB: [
-    'database',
-    z.string().min(1).default('./data/parley.db'),
-    'Event log: an SQLite file (created with its directory), or `memory` to keep it in memory only.',
-  ],
-  PARLEY_LOG_RETENTION: [
-    'logRetention',
-    int(0, 1_000_000_000).default(1_000_000),
-    'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
-  ],
-  PARLEY_LOG_THREAD: [
-    'logThread',
-    z.enum(['main', 'worker']).default('main'),
-    'Thread that writes the SQLite event log: `main` (lowest token latency) or `worker` (a worker thread: more frames/s under heavy fan-out, higher latency, ~10 MiB more memory; see docs/PERFORMANCE.md).',
-  ],
-  PARLEY_LOG_CHECKPOINTS: [
-    'logCheckpoints',
-    z.enum(['background', 'inline']).default('background'),
-    "Where the SQLite log's WAL checkpoints run with `PARLEY_LOG_THREAD=main`: `background` (a worker thread started at the first checkpoint, ~10 MiB; their fsyncs never stall the event loop) or `inline` (SQLite's own, inside a commit: 10-15 ms stalls).",
-  ],
-  PARLEY_DEV_MODE: [
-    'devMode',
-    flag.optional(),
-    'Accept `?user_id=` without a JWT. Default: on only when HOST is loopback and no JWT key is set.',
-  ],
-  PARLEY_JWT_SECRET: ['jwtSecret', z.string().min(16).optional(), 'HS256 secret for client JWTs.'],
-  PARLEY_JWT_PUBLIC_KEY_FILE: [
-    'jwtPublicKeyFile',
-    z.string().min(1).optional(),
-    'PEM public key or JWKS file for client JWTs (RS/PS/ES/EdDSA).',
-  ],
-  PARLEY_JWT_ISSUER: ['jwtIssuer', z.string().optional(), 'Required `iss` claim, when set.'],
-  PARLEY_JWT_AUDIENCE: ['jwtAudience', z.string().optional(), 'Required `aud` claim, when set.'],
-  PARLEY_ALLOWED_ORIGINS: [
-    'allowedOrigins',
-    z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .optional(),
-    'Comma-separated `Origin` allowlist for browsers; unset allows any. Clients that send no `Origin` (non-browser) are not affected.',
-  ],
-  PARLEY_INSPECTOR: [
-    'inspector',
-    flag.optional(),
-    'Serve the inspector (`/inspector`, `/ws/inspect`). Default: on in development mode, else off.',
-  ],
-  PARLEY_INSPECTOR_TOKEN: [
-    'inspectorToken',
-    z.string().min(16).optional(),
-    'Admin token the inspector must send (`?token=` or `Authorization: Bearer`); required outside development mode.',
-  ],
-  PARLEY_INSPECTOR_MAX_STRING: [
-    'inspectorMaxString',
-    int(16, 1_000_000).default(500),
-    'Longest string the inspector shows from an actor context; longer ones are cut.',
-  ],
-  PARLEY_INSPECTOR_MAX_ARRAY: [
-    'inspectorMaxArray',
-    int(1, 100_000).default(50),
-    'Items the inspector shows from an array in a context (the last ones).',
-  ],
-  PARLEY_INSPECTOR_FORWARD: [
-    'inspectorForward',
-    z
-      .string()
-      .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
-      .optional(),
-    'Also forward inspection events to a Stately Inspector WebSocket server (`@statelyai/inspect`).',
-  ],
-  PARLEY_MAX_CONNECTIONS: [
-    'maxConnections',
-    int(1, 1_000_000).default(20_000),
-    'Open WebSocket connections before upgrades get 503.',
-  ],
-  PARLEY_MAX_FRAME_BYTES: [
-    'maxFrameBytes',
-    int(1024, 16 * 1024 * 1024).default(64 * 1024),
-    'Largest inbound frame; larger closes with 1009.',
-  ],
-  PARLEY_OUTBOUND_BUFFER_FRAMES: [
-    'outboundBufferFrames',
-    int(1, 1_000_000).default(256),
-    'Frames a connection may have unsent; past it the client is closed with 1013.',
-  ],
-  PARLEY_HEARTBEAT_MS: [
-    'heartbeatIntervalMs',
-    int(100, 3_600_000).default(30_000),
-    'Interval of server WebSocket pings; two missed pongs terminate the socket.',
-  ],
-  PARLEY_HIBERNATE_AFTER_MS: [
-    'hibernateAfterMs',
-    int(0, 86_400_000).default(30_000),
-    'A connection that sent nothing (but pings) for this long hibernates at its next heartbeat: its socket stays open, its actor is replaced by its saved context until the next event. 0: never.',
-  ],
-  PARLEY_RATE_LIMIT_MESSAGES: [
-    'rateLimitMessages',
-    int(1, 1_000_000).default(20),
-    '`user_message` frames a user may send per window, across all their connections.',
-  ],
-  PARLEY_RATE_LIMIT_WINDOW_MS: [
-    'rateLimitWindowMs',
-    int(1, 3_600_000).default(10_000),
-    'Rate-limit window.',
-  ],
-  PARLEY_MAX_PARTICIPANTS: [
-    'maxParticipants',
-    int(1, 100_000).default(100),
-    'Connections per conversation before joins are refused (1008).',
-  ],
-  PARLEY_TURN_CONCURRENCY: [
-    'turnConcurrency',
-    int(1, 1_000).default(10),
-    'Agent turns running at once across all conversations (the worker pool).',
-  ],
-  PARLEY_TURN_QUEUE: [
-    'turnQueueSize',
-    int(0, 100_000).default(100),
-    'Turns that may wait for a worker; one more gets `busy`.',
-  ],
-  PARLEY_OVERLAP_POLICY: [
-    'overlapPolicy',
-    z.enum(['queue', 'interrupt']).default('queue'),
-    'A message during a running turn: `queue` it, or `interrupt` the running turn.',
-  ],
-  PARLEY_TOKEN_PACING_MS: [
-    'tokenPacingMs',
-    int(0, 10_000).default(30),
-    'Delay before each streamed token; 0 streams as fast as the model produces.',
-  ],
-  PARLEY_TOOL_TIMEOUT_MS: [
-    'toolTimeoutMs',
-    int(1, 600_000).default(10_000),
-    'Per tool call; on timeout the tool is aborted and the model gets an error.',
-  ],
-  PARLEY_TURN_TIMEOUT_MS: [
-    'turnTimeoutMs',
-    int(1, 3_600_000).default(30_000),
-    'Deadline for a whole turn, pacing included.',
-  ],
-  PARLEY_MAX_STEPS: [
-    'maxSteps',
-    int(1, 100).default(8),
-    'Model calls per turn (model → tools → model …).',
-  ],
-  PARLEY_HISTORY_MESSAGES: [
-    'historyMessages',
-    int(1, 10_000).default(200),
-    'Messages kept in memory per conversation as model context.',
-  ],
-  PARLEY_CONVERSATION_IDLE_MS: [
-    'conversationIdleMs',
-    int(0, 86_400_000).default(300_000),
-    'A conversation with no participants and no turn is stopped after this long.',
-  ],
-  PARLEY_SHUTDOWN_GRACE_MS: [
-    'shutdownGraceMs',
-    int(0, 600_000).default(10_000),
-    'On SIGTERM/SIGINT, how long running turns may finish before they are interrupted.',
-  ],
-} as const;
+export { CONFIG_VARIABLES } from './config/variables.js';
+export type { ParleyConfig } from './config/parley-config.js';
 
 type Variables = typeof CONFIG_VARIABLES;
 type ConfigKey = Variables[keyof Variables][0];
@@ -192,18 +15,40 @@ type ValueOf<TKey extends ConfigKey> = z.output<
   Extract<Variables[keyof Variables], readonly [TKey, z.ZodType, string]>[1]
 >;
 
-/** Resolved server configuration. */
-export type ParleyConfig = { [TKey in ConfigKey]: ValueOf<TKey> } & {
-  devMode: boolean;
-  inspector: boolean;
-};
+// Keeps the documented interface and the schemas in step: a field added to one only fails here.
+type FromSchemas = { [TKey in ConfigKey]: ValueOf<TKey> };
+type SameKeys<TLeft, TRight> = [keyof TLeft] extends [keyof TRight]
+  ? [keyof TRight] extends [keyof TLeft]
+    ? true
+    : false
+  : false;
+/** Compile-time only: the schemas' keys and value types are those of {@link ParleyConfig}. */
+export type ConfigSchemasMatch = [
+  SameKeys<FromSchemas, ParleyConfig> extends true ? true : never,
+  FromSchemas & Pick<ParleyConfig, 'devMode' | 'inspector'> extends ParleyConfig ? true : never,
+];
 
-/** Settings given in code; override the environment. */
+/** Settings given in code (`startServer({ config })`); they override the environment. */
 export type ConfigOverrides = Partial<ParleyConfig>;
 
+/** Settings whose values are secrets: an error names them but never shows the value. */
+export const SECRET_SETTINGS = new Set(['PARLEY_JWT_SECRET', 'PARLEY_INSPECTOR_TOKEN']);
+
+/** A setting's value as an error message may show it: a secret's is never shown. */
+function shown(name: string, value: unknown): string {
+  if (!SECRET_SETTINGS.has(name)) return JSON.stringify(value);
+  return typeof value === 'string' ? `(hidden, ${value.length} characters)` : '(hidden)';
+}
+
+const KEYS = new Map<string, [name: string, schema: z.ZodType]>(
+  Object.entries(CONFIG_VARIABLES).map(([name, [key, schema]]) => [key, [name, schema]]),
+);
+
 /**
- * Reads configuration from environment variables, applies overrides, and fills defaults.
- * Invalid values fail fast naming the variable and what was expected.
+ * Reads configuration from environment variables, applies overrides from code, and fills
+ * defaults. Both go through the same schema. A wrong type throws a `TypeError` and a value out of
+ * range a `RangeError`, naming the variable or option and what was expected (as `ws` does for its
+ * options); an unknown option throws a `TypeError`.
  *
  * @example
  * const config = loadConfig(process.env, { port: 0 });
@@ -213,17 +58,26 @@ export function loadConfig(
   overrides: ConfigOverrides = {},
 ): ParleyConfig {
   const values: Record<string, unknown> = {};
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const [name, [key, schema]] of Object.entries(CONFIG_VARIABLES)) {
     const raw = environment[name];
-    const parsed = schema.safeParse(raw === '' ? undefined : raw);
+    const parsed = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
     if (parsed.success) values[key] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? ''}`);
+    else problems.push(problem(`${name}=${shown(name, raw)}`, parsed.error));
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const known = KEYS.get(key);
+    if (known === undefined) throw new TypeError(`Unknown configuration option "${key}".`);
+    const parsed = known[1].safeParse(value);
+    if (parsed.success) values[key] = parsed.data;
+    else problems.push(problem(`config.${key}=${shown(known[0], value)}`, parsed.error));
   }
   if (problems.length > 0) {
-    throw new ParleyError('internal_error', `Invalid configuration: ${problems.join('; ')}`);
+    const message = `Invalid configuration: ${problems.map((item) => item.text).join('; ')}`;
+    throw problems.every((item) => item.type) ? new TypeError(message) : new RangeError(message);
   }
-  const merged = { ...values, ...overrides } as Omit<ParleyConfig, 'devMode' | 'inspector'> & {
+  const merged = values as Omit<ParleyConfig, 'devMode' | 'inspector'> & {
     devMode?: boolean;
     inspector?: boolean;
   };
@@ -231,12 +85,40 @@ export function loadConfig(
   const devMode = merged.devMode ?? (isLoopback(merged.host) && !hasKey);
   const inspector = merged.inspector ?? devMode;
   if (inspector && !devMode && merged.inspectorToken === undefined) {
-    throw new ParleyError(
-      'internal_error',
+    throw new RangeError(
       'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
     );
   }
   return { ...merged, devMode, inspector };
+}
+
+interface Problem {
+  text: string;
+  /** A wrong type (TypeError), rather than a value out of range (RangeError). */
+  type: boolean;
+}
+
+function problem(where: string, error: z.ZodError): Problem {
+  const issue = error.issues[0];
+  return { text: `${where}: ${describe(issue)}`, type: isTypeMismatch(issue) };
+}
+
+/**
+ * A union's own message says only "Invalid input": say what its branches expected, leaving out
+ * the branches of another type (an environment variable is always a string).
+ */
+function describe(issue: z.core.$ZodIssue | undefined): string {
+  if (issue?.code !== 'invalid_union') return issue?.message ?? 'invalid';
+  const inner = issue.errors.flat();
+  const relevant = inner.filter((item) => item.code !== 'invalid_type');
+  const messages = (relevant.length > 0 ? relevant : inner).map((item) => item.message);
+  return [...new Set(messages)].join(', or ');
+}
+
+/** A value of the wrong type (TypeError) rather than one out of range (RangeError). */
+function isTypeMismatch(issue: z.core.$ZodIssue | undefined): boolean {
+  if (issue?.code !== 'invalid_union') return issue?.code === 'invalid_type';
+  return issue.errors.every((branch) => branch.every((inner) => inner.code === 'invalid_type'));
 }
 
 /** True for addresses that only this machine can reach. */

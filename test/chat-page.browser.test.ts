@@ -60,10 +60,7 @@ describe.runIf(browserSuiteRuns('chat page browser tests'))('chat page in Chromi
 
   beforeAll(async () => {
     server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      tokenPacingMs: 5,
-      logLevel: 'warn',
+      config: { port: 0, host: '127.0.0.1', tokenPacingMs: 5, logLevel: 'warn' },
     });
     browser = await launchChromium();
   });

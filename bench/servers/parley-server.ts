@@ -14,7 +14,7 @@ import { serveControl } from './server-control.js';
 
 const offline = process.env.BENCH_MODEL === 'offline';
 const server = await startServer({
-  port: 0,
+  config: { port: 0 },
   ...(offline ? {} : { model: createBenchModel(benchModelOptionsFromEnvironment()) }),
 });
 

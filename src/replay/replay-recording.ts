@@ -155,7 +155,7 @@ function startSegmentEngine(
 ): { engine: Engine; decisions: RecordedDecisions } {
   const { settings } = segment.started;
   const limits = settings.welcome_limits;
-  const config = loadConfig(
+  const recorded = loadConfig(
     {},
     {
       database: 'memory',
@@ -171,9 +171,10 @@ function startSegmentEngine(
       rateLimitMessages: limits.rate_limit_messages ?? 20,
       rateLimitWindowMs: limits.rate_limit_window_ms ?? 10_000,
       heartbeatIntervalMs: limits.heartbeat_interval_ms ?? 30_000,
-      conversationIdleMs: NEVER_IDLE_MS,
     },
   );
+  // Beyond what a server may be configured with: a replay's conversation never stops for idleness.
+  const config = { ...recorded, conversationIdleMs: NEVER_IDLE_MS };
   const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
   const queuedStarts = segment.entries.flatMap((entry) =>
     entry.kind === 'input' && entry.input.type === 'turn.started'

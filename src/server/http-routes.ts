@@ -24,6 +24,24 @@ const EXPORT_PATH = /^\/api\/conversations\/([^/]+)\/export$/;
 const INSPECTOR_ASSET = /^\/inspector\/([a-z0-9-]+\.js)$/;
 
 /**
+ * Whether a path is one of Parley's HTTP routes (the chat page at `/` only when it is served).
+ *
+ * @example
+ * isParleyPath('/health', { chatPage: false }) // true
+ */
+export function isParleyPath(path: string, { chatPage }: { chatPage: boolean }): boolean {
+  return (
+    (chatPage && path === '/') ||
+    path === '/health' ||
+    path.startsWith('/health/') ||
+    path === '/inspector' ||
+    path.startsWith('/inspector/') ||
+    path === '/api/conversations' ||
+    path.startsWith('/api/conversations/')
+  );
+}
+
+/**
  * Serves the HTTP side: the chat page (`/`), the inspector page and its scripts (`/inspector`),
  * health (`/health`, `/health/ws`), and the log API (`/api/conversations`,
  * `/api/conversations/{id}/events?after=&before=&limit=`, `/api/conversations/{id}/export`),

@@ -1,0 +1,83 @@
+/**
+ * The resolved server configuration, one documented field per setting. Each comes from its
+ * environment variable (src/config/variables.ts, README's table) or from `startServer({ config })`.
+ */
+
+/** Resolved server configuration. */
+export interface ParleyConfig {
+  /** TCP port to listen on (0 picks a free port). Env `PORT`. @default 8080 */
+  port: number;
+  /** Interface to bind. Env `HOST`. @default '127.0.0.1' */
+  host: string;
+  /** pino log level. Env `LOG_LEVEL`. @default 'info' */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Event log: an SQLite file, or `memory`. Env `PARLEY_DB`. @default './data/parley.db' */
+  database: string;
+  /** Log entries kept per conversation; 0 keeps all. Env `PARLEY_LOG_RETENTION`. @default 1_000_000 */
+  logRetention: number;
+  /** Thread that writes the SQLite log. Env `PARLEY_LOG_THREAD`. @default 'main' */
+  logThread: 'main' | 'worker';
+  /** Where the SQLite log's WAL checkpoints run. Env `PARLEY_LOG_CHECKPOINTS`. @default 'background' */
+  logCheckpoints: 'background' | 'inline';
+  /**
+   * Accept `?user_id=` without a JWT. Env `PARLEY_DEV_MODE`.
+   * @default true only when `host` is loopback and no JWT key is set
+   */
+  devMode: boolean;
+  /** HS256 secret for client JWTs (16+ characters). Env `PARLEY_JWT_SECRET`. @default undefined */
+  jwtSecret?: string | undefined;
+  /** PEM public key or JWKS file for client JWTs. Env `PARLEY_JWT_PUBLIC_KEY_FILE`. @default undefined */
+  jwtPublicKeyFile?: string | undefined;
+  /** Required `iss` claim. Env `PARLEY_JWT_ISSUER`. @default undefined */
+  jwtIssuer?: string | undefined;
+  /** Required `aud` claim. Env `PARLEY_JWT_AUDIENCE`. @default undefined */
+  jwtAudience?: string | undefined;
+  /** `Origin` allowlist for browsers; unset allows any. Env `PARLEY_ALLOWED_ORIGINS`. @default undefined */
+  allowedOrigins?: string[] | undefined;
+  /** Serve the inspector. Env `PARLEY_INSPECTOR`. @default `devMode` */
+  inspector: boolean;
+  /** Admin token the inspector needs outside development mode. Env `PARLEY_INSPECTOR_TOKEN`. @default undefined */
+  inspectorToken?: string | undefined;
+  /** Longest string the inspector shows from a context. Env `PARLEY_INSPECTOR_MAX_STRING`. @default 500 */
+  inspectorMaxString: number;
+  /** Items the inspector shows from an array. Env `PARLEY_INSPECTOR_MAX_ARRAY`. @default 50 */
+  inspectorMaxArray: number;
+  /** Also forward inspection events to a Stately Inspector server. Env `PARLEY_INSPECTOR_FORWARD`. @default undefined */
+  inspectorForward?: string | undefined;
+  /** Open WebSocket connections before upgrades get 503. Env `PARLEY_MAX_CONNECTIONS`. @default 20_000 */
+  maxConnections: number;
+  /** Largest inbound frame in bytes; larger closes with 1009. Env `PARLEY_MAX_FRAME_BYTES`. @default 65_536 */
+  maxFrameBytes: number;
+  /** Frames a connection may have unsent before 1013. Env `PARLEY_OUTBOUND_BUFFER_FRAMES`. @default 256 */
+  outboundBufferFrames: number;
+  /** Interval of server WebSocket pings. Env `PARLEY_HEARTBEAT_MS`. @default 30_000 */
+  heartbeatIntervalMs: number;
+  /** Quiet time before a connection hibernates; 0: never. Env `PARLEY_HIBERNATE_AFTER_MS`. @default 30_000 */
+  hibernateAfterMs: number;
+  /** `user_message` frames a user may send per window. Env `PARLEY_RATE_LIMIT_MESSAGES`. @default 20 */
+  rateLimitMessages: number;
+  /** Rate-limit window. Env `PARLEY_RATE_LIMIT_WINDOW_MS`. @default 10_000 */
+  rateLimitWindowMs: number;
+  /** Connections per conversation. Env `PARLEY_MAX_PARTICIPANTS`. @default 100 */
+  maxParticipants: number;
+  /** Agent turns running at once (the worker pool). Env `PARLEY_TURN_CONCURRENCY`. @default 10 */
+  turnConcurrency: number;
+  /** Turns that may wait for a worker; one more gets `busy`. Env `PARLEY_TURN_QUEUE`. @default 100 */
+  turnQueueSize: number;
+  /** A message during a running turn: queue it or interrupt. Env `PARLEY_OVERLAP_POLICY`. @default 'queue' */
+  overlapPolicy: 'queue' | 'interrupt';
+  /** Delay before each streamed token; 0: none. Env `PARLEY_TOKEN_PACING_MS`. @default 30 */
+  tokenPacingMs: number;
+  /** Per tool call. Env `PARLEY_TOOL_TIMEOUT_MS`. @default 10_000 */
+  toolTimeoutMs: number;
+  /** Deadline for a whole turn. Env `PARLEY_TURN_TIMEOUT_MS`. @default 30_000 */
+  turnTimeoutMs: number;
+  /** Model calls per turn. Env `PARLEY_MAX_STEPS`. @default 8 */
+  maxSteps: number;
+  /** Messages kept in memory per conversation as model context. Env `PARLEY_HISTORY_MESSAGES`. @default 200 */
+  historyMessages: number;
+  /** An empty conversation stops after this long. Env `PARLEY_CONVERSATION_IDLE_MS`. @default 300_000 */
+  conversationIdleMs: number;
+  /** How long running turns may finish at shutdown. Env `PARLEY_SHUTDOWN_GRACE_MS`. @default 10_000 */
+  shutdownGraceMs: number;
+}

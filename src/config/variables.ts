@@ -1,0 +1,201 @@
+/**
+ * Every configuration variable: its environment name, its key in {@link ParleyConfig}, the schema
+ * that validates it (from the environment's string or a value given in code, the same rules) with
+ * its default, and its meaning. README's configuration table lists these; test/readme.test.ts
+ * keeps the two in step.
+ */
+import { z } from 'zod';
+
+/** A whole number in a range: from the environment's string or a number given in code. */
+const int = (min: number, max: number) =>
+  z
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^-?\d+$/, 'expected a whole number')
+        .transform(Number),
+    ])
+    .pipe(z.number().int('expected a whole number').min(min).max(max));
+/** On or off: `1`/`true`/`0`/`false` from the environment, or a boolean given in code. */
+const flag = z.union([
+  z.boolean(),
+  z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true'),
+]);
+
+/** Every configuration variable: env name → [config key, schema with default, meaning]. */
+export const CONFIG_VARIABLES = {
+  PORT: ['port', int(0, 65_535).default(8080), 'TCP port to listen on (0 picks a free port).'],
+  HOST: ['host', z.string().min(1).default('127.0.0.1'), 'Interface to bind.'],
+  LOG_LEVEL: [
+    'logLevel',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    'pino log level.',
+  ],
+  PARLEY_DB: [
+    'database',
+    z.string().min(1).default('./data/parley.db'),
+    'Event log: an SQLite file (created with its directory), or `memory` to keep it in memory only.',
+  ],
+  PARLEY_LOG_RETENTION: [
+    'logRetention',
+    int(0, 1_000_000_000).default(1_000_000),
+    'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
+  ],
+  PARLEY_LOG_THREAD: [
+    'logThread',
+    z.enum(['main', 'worker']).default('main'),
+    'Thread that writes the SQLite event log: `main` (lowest token latency) or `worker` (a worker thread: more frames/s under heavy fan-out, higher latency, ~10 MiB more memory; see docs/PERFORMANCE.md).',
+  ],
+  PARLEY_LOG_CHECKPOINTS: [
+    'logCheckpoints',
+    z.enum(['background', 'inline']).default('background'),
+    "Where the SQLite log's WAL checkpoints run with `PARLEY_LOG_THREAD=main`: `background` (a worker thread started at the first checkpoint, ~10 MiB; their fsyncs never stall the event loop) or `inline` (SQLite's own, inside a commit: 10-15 ms stalls).",
+  ],
+  PARLEY_DEV_MODE: [
+    'devMode',
+    flag.optional(),
+    'Accept `?user_id=` without a JWT. Default: on only when HOST is loopback and no JWT key is set.',
+  ],
+  PARLEY_JWT_SECRET: ['jwtSecret', z.string().min(16).optional(), 'HS256 secret for client JWTs.'],
+  PARLEY_JWT_PUBLIC_KEY_FILE: [
+    'jwtPublicKeyFile',
+    z.string().min(1).optional(),
+    'PEM public key or JWKS file for client JWTs (RS/PS/ES/EdDSA).',
+  ],
+  PARLEY_JWT_ISSUER: ['jwtIssuer', z.string().optional(), 'Required `iss` claim, when set.'],
+  PARLEY_JWT_AUDIENCE: ['jwtAudience', z.string().optional(), 'Required `aud` claim, when set.'],
+  PARLEY_ALLOWED_ORIGINS: [
+    'allowedOrigins',
+    z
+      .union([
+        z.array(z.string().min(1)),
+        z.string().transform((value) =>
+          value
+            .split(',')
+            .map((origin) => origin.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .optional(),
+    'Comma-separated `Origin` allowlist for browsers; unset allows any. Clients that send no `Origin` (non-browser) are not affected.',
+  ],
+  PARLEY_INSPECTOR: [
+    'inspector',
+    flag.optional(),
+    'Serve the inspector (`/inspector`, `/ws/inspect`). Default: on in development mode, else off.',
+  ],
+  PARLEY_INSPECTOR_TOKEN: [
+    'inspectorToken',
+    z.string().min(16).optional(),
+    'Admin token the inspector must send (`?token=` or `Authorization: Bearer`); required outside development mode.',
+  ],
+  PARLEY_INSPECTOR_MAX_STRING: [
+    'inspectorMaxString',
+    int(16, 1_000_000).default(500),
+    'Longest string the inspector shows from an actor context; longer ones are cut.',
+  ],
+  PARLEY_INSPECTOR_MAX_ARRAY: [
+    'inspectorMaxArray',
+    int(1, 100_000).default(50),
+    'Items the inspector shows from an array in a context (the last ones).',
+  ],
+  PARLEY_INSPECTOR_FORWARD: [
+    'inspectorForward',
+    z
+      .string()
+      .regex(/^wss?:\/\//, 'expected a ws:// or wss:// URL')
+      .optional(),
+    'Also forward inspection events to a Stately Inspector WebSocket server (`@statelyai/inspect`).',
+  ],
+  PARLEY_MAX_CONNECTIONS: [
+    'maxConnections',
+    int(1, 1_000_000).default(20_000),
+    'Open WebSocket connections before upgrades get 503.',
+  ],
+  PARLEY_MAX_FRAME_BYTES: [
+    'maxFrameBytes',
+    int(1024, 16 * 1024 * 1024).default(64 * 1024),
+    'Largest inbound frame; larger closes with 1009.',
+  ],
+  PARLEY_OUTBOUND_BUFFER_FRAMES: [
+    'outboundBufferFrames',
+    int(1, 1_000_000).default(256),
+    'Frames a connection may have unsent; past it the client is closed with 1013.',
+  ],
+  PARLEY_HEARTBEAT_MS: [
+    'heartbeatIntervalMs',
+    int(100, 3_600_000).default(30_000),
+    'Interval of server WebSocket pings; two missed pongs terminate the socket.',
+  ],
+  PARLEY_HIBERNATE_AFTER_MS: [
+    'hibernateAfterMs',
+    int(0, 86_400_000).default(30_000),
+    'A connection that sent nothing (but pings) for this long hibernates at its next heartbeat: its socket stays open, its actor is replaced by its saved context until the next event. 0: never.',
+  ],
+  PARLEY_RATE_LIMIT_MESSAGES: [
+    'rateLimitMessages',
+    int(1, 1_000_000).default(20),
+    '`user_message` frames a user may send per window, across all their connections.',
+  ],
+  PARLEY_RATE_LIMIT_WINDOW_MS: [
+    'rateLimitWindowMs',
+    int(1, 3_600_000).default(10_000),
+    'Rate-limit window.',
+  ],
+  PARLEY_MAX_PARTICIPANTS: [
+    'maxParticipants',
+    int(1, 100_000).default(100),
+    'Connections per conversation before joins are refused (1008).',
+  ],
+  PARLEY_TURN_CONCURRENCY: [
+    'turnConcurrency',
+    int(1, 1_000).default(10),
+    'Agent turns running at once across all conversations (the worker pool).',
+  ],
+  PARLEY_TURN_QUEUE: [
+    'turnQueueSize',
+    int(0, 100_000).default(100),
+    'Turns that may wait for a worker; one more gets `busy`.',
+  ],
+  PARLEY_OVERLAP_POLICY: [
+    'overlapPolicy',
+    z.enum(['queue', 'interrupt']).default('queue'),
+    'A message during a running turn: `queue` it, or `interrupt` the running turn.',
+  ],
+  PARLEY_TOKEN_PACING_MS: [
+    'tokenPacingMs',
+    int(0, 10_000).default(30),
+    'Delay before each streamed token; 0 streams as fast as the model produces.',
+  ],
+  PARLEY_TOOL_TIMEOUT_MS: [
+    'toolTimeoutMs',
+    int(1, 600_000).default(10_000),
+    'Per tool call; on timeout the tool is aborted and the model gets an error.',
+  ],
+  PARLEY_TURN_TIMEOUT_MS: [
+    'turnTimeoutMs',
+    int(1, 3_600_000).default(30_000),
+    'Deadline for a whole turn, pacing included.',
+  ],
+  PARLEY_MAX_STEPS: [
+    'maxSteps',
+    int(1, 100).default(8),
+    'Model calls per turn (model → tools → model …).',
+  ],
+  PARLEY_HISTORY_MESSAGES: [
+    'historyMessages',
+    int(1, 10_000).default(200),
+    'Messages kept in memory per conversation as model context.',
+  ],
+  PARLEY_CONVERSATION_IDLE_MS: [
+    'conversationIdleMs',
+    int(0, 86_400_000).default(300_000),
+    'A conversation with no participants and no turn is stopped after this long.',
+  ],
+  PARLEY_SHUTDOWN_GRACE_MS: [
+    'shutdownGraceMs',
+    int(0, 600_000).default(10_000),
+    'On SIGTERM/SIGINT, how long running turns may finish before they are interrupted.',
+  ],
+} as const;

@@ -1,0 +1,287 @@
+/**
+ * Parley without a listening socket: the engine, the upgrade gate, the socket adapter and the HTTP
+ * routes, as handlers an application attaches to its own `http.Server` or `WebSocketServer`.
+ * `startServer` is this plus a server of its own.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
+import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { ParleyError, toParleyError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { attachSocket } from './attach-socket.js';
+import { createAuthenticator, selectSubprotocol } from './authenticate.js';
+import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
+import { isParleyPath, route } from './http-routes.js';
+import { INSPECTOR_PATH } from './inspector-access.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
+import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
+import { validateOptions } from './validate-options.js';
+
+/** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
+export interface ParleyOptions {
+  /**
+   * Settings, as the environment's variables give them (README's table) but typed; they win over
+   * the environment and are validated by the same schema (`TypeError`/`RangeError` when wrong).
+   * @default {}
+   */
+  config?: ConfigOverrides;
+  /** Environment to read configuration from. @default process.env */
+  environment?: Record<string, string | undefined>;
+  /** @default a pino logger at `config.logLevel` */
+  logger?: Logger;
+  /** The language model. @default the offline rule-based model */
+  model?: EngineOptions['model'];
+  /** The tools the agent may call. @default calculator, datetime, weather, search */
+  tools?: EngineOptions['tools'];
+  /** Where the event log lives. @default the store `config.database` names */
+  store?: EngineOptions['store'];
+  /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
+  chatPage?: boolean;
+  /**
+   * The engine's other injectable effects: clocks, ids, turn effects, the rate limiter, inspection
+   * hooks. For tests, replays and embedding; production needs none of them.
+   * @default {}
+   */
+  effects?: Omit<EngineOptions, 'config' | 'model' | 'tools' | 'store'>;
+}
+
+/** Parley's handlers, ready to attach to an application's server. */
+export interface ParleyHandler {
+  readonly config: ParleyConfig;
+  readonly engine: Engine;
+  readonly logger: Logger;
+  /** Answers a request to one of Parley's HTTP routes; false (untouched) for any other path. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /**
+   * Takes an upgrade to `/ws/chat/{conversation_id}` or `/ws/inspect`: checks it (path, origin,
+   * connection cap, credentials) and answers with the HTTP status of a refusal; false (untouched)
+   * for any other path.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Serves a socket an application's own `WebSocketServer` already upgraded: the same checks,
+   * and a refusal closes it with 1008 and the error code as its reason.
+   */
+  handleConnection(socket: WebSocket, request: IncomingMessage): void;
+  /** Open chat sockets. */
+  readonly connections: number;
+  /** Refuses new connections from now on (shutdown has begun). */
+  beginShutdown(): void;
+  /** Interrupts turns, closes every socket with 1012, flushes and closes the log. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds Parley's handlers without listening anywhere.
+ *
+ * @example
+ * const parley = await createParley({ config: { database: 'memory' } });
+ * httpServer.on('upgrade', (request, socket, head) => {
+ *   if (!parley.handleUpgrade(request, socket, head)) socket.destroy();
+ * });
+ */
+export async function createParley(
+  options: ParleyOptions = {},
+  defaults: { chatPage: boolean } = { chatPage: false },
+): Promise<ParleyHandler> {
+  validateOptions(options);
+  const { environment = process.env, logger: givenLogger, effects = {} } = options;
+  const config = loadConfig(environment, options.config);
+  const chatPage = options.chatPage ?? defaults.chatPage;
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const authenticator = await createAuthenticator({
+    devMode: config.devMode,
+    ...(config.jwtSecret === undefined ? {} : { jwtSecret: config.jwtSecret }),
+    ...(config.jwtPublicKeyFile === undefined ? {} : { jwtPublicKeyFile: config.jwtPublicKeyFile }),
+    ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
+  });
+  const store = options.store ?? (await openEventStore(config, logger));
+  const hub = await createInspectionHub(config);
+  const forwarder = await createForwarder(config);
+  const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
+    (inspect) => inspect !== undefined,
+  );
+  const engine = createEngine({
+    onLogError: (error) => {
+      logger.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        'event log write failed',
+      );
+    },
+    ...effects,
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    ...(inspectors.length === 0
+      ? {}
+      : {
+          inspect: (event) => {
+            for (const inspect of inspectors) inspect(event);
+          },
+        }),
+    ...(hub === undefined
+      ? {}
+      : {
+          onPipeline: (path, detail) => {
+            effects.onPipeline?.(path, detail);
+            hub.pipeline(path, detail);
+          },
+        }),
+    store,
+    config,
+  });
+  const durable = () =>
+    new Promise<void>((resolve) => {
+      engine.log.afterDurable(resolve);
+    });
+  const inspector =
+    hub === undefined
+      ? undefined
+      : (await import('./inspector-endpoint.js')).createInspectorEndpoint({
+          config,
+          hub,
+          store,
+          durable,
+          logger,
+        });
+  const startedAt = Date.now();
+  let shuttingDown = false;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => selectSubprotocol(offered),
+  });
+  const health = () => ({
+    status: shuttingDown ? 'shutting_down' : 'ok',
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+    ...engine.stats(),
+  });
+  const gate = (request: IncomingMessage) =>
+    admitUpgrade(request, {
+      authenticator,
+      allowedOrigins: config.allowedOrigins,
+      maxConnections: config.maxConnections,
+      openConnections: () => wss.clients.size,
+      isShuttingDown: () => shuttingDown,
+    });
+  const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
+    attachSocket({
+      engine,
+      socket,
+      ...(rawSocket === undefined ? {} : { rawSocket }),
+      userId: admission.userId,
+      conversationId: admission.conversationId,
+      logger,
+      ...(admission.since === undefined ? {} : { since: admission.since }),
+    });
+  };
+  // An error on the raw socket before the upgrade completes must not crash the process. One
+  // function for every socket, removed once ws owns the socket: a closure made per upgrade kept
+  // each connection's HTTP request (and its headers) alive for the connection's whole life.
+  const onUpgradeSocketError = (error: Error) => {
+    logger.debug({ error: error.message }, 'upgrade socket error');
+  };
+
+  return {
+    config,
+    engine,
+    logger,
+    get connections() {
+      return wss.clients.size;
+    },
+    handleRequest(request, response) {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      if (!isParleyPath(path, { chatPage })) return false;
+      void route(request, response, {
+        health,
+        shuttingDown: () => shuttingDown,
+        store,
+        durable,
+        authenticator,
+        config,
+      });
+      return true;
+    },
+    handleUpgrade(request, socket, head) {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname === INSPECTOR_PATH) {
+        socket.on('error', onUpgradeSocketError);
+        if (inspector === undefined) {
+          refuseUpgrade(
+            socket,
+            new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).'),
+          );
+        } else inspector.upgrade(request, socket, head, url);
+        return true;
+      }
+      if (!url.pathname.startsWith(CHAT_PATH_PREFIX)) return false;
+      socket.on('error', onUpgradeSocketError);
+      gate(request).then(
+        (admission) => {
+          if (socket.destroyed) return;
+          wss.handleUpgrade(request, socket, head, (ws) => {
+            socket.off('error', onUpgradeSocketError);
+            attach(ws, socket, admission);
+          });
+        },
+        (error: unknown) => {
+          const failure = toParleyError(error);
+          logger.info({ code: failure.code, reason: failure.message }, 'upgrade refused');
+          refuseUpgrade(socket, failure);
+        },
+      );
+      return true;
+    },
+    handleConnection(socket, request) {
+      gate(request).then(
+        (admission) => {
+          attach(socket, undefined, admission);
+        },
+        (error: unknown) => {
+          const failure = toParleyError(error);
+          logger.info({ code: failure.code, reason: failure.message }, 'connection refused');
+          socket.close(1008, failure.code);
+        },
+      );
+    },
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    async close() {
+      shuttingDown = true;
+      await engine.stop();
+      await waitFor(allClosed(wss), 2_000);
+      for (const client of wss.clients) client.terminate();
+      await engine.dispose();
+      wss.close();
+      inspector?.close();
+      forwarder?.stop();
+    },
+  };
+}
+
+/** Resolves after `promise`, or after `ms` at the latest. */
+export function waitFor(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function allClosed(wss: WebSocketServer): Promise<void> {
+  const pending = [...wss.clients].map(
+    (client) =>
+      new Promise<void>((resolve) => {
+        client.once('close', () => {
+          resolve();
+        });
+      }),
+  );
+  return Promise.all(pending).then(() => undefined);
+}
