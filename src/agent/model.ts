@@ -144,7 +144,7 @@ export interface LanguageModelV2 extends LanguageModel {
  * A model of contract version 1: text deltas and tool calls, ending with one `finish` part.
  *
  * @example
- * const model: LanguageModelV1 = { specificationVersion: 'parley.model.v1', provider, modelId, stream };
+ * const model: LanguageModelV1 = createOfflineModel();
  */
 export interface LanguageModelV1 extends LanguageModel {
   readonly specificationVersion: 'parley.model.v1';

@@ -54,7 +54,10 @@ export interface TurnDependencies {
   toolTimeoutMs: number;
   /** Whole turn, pacing included. @default 30_000 */
   turnTimeoutMs: number;
-  /** Delay before each token, shorter when the model streams faster (see paceTokens); 0 disables pacing. @default 30 */
+  /**
+   * Delay before each token, shorter when the model streams faster (see `paceTokens`); 0
+   * disables pacing. @default 30
+   */
   tokenPacingMs: number;
   /** Tool calls of one step that run at once. @default 4 */
   maxParallelToolCalls?: number;
