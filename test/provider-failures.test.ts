@@ -321,6 +321,16 @@ describe('abort', () => {
     await server.requests[0]?.closedByClient;
   });
 
+  it('sends nothing when the signal has aborted before the call', async () => {
+    const controller = new AbortController();
+    controller.abort();
+
+    const parts = await collectParts(openai(), request, controller.signal);
+
+    expect(parts).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('closes the HTTP request when the consumer stops reading', async () => {
     server.reply({ ...answer, stallAfter: 3 });
 

@@ -77,7 +77,12 @@ async function* resilientStream(
 ): AsyncGenerator<ModelStreamPart> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxRetries = options.maxRetries ?? 2;
+  // A function, so the check after each await reads the signal anew (TypeScript would keep the
+  // narrowing of a property read).
+  const aborted = (): boolean => signal.aborted;
   for (let attempt = 0; ; attempt += 1) {
+    // An abort listener added now would never fire for a signal that has already aborted.
+    if (aborted()) return;
     const controller = new AbortController();
     const abort = (): void => {
       controller.abort(signal.reason);
@@ -105,7 +110,7 @@ async function* resilientStream(
           break;
         }
         // Parts already buffered when the caller aborted are of no use to it.
-        if (signal.aborted) return;
+        if (aborted()) return;
         received = true;
         const part = next.value;
         if (part.type === 'error') {
@@ -127,7 +132,7 @@ async function* resilientStream(
         yield part;
       }
     } catch (error) {
-      if (signal.aborted) return;
+      if (aborted()) return;
       failure = toProviderError(error, { secrets: options.secrets ?? [] });
     } finally {
       signal.removeEventListener('abort', abort);
@@ -137,7 +142,7 @@ async function* resilientStream(
         iterator.return?.().catch(() => undefined);
       }
     }
-    if (failure === undefined || signal.aborted) {
+    if (failure === undefined || aborted()) {
       if (!answered) yield* heldBack;
       return;
     }
