@@ -142,7 +142,8 @@ async function* resilientStream(
         iterator.return?.().catch(() => undefined);
       }
     }
-    if (failure === undefined || aborted()) {
+    if (aborted()) return;
+    if (failure === undefined) {
       if (!answered) yield* heldBack;
       return;
     }
