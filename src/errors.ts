@@ -79,6 +79,16 @@ export const ERROR_CODES = {
   turn_timeout: { close: null, http: null },
   /** The model stream failed. */
   model_failed: { close: null, http: null },
+  /** The model provider kept answering 429 (rate limit or quota) after the retries. */
+  provider_rate_limited: { close: null, http: null },
+  /** The model provider could not be reached, answered 5xx or dropped the connection. */
+  provider_unavailable: { close: null, http: null },
+  /** The model provider refused the request (bad key, unknown model, invalid request). */
+  provider_rejected: { close: null, http: null },
+  /** The model provider sent nothing within the first-byte or idle deadline. */
+  provider_timeout: { close: null, http: null },
+  /** The model provider's stream broke its API's format (e.g. ended without a finish reason). */
+  provider_protocol_error: { close: null, http: null },
 } as const satisfies Record<string, { close: CloseCode | null; http: number | null }>;
 
 /** A stable, documented error code. */

@@ -60,6 +60,75 @@ describe('paceTokens', () => {
     });
   });
 
+  it('releases a stream faster than the pace at its own rate once 100 ms of it are known, so it never falls behind', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      // 50 tokens/s against a 30 ms pace (33/s): fixed pacing would end at 360 ms, 140 behind.
+      const source = cold(
+        'a 19ms b 19ms c 19ms d 19ms e 19ms f 19ms g 19ms h 19ms i 19ms j 19ms k 19ms l|',
+      );
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler))).toBe(
+        // Paced while the rate is unknown, then twice the source's rate until the backlog is
+        // gone, then each token half an interval (10 ms) after it arrived.
+        '30ms a 29ms b 29ms c 29ms d 9ms e 9ms f 9ms g 9ms h 9ms i 19ms j 19ms k 19ms (l|)',
+      );
+    });
+  });
+
+  it('spreads bursts of a fast source over half of the time between them', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      // Four tokens per network read, a read every 80 ms: 20 ms a token on average.
+      const source = cold('(abcd) 74ms (efgh) 74ms (ijkl) 74ms (mnop) U|');
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler))).toBe(
+        '30ms a 29ms b 29ms c 29ms d 29ms e 29ms f 9ms g 9ms h 9ms i 9ms j 9ms k 9ms l 9ms m 9ms n 9ms o 9ms (pU|)',
+      );
+    });
+  });
+
+  it('drains a backlog at the rate of the run it arrived in after a non-token ends that run', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      // 100 tokens/s, then the usage of the model call right after the last token.
+      const source = cold(
+        'a 9ms b 9ms c 9ms d 9ms e 9ms f 9ms g 9ms h 9ms i 9ms j 9ms k 9ms l 9ms m 9ms n 9ms o 9ms p 9ms q 9ms r 9ms s 9ms t U|',
+      );
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler))).toBe(
+        '30ms a 29ms b 29ms c 29ms d 4ms e 4ms f 4ms g 4ms h 4ms i 4ms j 4ms k 4ms l 4ms m 4ms n 4ms o 4ms p 4ms q 4ms r 4ms s 4ms (tU|)',
+      );
+    });
+  });
+
+  it('paces a new run at the delay until its own rate is known', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      // Two model calls with a tool call (T) between them; each call's first tokens are paced.
+      const source = cold('a 9ms b 9ms c T 200ms d 9ms e|');
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler))).toBe(
+        '30ms a 29ms b 29ms (cT) 158ms d 29ms (e|)',
+      );
+    });
+  });
+
+  it('errors as soon as the source errors, dropping the tokens still waiting', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold('ab#');
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler))).toBe('--#');
+    });
+  });
+
+  it('stops its timer and the source when unsubscribed', () => {
+    const testScheduler = createTestScheduler();
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('a 9ms b 9ms c 9ms d 9ms e 9ms f 9ms g|');
+      expectObservable(source.pipe(paceTokens(30, isToken, testScheduler)), '^ 40ms !').toBe(
+        '30ms a',
+      );
+      expectSubscriptions(source.subscriptions).toBe('^ 40ms !');
+    });
+  });
+
   it('returns the source itself, with no timers, when the delay is 0', () => {
     const testScheduler = createTestScheduler();
     testScheduler.run(({ cold, expectObservable }) => {

@@ -3,11 +3,11 @@
  * pass) without an API key. It implements the `parley.model.v1` contract like any remote provider.
  */
 import type {
-  LanguageModel,
+  LanguageModelV1,
   ModelCallOptions,
   ModelMessage,
   ModelRequest,
-  ModelStreamPart,
+  ModelStreamPartV1,
 } from './model.js';
 import { decideOfflineReply } from './offline-rules.js';
 import { splitIntoDeltas } from './split-into-deltas.js';
@@ -37,7 +37,7 @@ export interface OfflineModelOptions {
  * // { type: 'tool-call', toolCallId: 'call_1_0', toolName: 'calculator', input: { operation: 'evaluate', expression: '5 + 3' } }
  * // { type: 'finish', finishReason: 'tool-calls', usage: { inputTokens: 4, outputTokens: 1 } }
  */
-export function createOfflineModel(options: OfflineModelOptions = {}): LanguageModel {
+export function createOfflineModel(options: OfflineModelOptions = {}): LanguageModelV1 {
   return {
     specificationVersion: 'parley.model.v1',
     provider: 'offline',
@@ -52,7 +52,7 @@ export function createOfflineModel(options: OfflineModelOptions = {}): LanguageM
 async function* streamOfflineReply(
   request: ModelRequest,
   { signal }: ModelCallOptions,
-): AsyncGenerator<ModelStreamPart> {
+): AsyncGenerator<ModelStreamPartV1> {
   const { messages } = request;
   const decision = decideOfflineReply(messages);
   const inputTokens = countInputTokens(messages);

@@ -8,7 +8,13 @@ import type {
   ModelStreamPart,
   ModelToolDescription,
 } from './model.js';
-import { runTurn, type ToolExecutor, type TurnDependencies } from './run-turn.js';
+import {
+  addUsage,
+  runTurn,
+  runTurnWithProgress,
+  type ToolExecutor,
+  type TurnDependencies,
+} from './run-turn.js';
 import type { TurnEvent } from './turn-event.js';
 
 /*
@@ -89,7 +95,7 @@ function dependencies(
   };
 }
 
-function collect(turn$: Observable<TurnEvent>): Promise<TurnEvent[]> {
+function collect<T>(turn$: Observable<T>): Promise<T[]> {
   return lastValueFrom(turn$.pipe(toArray()));
 }
 
@@ -422,5 +428,120 @@ describe('runTurn', () => {
 
     expect(first.at(-1)).toEqual({ type: 'finish', status: 'completed', steps: 1 });
     expect(second.at(-1)).toEqual({ type: 'finish', status: 'completed', steps: 1 });
+  });
+});
+
+describe('runTurn with a parley.model.v2 model', () => {
+  const v2Usage = { inputTokens: 40, outputTokens: 12, cachedInputTokens: 32, reasoningTokens: 5 };
+
+  /** A v2 model: reasoning, metadata, streamed tool input, then the complete call. */
+  function v2Model(): ScriptedModel {
+    const model = scriptedModel([
+      [
+        { type: 'response-metadata', responseId: 'chatcmpl-1', modelId: 'gpt-4o-mini-2024-07-18' },
+        { type: 'reasoning-delta', delta: 'The user wants weather.' },
+        { type: 'reasoning-delta', delta: '' },
+        { type: 'tool-input-start', toolCallId: 'call_1', toolName: 'weather' },
+        { type: 'tool-input-delta', toolCallId: 'call_1', delta: '{"location":' },
+        { type: 'tool-input-delta', toolCallId: 'call_1', delta: '"Paris"}' },
+        { type: 'tool-input-end', toolCallId: 'call_1' },
+        callWeather('call_1', 'Paris'),
+        {
+          type: 'finish',
+          finishReason: 'tool-calls',
+          rawFinishReason: 'tool_calls',
+          usage: v2Usage,
+        },
+      ],
+      [text('Sunny'), { type: 'finish', finishReason: 'length', rawFinishReason: 'length', usage }],
+    ]);
+    return { ...model, specificationVersion: 'parley.model.v2' };
+  }
+
+  const executeTool: ToolExecutor = () => Promise.resolve({ forecast: 'sunny' });
+
+  it('reports tool input, reasoning and the response of each step as progress events, in model order', async () => {
+    const events = await collect(
+      runTurnWithProgress([question], dependencies(v2Model(), { executeTool })),
+    );
+
+    expect(events.slice(0, 8)).toEqual([
+      {
+        type: 'model-response',
+        step: 1,
+        responseId: 'chatcmpl-1',
+        modelId: 'gpt-4o-mini-2024-07-18',
+      },
+      { type: 'reasoning-delta', delta: 'The user wants weather.' },
+      { type: 'tool-input-start', toolCallId: 'call_1', toolName: 'weather' },
+      { type: 'tool-input-delta', toolCallId: 'call_1', delta: '{"location":' },
+      { type: 'tool-input-delta', toolCallId: 'call_1', delta: '"Paris"}' },
+      { type: 'tool-input-end', toolCallId: 'call_1' },
+      {
+        type: 'tool-call',
+        toolCallId: 'call_1',
+        toolName: 'weather',
+        input: { location: 'Paris' },
+      },
+      { type: 'usage', usage: v2Usage },
+    ]);
+  });
+
+  it("emits no progress events from runTurn, and ends with the last call's finish reason and raw reason", async () => {
+    const events = await collect(runTurn([question], dependencies(v2Model(), { executeTool })));
+
+    expect(events.map((event) => event.type)).toEqual([
+      'tool-call',
+      'usage',
+      'tool-result',
+      'text-delta',
+      'usage',
+      'finish',
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: 'finish',
+      status: 'completed',
+      steps: 2,
+      finishReason: 'length',
+      rawFinishReason: 'length',
+    });
+  });
+
+  it('keeps the code of a provider error part', async () => {
+    const model = scriptedModel([
+      [
+        text('Partial'),
+        {
+          type: 'error',
+          error: new ParleyError('provider_unavailable', 'The provider closed the connection.'),
+        },
+      ],
+    ]);
+
+    const events = await collect(runTurnWithProgress([question], dependencies(model)));
+
+    expect(events.at(-1)).toEqual({
+      type: 'finish',
+      status: 'failed',
+      steps: 1,
+      error: { code: 'provider_unavailable', message: 'The provider closed the connection.' },
+    });
+  });
+});
+
+describe('addUsage', () => {
+  it('sums input and output tokens and adds no counter neither side reports', () => {
+    expect(
+      addUsage({ inputTokens: 1, outputTokens: 2 }, { inputTokens: 3, outputTokens: 4 }),
+    ).toEqual({ inputTokens: 4, outputTokens: 6 });
+  });
+
+  it('sums cached and reasoning tokens when either side reports them', () => {
+    expect(
+      addUsage(
+        { inputTokens: 10, outputTokens: 5, cachedInputTokens: 8 },
+        { inputTokens: 10, outputTokens: 5, reasoningTokens: 3 },
+      ),
+    ).toEqual({ inputTokens: 20, outputTokens: 10, cachedInputTokens: 8, reasoningTokens: 3 });
   });
 });

@@ -25,11 +25,12 @@ import { toParleyError } from '../errors.js';
 import type {
   LanguageModel,
   ModelMessage,
+  ModelStreamPart,
   ModelToolCall,
   ModelToolDescription,
   ModelUsage,
 } from './model.js';
-import type { TurnEvent } from './turn-event.js';
+import type { TurnEvent, TurnEventWithProgress, TurnProgressEvent } from './turn-event.js';
 
 /**
  * Executes a tool by name; rejects with a `ParleyError` for unknown tools or bad arguments.
@@ -53,7 +54,10 @@ export interface TurnDependencies {
   toolTimeoutMs: number;
   /** Whole turn, pacing included. @default 30_000 */
   turnTimeoutMs: number;
-  /** Delay before each token; 0 disables pacing. @default 30 */
+  /**
+   * Delay before each token, shorter when the model streams faster (see `paceTokens`); 0
+   * disables pacing. @default 30
+   */
   tokenPacingMs: number;
   /** Tool calls of one step that run at once. @default 4 */
   maxParallelToolCalls?: number;
@@ -75,29 +79,85 @@ export function runTurn(
   dependencies: TurnDependencies,
 ): Observable<TurnEvent> {
   // A fresh pipeline per subscription, so a resubscribed turn (a retry) counts steps from zero.
-  return defer(() => runOneTurn(messages, dependencies));
+  return defer(() => runOneTurn(messages, dependencies, false) as Observable<TurnEvent>);
+}
+
+/**
+ * {@link runTurn} with its progress too: the same events, plus each {@link TurnProgressEvent}
+ * (tool input as the model writes it, reasoning, the response that answered each step) in the
+ * order the model produced it.
+ *
+ * @example
+ * runTurnWithProgress(messages, dependencies).subscribe(send)
+ */
+export function runTurnWithProgress(
+  messages: readonly ModelMessage[],
+  dependencies: TurnDependencies,
+): Observable<TurnEventWithProgress> {
+  return defer(() => runOneTurn(messages, dependencies, true));
 }
 
 /** The pipeline of one subscription to {@link runTurn}; its step counter belongs to it alone. */
 function runOneTurn(
   messages: readonly ModelMessage[],
   dependencies: TurnDependencies,
-): Observable<TurnEvent> {
+  withProgress: boolean,
+): Observable<TurnEventWithProgress> {
   const scheduler = dependencies.scheduler ?? asyncScheduler;
+  // Without progress the turn emits only TurnEvents, which is what runTurn's cast relies on.
+  const progress = (event: TurnProgressEvent): Observable<TurnEventWithProgress> =>
+    withProgress ? of(event) : EMPTY;
   let steps = 0;
-  const step = (context: readonly ModelMessage[]): Observable<TurnEvent> =>
+  let lastFinish: Extract<ModelStreamPart, { type: 'finish' }> | undefined;
+  const finish = (status: 'completed' | 'step_limit'): TurnEvent => ({
+    type: 'finish',
+    status,
+    steps,
+    // Only a provider's own reason is worth reporting; v1 models never give one, so their
+    // finish events stay as they always were.
+    ...(lastFinish?.rawFinishReason === undefined
+      ? {}
+      : { finishReason: lastFinish.finishReason, rawFinishReason: lastFinish.rawFinishReason }),
+  });
+  const step = (context: readonly ModelMessage[]): Observable<TurnEventWithProgress> =>
     defer(() => {
       steps += 1;
+      const thisStep = steps;
       let text = '';
       const toolCalls: ModelToolCall[] = [];
       const model$ = fromAbortableIterable((signal) =>
         dependencies.model.stream({ messages: context, tools: dependencies.tools }, { signal }),
       ).pipe(
-        mergeMap((part): Observable<TurnEvent> => {
+        mergeMap((part): Observable<TurnEventWithProgress> => {
           switch (part.type) {
             case 'text-delta':
               text += part.delta;
               return part.delta === '' ? EMPTY : of({ type: 'text-delta', delta: part.delta });
+            case 'reasoning-delta':
+              return part.delta === ''
+                ? EMPTY
+                : progress({ type: 'reasoning-delta', delta: part.delta });
+            case 'tool-input-start':
+              return progress({
+                type: 'tool-input-start',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+              });
+            case 'tool-input-delta':
+              return progress({
+                type: 'tool-input-delta',
+                toolCallId: part.toolCallId,
+                delta: part.delta,
+              });
+            case 'tool-input-end':
+              return progress({ type: 'tool-input-end', toolCallId: part.toolCallId });
+            case 'response-metadata':
+              return progress({
+                type: 'model-response',
+                step: thisStep,
+                ...(part.responseId === undefined ? {} : { responseId: part.responseId }),
+                ...(part.modelId === undefined ? {} : { modelId: part.modelId }),
+              });
             case 'tool-call': {
               const call = {
                 toolCallId: part.toolCallId,
@@ -108,15 +168,16 @@ function runOneTurn(
               return of({ type: 'tool-call', ...call });
             }
             case 'finish':
+              lastFinish = part;
               return of({ type: 'usage', usage: part.usage });
             case 'error':
               return throwError(() => toParleyError(part.error, 'model_failed'));
           }
         }),
       );
-      const next$ = defer((): Observable<TurnEvent> => {
-        if (toolCalls.length === 0) return of(finish('completed', steps));
-        if (steps >= dependencies.maxSteps) return of(finish('step_limit', steps));
+      const next$ = defer((): Observable<TurnEventWithProgress> => {
+        if (toolCalls.length === 0) return of(finish('completed'));
+        if (steps >= dependencies.maxSteps) return of(finish('step_limit'));
         // Results go to the model in the order the calls were made, whatever order they finish in.
         const results: ModelMessage[] = new Array<ModelMessage>(toolCalls.length);
         const tools$ = from(toolCalls.entries()).pipe(
@@ -139,7 +200,11 @@ function runOneTurn(
                     isError: !outcome.ok,
                   };
                 }),
-                map((outcome): TurnEvent => ({ type: 'tool-result', ...call, outcome })),
+                map((outcome): TurnEventWithProgress => ({
+                  type: 'tool-result',
+                  ...call,
+                  outcome,
+                })),
               ),
             dependencies.maxParallelToolCalls ?? 4,
           ),
@@ -156,7 +221,7 @@ function runOneTurn(
   return step(messages).pipe(
     catchError((error: unknown) => {
       const failure = toParleyError(error, 'model_failed');
-      return of<TurnEvent>({
+      return of<TurnEventWithProgress>({
         type: 'finish',
         status: 'failed',
         steps,
@@ -166,7 +231,7 @@ function runOneTurn(
     paceTokens(dependencies.tokenPacingMs, (event) => event.type === 'text-delta', scheduler),
     deadline(
       dependencies.turnTimeoutMs,
-      (): TurnEvent => ({
+      (): TurnEventWithProgress => ({
         type: 'finish',
         status: 'timed_out',
         steps,
@@ -180,14 +245,18 @@ function runOneTurn(
   );
 }
 
-function finish(status: 'completed' | 'step_limit', steps: number): TurnEvent {
-  return { type: 'finish', status, steps };
-}
-
-/** Adds two usage records. */
+/** Adds two usage records; a cached or reasoning count is kept when either side reports it. */
 export function addUsage(left: ModelUsage, right: ModelUsage): ModelUsage {
+  const cachedInputTokens = addOptional(left.cachedInputTokens, right.cachedInputTokens);
+  const reasoningTokens = addOptional(left.reasoningTokens, right.reasoningTokens);
   return {
     inputTokens: left.inputTokens + right.inputTokens,
     outputTokens: left.outputTokens + right.outputTokens,
+    ...(cachedInputTokens === undefined ? {} : { cachedInputTokens }),
+    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
   };
+}
+
+function addOptional(left: number | undefined, right: number | undefined): number | undefined {
+  return left === undefined && right === undefined ? undefined : (left ?? 0) + (right ?? 0);
 }
