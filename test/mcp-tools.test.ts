@@ -78,124 +78,165 @@ describe.each(['stdio', 'http'] as const)('MCP tools over %s', (transport) => {
     return (await registry.execute('fixture__seen', {}, toolContext())) as Seen;
   }
 
-  it('lists the server’s tools as fixture__<tool>, each JSON Schema passed on unchanged', async () => {
-    const { registry, mcp } = await open();
-    expect(registry.list().map((tool) => tool.name)).toEqual([
-      'calculator',
-      'fixture__echo',
-      'fixture__add',
-      'fixture__fail',
-      'fixture__slow',
-      'fixture__seen',
-      'fixture__pid',
-      'fixture__env',
-      'fixture__crash',
-      'fixture__drop_session',
-      'fixture__add_tool',
-      'fixture__remove_tool',
-      'fixture__every_content',
-    ]);
-    expect(registry.describe()[1]).toEqual({
-      name: 'fixture__echo',
-      description: 'Repeats the text it is given.',
-      inputSchema: {
-        $schema: 'https://json-schema.org/draft/2020-12/schema',
-        type: 'object',
-        properties: { text: { type: 'string', description: 'What to repeat.' } },
-        required: ['text'],
-      },
+  describe('on one connection', () => {
+    let shared: { registry: ToolRegistry; mcp: McpTools };
+    beforeAll(async () => {
+      shared = await open();
+      // Kept open across these tests; `afterEach` closes only what a test opened itself.
+      opened.splice(opened.indexOf(shared.mcp), 1);
     });
-    expect(mcp.status()).toEqual([
-      expect.objectContaining({
-        name: 'fixture',
-        transport,
-        startup: 'eager',
-        state: 'ready',
-        failedAttempts: 0,
-        skippedTools: [],
-        missingTools: [],
-      }),
-    ]);
-  });
-
-  it('calls a tool and answers with its text', async () => {
-    const { registry } = await open();
-    await expect(registry.execute('fixture__echo', { text: 'hello' }, toolContext())).resolves.toBe(
-      'hello',
-    );
-  });
-
-  it('answers with the structured content when the tool returns some', async () => {
-    const { registry } = await open();
-    await expect(registry.execute('fixture__add', { a: 2, b: 3 }, toolContext())).resolves.toEqual({
-      sum: 5,
+    afterAll(async () => {
+      await shared.mcp.close();
     });
-  });
 
-  it('maps every content type as documented, leaving binary data out', async () => {
-    const { registry } = await open();
-    await expect(registry.execute('fixture__every_content', {}, toolContext())).resolves.toEqual({
-      content: [
-        { type: 'text', text: 'first' },
-        { type: 'image', mimeType: 'image/png', bytes: 68 },
-        { type: 'audio', mimeType: 'audio/wav', bytes: 4 },
-        { type: 'resource', uri: 'file:///notes.txt', mimeType: 'text/plain', text: 'note body' },
-        {
-          type: 'resource',
-          uri: 'file:///blob.bin',
-          mimeType: 'application/octet-stream',
-          bytes: 3,
+    it('lists the server’s tools as fixture__<tool>, each JSON Schema passed on unchanged', () => {
+      const { registry, mcp } = shared;
+      expect(registry.list().map((tool) => tool.name)).toEqual([
+        'calculator',
+        'fixture__echo',
+        'fixture__add',
+        'fixture__fail',
+        'fixture__slow',
+        'fixture__seen',
+        'fixture__pid',
+        'fixture__env',
+        'fixture__crash',
+        'fixture__drop_session',
+        'fixture__add_tool',
+        'fixture__remove_tool',
+        'fixture__every_content',
+      ]);
+      expect(registry.describe()[1]).toEqual({
+        name: 'fixture__echo',
+        description: 'Repeats the text it is given.',
+        inputSchema: {
+          $schema: 'https://json-schema.org/draft/2020-12/schema',
+          type: 'object',
+          properties: { text: { type: 'string', description: 'What to repeat.' } },
+          required: ['text'],
         },
-        {
-          type: 'resource_link',
-          uri: 'file:///report.pdf',
-          name: 'report',
-          mimeType: 'application/pdf',
-          description: 'The full report.',
-        },
-      ],
+      });
+      expect(mcp.status()).toEqual([
+        expect.objectContaining({
+          name: 'fixture',
+          transport,
+          startup: 'eager',
+          state: 'ready',
+          failedAttempts: 0,
+          skippedTools: [],
+          missingTools: [],
+        }),
+      ]);
     });
-  });
 
-  it('turns an isError result into tool_failed with the tool’s own text', async () => {
-    const { registry } = await open();
-    const error = await rejectionOf(
-      registry.execute('fixture__fail', { message: 'The disk is full' }, toolContext()),
-    );
-    expect(error).toMatchObject({ code: 'tool_failed', message: 'The disk is full' });
-  });
-
-  it('passes arguments on unchanged, so the server’s own validation error reaches the model', async () => {
-    const { registry } = await open();
-    const error = await rejectionOf(registry.execute('fixture__echo', { text: 42 }, toolContext()));
-    expect(error).toMatchObject({
-      code: 'tool_failed',
-      message:
-        'Input validation error: Invalid arguments for tool echo: text: Invalid input: expected string, received number',
+    it('calls a tool and answers with its text', async () => {
+      const { registry } = shared;
+      await expect(
+        registry.execute('fixture__echo', { text: 'hello' }, toolContext()),
+      ).resolves.toBe('hello');
     });
-  });
 
-  it('stops a slow tool at Parley’s tool timeout, and the server sees the cancellation', async () => {
-    const { registry } = await open();
-    const outcome = await firstValueFrom(
-      runToolCall(
-        (signal) =>
-          registry.execute(
-            'fixture__slow',
-            { id: 'parley-timeout', ms: 60_000 },
-            toolContext(signal),
-          ),
-        { timeoutMs: 500 },
-      ),
-    );
-    expect(outcome).toMatchObject({
-      ok: false,
-      error: { code: 'tool_timeout', message: 'The tool did not finish within 500 ms.' },
+    it('answers with the structured content when the tool returns some', async () => {
+      const { registry } = shared;
+      await expect(
+        registry.execute('fixture__add', { a: 2, b: 3 }, toolContext()),
+      ).resolves.toEqual({
+        sum: 5,
+      });
     });
-    await vi.waitFor(async () => {
-      expect((await seen(registry)).cancellations).toContainEqual({
-        id: 'parley-timeout',
-        reason: 'AbortError: The tool call was stopped.',
+
+    it('maps every content type as documented, leaving binary data out', async () => {
+      const { registry } = shared;
+      await expect(registry.execute('fixture__every_content', {}, toolContext())).resolves.toEqual({
+        content: [
+          { type: 'text', text: 'first' },
+          { type: 'image', mimeType: 'image/png', bytes: 68 },
+          { type: 'audio', mimeType: 'audio/wav', bytes: 4 },
+          { type: 'resource', uri: 'file:///notes.txt', mimeType: 'text/plain', text: 'note body' },
+          {
+            type: 'resource',
+            uri: 'file:///blob.bin',
+            mimeType: 'application/octet-stream',
+            bytes: 3,
+          },
+          {
+            type: 'resource_link',
+            uri: 'file:///report.pdf',
+            name: 'report',
+            mimeType: 'application/pdf',
+            description: 'The full report.',
+          },
+        ],
+      });
+    });
+
+    it('turns an isError result into tool_failed with the tool’s own text', async () => {
+      const { registry } = shared;
+      const error = await rejectionOf(
+        registry.execute('fixture__fail', { message: 'The disk is full' }, toolContext()),
+      );
+      expect(error).toMatchObject({ code: 'tool_failed', message: 'The disk is full' });
+    });
+
+    it('passes arguments on unchanged, so the server’s own validation error reaches the model', async () => {
+      const { registry } = shared;
+      const error = await rejectionOf(
+        registry.execute('fixture__echo', { text: 42 }, toolContext()),
+      );
+      expect(error).toMatchObject({
+        code: 'tool_failed',
+        message:
+          'Input validation error: Invalid arguments for tool echo: text: Invalid input: expected string, received number',
+      });
+    });
+
+    it('stops a slow tool at Parley’s tool timeout, and the server sees the cancellation', async () => {
+      const { registry } = shared;
+      const outcome = await firstValueFrom(
+        runToolCall(
+          (signal) =>
+            registry.execute(
+              'fixture__slow',
+              { id: 'parley-timeout', ms: 60_000 },
+              toolContext(signal),
+            ),
+          { timeoutMs: 500 },
+        ),
+      );
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: { code: 'tool_timeout', message: 'The tool did not finish within 500 ms.' },
+      });
+      await vi.waitFor(async () => {
+        expect((await seen(registry)).cancellations).toContainEqual({
+          id: 'parley-timeout',
+          reason: 'AbortError: The tool call was stopped.',
+        });
+      });
+    });
+    it('cancels a running call when its signal aborts, and the server sees the cancellation', async () => {
+      const { registry } = shared;
+      const controller = new AbortController();
+      const call = registry.execute(
+        'fixture__slow',
+        { id: 'cancelled', ms: 60_000 },
+        toolContext(controller.signal),
+      );
+      const settled = call.then(
+        () => 'resolved',
+        (reason: unknown) => reason,
+      );
+      await vi.waitFor(async () => {
+        expect((await seen(registry)).started).toContain('cancelled');
+      });
+      const reason = new Error('turn cancelled');
+      controller.abort(reason);
+      await expect(settled).resolves.toBe(reason);
+      await vi.waitFor(async () => {
+        expect((await seen(registry)).cancellations).toContainEqual({
+          id: 'cancelled',
+          reason: 'Error: turn cancelled',
+        });
       });
     });
   });
@@ -213,32 +254,6 @@ describe.each(['stdio', 'http'] as const)('MCP tools over %s', (transport) => {
       expect((await seen(registry)).cancellations).toContainEqual({
         id: 'mcp-timeout',
         reason: 'SdkError: Request timed out',
-      });
-    });
-  });
-
-  it('cancels a running call when its signal aborts, and the server sees the cancellation', async () => {
-    const { registry } = await open();
-    const controller = new AbortController();
-    const call = registry.execute(
-      'fixture__slow',
-      { id: 'cancelled', ms: 60_000 },
-      toolContext(controller.signal),
-    );
-    const settled = call.then(
-      () => 'resolved',
-      (reason: unknown) => reason,
-    );
-    await vi.waitFor(async () => {
-      expect((await seen(registry)).started).toContain('cancelled');
-    });
-    const reason = new Error('turn cancelled');
-    controller.abort(reason);
-    await expect(settled).resolves.toBe(reason);
-    await vi.waitFor(async () => {
-      expect((await seen(registry)).cancellations).toContainEqual({
-        id: 'cancelled',
-        reason: 'Error: turn cancelled',
       });
     });
   });

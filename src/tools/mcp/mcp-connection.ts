@@ -7,6 +7,8 @@
  */
 import {
   Client,
+  SdkError,
+  SdkErrorCode,
   type CallToolResult,
   type Tool as McpToolDefinition,
 } from '@modelcontextprotocol/client';
@@ -65,7 +67,15 @@ interface Session {
   generation: number;
   /** The last line the server wrote to stderr: the best clue when it dies. */
   lastStderr?: string;
+  /**
+   * The last failure the transport reported. The client often closes (and so rejects what is
+   * pending with a bare "Connection closed") before the request that failed learns why.
+   */
+  lastTransportError?: string;
 }
+
+/** The reason the SDK or this module gives when a connection closes, saying nothing of why. */
+const CLOSED = 'the connection closed';
 
 /**
  * A reconnecting MCP client for one server.
@@ -145,7 +155,10 @@ export class McpConnection {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const scope = failureScope(error);
-      if (scope === 'lost') this.#lose(session.generation, error);
+      if (scope === 'lost') {
+        this.#lose(session.generation, error);
+        throw unavailable(this.name, this.#unavailableReason(), error);
+      }
       if (scope === 'suspect') this.#probe(session.generation);
       throw toCallError(error, {
         server: this.name,
@@ -231,10 +244,11 @@ export class McpConnection {
       },
     });
     client.onclose = () => {
-      this.#lose(generation, new Error('the connection closed'));
+      this.#lose(generation, new Error(CLOSED));
     };
     // Out-of-band failures (an SSE stream that dropped, a POST that failed): is the server there?
     client.onerror = (error) => {
+      session.lastTransportError = redact(error.message);
       if (failureScope(error) === 'lost') this.#lose(generation, error);
       else this.#probe(generation);
     };
@@ -291,7 +305,13 @@ export class McpConnection {
   }
 
   #describeFailure(error: unknown, session: Session | undefined): string {
-    const message = this.#options.redact(error instanceof Error ? error.message : String(error));
+    let message = this.#options.redact(error instanceof Error ? error.message : String(error));
+    const closedOnly =
+      message === CLOSED ||
+      (error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed);
+    if (closedOnly && session?.lastTransportError !== undefined) {
+      message = session.lastTransportError;
+    }
     const stderr = session?.lastStderr;
     return stderr === undefined ? message : `${message}; last stderr line: ${stderr}`;
   }
