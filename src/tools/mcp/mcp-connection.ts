@@ -5,17 +5,16 @@
  * calls fail with `tool_unavailable`. Each connect attempt lists the tools again, and
  * `notifications/tools/list_changed` refreshes them while connected.
  */
-import {
-  Client,
-  SdkError,
-  SdkErrorCode,
-  type CallToolResult,
-  type Tool as McpToolDefinition,
-} from '@modelcontextprotocol/client';
+import type { CallToolResult, Tool as McpToolDefinition } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { failureScope, toCallError, unavailable } from './mcp-call-error.js';
 import type { McpServerSettings } from './mcp-config.js';
-import { createMcpTransport, type McpTransport } from './mcp-transport.js';
+import {
+  CONNECTION_CLOSED,
+  describeSessionFailure,
+  openMcpSession,
+  type McpSession,
+} from './mcp-session.js';
 import { reconnectDelay, type ReconnectBackoff } from './reconnect-delay.js';
 import type { Redact } from './redact-secrets.js';
 
@@ -61,21 +60,10 @@ export interface McpConnectionStatus {
   pid?: number;
 }
 
-interface Session {
-  client: Client;
-  transport: McpTransport;
+/** A session, and the attempt it belongs to. */
+interface Session extends McpSession {
   generation: number;
-  /** The last line the server wrote to stderr: the best clue when it dies. */
-  lastStderr?: string;
-  /**
-   * The last failure the transport reported. The client often closes (and so rejects what is
-   * pending with a bare "Connection closed") before the request that failed learns why.
-   */
-  lastTransportError?: string;
 }
-
-/** The reason the SDK or this module gives when a connection closes, saying nothing of why. */
-const CLOSED = 'the connection closed';
 
 /**
  * A reconnecting MCP client for one server.
@@ -224,37 +212,29 @@ export class McpConnection {
 
   #openSession(generation: number): Session {
     const { settings, clientInfo, redact, onStderr } = this.#options;
-    const transport = createMcpTransport(settings, (line) => {
-      const redacted = redact(line);
-      session.lastStderr = redacted;
-      onStderr(redacted);
-    });
-    const client = new Client(clientInfo, {
-      listChanged: {
-        tools: {
-          onChanged: (error, tools) => {
-            if (generation !== this.#generation) return;
-            if (error !== null) this.#probe(generation);
-            else if (tools !== null) {
-              this.#tools = tools;
-              this.#options.onChange();
-            }
-          },
+    const current = () => generation === this.#generation;
+    const session = openMcpSession(
+      { settings, clientInfo, redact, onStderr },
+      {
+        toolsChanged: (tools) => {
+          if (!current()) return;
+          this.#tools = tools;
+          this.#options.onChange();
+        },
+        closed: () => {
+          this.#lose(generation, new Error(CONNECTION_CLOSED));
+        },
+        // Out of band (an SSE stream that dropped, a POST or a list that failed): is it there?
+        failed: (error) => {
+          if (failureScope(error) === 'lost') this.#lose(generation, error);
+          else this.#probe(generation);
         },
       },
-    });
-    client.onclose = () => {
-      this.#lose(generation, new Error(CLOSED));
-    };
-    // Out-of-band failures (an SSE stream that dropped, a POST that failed): is the server there?
-    client.onerror = (error) => {
-      session.lastTransportError = redact(error.message);
-      if (failureScope(error) === 'lost') this.#lose(generation, error);
-      else this.#probe(generation);
-    };
-    const session: Session = { client, transport, generation };
-    this.#session = session;
-    return session;
+    );
+    // The same object, not a copy: the session keeps writing its clues into it.
+    const tracked: Session = Object.assign(session, { generation });
+    this.#session = tracked;
+    return tracked;
   }
 
   /** Asks a ready server for a ping; no answer in time means it is lost. */
@@ -281,7 +261,7 @@ export class McpConnection {
     this.#session = undefined;
     if (session !== undefined) this.#endSession(session, false);
     this.#failedAttempts += 1;
-    this.#lastError = this.#describeFailure(error, session);
+    this.#lastError = describeSessionFailure(error, session, this.#options.redact);
     const delay = reconnectDelay(this.#failedAttempts, this.#options.backoff, this.#options.random);
     this.#nextAttemptAt = this.#options.now() + delay;
     this.#retryTimer = setTimeout(() => {
@@ -302,18 +282,6 @@ export class McpConnection {
     })();
     this.#closing.add(closing);
     void closing.finally(() => this.#closing.delete(closing));
-  }
-
-  #describeFailure(error: unknown, session: Session | undefined): string {
-    let message = this.#options.redact(error instanceof Error ? error.message : String(error));
-    const closedOnly =
-      message === CLOSED ||
-      (error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed);
-    if (closedOnly && session?.lastTransportError !== undefined) {
-      message = session.lastTransportError;
-    }
-    const stderr = session?.lastStderr;
-    return stderr === undefined ? message : `${message}; last stderr line: ${stderr}`;
   }
 
   #unavailableReason(): string {
