@@ -82,6 +82,7 @@ export class McpTools {
   readonly #registry: ToolRegistry;
   readonly #servers = new Map<string, Server>();
   readonly #listeners = new Set<(status: McpServerStatus) => void>();
+  readonly #logger: Logger | undefined;
 
   /** Validates the configuration (a `TypeError` names each bad field); starts nothing. */
   constructor(config: McpConfig, options: McpToolsOptions) {
@@ -93,6 +94,7 @@ export class McpTools {
       throw new TypeError(`Invalid MCP configuration: ${details}`);
     }
     this.#registry = options.registry;
+    this.#logger = options.logger;
     const toolTimeoutMs = positive('toolTimeoutMs', options.toolTimeoutMs ?? 10_000);
     const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? 10_000);
     const backoff = { ...DEFAULT_RECONNECT_BACKOFF, ...options.backoff };
@@ -222,7 +224,14 @@ export class McpTools {
       server.missing = settings.tools.filter((tool) => !offered.has(tool));
     }
     const status = this.#statusOf(name);
-    for (const listener of this.#listeners) listener(status);
+    for (const listener of this.#listeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        // A listener's bug must not break the connection that reported the change.
+        this.#logger?.error({ err: error, mcp_server: name }, 'MCP status listener threw');
+      }
+    }
   }
 
   #statusOf(name: string): McpServerStatus {
