@@ -132,6 +132,7 @@ export class ToolRegistry {
     // A call whose turn was cancelled while its arguments were validated is not started at all.
     context.signal.throwIfAborted();
     try {
+      // Both kinds take an object: a zod tool's parameters schema is a `z.object` by contract.
       return await tool.execute(parameters as Record<string, unknown>, context);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
