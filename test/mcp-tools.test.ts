@@ -21,6 +21,9 @@ import {
 
 type ServerConfig = McpConfig['servers'][string];
 
+// Polling the fixture through a tool call can be slow on a loaded machine; vitest's 1 s is not.
+const WAIT = { timeout: 10_000, interval: 50 };
+
 interface Seen {
   started: string[];
   cancellations: { id: string; reason: string }[];
@@ -212,7 +215,7 @@ describe.each(['stdio', 'http'] as const)('MCP tools over %s', (transport) => {
           id: 'parley-timeout',
           reason: 'AbortError: The tool call was stopped.',
         });
-      });
+      }, WAIT);
     });
     it('cancels a running call when its signal aborts, and the server sees the cancellation', async () => {
       const { registry } = shared;
@@ -228,7 +231,7 @@ describe.each(['stdio', 'http'] as const)('MCP tools over %s', (transport) => {
       );
       await vi.waitFor(async () => {
         expect((await seen(registry)).started).toContain('cancelled');
-      });
+      }, WAIT);
       const reason = new Error('turn cancelled');
       controller.abort(reason);
       await expect(settled).resolves.toBe(reason);
@@ -237,25 +240,25 @@ describe.each(['stdio', 'http'] as const)('MCP tools over %s', (transport) => {
           id: 'cancelled',
           reason: 'Error: turn cancelled',
         });
-      });
+      }, WAIT);
     });
   });
 
   it('bounds a call by toolTimeoutMs on its own, sending the cancellation too', async () => {
-    const { registry } = await open({}, { toolTimeoutMs: 400 });
+    const { registry } = await open({}, { toolTimeoutMs: 1_000 });
     const error = await rejectionOf(
       registry.execute('fixture__slow', { id: 'mcp-timeout', ms: 60_000 }, toolContext()),
     );
     expect(error).toMatchObject({
       code: 'tool_timeout',
-      message: 'The tool did not finish within 400 ms.',
+      message: 'The tool did not finish within 1000 ms.',
     });
     await vi.waitFor(async () => {
       expect((await seen(registry)).cancellations).toContainEqual({
         id: 'mcp-timeout',
         reason: 'SdkError: Request timed out',
       });
-    });
+    }, WAIT);
   });
 
   it('reconnects a server that crashed; its tools report tool_unavailable meanwhile', async () => {
