@@ -71,6 +71,8 @@ export const ERROR_CODES = {
   tool_timeout: { close: null, http: null },
   /** A tool threw or rejected; the message says why. */
   tool_failed: { close: null, http: null },
+  /** The tool's MCP server is not connected (starting, reconnecting or closed); the call did not run. */
+  tool_unavailable: { close: null, http: null },
   /** The model asked for a tool that is not registered. */
   unknown_tool: { close: null, http: null },
   /** The model called a tool with arguments that fail its schema. */

@@ -1,7 +1,16 @@
 /**
  * The tools module: the tool contract, the registry and the built-in tools.
  */
-export { defineTool, type AnyTool, type Tool, type ToolExecutionContext } from './tool.js';
+export {
+  defineJsonSchemaTool,
+  defineTool,
+  isJsonSchemaTool,
+  type AnyTool,
+  type JsonSchema,
+  type JsonSchemaTool,
+  type Tool,
+  type ToolExecutionContext,
+} from './tool.js';
 export { ToolRegistry, createDefaultToolRegistry } from './registry.js';
 export {
   evaluateExpression,

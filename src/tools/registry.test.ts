@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ParleyError } from '../errors.js';
 import { calculatorTool } from './calculator.js';
 import { createDefaultToolRegistry, ToolRegistry } from './registry.js';
-import { defineTool, type ToolExecutionContext } from './tool.js';
+import { defineJsonSchemaTool, defineTool, type ToolExecutionContext } from './tool.js';
 import type { WeatherBackend } from './weather.js';
 
 function contextWith(signal = new AbortController().signal): ToolExecutionContext {
@@ -306,5 +306,120 @@ describe('createDefaultToolRegistry', () => {
         contextWith(),
       ),
     ).resolves.toMatchObject({ location: 'Oslo', units: 'metric', source: 'stub' });
+  });
+});
+
+describe('ToolRegistry with JSON Schema tools', () => {
+  const inputSchema = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    properties: { path: { type: 'string', minLength: 1 } },
+    required: ['path'],
+  };
+
+  function readTool(name = 'files__read-File') {
+    const seen: Record<string, unknown>[] = [];
+    const tool = defineJsonSchemaTool({
+      name,
+      description: 'Reads a file.',
+      inputSchema,
+      execute: (parameters) => {
+        seen.push(parameters);
+        return { read: parameters.path };
+      },
+    });
+    return { tool, seen };
+  }
+
+  it('describes a JSON Schema tool with its schema unchanged, $schema included', () => {
+    const { tool } = readTool();
+    const [description] = new ToolRegistry([tool]).describe();
+    expect(description).toEqual({
+      name: 'files__read-File',
+      description: 'Reads a file.',
+      inputSchema,
+    });
+    expect(description?.inputSchema).toBe(inputSchema);
+  });
+
+  it('accepts capitals and - in a JSON Schema tool name, and nothing else beyond snake_case', () => {
+    expect(new ToolRegistry([readTool('Files__read-file').tool]).has('Files__read-file')).toBe(
+      true,
+    );
+    for (const name of ['', '1files', '-files', 'files.read', 'files/read', 'a'.repeat(65)]) {
+      expect(() => new ToolRegistry([readTool(name).tool])).toThrow(
+        `Tool name "${name}" is invalid: expected 1-64 characters of A-Z, a-z, 0-9, _ and -, starting with a letter`,
+      );
+    }
+  });
+
+  it('hands a JSON Schema tool its arguments unchanged, without validating them', async () => {
+    const { tool, seen } = readTool();
+    const registry = new ToolRegistry([tool]);
+    const input = { path: '', extra: [1, 2] };
+    await expect(registry.execute('files__read-File', input, contextWith())).resolves.toEqual({
+      read: '',
+    });
+    expect(seen).toEqual([input]);
+  });
+
+  it.each([
+    [null, 'null'],
+    [[1], 'array'],
+    ['text', 'string'],
+  ])('refuses %j as the arguments of a JSON Schema tool', async (input, received) => {
+    const { tool, seen } = readTool();
+    const error = await rejectionOf(
+      new ToolRegistry([tool]).execute('files__read-File', input, contextWith()),
+    );
+    expect(error).toMatchObject({
+      code: 'invalid_tool_arguments',
+      message: `Invalid arguments for tool "files__read-File": (arguments): Invalid input: expected object, received ${received}`,
+      issues: [{ path: '', expected: 'object' }],
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it('passes a ParleyError thrown by a JSON Schema tool through unchanged', async () => {
+    const unavailable = new ParleyError('tool_unavailable', 'MCP server "files" is reconnecting');
+    const tool = defineJsonSchemaTool({
+      name: 'files__read',
+      description: 'Reads a file.',
+      inputSchema,
+      execute: () => {
+        throw unavailable;
+      },
+    });
+    await expect(new ToolRegistry([tool]).execute('files__read', {}, contextWith())).rejects.toBe(
+      unavailable,
+    );
+  });
+
+  it('unregisters a tool: it leaves the list and the descriptions, and calls find it unknown', async () => {
+    const registry = new ToolRegistry([echoTool, readTool().tool]);
+    expect(registry.unregister('files__read-File')).toBe(true);
+    expect(registry.unregister('files__read-File')).toBe(false);
+    expect(registry.list().map((tool) => tool.name)).toEqual(['echo']);
+    expect(registry.describe().map((description) => description.name)).toEqual(['echo']);
+    await expect(registry.execute('files__read-File', {}, contextWith())).rejects.toThrow(
+      'Unknown tool "files__read-File"; available: echo',
+    );
+  });
+
+  it('describes a tool registered again under the same name from its new schema', () => {
+    const registry = new ToolRegistry([readTool().tool]);
+    const before = registry.describe()[0];
+    registry.unregister('files__read-File');
+    const changedSchema = { type: 'object', properties: {} };
+    registry.register({ ...readTool().tool, inputSchema: changedSchema });
+    const after = registry.describe()[0];
+    expect(before?.inputSchema).toBe(inputSchema);
+    expect(after?.inputSchema).toBe(changedSchema);
+  });
+
+  it('carries needsApproval, absent unless a tool sets it', () => {
+    const registry = new ToolRegistry([echoTool, { ...readTool().tool, needsApproval: true }]);
+    expect(registry.get('echo')?.needsApproval).toBeUndefined();
+    expect(registry.get('files__read-File')?.needsApproval).toBe(true);
   });
 });

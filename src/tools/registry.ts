@@ -1,6 +1,7 @@
 /**
  * The tool registry: the tools an agent may call, their descriptions for function calling, and
- * the one place a model's tool call is validated and executed.
+ * the one place a model's tool call is validated and executed. Tools may come and go while it
+ * is in use (an MCP server's tool list changes): `register` and `unregister` at any time.
  */
 import { z } from 'zod';
 import type { ModelToolDescription } from '../agent/model.js';
@@ -8,10 +9,21 @@ import { ParleyError, toParleyError, type FrameIssue } from '../errors.js';
 import { calculatorTool } from './calculator.js';
 import { datetimeTool } from './datetime.js';
 import { createSearchTool, type SearchBackend } from './search.js';
-import type { AnyTool, ToolExecutionContext } from './tool.js';
+import {
+  isJsonSchemaTool,
+  type AnyTool,
+  type JsonSchemaTool,
+  type ToolExecutionContext,
+} from './tool.js';
 import { createWeatherTool, type WeatherBackend } from './weather.js';
 
+/** A tool described by a zod schema, as `AnyTool` holds it. */
+type ZodTool = Exclude<AnyTool, JsonSchemaTool>;
+
 const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+// Names of JSON Schema tools are chosen elsewhere (an MCP server's); this is what
+// function-calling APIs accept, starting with a letter.
+const JSON_SCHEMA_TOOL_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /**
  * Holds the tools an agent may call, by unique name.
@@ -23,7 +35,9 @@ const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
  */
 export class ToolRegistry {
   private readonly tools = new Map<string, AnyTool>();
-  private readonly descriptions = new Map<string, ModelToolDescription>();
+  // Keyed by the tool object, so a tool registered again under the same name (a changed MCP
+  // tool) gets a fresh description and an unregistered one is forgotten with it.
+  private readonly descriptions = new WeakMap<AnyTool, ModelToolDescription>();
 
   constructor(tools: readonly AnyTool[] = []) {
     for (const tool of tools) this.register(tool);
@@ -31,10 +45,16 @@ export class ToolRegistry {
 
   /**
    * Adds a tool. Throws when the name is taken or is not `snake_case` of 1–64 characters starting
-   * with a letter.
+   * with a letter (a JSON Schema tool may also use capitals and `-`).
    */
   register(tool: AnyTool): this {
-    if (!TOOL_NAME_PATTERN.test(tool.name)) {
+    if (isJsonSchemaTool(tool)) {
+      if (!JSON_SCHEMA_TOOL_NAME_PATTERN.test(tool.name)) {
+        throw new Error(
+          `Tool name "${tool.name}" is invalid: expected 1-64 characters of A-Z, a-z, 0-9, _ and -, starting with a letter`,
+        );
+      }
+    } else if (!TOOL_NAME_PATTERN.test(tool.name)) {
       throw new Error(
         `Tool name "${tool.name}" is invalid: expected 1-64 characters of a-z, 0-9 and _, starting with a letter`,
       );
@@ -44,6 +64,14 @@ export class ToolRegistry {
     }
     this.tools.set(tool.name, tool);
     return this;
+  }
+
+  /**
+   * Removes the tool with this name; returns whether there was one. A call already running goes
+   * on; later calls get `unknown_tool`.
+   */
+  unregister(name: string): boolean {
+    return this.tools.delete(name);
   }
 
   /** The tool with this name, or `undefined`. */
@@ -62,32 +90,35 @@ export class ToolRegistry {
   }
 
   /**
-   * Every tool as the model sees it: name, description and the JSON Schema of its parameters.
-   * Each schema is computed once and cached.
+   * Every tool as the model sees it now: name, description and the JSON Schema of its
+   * parameters (a JSON Schema tool's own schema, unchanged). Each description is computed once
+   * per registered tool and cached.
    */
   describe(): ModelToolDescription[] {
     return this.list().map((tool) => {
-      let description = this.descriptions.get(tool.name);
+      let description = this.descriptions.get(tool);
       if (description === undefined) {
         description = {
           name: tool.name,
           description: tool.description,
-          inputSchema: toInputSchema(tool),
+          inputSchema: isJsonSchemaTool(tool) ? tool.inputSchema : toInputSchema(tool),
         };
-        this.descriptions.set(tool.name, description);
+        this.descriptions.set(tool, description);
       }
       return description;
     });
   }
 
   /**
-   * Validates `input` against the tool's schema and runs the tool.
+   * Validates `input` against the tool's schema and runs the tool. A JSON Schema tool gets its
+   * arguments unchanged once they are known to be an object: its own side validates the rest.
    *
    * Rejects with a `ParleyError`: `unknown_tool` (the message lists the available tools),
    * `invalid_tool_arguments` (with an issue per failing field) or `tool_failed` (whatever the
-   * tool threw, kept as `cause`; a thrown `ParleyError` passes through). When `context.signal`
-   * has aborted, rejects with the signal's reason untouched, so the caller can tell its own
-   * timeout or cancellation from a failure.
+   * tool threw, kept as `cause`; a thrown `ParleyError`, such as an MCP tool's
+   * `tool_unavailable`, passes through). When `context.signal` has aborted, rejects with the
+   * signal's reason untouched, so the caller can tell its own timeout or cancellation from a
+   * failure.
    */
   async execute(name: string, input: unknown, context: ToolExecutionContext): Promise<unknown> {
     const tool = this.tools.get(name);
@@ -95,22 +126,14 @@ export class ToolRegistry {
       const available = [...this.tools.keys()].join(', ') || '(none)';
       throw new ParleyError('unknown_tool', `Unknown tool "${name}"; available: ${available}`);
     }
-    const parsed = await schemaOf(tool).safeParseAsync(input);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map(toIssue);
-      const summary = issues
-        .map((issue) => `${issue.path || '(arguments)'}: ${issue.message}`)
-        .join('; ');
-      throw new ParleyError(
-        'invalid_tool_arguments',
-        `Invalid arguments for tool "${name}": ${summary}`,
-        { issues },
-      );
-    }
+    const parameters = isJsonSchemaTool(tool)
+      ? objectArguments(name, input)
+      : await parseArguments(name, schemaOf(tool), input);
     // A call whose turn was cancelled while its arguments were validated is not started at all.
     context.signal.throwIfAborted();
     try {
-      return await tool.execute(parsed.data, context);
+      // Both kinds take an object: a zod tool's parameters schema is a `z.object` by contract.
+      return await tool.execute(parameters as Record<string, unknown>, context);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
       throw toParleyError(error, 'tool_failed');
@@ -136,7 +159,39 @@ export function createDefaultToolRegistry(
   ]);
 }
 
-function toInputSchema(tool: AnyTool): Record<string, unknown> {
+async function parseArguments(name: string, schema: z.ZodType, input: unknown): Promise<unknown> {
+  const parsed = await schema.safeParseAsync(input);
+  if (parsed.success) return parsed.data;
+  throw invalidArguments(name, parsed.error.issues.map(toIssue));
+}
+
+function objectArguments(name: string, input: unknown): Record<string, unknown> {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    return input as Record<string, unknown>;
+  }
+  const received = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+  // Worded like zod's own issue, so both kinds of tool read the same to the model.
+  throw invalidArguments(name, [
+    {
+      path: '',
+      message: `Invalid input: expected object, received ${received}`,
+      expected: 'object',
+    },
+  ]);
+}
+
+function invalidArguments(name: string, issues: FrameIssue[]): ParleyError {
+  const summary = issues
+    .map((issue) => `${issue.path || '(arguments)'}: ${issue.message}`)
+    .join('; ');
+  return new ParleyError(
+    'invalid_tool_arguments',
+    `Invalid arguments for tool "${name}": ${summary}`,
+    { issues },
+  );
+}
+
+function toInputSchema(tool: ZodTool): Record<string, unknown> {
   // `io: 'input'` describes what the model may send: fields with a default stay optional.
   const schema: Record<string, unknown> = z.toJSONSchema(schemaOf(tool), { io: 'input' });
   // The `$schema` dialect marker is dropped because some function-calling APIs reject unknown keys.
@@ -145,7 +200,7 @@ function toInputSchema(tool: AnyTool): Record<string, unknown> {
 }
 
 // `AnyTool` erases the schema's type to `any`; `ZodType` is all validation and export need.
-function schemaOf(tool: AnyTool): z.ZodType {
+function schemaOf(tool: ZodTool): z.ZodType {
   return tool.parameters as z.ZodType;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The tool contract: a name, a description, a zod schema for its parameters (exported as JSON
- * Schema for function calling) and an `execute` that honours its `AbortSignal`.
+ * The tool contract: a name, a description, the parameters (a zod schema exported as JSON Schema
+ * for function calling, or a JSON Schema given as is) and an `execute` that honours its
+ * `AbortSignal`.
  */
 import type { z } from 'zod';
 
@@ -12,8 +13,26 @@ export interface ToolExecutionContext {
   now: () => number;
 }
 
+/** A JSON Schema object, as a model's function-calling API takes it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What every kind of tool has. */
+interface ToolBase {
+  /** Unique name the model uses, `snake_case`, 1–64 characters. */
+  readonly name: string;
+  /** One or two sentences telling the model when to use the tool. */
+  readonly description: string;
+  /**
+   * Whether a participant must approve each call before it runs. Nothing reads it yet: tool
+   * approval arrives with the conversation machine's `awaiting_approval` state.
+   *
+   * @default false
+   */
+  readonly needsApproval?: boolean;
+}
+
 /**
- * A tool the agent can call.
+ * A tool the agent can call, its parameters described by a zod schema.
  *
  * @example
  * const echo = defineTool({
@@ -23,11 +42,10 @@ export interface ToolExecutionContext {
  *   execute: ({ text }) => ({ text }),
  * });
  */
-export interface Tool<TParameters extends z.ZodType = z.ZodType, TResult = unknown> {
-  /** Unique name the model uses, `snake_case`, 1–64 characters. */
-  readonly name: string;
-  /** One or two sentences telling the model when to use the tool. */
-  readonly description: string;
+export interface Tool<
+  TParameters extends z.ZodType = z.ZodType,
+  TResult = unknown,
+> extends ToolBase {
   /** Schema of the parameters object; validated before `execute` runs. */
   readonly parameters: TParameters;
   /** Runs the tool. Throw (or reject) to report a tool error to the model. */
@@ -37,9 +55,35 @@ export interface Tool<TParameters extends z.ZodType = z.ZodType, TResult = unkno
   ): TResult | Promise<TResult>;
 }
 
+/**
+ * A tool whose parameters come as a JSON Schema that reaches the model unchanged, such as a tool
+ * of an MCP server. Parley only checks that the arguments are a JSON object; whoever runs the
+ * tool validates the rest and reports what is wrong.
+ *
+ * Its name may also hold capitals and `-` (`^[A-Za-z][A-Za-z0-9_-]{0,63}$`), the characters
+ * function-calling APIs accept, since such names are chosen by someone else.
+ *
+ * @example
+ * const lookup = defineJsonSchemaTool({
+ *   name: 'crm__find-contact',
+ *   description: 'Finds a contact by e-mail.',
+ *   inputSchema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] },
+ *   execute: ({ email }, { signal }) => crm.find(String(email), signal),
+ * });
+ */
+export interface JsonSchemaTool<TResult = unknown> extends ToolBase {
+  /** JSON Schema of the parameters object (`type: "object"`), handed to the model as is. */
+  readonly inputSchema: JsonSchema;
+  /** Runs the tool with the arguments exactly as the model sent them. */
+  execute(
+    parameters: Record<string, unknown>,
+    context: ToolExecutionContext,
+  ): TResult | Promise<TResult>;
+}
+
 /** Any tool, whatever its parameters and result. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- execute is contravariant in its parameters
-export type AnyTool = Tool<any>;
+export type AnyTool = Tool<any> | JsonSchemaTool;
 
 /**
  * Declares a tool with its parameter types inferred from the schema.
@@ -51,4 +95,21 @@ export function defineTool<TParameters extends z.ZodType, TResult>(
   tool: Tool<TParameters, TResult>,
 ): Tool<TParameters, TResult> {
   return tool;
+}
+
+/**
+ * Declares a tool described by a raw JSON Schema (see {@link JsonSchemaTool}).
+ *
+ * @example
+ * registry.register(defineJsonSchemaTool({ name, description, inputSchema, execute }));
+ */
+export function defineJsonSchemaTool<TResult>(
+  tool: JsonSchemaTool<TResult>,
+): JsonSchemaTool<TResult> {
+  return tool;
+}
+
+/** Whether the tool carries a raw JSON Schema rather than a zod schema. */
+export function isJsonSchemaTool(tool: AnyTool): tool is JsonSchemaTool {
+  return 'inputSchema' in tool;
 }

@@ -1,0 +1,24 @@
+/**
+ * Tools from MCP servers: the per-agent configuration schema, the connections and the tools they
+ * register. Not yet reachable from the agents file or the engine (that is the wiring round).
+ */
+export {
+  MCP_SERVER_NAME_PATTERN,
+  mcpConfigSchema,
+  mcpServerConfigSchema,
+  type HttpServerSettings,
+  type McpConfig,
+  type McpServerSettings,
+  type McpSettings,
+  type StdioServerSettings,
+} from './mcp-config.js';
+export { type McpServerState } from './mcp-connection.js';
+export { toToolResult, toolErrorMessage, type ToolContentBlock } from './mcp-content.js';
+export { mcpToolName } from './mcp-tool.js';
+export {
+  McpTools,
+  type McpServerStatus,
+  type McpToolsOptions,
+  type SkippedMcpTool,
+} from './mcp-tools.js';
+export { DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './reconnect-delay.js';
