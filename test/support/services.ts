@@ -77,13 +77,16 @@ export function probeRedis(): Promise<ServiceProbe> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    redis.on('error', () => undefined);
+    // The socket's own error says more than the command's "Connection is closed."
+    let socketError: unknown;
+    redis.on('error', (error) => (socketError ??= error));
     try {
       await redis.connect();
       await redis.ping();
       return { url: REDIS_URL };
     } catch (error) {
-      return { url: REDIS_URL, missing: `Redis at ${redact(REDIS_URL)}: ${reason(error)}` };
+      const why = reason(socketError ?? error);
+      return { url: REDIS_URL, missing: `Redis at ${redact(REDIS_URL)}: ${why}` };
     } finally {
       redis.disconnect();
     }
