@@ -6,12 +6,8 @@ import { RedisLeases } from '../src/cluster/redis-lease.js';
 import { frameEntry } from '../src/event-log/event-store.contract.js';
 import type { FrameEntry } from '../src/event-log/log-entry.js';
 import { PostgresEventStore } from '../src/event-log/postgres-store.js';
-import {
-  describeWithPostgres,
-  describeWithPrivateRedis,
-  probePostgres,
-  probeRedisServer,
-} from './support/services.js';
+import { describeWithPostgres, probePostgres } from './support/services.js';
+import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
 
 const [postgresProbe, serverProbe] = await Promise.all([probePostgres(), probeRedisServer()]);
 

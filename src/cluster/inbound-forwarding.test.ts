@@ -1,12 +1,8 @@
 import { Redis } from 'ioredis';
 import { firstValueFrom, take, toArray, type Observable } from 'rxjs';
 import { afterEach, expect, it } from 'vitest';
-import {
-  describeWithPrivateRedis,
-  describeWithRedis,
-  probeRedis,
-  probeRedisServer,
-} from '../../test/support/services.js';
+import { describeWithRedis, probeRedis } from '../../test/support/services.js';
+import { describeWithPrivateRedis, probeRedisServer } from '../../test/support/private-redis.js';
 import { ParleyError } from '../errors.js';
 import { clusterKeys, type ClusterKeys } from './cluster-keys.js';
 import { InboundSender } from './inbound-sender.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, expect, it } from 'vitest';
-import { describeWithPrivateRedis, probeRedisServer } from '../../test/support/services.js';
+import { describeWithPrivateRedis, probeRedisServer } from '../../test/support/private-redis.js';
 import { LeaseKeeper, type LeaseEvent } from './lease-keeper.js';
 import { RedisLeases } from './redis-lease.js';
 

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ParleyError } from '../errors.js';
+import type { LogEntry } from './log-entry.js';
 
 /** The version of the schema's tables; a schema with another version is refused. */
 export const POSTGRES_SCHEMA_VERSION = 1;
@@ -146,4 +147,42 @@ export async function migrate(client: pg.ClientBase, schema: string, where: stri
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+type Column = (string | number | null)[];
+
+/**
+ * The first eight arguments of `append_entries`, one array per column, and the conversations of
+ * the batch. The columns are what the SQLite store derives from an entry too: only frame entries
+ * have a seq, a frame type and a target; every other kind is stored by its JSON alone.
+ */
+export function appendColumns(entries: readonly LogEntry[]): {
+  columns: Column[];
+  conversations: Set<string>;
+} {
+  const ids: Column = [];
+  const positions: Column = [];
+  const seqs: Column = [];
+  const kinds: Column = [];
+  const frameTypes: Column = [];
+  const toConnections: Column = [];
+  const ats: Column = [];
+  const bodies: Column = [];
+  const conversations = new Set<string>();
+  for (const entry of entries) {
+    const frame = entry.kind === 'frame';
+    ids.push(entry.conversation_id);
+    positions.push(entry.position);
+    seqs.push(frame ? entry.seq : null);
+    kinds.push(entry.kind);
+    frameTypes.push(frame ? entry.frame.type : null);
+    toConnections.push(frame ? (entry.to ?? null) : null);
+    ats.push(entry.at);
+    bodies.push(JSON.stringify(entry));
+    conversations.add(entry.conversation_id);
+  }
+  return {
+    columns: [ids, positions, seqs, kinds, frameTypes, toConnections, ats, bodies],
+    conversations,
+  };
 }

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
-import { checkSchemaName, migrate } from './postgres-schema.js';
+import { appendColumns, checkSchemaName, migrate } from './postgres-schema.js';
 
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 
@@ -35,8 +35,6 @@ export interface PostgresEventStoreOptions {
   /** Told when an idle pooled connection fails (the pool replaces it). @default ignored */
   onConnectionError?: (error: Error) => void;
 }
-
-type Column = string | number | null;
 
 /**
  * Stores log entries in PostgreSQL, shared by every instance of a cluster.
@@ -160,30 +158,7 @@ export class PostgresEventStore implements EventStore {
 
   async append(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const columns: Column[][] = [[], [], [], [], [], [], [], []];
-    const [ids, positions, seqs, kinds, frameTypes, toConnections, ats, bodies] = columns as [
-      Column[],
-      Column[],
-      Column[],
-      Column[],
-      Column[],
-      Column[],
-      Column[],
-      Column[],
-    ];
-    const conversations = new Set<string>();
-    for (const entry of entries) {
-      const frame = entry.kind === 'frame';
-      ids.push(entry.conversation_id);
-      positions.push(entry.position);
-      seqs.push(frame ? entry.seq : null);
-      kinds.push(entry.kind);
-      frameTypes.push(frame ? entry.frame.type : null);
-      toConnections.push(frame ? (entry.to ?? null) : null);
-      ats.push(entry.at);
-      bodies.push(JSON.stringify(entry));
-      conversations.add(entry.conversation_id);
-    }
+    const { columns, conversations } = appendColumns(entries);
     const fencedIds: string[] = [];
     const fencedEpochs: number[] = [];
     const unfenced: string[] = [];
@@ -282,7 +257,7 @@ export class PostgresEventStore implements EventStore {
       `SELECT conversation_id, count(*) AS entries, coalesce(max(seq), 0) AS last_seq,
               min(at) AS first_at, max(at) AS last_at
        FROM ${this.#schema}.entries GROUP BY conversation_id
-       ORDER BY last_at DESC, conversation_id LIMIT $1`,
+       ORDER BY last_at DESC, conversation_id COLLATE "C" LIMIT $1`,
       [Math.max(0, options.limit ?? 100)],
     );
     return rows;

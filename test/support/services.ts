@@ -6,9 +6,7 @@
  * answer skips its suites outside CI (with a one-line reason) and fails them with `CI=true`, so a CI
  * machine without the service cannot pass silently (the same rule as test/support/browser.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
@@ -16,8 +14,6 @@ import { afterAll, describe, it } from 'vitest';
 const POSTGRES_URL =
   process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** The server binary for suites that need a Redis of their own (.ci/run starts the shared one with it). */
-const REDIS_SERVER = 'redis-server';
 /** How long a service may take to answer the first probe before it counts as absent. */
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -198,7 +194,7 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 }
 
 /** Skips a suite with a one-line reason, or in CI fails it with that reason. */
-function skipOrFail(missing: string, name: string): void {
+export function skipOrFail(missing: string, name: string): void {
   if (process.env.CI === 'true') {
     describe(name, () => {
       it('reaches its service', () => {
@@ -224,99 +220,8 @@ function redact(url: string): string {
   }
 }
 
-function reason(error: unknown): string {
+/** The message of an error (the first of an AggregateError), for one-line reasons. */
+export function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
   return error instanceof Error ? error.message || error.name : String(error);
-}
-
-/** A throwaway `redis-server` of one test file, for faults that must not stall other suites. */
-export interface PrivateRedisService {
-  /** Starts a new server on a free loopback port; it is stopped after the test file. */
-  start(): Promise<{ url: string; process: ChildProcess }>;
-}
-
-let serverProbe: Promise<ServiceProbe> | undefined;
-
-/** Whether `redis-server` can be started here (for tests that pause or stop their Redis). */
-export function probeRedisServer(): Promise<ServiceProbe> {
-  serverProbe ??= new Promise((resolve) => {
-    execFile(REDIS_SERVER, ['--version'], (error) => {
-      resolve(
-        error === null
-          ? { url: 'redis://127.0.0.1' }
-          : { url: 'redis://127.0.0.1', missing: `${REDIS_SERVER} cannot run: ${reason(error)}` },
-      );
-    });
-  });
-  return serverProbe;
-}
-
-/**
- * Declares a suite that starts its own Redis servers: `CLIENT PAUSE` or `SIGSTOP` on the shared
- * test Redis would stall every other suite (and other checkouts' suites) using it.
- *
- * @example
- * describeWithPrivateRedis(await probeRedisServer(), 'lease under a paused Redis', (servers) => {
- *   it('...', async () => { const { url } = await servers.start(); ... });
- * });
- */
-export function describeWithPrivateRedis(
-  probe: ServiceProbe,
-  name: string,
-  body: (service: PrivateRedisService) => void,
-): void {
-  if (probe.missing !== undefined) {
-    skipOrFail(probe.missing, name);
-    return;
-  }
-  describe(name, () => {
-    const started: ChildProcess[] = [];
-    afterAll(() => {
-      for (const child of started) child.kill('SIGKILL');
-    });
-    body({
-      start: async () => {
-        const port = await freePort();
-        const child = spawn(
-          REDIS_SERVER,
-          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-          { stdio: 'ignore' },
-        );
-        started.push(child);
-        const url = `redis://127.0.0.1:${port}`;
-        const exited = new Promise<never>((_, reject) => {
-          child.once('exit', (code) => {
-            reject(new Error(`${REDIS_SERVER} on port ${port} exited with ${code}`));
-          });
-        });
-        await Promise.race([waitForPing(url), exited]);
-        return { url, process: child };
-      },
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-/** Resolves once the new server answers PING; ioredis retries the connection until then. */
-async function waitForPing(url: string): Promise<void> {
-  const redis = new Redis(url, { retryStrategy: () => 20, maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
 }
