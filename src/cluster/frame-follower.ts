@@ -163,12 +163,13 @@ export class FrameFollower {
         await this.#pause(failures++);
         continue;
       }
+      const byKey = new Map(reading.map((follow) => [follow.key, follow]));
       for (const [key, items] of reply ?? []) {
         if (key === this.#wakeKey) {
           this.#wakeLastId = items.at(-1)?.[0] ?? this.#wakeLastId;
           continue;
         }
-        const follow = reading.find((candidate) => candidate.key === key);
+        const follow = byKey.get(key);
         if (follow !== undefined) this.#take(follow, items);
       }
     }

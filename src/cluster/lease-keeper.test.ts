@@ -97,6 +97,16 @@ describeWithPrivateRedis(serverProbe, 'LeaseKeeper', (servers) => {
     );
   });
 
+  it('gives two acquisitions at once the same lease', async () => {
+    const { url } = await servers.start();
+    const holder = keeper(connect(url), 'one', 60_000);
+
+    const [first, second] = await Promise.all([holder.acquire('demo'), holder.acquire('demo')]);
+
+    expect(first).toMatchObject({ acquired: true, lease: { epoch: 1 } });
+    expect(second).toEqual(first);
+  });
+
   it('releases on close so that another instance takes over at once', async () => {
     const { url } = await servers.start();
     const holder = keeper(connect(url), 'one', 60_000);

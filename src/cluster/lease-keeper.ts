@@ -82,7 +82,10 @@ export class LeaseKeeper {
     if (held !== undefined) return { acquired: true, lease: held.lease };
     const sentAt = this.#now();
     const result = await this.#leases.acquire(conversationId, options);
-    if (result.acquired && !this.#held.has(conversationId)) this.#hold(result.lease, sentAt);
+    // Two acquisitions at once: the second finds the first's lease in Redis, which is ours.
+    const heldMeanwhile = this.#held.get(conversationId);
+    if (heldMeanwhile !== undefined) return { acquired: true, lease: heldMeanwhile.lease };
+    if (result.acquired) this.#hold(result.lease, sentAt);
     return result;
   }
 
