@@ -169,9 +169,13 @@ describeWithPostgres(postgresProbe, 'frame streams with their event log', (postg
         expect(await received).toEqual(logged.map(published));
         expect(errors[0]).toMatchObject({ code: 'log_unavailable' });
       } finally {
-        await client
-          .query(`ALTER SCHEMA IF EXISTS ${schema}_away RENAME TO ${schema}`)
-          .catch(() => undefined);
+        // Rename it back if the test failed before it did, so that the schema is dropped after.
+        const away = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [
+          `${schema}_away`,
+        ]);
+        if (away.rowCount === 1) {
+          await client.query(`ALTER SCHEMA ${schema}_away RENAME TO ${schema}`);
+        }
       }
     });
 
