@@ -91,6 +91,16 @@ export const ERROR_CODES = {
   provider_timeout: { close: null, http: null },
   /** The model provider's stream broke its API's format (e.g. ended without a finish reason). */
   provider_protocol_error: { close: null, http: null },
+  /**
+   * Cluster mode: another instance took over the conversation with a newer fencing epoch, so the
+   * event log refused this instance's write (`details.conversation_ids` names the conversations).
+   */
+  cluster_fenced: { close: null, http: null },
+  /**
+   * Cluster mode: Redis or PostgreSQL cannot be reached (or the ownership lease was lost), so the
+   * conversation takes no input until it recovers by itself.
+   */
+  cluster_unavailable: { close: null, http: 503 },
 } as const satisfies Record<string, { close: CloseCode | null; http: number | null }>;
 
 /** A stable, documented error code. */
