@@ -13,8 +13,10 @@ import { barChart, lineChart } from './svg.js';
 export const SERVER_COLORS: Record<ServerKind, string> = {
   parley: '#d9480f',
   ws: '#1c7ed6',
+  'ws-corked': '#0b3d91',
   'ws-xstate': '#74c0fc',
   socketio: '#2b8a3e',
+  'socketio-corked': '#105e26',
 };
 
 /** Server RSS against open connections, with the 200 MB goal. */
