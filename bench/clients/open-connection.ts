@@ -12,8 +12,16 @@ export type Transport = 'ws' | 'socketio';
 /** The participant that asks, one per conversation. */
 export interface Driver {
   inFlight: boolean;
+  /** Sent its first message (a later `start` leaves it alone). */
+  started: boolean;
   sentAt: number;
   startedAt: number;
+  /** Turns completed. */
+  turns: number;
+  /** Chunks of the current turn, and when its first and last arrived. */
+  turnTokens: number;
+  firstChunkAt: number;
+  lastChunkAt: number;
 }
 
 /** An open connection. */
