@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Transport } from '../clients/bench-client.js';
+import type { Transport } from '../clients/client-protocol.js';
 import { benchScript } from './build.js';
 import { startChild, type BenchChild } from './child-process.js';
 

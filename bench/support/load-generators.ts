@@ -11,7 +11,7 @@ import type {
   SseStartRequest,
   StartRequest,
   Transport,
-} from '../clients/bench-client.js';
+} from '../clients/client-protocol.js';
 import { benchScript } from './build.js';
 import { startChild, type BenchChild } from './child-process.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
