@@ -35,6 +35,8 @@ interface Member {
 }
 
 const cork = process.env.BENCH_CORK === '1';
+/** Connections the cork could not reach (engine.io's internals changed): shown in `stats`. */
+let uncorkable = 0;
 const httpServer = createServer();
 const io = new Server(httpServer, {
   transports: ['websocket'],
@@ -79,6 +81,7 @@ io.on('connection', (socket) => {
     tcp: cork ? tcpSocketOf(socket) : undefined,
     corked: false,
   };
+  if (cork && member.tcp === undefined) uncorkable += 1;
   void socket.join(roomId);
   // Socket.IO has already parsed the packet's JSON; the payload arrives as an object.
   socket.on('user_message', (message: unknown) => {
@@ -96,7 +99,7 @@ io.on('connection', (socket) => {
 httpServer.listen(0, '127.0.0.1', () => {
   const { port } = httpServer.address() as AddressInfo;
   serveControl(port, {
-    stats: () => ({ connections: io.engine.clientsCount, conversations: rooms.size }),
+    stats: () => ({ connections: io.engine.clientsCount, conversations: rooms.size, uncorkable }),
     close: () =>
       new Promise<void>((resolve) => {
         void io.close(() => {
