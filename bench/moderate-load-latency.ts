@@ -13,7 +13,7 @@
  * tokens/s: slower than this model, so tokens would queue for seconds; the provider benchmark
  * shows that case).
  *
- * Run: `npx tsx bench/moderate-load-latency.ts [--quick] [--json file] [--rounds n]`
+ * Run: `npx tsx bench/moderate-load-latency.ts [--quick] [--json file] [--rounds n] [--clients n]`
  */
 import { ensureBuilt } from './support/build.js';
 import { orderForRound, SERVER_LABELS } from './support/bench-servers.js';
@@ -102,6 +102,7 @@ for (let round = 0; round < options.rounds; round += 1) {
       // Spread the conversations over one token interval, so their tokens do not come in bursts.
       staggerMs: 1000 / setup.tokensPerSecondPerConversation,
       drainMs: 3_000,
+      clients: options.clients ?? 1,
       verbose: options.verbose,
       cpuProfile: round === 0 ? options.cpuProfile : undefined,
     });

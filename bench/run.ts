@@ -40,7 +40,7 @@ interface BenchmarkScript {
   name: string;
   /** Script under `bench/`, without extension. */
   script: string;
-  /** Takes `--streams` and `--clients`. */
+  /** Takes `--clients` (and `--streams`, when it has a size to scale). */
   scalable?: true;
   /**
    * Written separately (the event log's own benchmarks): run from source with tsx, only if the
@@ -51,9 +51,9 @@ interface BenchmarkScript {
 
 const SCRIPTS: BenchmarkScript[] = [
   { name: 'idle', script: 'idle-connections' },
-  { name: 'fan-out', script: 'token-fan-out' },
+  { name: 'fan-out', script: 'token-fan-out', scalable: true },
   { name: 'throughput', script: 'turn-throughput' },
-  { name: 'latency', script: 'moderate-load-latency' },
+  { name: 'latency', script: 'moderate-load-latency', scalable: true },
   { name: 'provider', script: 'provider-latency', scalable: true },
   { name: 'token-cost', script: 'token-cost', scalable: true },
   { name: 'reconnect', script: 'reconnect-storm', scalable: true },

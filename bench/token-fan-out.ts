@@ -14,7 +14,8 @@
  * Headline figures come from the server process: its CPU time per delivered frame and per token
  * over the window. Each shape names its client processes; the table says when one saturated.
  *
- * Run: `npx tsx bench/token-fan-out.ts [--quick] [--json file] [--rounds n] [--cpu-prof dir]`
+ * Run: `npx tsx bench/token-fan-out.ts [--quick] [--json file] [--rounds n] [--clients n]
+ * [--cpu-prof dir]` (`--clients` replaces every shape's number of client processes).
  */
 import { ensureBuilt } from './support/build.js';
 import { orderForRound, SERVER_LABELS, type ServerKind } from './support/bench-servers.js';
@@ -156,7 +157,7 @@ for (const shape of shapes) {
         warmupMs: setup.warmupMs,
         measureMs: setup.measureMs,
         quietWaitMs: setup.quietWaitMs,
-        clients: shape.clients,
+        clients: options.clients ?? shape.clients,
         drainMs: shape.tokensPerSecond === 0 ? 15_000 : 2_000,
         cpuProfile: round === 0 && shape.name === 'best-case' ? options.cpuProfile : undefined,
         verbose: options.verbose,
@@ -253,7 +254,8 @@ const tables = results.map(({ shape, runs, ratios }) => {
       value.tokenP99,
     ]),
   );
-  return `### ${shape.name}: ${shape.description} (${shape.clients} client process${shape.clients > 1 ? 'es' : ''})\n\n${table}\n\nParley ÷ peer (${SUMMARY_RULE}):\n\n${ratioTable}`;
+  const clients = options.clients ?? shape.clients;
+  return `### ${shape.name}: ${shape.description} (${clients} client process${clients > 1 ? 'es' : ''})\n\n${table}\n\nParley ÷ peer (${SUMMARY_RULE}):\n\n${ratioTable}`;
 });
 emitResult(
   options,
