@@ -97,7 +97,10 @@ export function tokenCostChart(cost: TokenCostResult): string {
 
 /** Token latency percentiles at moderate load. */
 export function latencyChart(latency: LatencyResult): string {
-  const kinds = ['parley', 'ws', 'ws-corked', 'socketio'] as const;
+  // Runs saved before the corked peer have no `ws-corked`.
+  const kinds = (['parley', 'ws', 'ws-corked', 'socketio'] as const).filter(
+    (kind) => kind in latency.summary,
+  );
   const labels = {
     parley: 'Parley',
     ws: 'raw ws',
