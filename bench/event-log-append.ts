@@ -238,14 +238,19 @@ async function main(): Promise<void> {
     rmSync(directory, { recursive: true, force: true });
   }
 
-  const headline = results[0]?.eventsPerSecond ?? 0;
   console.log(
     `event log append: ${CONVERSATIONS} conversations, ~${sampleBytes} bytes per entry body, SQLite WAL, synchronous=NORMAL, median of ${RUNS} run(s)${quick ? ' (quick)' : ''}\n`,
   );
   printTable(results);
-  console.log(
-    `\n${headline >= GOAL_EVENTS_PER_SECOND ? 'PASS' : 'FAIL'}: ${headline.toLocaleString('en-US')} events/s through createEventLog (goal ${GOAL_EVENTS_PER_SECOND.toLocaleString('en-US')})\n`,
-  );
+  // Every burst size against the goal: bursts of 1,000 are the best case, bursts of 10 and 100
+  // are closer to what one or two chats commit per tick.
+  console.log('');
+  for (const result of results.filter((each) => each.scenario.startsWith('createEventLog'))) {
+    console.log(
+      `${result.eventsPerSecond >= GOAL_EVENTS_PER_SECOND ? 'PASS' : 'FAIL'}: ${result.eventsPerSecond.toLocaleString('en-US')} events/s, ${result.scenario} (goal ${GOAL_EVENTS_PER_SECOND.toLocaleString('en-US')})`,
+    );
+  }
+  console.log('');
   console.log(
     JSON.stringify(
       {

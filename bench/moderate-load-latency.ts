@@ -1,14 +1,19 @@
 /**
- * Benchmark 4, latency at moderate load: 100 conversations × 10 participants, the model producing
- * 10 tokens a second in every conversation (10,000 frames/s delivered in all, well below
- * saturation). Measures the latency each server adds between "the model has a token" and "a
- * participant has it": p50, p99, p99.9 and max, for Parley, raw `ws` and Socket.IO in one run.
+ * Benchmark 4, latency at moderate load: 10 conversations × 10 participants, the model streaming
+ * 100 tokens a second in every conversation (about 10,000 frames/s delivered in all, well below
+ * saturation). Measures the latency each server adds between "the model wrote a token" and "a
+ * participant has it": p50, p99, p99.9 and max, for Parley, raw `ws` (uncorked and corked) and
+ * Socket.IO in one run.
  *
- * Parley runs with `PARLEY_TURN_CONCURRENCY=100` here, so that all 100 conversations stream at
- * once as they do on the other servers (the default pool of 10 would let 90 of them wait, which
- * is the throughput benchmark's subject, not this one's).
+ * The model is the external process (`servers/sse-model-server.ts`), read over HTTP in the OpenAI
+ * Chat Completions format by every server alike, and it stamps each token as it writes it: a
+ * server whose event loop is saturated shows it in these figures (an in-process model would be
+ * late too, and hide it). Parley runs with its default pool (10 turns at once), which runs every
+ * one of the 10 conversations, and pacing 0 (the default 30 ms pacing caps a stream at 33
+ * tokens/s: slower than this model, so tokens would queue for seconds; the provider benchmark
+ * shows that case).
  *
- * Run: `npx tsx bench/moderate-load-latency.ts [--quick] [--json file] [--rounds n]`
+ * Run: `npx tsx bench/moderate-load-latency.ts [--quick] [--json file] [--rounds n] [--clients n]`
  */
 import { ensureBuilt } from './support/build.js';
 import { orderForRound, SERVER_LABELS } from './support/bench-servers.js';
@@ -29,9 +34,10 @@ import {
   progress,
   ratio,
   round3,
+  SATURATION_NOTE,
 } from './support/report.js';
 
-const KINDS = ['parley', 'ws', 'socketio'] as const;
+const KINDS = ['parley', 'ws', 'ws-corked', 'socketio'] as const;
 
 /** The JSON result of this benchmark. */
 export interface LatencyResult {
@@ -48,6 +54,7 @@ export interface LatencyResult {
       p99: number;
       p999: number;
       max: number;
+      serverMicrosPerToken: number;
       frameP99: number;
     }
   >;
@@ -61,20 +68,21 @@ const SUMMARY_RULE =
 const options = parseBenchOptions();
 const build = ensureBuilt();
 const setup = {
-  conversations: 100,
+  conversations: 10,
   participants: 10,
-  tokensPerSecondPerConversation: 10,
-  tokensPerTurn: 50,
+  tokensPerSecondPerConversation: 100,
+  tokensPerTurn: 200,
+  /** Parley's worker pool: the default, which runs every conversation at once here. */
+  turnConcurrency: 10,
   warmupMs: options.quick ? 2_000 : 5_000,
-  measureMs: options.quick ? 6_000 : 20_000,
+  measureMs: options.quick ? 5_000 : 20_000,
   /** Longest wait, after the warm-up, for other processes to leave the CPU alone. */
   quietWaitMs: options.quick ? 2_000 : 30_000,
   rounds: options.rounds,
 };
-const env = {
-  BENCH_MODEL_TOKENS: String(setup.tokensPerTurn),
-  BENCH_MODEL_INTERVAL_MS: String(1000 / setup.tokensPerSecondPerConversation),
-  PARLEY_TURN_CONCURRENCY: String(setup.conversations),
+const modelEnv = {
+  BENCH_SSE_TOKENS: String(setup.tokensPerTurn),
+  BENCH_SSE_TOKENS_PER_SECOND: String(setup.tokensPerSecondPerConversation),
 };
 
 const runs: LatencyResult['runs'] = [];
@@ -83,7 +91,8 @@ for (let round = 0; round < options.rounds; round += 1) {
     progress(`moderate-load latency, round ${round + 1}: ${SERVER_LABELS[kind]}`);
     const result = await runClosedLoop(build, {
       kind,
-      env,
+      env: {},
+      modelEnv,
       conversations: setup.conversations,
       participants: setup.participants,
       content: 'Stream at a steady pace, please.',
@@ -92,6 +101,8 @@ for (let round = 0; round < options.rounds; round += 1) {
       quietWaitMs: setup.quietWaitMs,
       // Spread the conversations over one token interval, so their tokens do not come in bursts.
       staggerMs: 1000 / setup.tokensPerSecondPerConversation,
+      drainMs: 3_000,
+      clients: options.clients ?? 1,
       verbose: options.verbose,
       cpuProfile: round === 0 ? options.cpuProfile : undefined,
     });
@@ -107,12 +118,14 @@ const summarize = (kind: (typeof KINDS)[number]) => {
     p99: round3(mean(mine.map((run) => run.client.tokenLatency.p99))),
     p999: round3(mean(mine.map((run) => run.client.tokenLatency.p999))),
     max: Math.max(...mine.map((run) => run.client.tokenLatency.max)),
+    serverMicrosPerToken: round3(mean(mine.map((run) => run.serverMicrosPerToken))),
     frameP99: round3(mean(mine.map((run) => run.client.frameLatency.p99))),
   };
 };
 const summary = {
   parley: summarize('parley'),
   ws: summarize('ws'),
+  'ws-corked': summarize('ws-corked'),
   socketio: summarize('socketio'),
 };
 const result: LatencyResult = {
@@ -140,6 +153,9 @@ const table = markdownTable(
     'max ms',
     'frame-ts p99 ms',
     'server CPU %',
+    'server µs/token',
+    'model lag max ms',
+    'client CPU %',
     'other CPU %',
   ],
   runs.map((run) => [
@@ -152,6 +168,9 @@ const table = markdownTable(
     run.client.tokenLatency.max,
     run.client.frameLatency.p99,
     run.serverCpuPercent,
+    run.serverMicrosPerToken,
+    run.model?.maxLagMs ?? NaN,
+    run.client.cpuPercents.join(' + '),
     run.otherCpuPercent,
   ]),
 );
@@ -159,13 +178,18 @@ const ratios = markdownTable(
   ['Parley vs', 'p99 ratio', 'p50 ratio'],
   [
     ['raw ws', result.ratios.p99VsWs, result.ratios.p50VsWs],
+    [
+      'raw ws, corked',
+      ratio(summary.parley.p99, summary['ws-corked'].p99),
+      ratio(summary.parley.p50, summary['ws-corked'].p50),
+    ],
     ['Socket.IO', result.ratios.p99VsSocketIo, ratio(summary.parley.p50, summary.socketio.p50)],
   ],
 );
 emitResult(
   options,
-  `Latency at moderate load (${setup.conversations} conversations × ${setup.participants}, ${setup.tokensPerSecondPerConversation} tokens/s each)`,
-  `${table}\n\nRatios: ${SUMMARY_RULE}.\n\n${ratios}\n\n${CONTENTION_NOTE}`,
+  `Latency at moderate load (${setup.conversations} conversations × ${setup.participants}, ${setup.tokensPerSecondPerConversation} tokens/s each from the external model, Parley pool ${setup.turnConcurrency})`,
+  `${table}\n\nRatios: ${SUMMARY_RULE}.\n\n${ratios}\n\n${CONTENTION_NOTE}\n\n${SATURATION_NOTE}`,
   result,
 );
 if (result.problems.length > 0) {

@@ -1,65 +1,33 @@
 /**
- * The load generator: one process that opens every client connection of a benchmark (raw
+ * A load generator: one process that opens its share of a benchmark's client connections (raw
  * WebSocket for Parley and the `ws` server, `socket.io-client` for Socket.IO), drives a closed
  * loop of turns from one participant per conversation, and measures what every participant
- * receives. The benchmark script controls it over IPC: `connect`, `start`, `usage`, `mark`,
- * `report`, `stop`, `close`, `shutdown`.
+ * receives. A benchmark may start several of these, each with its own conversations, so that no
+ * load generator is the bottleneck. It can also read the external model's SSE streams directly
+ * (`sse-start`), the floor of the provider benchmark. Controlled over IPC: `connect`, `start`,
+ * `sse-start`, `usage`, `mark`, `report`, `stop`, `close`, `shutdown`.
  */
 import { preciseNow } from '../support/clock.js';
-import { LatencyHistogram, type LatencySummary } from '../support/histogram.js';
+import { LatencyHistogram } from '../support/histogram.js';
 import { serveRequests, type ControlRequest } from '../support/ipc.js';
-import { openConnection, type Connection, type Driver, type Transport } from './open-connection.js';
-import { cpuPercent, readUsage, resetLoopDelay, type ProcessUsage } from '../support/usage.js';
+import { cpuPercent, readUsage, resetLoopDelay } from '../support/usage.js';
+import { startDirectSse, type DirectSseLoad } from './direct-sse.js';
+import type {
+  ConnectRequest,
+  RawClientReport,
+  SseStartRequest,
+  StartRequest,
+} from './client-protocol.js';
+import { openConnection, type Connection, type Driver } from './open-connection.js';
 
-export type { Transport } from './open-connection.js';
-
-/** `connect`: open connections `from` ≤ index < `to`; index i joins conversation ⌊i / participants⌋. */
-export interface ConnectRequest {
-  transport: Transport;
-  port: number;
-  from: number;
-  to: number;
-  participants: number;
-  /** Handshakes in flight at once. */
-  concurrency: number;
-}
-
-/** `start`: each conversation's first participant sends `content`, and again after each answer. */
-export interface StartRequest {
-  content: string;
-  /** Spread the first messages over this long, so conversations do not move in lockstep. */
-  staggerMs: number;
-  /** After a `busy` error, send again after this long. */
-  retryBusyMs: number;
-}
-
-/** What `report` returns: everything received since the last `mark`. */
-export interface ClientReport {
-  seconds: number;
-  /** Frames received by all participants. */
-  frames: number;
-  /** Turns completed (as seen by the participant who asked). */
-  turns: number;
-  /** From the delta's production stamp (inside the model) to the participant, in ms. */
-  tokenLatency: LatencySummary;
-  /** From the frame's `timestamp` (whole ms, server clock) to the participant, in ms. */
-  frameLatency: LatencySummary;
-  /** From sending a message to its turn's first frame (`typing_indicator`), in ms. */
-  turnWait: LatencySummary;
-  /** From the turn's `typing_indicator` to its `agent_response_complete`, in ms. */
-  turnService: LatencySummary;
-  busy: number;
-  errors: Record<string, number>;
-  closes: Record<string, number>;
-  cpuPercent: number;
-  loopDelay: ProcessUsage['loopDelay'];
-  open: number;
-}
-
-const tokenLatency = new LatencyHistogram();
-const frameLatency = new LatencyHistogram();
-const turnWait = new LatencyHistogram();
-const turnService = new LatencyHistogram();
+const histograms = {
+  tokenLatency: new LatencyHistogram(),
+  frameLatency: new LatencyHistogram(),
+  turnWait: new LatencyHistogram(),
+  turnService: new LatencyHistogram(),
+};
+/** More per-turn rates than this in one window are not kept (the summary says how many). */
+const MAX_TURN_RATES = 200_000;
 const connections: Connection[] = [];
 let counters = freshCounters();
 let markedUsage = readUsage();
@@ -68,12 +36,15 @@ let closing = false;
 let start: StartRequest = { content: 'go', staggerMs: 0, retryBusyMs: 50 };
 let wsPayload = '';
 let socketIoPayload: object = {};
+let direct: DirectSseLoad | undefined;
 
 function freshCounters() {
   return {
     frames: 0,
+    tokens: 0,
     turns: 0,
     busy: 0,
+    turnRates: [] as number[],
     errors: {} as Record<string, number>,
     closes: {} as Record<string, number>,
   };
@@ -81,6 +52,12 @@ function freshCounters() {
 
 function count(table: Record<string, number>, key: string): void {
   table[key] = (table[key] ?? 0) + 1;
+}
+
+function recordTurnRate(tokens: number, firstAt: number, lastAt: number): void {
+  if (tokens > 1 && lastAt > firstAt && counters.turnRates.length < MAX_TURN_RATES) {
+    counters.turnRates.push(((tokens - 1) * 1000) / (lastAt - firstAt));
+  }
 }
 
 /**
@@ -97,8 +74,8 @@ function onFrame(
 ): void {
   const now = preciseNow();
   counters.frames += 1;
-  if (timestamp > 0) frameLatency.record(now - timestamp);
-  if (stamp > 0) tokenLatency.record(now - stamp);
+  if (timestamp > 0) histograms.frameLatency.record(now - timestamp);
+  if (stamp > 0) histograms.tokenLatency.record(now - stamp);
   if (type === 'welcome') {
     connection.welcomed = true;
     return;
@@ -106,15 +83,26 @@ function onFrame(
   const driver = connection.driver;
   if (driver === undefined) return;
   switch (type) {
+    case 'agent_response_chunk':
+      counters.tokens += 1;
+      if (driver.turnTokens === 0) driver.firstChunkAt = now;
+      driver.turnTokens += 1;
+      driver.lastChunkAt = now;
+      return;
     case 'typing_indicator':
       driver.startedAt = now;
-      turnWait.record(now - driver.sentAt);
+      driver.turnTokens = 0;
+      histograms.turnWait.record(now - driver.sentAt);
       return;
     case 'agent_response_complete':
       counters.turns += 1;
-      turnService.record(now - driver.startedAt);
+      driver.turns += 1;
+      recordTurnRate(driver.turnTokens, driver.firstChunkAt, driver.lastChunkAt);
+      histograms.turnService.record(now - driver.startedAt);
       driver.inFlight = false;
-      if (running) sendMessage(connection, driver);
+      if (running && ((start.maxTurns ?? 0) === 0 || driver.turns < (start.maxTurns ?? 0))) {
+        sendMessage(connection, driver);
+      }
       return;
     case 'error': {
       const body = typeof raw === 'string' ? (JSON.parse(raw) as { code?: string }) : raw;
@@ -167,7 +155,16 @@ async function connect(request: ConnectRequest): Promise<object> {
           events,
         );
         if (index % request.participants === 0) {
-          connection.driver = { inFlight: false, sentAt: 0, startedAt: 0 };
+          connection.driver = {
+            inFlight: false,
+            started: false,
+            sentAt: 0,
+            startedAt: 0,
+            turns: 0,
+            turnTokens: 0,
+            firstChunkAt: 0,
+            lastChunkAt: 0,
+          };
         }
         connections.push(connection);
       } catch {
@@ -183,16 +180,18 @@ function openCount(): number {
   return connections.filter((connection) => !connection.closed).length;
 }
 
+/** Starts every driver not started yet (so a benchmark can add conversations and start again). */
 function startLoad(request: StartRequest): object {
   start = request;
   wsPayload = JSON.stringify({ type: 'user_message', content: request.content });
   socketIoPayload = { type: 'user_message', content: request.content };
   running = true;
-  const drivers = connections.filter((connection) => connection.driver !== undefined);
+  const drivers = connections.filter((connection) => connection.driver?.started === false);
   drivers.forEach((connection, position) => {
+    const driver = connection.driver;
+    if (driver !== undefined) driver.started = true;
     setTimeout(
       () => {
-        const driver = connection.driver;
         if (running && driver !== undefined && !driver.inFlight) sendMessage(connection, driver);
       },
       (position * request.staggerMs) / Math.max(1, drivers.length),
@@ -201,24 +200,46 @@ function startLoad(request: StartRequest): object {
   return { drivers: drivers.length };
 }
 
+function startSse(request: SseStartRequest): object {
+  direct = startDirectSse(request, {
+    token: (stamp, now) => {
+      counters.frames += 1;
+      counters.tokens += 1;
+      histograms.tokenLatency.record(now - stamp);
+    },
+    answer: (tokens, firstAt, lastAt) => {
+      counters.turns += 1;
+      recordTurnRate(tokens, firstAt, lastAt);
+    },
+    error: (code) => {
+      count(counters.errors, code);
+    },
+  });
+  return { streams: request.streams };
+}
+
 function mark(): object {
   counters = freshCounters();
-  for (const histogram of [tokenLatency, frameLatency, turnWait, turnService]) histogram.reset();
+  for (const histogram of Object.values(histograms)) histogram.reset();
   resetLoopDelay();
   markedUsage = readUsage();
   return { at: markedUsage.at };
 }
 
-function report(): ClientReport {
+function report(): RawClientReport {
   const usage = readUsage();
   return {
     seconds: (usage.at - markedUsage.at) / 1000,
     frames: counters.frames,
+    tokens: counters.tokens,
     turns: counters.turns,
-    tokenLatency: tokenLatency.summary(),
-    frameLatency: frameLatency.summary(),
-    turnWait: turnWait.summary(),
-    turnService: turnService.summary(),
+    histograms: {
+      tokenLatency: histograms.tokenLatency.toSparse(),
+      frameLatency: histograms.frameLatency.toSparse(),
+      turnWait: histograms.turnWait.toSparse(),
+      turnService: histograms.turnService.toSparse(),
+    },
+    turnRates: counters.turnRates,
     busy: counters.busy,
     errors: counters.errors,
     closes: counters.closes,
@@ -231,19 +252,35 @@ function report(): ClientReport {
 /** Stops sending and waits (at most `drainMs`) for the turns in flight to complete. */
 async function stop(drainMs: number): Promise<object> {
   running = false;
+  direct?.stop();
   const deadline = Date.now() + drainMs;
   const inFlight = () =>
     connections.filter((connection) => connection.driver?.inFlight === true && !connection.closed)
-      .length;
+      .length + (direct?.active ?? 0);
   while (inFlight() > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { inFlight: inFlight() };
 }
 
+/** Waits (at most `timeoutMs`) until every driver has completed `turns` turns. */
+async function waitForTurns(turns: number, timeoutMs: number): Promise<object> {
+  const deadline = Date.now() + timeoutMs;
+  const behind = () =>
+    connections.filter(
+      (connection) =>
+        connection.driver !== undefined && !connection.closed && connection.driver.turns < turns,
+    ).length;
+  while (behind() > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { behind: behind() };
+}
+
 function closeAll(): object {
   closing = true;
   running = false;
+  direct?.close();
   for (const connection of connections) connection.close();
   const closed = connections.length;
   connections.length = 0;
@@ -256,6 +293,8 @@ serveRequests((request: ControlRequest) => {
       return connect(request as unknown as ConnectRequest);
     case 'start':
       return startLoad(request as unknown as StartRequest);
+    case 'sse-start':
+      return startSse(request as unknown as SseStartRequest);
     case 'usage':
       return readUsage();
     case 'mark':
@@ -264,6 +303,8 @@ serveRequests((request: ControlRequest) => {
       return report();
     case 'stop':
       return stop(typeof request.drainMs === 'number' ? request.drainMs : 5_000);
+    case 'wait-turns':
+      return waitForTurns(Number(request.turns), Number(request.timeoutMs));
     case 'close':
       return closeAll();
     case 'shutdown':

@@ -12,8 +12,16 @@ export type Transport = 'ws' | 'socketio';
 /** The participant that asks, one per conversation. */
 export interface Driver {
   inFlight: boolean;
+  /** Sent its first message (a later `start` leaves it alone). */
+  started: boolean;
   sentAt: number;
   startedAt: number;
+  /** Turns completed. */
+  turns: number;
+  /** Chunks of the current turn, and when its first and last arrived. */
+  turnTokens: number;
+  firstChunkAt: number;
+  lastChunkAt: number;
 }
 
 /** An open connection. */
@@ -121,7 +129,9 @@ function openSocketIo(
     forceNew: true,
     reconnection: false,
     timeout: 60_000,
-    query: { conversation: `c${Math.floor(index / participants)}`, user_id: `u${index}` },
+    // In `auth`, not the query: the server discards the handshake's HTTP request, as Socket.IO's
+    // performance guide advises, and with it the query.
+    auth: { conversation: `c${Math.floor(index / participants)}`, user_id: `u${index}` },
   });
   const connection: Connection = {
     index,

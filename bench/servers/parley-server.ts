@@ -1,21 +1,20 @@
 /**
  * Parley as a benchmark server: the real `startServer` (upgrade gate, actors, worker pool,
- * pacing, fan-out) configured from `PARLEY_*` variables, with the bench model, or the offline
- * model when `BENCH_MODEL=offline`.
+ * pacing, fan-out, event log) configured from `PARLEY_*` variables, with the model `BENCH_MODEL`
+ * names (see `model-from-environment.ts`).
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startServer } from '../../src/server/server.js';
-import {
-  benchModelOptionsFromEnvironment,
-  createBenchModel,
-  streamCounter,
-} from './bench-model.js';
+import { streamCounter } from './bench-model.js';
+import { toolCounter } from './bench-tool-model.js';
+import { benchModelFromEnvironment } from './model-from-environment.js';
 import { serveControl } from './server-control.js';
 
-const offline = process.env.BENCH_MODEL === 'offline';
+const { model, tools } = benchModelFromEnvironment();
 const server = await startServer({
   config: { port: 0 },
-  ...(offline ? {} : { model: createBenchModel(benchModelOptionsFromEnvironment()) }),
+  ...(model === undefined ? {} : { model }),
+  ...(tools === undefined ? {} : { tools }),
 });
 
 // Event-loop delay since the last stats read: tells a blocked loop apart from a long path.
@@ -37,6 +36,7 @@ serveControl(server.port, {
     const stats = {
       ...server.engine.stats(),
       model: { ...streamCounter },
+      tools: { ...toolCounter },
       loop: {
         p50: ms(loopDelay.percentile(50)),
         p99: ms(loopDelay.percentile(99)),
@@ -51,6 +51,7 @@ serveControl(server.port, {
     Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0 });
     // Each read starts a new window for the high-water mark of concurrent model streams.
     streamCounter.maxActive = streamCounter.active;
+    toolCounter.maxActive = toolCounter.active;
     loopDelay.reset();
     return stats;
   },

@@ -4,19 +4,35 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Transport } from '../clients/bench-client.js';
+import type { Transport } from '../clients/client-protocol.js';
 import { benchScript } from './build.js';
 import { startChild, type BenchChild } from './child-process.js';
 
-/** The servers the benchmarks compare. */
-export type ServerKind = 'parley' | 'ws' | 'ws-xstate' | 'socketio';
+/**
+ * The servers the benchmarks compare. `-corked` peers cork each socket for the rest of the tick,
+ * as Parley does (see `servers/ws-server.ts` and `servers/socketio-server.ts`).
+ */
+export type ServerKind =
+  'parley' | 'ws' | 'ws-corked' | 'ws-xstate' | 'socketio' | 'socketio-corked';
 
 /** How each server is named in tables. */
 export const SERVER_LABELS: Record<ServerKind, string> = {
   parley: 'Parley',
   ws: 'raw ws',
+  'ws-corked': 'raw ws, corked',
   'ws-xstate': 'ws + XState actor',
   socketio: 'Socket.IO',
+  'socketio-corked': 'Socket.IO, corked',
+};
+
+/** Each server's script under `bench/servers/` and its own environment. */
+const SERVER_SCRIPTS: Record<ServerKind, { script: string; env: Record<string, string> }> = {
+  parley: { script: 'servers/parley-server', env: {} },
+  ws: { script: 'servers/ws-server', env: {} },
+  'ws-corked': { script: 'servers/ws-server', env: { BENCH_CORK: '1' } },
+  'ws-xstate': { script: 'servers/ws-server', env: { BENCH_XSTATE: '1' } },
+  socketio: { script: 'servers/socketio-server', env: {} },
+  'socketio-corked': { script: 'servers/socketio-server', env: { BENCH_CORK: '1' } },
 };
 
 /**
@@ -70,12 +86,7 @@ export async function startServer(
   kind: ServerKind,
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
-  const script =
-    kind === 'parley'
-      ? 'servers/parley-server'
-      : kind === 'socketio'
-        ? 'servers/socketio-server'
-        : 'servers/ws-server';
+  const { script, env: kindEnv } = SERVER_SCRIPTS[kind];
   const profile =
     kind === 'parley' && options.cpuProfile !== undefined
       ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfile)}`]
@@ -90,7 +101,7 @@ export async function startServer(
     nodeFlags: [...(options.nodeFlags ?? []), ...profile],
     env: {
       ...(kind === 'parley' ? { ...PARLEY_BENCH_ENVIRONMENT, PARLEY_DB: database } : {}),
-      ...(kind === 'ws-xstate' ? { BENCH_XSTATE: '1' } : {}),
+      ...kindEnv,
       ...options.env,
     },
     verbose: options.verbose ?? false,
@@ -108,6 +119,44 @@ export async function startServer(
   }
 }
 
+/** The external model process (`servers/sse-model-server.ts`). */
+export interface RunningModelServer {
+  child: BenchChild;
+  /** `http://127.0.0.1:<port>/v1` */
+  baseUrl: string;
+  /** What a benchmark server needs to stream from it (see `servers/model-from-environment.ts`). */
+  serverEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the external model: an OpenAI-compatible SSE server stamping each token as it writes it.
+ *
+ * @example
+ * const model = await startModelServer(build, { BENCH_SSE_TOKENS_PER_SECOND: '100' });
+ * await startServer(build, 'parley', { env: model.serverEnv });
+ */
+export async function startModelServer(
+  build: string,
+  env: Record<string, string>,
+  verbose = false,
+): Promise<RunningModelServer> {
+  const child = startChild({
+    name: 'model server',
+    script: benchScript(build, 'servers/sse-model-server'),
+    env,
+    verbose,
+  });
+  const ready = await child.next('ready', 30_000);
+  const baseUrl = `http://127.0.0.1:${String(ready.port)}/v1`;
+  return {
+    child,
+    baseUrl,
+    serverEnv: { BENCH_MODEL: 'sse', BENCH_MODEL_BASE_URL: baseUrl },
+    stop: () => child.stop(),
+  };
+}
+
 /** Starts the load-generating client process. */
 export function startClient(build: string, verbose = false): BenchChild {
   return startChild({
@@ -119,7 +168,7 @@ export function startClient(build: string, verbose = false): BenchChild {
 
 /** The client library that talks to a server. */
 export function transportOf(kind: ServerKind): Transport {
-  return kind === 'socketio' ? 'socketio' : 'ws';
+  return kind === 'socketio' || kind === 'socketio-corked' ? 'socketio' : 'ws';
 }
 
 /** The servers in round `round`: the given order, reversed every other round. */

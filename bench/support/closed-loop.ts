@@ -1,18 +1,22 @@
 /**
- * One measurement of a server under a closed loop of turns: start the server and the client,
- * connect every participant, let one participant per conversation ask again as soon as each
- * answer completes, warm up, then measure a window on both sides.
+ * One measurement of a server under a closed loop of turns: start the server (and the external
+ * model when asked), start the client processes, connect every participant, let one participant
+ * per conversation ask again as soon as each answer completes, warm up, then measure a window on
+ * every side. Server CPU comes from the server process itself (`process.cpuUsage()`, every thread
+ * of it: the log's checkpoint thread too).
  */
-import type { ClientReport } from '../clients/bench-client.js';
+import { cpus as cpuList } from 'node:os';
+import type { BenchChild } from './child-process.js';
 import { sleep } from './clock.js';
 import {
   SERVER_LABELS,
-  startClient,
+  startModelServer,
   startServer,
   transportOf,
+  type RunningModelServer,
   type ServerKind,
 } from './bench-servers.js';
-import type { BenchChild } from './child-process.js';
+import { LoadGenerators, type ClientReport } from './load-generators.js';
 import { progress } from './report.js';
 import { cpuPercent, machineCpuPercent, readMachineCpu, type ProcessUsage } from './usage.js';
 
@@ -27,6 +31,13 @@ export interface ClosedLoopSpec {
   content: string;
   warmupMs: number;
   measureMs: number;
+  /** Client processes sharing the connections. @default 1 */
+  clients?: number;
+  /**
+   * Stream from the external model process, started with this environment (`BENCH_SSE_*`), so
+   * token stamps are taken outside the server under test.
+   */
+  modelEnv?: Record<string, string>;
   /** Spread of the first messages. @default 100 */
   staggerMs?: number;
   /**
@@ -36,6 +47,8 @@ export interface ClosedLoopSpec {
   quietWaitMs?: number;
   /** Poll the server's own statistics this often during the window (Parley's pool). */
   pollStatsMs?: number;
+  /** After the window, how long the turns in flight may take to finish. @default 15000 */
+  drainMs?: number;
   cpuProfile?: string | undefined;
   verbose?: boolean;
 }
@@ -50,6 +63,14 @@ export interface StatsSample {
 /** Other processes' CPU (percent of one core) above which a window is marked contended. */
 export const CONTENDED_PERCENT = 40;
 
+/** What the external model process did in the window. */
+export interface ModelServerWindow {
+  cpuPercent: number;
+  /** Its worst lateness writing a due token, in ms: above a few ms, the model itself lagged. */
+  maxLagMs: number;
+  maxActive: number;
+}
+
 /** What one closed-loop measurement found. */
 export interface ClosedLoopResult {
   kind: ServerKind;
@@ -58,6 +79,8 @@ export interface ClosedLoopResult {
   connectSeconds: number;
   seconds: number;
   framesPerSecond: number;
+  /** Tokens the model produced and the asking participant received, per second. */
+  tokensPerSecond: number;
   turnsPerSecond: number;
   client: ClientReport;
   serverCpuPercent: number;
@@ -65,20 +88,27 @@ export interface ClosedLoopResult {
   serverCpuMicros: number;
   /** Server CPU time per delivered frame, in µs: the cost, whatever else the machine ran. */
   serverMicrosPerFrame: number;
+  /** Server CPU time per token the model produced (all its frames to all participants), in µs. */
+  serverMicrosPerToken: number;
   /** The whole machine's CPU use in the window (percent of one core; 200 = 2 cores busy). */
   machineCpuPercent: number;
-  /** Machine CPU used by processes other than this server and client (noise). */
+  /** Machine CPU used by processes other than this server, model and clients (noise). */
   otherCpuPercent: number;
   /** Other processes used more than {@link CONTENDED_PERCENT} of a core: read with care. */
   contended: boolean;
+  /** Every core was busy (machine CPU ≥ 95 % of all cores): some process waited for a core. */
+  machineSaturated: boolean;
   /** The machine was quiet for a second before the window (see `quietWaitMs`). */
   quietBeforeWindow: boolean;
   serverLoopDelay: ProcessUsage['loopDelay'];
   serverRssMiB: number;
+  model?: ModelServerWindow;
   /** Turns still running when the client stopped sending and waited for them. */
   undrained: number;
   samples: StatsSample[];
 }
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /**
  * Runs one closed-loop measurement and stops every process it started.
@@ -91,22 +121,23 @@ export async function runClosedLoop(
   spec: ClosedLoopSpec,
 ): Promise<ClosedLoopResult> {
   const verbose = spec.verbose ?? false;
+  let model: RunningModelServer | undefined;
+  if (spec.modelEnv !== undefined) model = await startModelServer(build, spec.modelEnv, verbose);
   const server = await startServer(build, spec.kind, {
-    env: spec.env,
+    env: { ...spec.env, ...model?.serverEnv },
     cpuProfile: spec.cpuProfile,
     verbose,
+  }).catch(async (error: unknown) => {
+    await model?.stop();
+    throw error;
   });
-  const client = startClient(build, verbose);
+  const clients = LoadGenerators.start(build, spec.clients ?? 1, verbose);
   try {
-    const total = spec.conversations * spec.participants;
-    const connected = await client.request<{ open: number; failed: number; seconds: number }>({
-      type: 'connect',
+    const connected = await clients.connect({
       transport: transportOf(spec.kind),
       port: server.port,
-      from: 0,
-      to: total,
+      conversations: spec.conversations,
       participants: spec.participants,
-      concurrency: 50,
     });
     if (connected.failed > 0) {
       throw new Error(`${SERVER_LABELS[spec.kind]}: ${connected.failed} connections failed`);
@@ -114,18 +145,23 @@ export async function runClosedLoop(
     progress(
       `${SERVER_LABELS[spec.kind]}: ${connected.open} connections in ${connected.seconds.toFixed(1)} s; warming up`,
     );
-    await client.request({
-      type: 'start',
+    await clients.start({
       content: spec.content,
       staggerMs: spec.staggerMs ?? 100,
       retryBusyMs: 20,
     });
     await sleep(spec.warmupMs);
-    const quietBeforeWindow = await waitForQuiet(server.child, client, spec.quietWaitMs ?? 0);
+    const quietBeforeWindow = await waitForQuiet(
+      () => [server.child, ...(model === undefined ? [] : [model.child])],
+      clients,
+      spec.quietWaitMs ?? 0,
+    );
+    await model?.child.request({ type: 'stats' });
     const machineStart = readMachineCpu();
-    const [serverStart] = await Promise.all([
+    const [serverStart, modelStart] = await Promise.all([
       server.child.request<ProcessUsage>({ type: 'mark' }),
-      client.request({ type: 'mark' }),
+      model?.child.request<ProcessUsage>({ type: 'usage' }),
+      clients.mark(),
     ]);
     const samples: StatsSample[] = [];
     if (spec.pollStatsMs === undefined) {
@@ -138,14 +174,20 @@ export async function runClosedLoop(
         await sleep(spec.pollStatsMs);
       }
     }
-    const [serverEnd, report] = await Promise.all([
+    const [serverEnd, report, modelEnd, modelStats] = await Promise.all([
       server.child.request<ProcessUsage>({ type: 'usage' }),
-      client.request<ClientReport>({ type: 'report' }),
+      clients.report(),
+      model?.child.request<ProcessUsage>({ type: 'usage' }),
+      model?.child.request<{ maxLagMs: number; maxActive: number }>({ type: 'stats' }),
     ]);
     const machineEnd = readMachineCpu();
     const serverCpu = cpuPercent(serverStart, serverEnd);
+    const modelCpu =
+      modelStart === undefined || modelEnd === undefined ? 0 : cpuPercent(modelStart, modelEnd);
     const machine = machineCpuPercent(machineStart, machineEnd);
-    const drained = await client.request<{ inFlight: number }>({ type: 'stop', drainMs: 15_000 });
+    const others = machine - serverCpu - modelCpu - report.cpuPercent;
+    const undrained = await clients.stop(spec.drainMs ?? 15_000);
+    const cpuMicros = serverEnd.cpuMicros - serverStart.cpuMicros;
     return {
       kind: spec.kind,
       label: SERVER_LABELS[spec.kind],
@@ -153,59 +195,67 @@ export async function runClosedLoop(
       connectSeconds: connected.seconds,
       seconds: report.seconds,
       framesPerSecond: report.frames / report.seconds,
+      tokensPerSecond: report.tokens / report.seconds,
       turnsPerSecond: report.turns / report.seconds,
       client: report,
       serverCpuPercent: serverCpu,
-      serverCpuMicros: serverEnd.cpuMicros - serverStart.cpuMicros,
-      serverMicrosPerFrame:
-        report.frames === 0
-          ? Number.NaN
-          : Math.round(((serverEnd.cpuMicros - serverStart.cpuMicros) / report.frames) * 100) / 100,
+      serverCpuMicros: cpuMicros,
+      serverMicrosPerFrame: report.frames === 0 ? Number.NaN : round2(cpuMicros / report.frames),
+      serverMicrosPerToken: report.tokens === 0 ? Number.NaN : round2(cpuMicros / report.tokens),
       machineCpuPercent: machine,
-      otherCpuPercent: Math.max(0, Math.round((machine - serverCpu - report.cpuPercent) * 10) / 10),
-      contended: machine - serverCpu - report.cpuPercent > CONTENDED_PERCENT,
+      otherCpuPercent: Math.max(0, Math.round(others * 10) / 10),
+      contended: others > CONTENDED_PERCENT,
+      machineSaturated: machine >= 0.95 * 100 * cpuList().length,
       quietBeforeWindow,
       serverLoopDelay: serverEnd.loopDelay,
       serverRssMiB: serverEnd.memory.rss / 2 ** 20,
-      undrained: drained.inFlight,
+      ...(modelStats === undefined
+        ? {}
+        : {
+            model: {
+              cpuPercent: modelCpu,
+              maxLagMs: round2(modelStats.maxLagMs),
+              maxActive: modelStats.maxActive,
+            },
+          }),
+      undrained,
       samples,
     };
   } finally {
-    await client.stop(5_000);
+    await clients.shutdown();
     await server.stop();
+    await model?.stop();
   }
 }
 
 /**
- * Waits (at most `maxWaitMs`) for a one-second window in which processes other than this server
- * and client use at most {@link CONTENDED_PERCENT} of a core: other work on a shared machine is
+ * Waits (at most `maxWaitMs`) for a one-second window in which processes other than the ones
+ * under test use at most {@link CONTENDED_PERCENT} of a core: other work on a shared machine is
  * the largest source of noise. Returns whether the machine was quiet.
  */
-async function waitForQuiet(
-  server: BenchChild,
-  client: BenchChild,
+export async function waitForQuiet(
+  processes: () => BenchChild[],
+  clients: LoadGenerators,
   maxWaitMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + maxWaitMs;
+  const read = async () => {
+    const [mine, theirs] = await Promise.all([
+      Promise.all(processes().map((child) => child.request<ProcessUsage>({ type: 'usage' }))),
+      clients.usage(),
+    ]);
+    return { usages: [...mine, ...theirs], machine: readMachineCpu() };
+  };
   for (;;) {
-    const read = () =>
-      Promise.all([
-        server.request<ProcessUsage>({ type: 'usage' }),
-        client.request<ProcessUsage>({ type: 'usage' }),
-      ]).then(([serverUsage, clientUsage]) => ({
-        serverUsage,
-        clientUsage,
-        machine: readMachineCpu(),
-      }));
     if (Date.now() >= deadline) return false;
     const before = await read();
     await sleep(1_000);
     const after = await read();
-    const others =
-      machineCpuPercent(before.machine, after.machine) -
-      cpuPercent(before.serverUsage, after.serverUsage) -
-      cpuPercent(before.clientUsage, after.clientUsage);
-    if (others <= CONTENDED_PERCENT) return true;
+    const ours = after.usages.reduce(
+      (sum, usage, index) => sum + cpuPercent(before.usages[index] ?? usage, usage),
+      0,
+    );
+    if (machineCpuPercent(before.machine, after.machine) - ours <= CONTENDED_PERCENT) return true;
     if (Date.now() >= deadline) return false;
   }
 }
@@ -223,9 +273,16 @@ export function problemsOf(result: Omit<ClosedLoopResult, 'samples'>): string[] 
   return problems.map((problem) => `${result.label}: ${problem}`);
 }
 
-/** The server's label, with `*` when other processes competed for the CPU in its window. */
-export function labelOf(result: Pick<ClosedLoopResult, 'label' | 'contended'>): string {
-  return result.contended ? `${result.label} *` : result.label;
+/**
+ * The server's label, with `*` when other processes competed for the CPU in its window and `†`
+ * when a client process was saturated (see {@link SATURATION_NOTE}).
+ */
+export function labelOf(
+  result: Pick<ClosedLoopResult, 'label' | 'contended'> & {
+    client: Pick<ClientReport, 'saturatedClients'>;
+  },
+): string {
+  return `${result.label}${result.contended ? ' *' : ''}${result.client.saturatedClients > 0 ? ' †' : ''}`;
 }
 
 /** The result without its statistics samples, for results that do not chart them. */

@@ -16,6 +16,20 @@ export interface LatencySummary {
   negative: number;
 }
 
+/**
+ * A histogram in a form that crosses the IPC channel: only its non-empty buckets. Several client
+ * processes' histograms are merged into one before percentiles are read, since percentiles of
+ * parts cannot be combined.
+ */
+export interface SparseHistogram {
+  /** [bucket index, count] of every non-empty bucket. */
+  buckets: [number, number][];
+  count: number;
+  sum: number;
+  max: number;
+  negative: number;
+}
+
 /** Resolution of a bucket in milliseconds (10 µs). */
 const BUCKET_MS = 0.01;
 /** Samples above this land in the last bucket (their exact maximum is still kept). */
@@ -55,6 +69,27 @@ export class LatencyHistogram {
     this.sum = 0;
     this.max = 0;
     this.negative = 0;
+  }
+
+  /** The non-empty buckets and totals, to merge in another process. */
+  toSparse(): SparseHistogram {
+    const buckets: [number, number][] = [];
+    this.counts.forEach((count, bucket) => {
+      if (count > 0) buckets.push([bucket, count]);
+    });
+    return { buckets, count: this.count, sum: this.sum, max: this.max, negative: this.negative };
+  }
+
+  /** Adds another histogram's samples (from {@link toSparse}). */
+  add(other: SparseHistogram): this {
+    for (const [bucket, count] of other.buckets) {
+      this.counts[bucket] = (this.counts[bucket] ?? 0) + count;
+    }
+    this.count += other.count;
+    this.sum += other.sum;
+    this.max = Math.max(this.max, other.max);
+    this.negative += other.negative;
+    return this;
   }
 
   /** The value at quantile `q` (0–1): the upper edge of the bucket that holds it. */

@@ -15,6 +15,13 @@ export interface BenchOptions {
   cpuProfile: string | undefined;
   /** Rounds of each comparison, alternating the order of the servers (`--rounds <n>`). */
   rounds: number;
+  /**
+   * Concurrent streams (provider), or the steps of stream counts (token cost), e.g.
+   * `--streams 100` or `--streams 50,100,200` (`--streams`); the benchmark's own when absent.
+   */
+  streams: number[] | undefined;
+  /** Load-generating client processes (`--clients <n>`); the benchmark's own when absent. */
+  clients: number | undefined;
   /** Runner only: where to write results and charts (`--out <dir>`). */
   out: string | undefined;
   /** Runner only: run only these benchmarks (`--only fan-out,latency`). */
@@ -45,15 +52,27 @@ export function parseBenchOptions(argv: readonly string[] = process.argv.slice(2
       out: { type: 'string' },
       only: { type: 'string' },
       from: { type: 'string' },
+      streams: { type: 'string' },
+      clients: { type: 'string' },
     },
     allowPositionals: false,
   });
   const quick = values.quick && !values.full;
   const rounds = values.rounds === undefined ? (quick ? 1 : 2) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1)
-    throw new Error('--rounds must be a whole number ≥ 1');
+    throw new RangeError('--rounds must be a whole number ≥ 1');
+  const streams = values.streams?.split(',').map((text) => Number(text.trim()));
+  if (streams?.some((count) => !Number.isInteger(count) || count < 1) === true) {
+    throw new RangeError('--streams must be whole numbers ≥ 1, separated by commas');
+  }
+  const clients = values.clients === undefined ? undefined : Number(values.clients);
+  if (clients !== undefined && (!Number.isInteger(clients) || clients < 1)) {
+    throw new RangeError('--clients must be a whole number ≥ 1');
+  }
   return {
     quick,
+    streams,
+    clients,
     json: values.json,
     verbose: values.verbose,
     cpuProfile: values['cpu-prof'],

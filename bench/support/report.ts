@@ -93,6 +93,12 @@ export const CONTENTION_NOTE =
   '`*`: other processes on the machine used more than 40% of a core during this window ' +
   '(the "other CPU %" column); its absolute figures are less reliable than the rest.';
 
+/** The footnote of tables whose rows may carry `†`. */
+export const SATURATION_NOTE =
+  '`†`: a client process used more than 85% of a core in this window: the load generator, not ' +
+  "only the server, may have set the pace (its frames/s is a lower bound of the server's). " +
+  '"client CPU %" lists each client process.';
+
 /** Prints one progress line to stderr (kept out of the results on stdout). */
 export function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
