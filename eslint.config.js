@@ -9,7 +9,6 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       'test-results/**',
-      'src/server/static/**',
     ],
   },
   js.configs.recommended,

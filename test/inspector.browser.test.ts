@@ -185,7 +185,7 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
       await page.click(row(path));
       await page.waitForSelector(activeNode('connection.hibernated'));
       expect(await page.textContent('#selected-meta')).toBe(
-        'connection · hibernated · child of parley · wakes on its next event',
+        'connection · hibernated · user alice · child of parley · wakes on its next event',
       );
 
       alice.send({ type: 'typing_indicator', is_typing: true });
