@@ -4,12 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/**',
-      'node_modules/**',
-      'coverage/**',
-      'test-results/**',
-    ],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

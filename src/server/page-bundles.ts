@@ -82,7 +82,9 @@ export async function bundlePages({ fresh }: { fresh: boolean }): Promise<PageFi
   const building = context.then(async (built) => {
     const result = await built.rebuild();
     return new Map(
-      (result.outputFiles ?? []).map((file) => [relative(MEMORY_OUTDIR, file.path), file.text] as const),
+      (result.outputFiles ?? []).map(
+        (file) => [relative(MEMORY_OUTDIR, file.path), file.text] as const,
+      ),
     );
   });
   latest = building;
