@@ -1,12 +1,12 @@
 /**
  * The actor tree: every actor the engine reported (pages of `list`, then `actors.changed`
- * deltas), shown as one flat list in a virtualized viewport: only the visible rows exist in the
- * DOM, so 10,000+ actors stay fast. Conversations come busiest first (a turn running, then
- * someone connected), each followed by its connections named by their user; idle conversations
- * fold away behind a button until asked for (or matched by the search).
+ * deltas), shown as one flat list (actor-rows.ts orders it) in a virtualized viewport: only the
+ * visible rows exist in the DOM, so 10,000+ actors stay fast. A connection's row reads as its
+ * user, its id beside it.
  */
-import { activityRank, compareConversations } from '../../inspector/actor-activity.js';
+import { activityRank } from '../../inspector/actor-activity.js';
 import type { ActorSummary, InspectorMessage } from '../../inspector/inspector-protocol.js';
+import { buildRows, isIdle, type Row } from './actor-rows.js';
 import { frameThrottle, h } from './dom.js';
 
 /** Height of a row in px; fixed so the visible range is a division. */
@@ -17,14 +17,6 @@ const NO_CONVERSATION = '(no conversation yet)';
 
 type ActorsPage = Extract<InspectorMessage, { type: 'actors' }>;
 type ActorsChanged = Extract<InspectorMessage, { type: 'actors.changed' }>;
-
-/** One row of the flat list. */
-interface Row {
-  path: string;
-  depth: 0 | 1;
-  /** For a conversation: its number of connections. */
-  children?: number;
-}
 
 /** What the page hears from the tree. */
 export interface ActorTreeHandlers {
@@ -197,45 +189,14 @@ export class ActorTree {
 
   /** Rebuilds the flat row list from the model, the filter, the fold and the collapsed groups. */
   rebuild(): void {
-    const filter = this.filter;
-    const matches = (path: string) => {
-      if (filter === '' || path.toLowerCase().includes(filter)) return true;
-      const summary = this.actors.get(path);
-      return (
-        summary !== undefined &&
-        (summary.state.toLowerCase().includes(filter) ||
-          (summary.user_id?.toLowerCase().includes(filter) ?? false))
-      );
-    };
-    const roots: string[] = [];
-    const groups = new Map<string, ActorSummary | undefined>();
-    for (const group of this.connectionsOf.keys()) groups.set(group, this.actors.get(group));
-    for (const summary of this.actors.values()) {
-      if (summary.kind === 'root') roots.push(summary.path);
-      else if (summary.kind === 'conversation') groups.set(summary.path, summary);
-    }
-    const flat: Row[] = roots.sort().flatMap((path) => (matches(path) ? [{ path, depth: 0 }] : []));
-    const ordered = [...groups].sort(([a, first], [b, second]) =>
-      compareConversations(orderable(a, first), orderable(b, second)),
-    );
-    let folded = 0;
-    for (const [group, summary] of ordered) {
-      const connections = [...(this.connectionsOf.get(group) ?? [])].sort();
-      const groupMatches = matches(group);
-      const shown = groupMatches ? connections : connections.filter(matches);
-      if (!groupMatches && shown.length === 0) continue;
-      // Searching shows idle conversations too: a search is a request to see them.
-      if (filter === '' && !this.showIdle && summary !== undefined && isIdle(summary)) {
-        folded += 1;
-        continue;
-      }
-      flat.push({ path: group, depth: 0, children: connections.length });
-      if (filter === '' && this.collapsed.has(group)) continue;
-      for (const path of shown) flat.push({ path, depth: 1 });
-    }
-    this.foldedIdle = folded;
-    this.flat = flat;
-    this.spacer.style.height = `${String(flat.length * ROW_HEIGHT)}px`;
+    const { rows, foldedIdle } = buildRows(this.actors, this.connectionsOf, {
+      filter: this.filter,
+      showIdle: this.showIdle,
+      collapsed: this.collapsed,
+    });
+    this.foldedIdle = foldedIdle;
+    this.flat = rows;
+    this.spacer.style.height = `${String(rows.length * ROW_HEIGHT)}px`;
   }
 
   /** Renders the rows in view (plus a few either side), reusing row elements. */
@@ -355,17 +316,4 @@ export class ActorTree {
 /** The conversation a connection is listed under (its own group until the engine knows it). */
 function groupOf(summary: ActorSummary): string {
   return summary.conversation ?? NO_CONVERSATION;
-}
-
-/** A conversation without anyone in it and no turn running. */
-function isIdle(summary: ActorSummary): boolean {
-  return summary.kind === 'conversation' && activityRank(summary) === 2;
-}
-
-/**
- * A group for ordering. One without a conversation summary (yet) holds connections, so it is
- * busy: it ranks first, as a root would.
- */
-function orderable(path: string, summary: ActorSummary | undefined) {
-  return summary ?? { path, kind: 'root' as const, activity: null };
 }

@@ -62,8 +62,8 @@ export class AnswerView {
     this.element.dataset.turnId = answer.turnId;
     this.element.dataset.phase = answer.phase;
     const length = answer.omitted + answer.text.length;
-    const when = answer.historical ? 'then' : 'so far';
-    this.label.textContent = `${answer.turnId} · ${answer.phase} · ${length.toLocaleString()} characters ${when}`;
+    const when = answer.historical ? 'at this point' : 'so far';
+    this.label.textContent = `Answer ${when} · ${answer.phase} · ${length.toLocaleString()} characters · ${answer.turnId}`;
     this.text.textContent =
       answer.text === '' ? '(no text yet)' : `${answer.omitted > 0 ? '…' : ''}${answer.text}`;
     // The end is what is being written: keep it in view.

@@ -3,6 +3,10 @@
  * selected actor's statechart (and its conversation's answer so far) in the middle, events /
  * context / sequence on the right, and time travel at the bottom. Live data and time travel feed
  * the same views. The controls (buttons, fields, keys) are wired in controls.ts.
+ *
+ * About 400 lines: it is the one place that routes every protocol message to the views and keeps
+ * the selection (subscribe, unsubscribe, leave a timeline) consistent with them; the views, the
+ * live actor's state and the diagram panel live in their own modules.
  */
 import type { ELK } from 'elkjs/lib/elk-api.js';
 import type {
@@ -13,12 +17,14 @@ import type {
 import { ActorTree } from './actor-tree.js';
 import { AnswerView, answerAt, liveAnswer } from './answer-view.js';
 import { InspectorConnection } from './connection.js';
+import { showTreeInfo, updateExportLink } from './controls.js';
 import { ContextView } from './context-view.js';
-import { byId, byTestId, field, h, kindOfPath } from './dom.js';
-import { EventsView, stateOf, transitionsOf, type TakenTransition } from './events-view.js';
+import { DiagramPanel, type DiagramSubject } from './diagram-panel.js';
+import { byId, byTestId, field } from './dom.js';
+import { EventsView } from './events-view.js';
+import { applyRecords, liveActor, type LiveActor } from './live-actor.js';
+import { notice, setStatus, showError } from './notices.js';
 import { SequenceView } from './sequence-view.js';
-import { Statechart } from './statechart.js';
-import type { StateNodeJson } from './statechart-graph.js';
 import { TimeTravel } from './time-travel.js';
 
 const PAGE = 1000;
@@ -50,23 +56,6 @@ declare global {
 /** The right column's tabs. */
 export type Tab = 'events' | 'context' | 'sequence';
 
-/** The selected actor as it is live. */
-interface Live {
-  path: string | null;
-  state: string;
-  context: unknown;
-  previous: unknown;
-  taken: TakenTransition[] | undefined;
-}
-
-const noLive = (path: string | null = null, state = ''): Live => ({
-  path,
-  state,
-  context: undefined,
-  previous: undefined,
-  taken: undefined,
-});
-
 /** The inspector page. */
 export class InspectorApp {
   readonly metrics: InspectorMetrics = { pages: 0 };
@@ -76,17 +65,16 @@ export class InspectorApp {
   /** A recording file was sent: the next timeline is that recording. */
   pendingRecording = false;
   private subscribed: string | null = null;
-  private live: Live = noLive();
+  private live: LiveActor = liveActor();
   private readonly dirty = { context: true, sequence: true };
   readonly tree: ActorTree;
   readonly travel: TimeTravel;
   readonly connection: InspectorConnection;
-  private readonly chart: Statechart;
+  private readonly diagram: DiagramPanel;
   private readonly events = new EventsView(byId('events-toolbar'), byTestId('events'));
   private readonly contextView = new ContextView(byTestId('context'));
   private readonly sequence = new SequenceView(byTestId('sequence'));
   private readonly answer = new AnswerView(byTestId('answer'));
-  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     this.tree = new ActorTree(byTestId('actor-tree'), {
@@ -94,19 +82,13 @@ export class InspectorApp {
         this.select(path);
       },
       onRendered: () => {
-        this.onTreeRendered();
+        showTreeInfo(this);
       },
     });
-    this.chart = new Statechart(
-      byTestId('diagram', SVGSVGElement),
-      () => {
-        if (window.ELK === undefined) throw new Error('elk.js did not load');
-        return new window.ELK();
-      },
-      (text) => {
-        byId('caption').textContent = text === '' ? '' : `last transition: ${text}`;
-      },
-    );
+    this.diagram = new DiagramPanel(byTestId('diagram', SVGSVGElement), () => {
+      this.metrics.layoutMs ??= {};
+      return this.metrics.layoutMs;
+    });
     this.travel = new TimeTravel(
       {
         slider: byTestId('timeline-slider', HTMLInputElement),
@@ -130,7 +112,7 @@ export class InspectorApp {
     );
     this.connection = new InspectorConnection({
       onStatus: (state, text) => {
-        this.setStatus(state, text);
+        setStatus(state, text);
         if (state !== 'connected') byId('pause-state').textContent = '';
       },
       onOpen: () => {
@@ -142,38 +124,9 @@ export class InspectorApp {
     });
   }
 
-  setStatus(state: string, text: string): void {
-    const status = byTestId('status');
-    status.dataset.state = state;
-    status.textContent = text;
-  }
-
+  /** Adds an error line under the header. */
   showError(text: string): void {
-    const errors = byId('errors');
-    const item = h(
-      'div',
-      { class: 'error' },
-      h('span', { text }),
-      h('button', {
-        class: 'link',
-        text: 'dismiss',
-        onclick: () => {
-          item.remove();
-        },
-      }),
-    );
-    errors.append(item);
-    while (errors.children.length > 3) errors.firstElementChild?.remove();
-  }
-
-  notice(text: string): void {
-    const element = byId('notice');
-    element.textContent = text;
-    element.hidden = false;
-    clearTimeout(this.noticeTimer);
-    this.noticeTimer = setTimeout(() => {
-      element.hidden = true;
-    }, 3000);
+    showError(text);
   }
 
   // ---------------------------------------------------------------- messages
@@ -185,7 +138,7 @@ export class InspectorApp {
         this.welcome = message;
         this.subscribed = null;
         byId('send-form').hidden = !message.dev_mode;
-        this.setStatus(
+        setStatus(
           'connected',
           `connected · protocol ${String(message.protocol_version)}${message.dev_mode ? ' · development mode' : ''}`,
         );
@@ -216,7 +169,7 @@ export class InspectorApp {
         return;
       case 'actor':
         if (message.path !== this.subscribed) return;
-        this.live = { ...noLive(message.path, message.summary.state), context: message.context };
+        this.live = { ...liveActor(message.path, message.summary.state), context: message.context };
         this.tree.put(message.summary);
         this.tree.scheduleRender();
         this.events.clear();
@@ -248,7 +201,7 @@ export class InspectorApp {
         this.refresh();
         return;
       case 'sent':
-        this.notice(`sent ${message.event_type} to ${message.path}`);
+        notice(`sent ${message.event_type} to ${message.path}`);
         return;
       case 'error': {
         byId('timeline-status').textContent = '';
@@ -281,30 +234,10 @@ export class InspectorApp {
 
   private onRecords(records: readonly InspectionRecord[]): void {
     this.events.add(records);
-    let diagram = false;
-    let context = false;
-    for (const record of records) {
-      if (record.path !== this.live.path) continue;
-      const state = stateOf(record.detail);
-      const taken = record.kind === 'microstep' ? transitionsOf(record.detail) : [];
-      if (state !== undefined && state !== this.live.state) {
-        this.live.state = state;
-        diagram = true;
-      }
-      if (taken.length > 0) {
-        this.live.taken = taken;
-        diagram = true;
-      }
-      const snapshotContext = field(record.detail, 'context');
-      if (record.kind === 'snapshot' && typeof snapshotContext === 'object' && snapshotContext) {
-        this.live.previous = this.live.context;
-        this.live.context = snapshotContext;
-        context = true;
-      }
-    }
+    const change = applyRecords(this.live, records);
     if (this.travel.point) return;
-    if (diagram) void this.updateDiagram();
-    if (context) {
+    if (change.diagram) void this.updateDiagram();
+    if (change.context) {
       this.dirty.context = true;
       if (this.tab === 'context') this.renderContext();
     }
@@ -352,13 +285,13 @@ export class InspectorApp {
       }
     }
     if (changed) {
-      this.live = noLive(live ? path : null, this.tree.get(path)?.state ?? '');
+      this.live = liveActor(live ? path : null, this.tree.get(path)?.state ?? '');
       this.events.clear();
-      this.chart.reset();
+      this.diagram.reset();
     }
     this.dirty.context = true;
     this.updateHeader();
-    this.updateExport();
+    updateExportLink(this);
     this.refresh();
   }
 
@@ -380,53 +313,7 @@ export class InspectorApp {
     byId('empty-hint').hidden = path !== null;
   }
 
-  /** Points the export link at the selected conversation's recording. */
-  updateExport(): void {
-    const link = byTestId('export-link', HTMLAnchorElement);
-    const conversation = this.conversationOf(this.selected);
-    byTestId('timeline-load', HTMLButtonElement).disabled = conversation === null;
-    if (conversation === null) {
-      link.removeAttribute('href');
-      link.classList.add('disabled');
-      link.title = 'Select a conversation to export its recording';
-      return;
-    }
-    const id = conversation.slice('conversation:'.length);
-    const token = byId('token', HTMLInputElement).value.trim();
-    // The export route takes the chat credentials: `?user_id=` in development mode, else a token.
-    const query = this.welcome?.dev_mode
-      ? '?user_id=inspector'
-      : token === ''
-        ? ''
-        : `?token=${encodeURIComponent(token)}`;
-    link.href = `/api/conversations/${encodeURIComponent(id)}/export${query}`;
-    link.setAttribute('download', `${id}.jsonl`);
-    link.classList.remove('disabled');
-    link.title = `Download ${id} as a recording for parley replay`;
-  }
-
   // ---------------------------------------------------------------- views
-
-  private onTreeRendered(): void {
-    const { tree, metrics } = this;
-    if (metrics.firstRowsAt === undefined && tree.flat.length > 0) {
-      metrics.firstRowsAt = performance.now();
-    }
-    if (metrics.allLoadedAt !== undefined && metrics.allRenderedAt === undefined) {
-      metrics.allRenderedAt = performance.now();
-    }
-    const count = (value: number) => value.toLocaleString();
-    const loading = tree.loading ? ` · loading ${count(tree.total)}…` : '';
-    const matching = tree.filter === '' ? '' : ` · ${count(tree.flat.length)} rows match`;
-    byId('tree-info').textContent = `${count(tree.actors.size)} actors${loading}${matching}`;
-    const toggle = byTestId('idle-toggle', HTMLButtonElement);
-    const folded = tree.foldedIdle;
-    toggle.hidden = folded === 0 && toggle.getAttribute('aria-pressed') !== 'true';
-    toggle.textContent =
-      toggle.getAttribute('aria-pressed') === 'true'
-        ? 'Fold idle conversations away'
-        : `Show ${count(folded)} idle conversation${folded === 1 ? '' : 's'}`;
-  }
 
   /** The answer strip follows the selected actor's conversation, live or at the travel point. */
   private updateAnswer(): void {
@@ -440,7 +327,7 @@ export class InspectorApp {
   }
 
   /** What the diagram shows: the selected actor, or the timeline's conversation. */
-  private diagramSubject() {
+  private diagramSubject(): DiagramSubject | null {
     const point = this.travel.point;
     const timeline = this.travel.timeline;
     if (point && timeline) {
@@ -458,40 +345,8 @@ export class InspectorApp {
   }
 
   private async updateDiagram(): Promise<void> {
-    const subject = this.diagramSubject();
-    const machines = this.welcome?.machines;
-    if (!subject || !machines) {
-      this.chart.hide();
-      return;
-    }
-    const kind = kindOfPath(subject.path);
-    const definition = machines[kind] as StateNodeJson | undefined;
-    if (!definition) {
-      this.chart.hide();
-      byId('caption').textContent = `no machine definition for ${kind}`;
-      return;
-    }
-    const started = performance.now();
-    await this.chart.show(kind, definition);
-    this.metrics.layoutMs ??= {};
-    this.metrics.layoutMs[kind] ??= Math.round(performance.now() - started);
-    if (subject.historical) {
-      // The transition into this point is the one from the previous point's state.
-      this.chart.reset();
-      if (subject.before !== undefined) {
-        this.chart.setState(subject.before, { historical: true, quiet: true });
-      }
-      const changed = this.chart.setState(subject.state, { historical: true });
-      if (!changed && subject.before !== undefined) {
-        byId('caption').textContent = `no state change at this point (${subject.path})`;
-      }
-    } else {
-      this.chart.setState(subject.state, subject.taken ? { taken: subject.taken } : {});
-    }
+    await this.diagram.show(this.diagramSubject(), this.welcome?.machines);
     this.live.taken = undefined;
-    const selectedState = byId('selected-state');
-    selectedState.textContent = subject.state;
-    selectedState.classList.toggle('historical', subject.historical);
   }
 
   private renderContext(): void {
@@ -547,7 +402,7 @@ export class InspectorApp {
     this.tree.setOverrides(null);
     this.dirty.context = true;
     document.body.classList.remove('travelling');
-    this.chart.reset();
+    this.diagram.reset();
     this.refresh();
   }
 }

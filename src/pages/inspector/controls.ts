@@ -1,7 +1,7 @@
 /**
- * The inspector page's controls: the tabs, the actor search and the idle fold, Pause and Resume,
- * loading a timeline or a recording, sending an event (development mode), the admin token, and
- * the `[` `]` keys that step through time.
+ * The inspector page's controls: the tabs, the actor search and the idle fold (and the line
+ * under them), Pause and Resume, loading a timeline or a recording, the export link, sending an
+ * event (development mode), the admin token, and the `[` `]` keys that step through time.
  */
 import type { InspectorApp, Tab } from './app.js';
 import { byId, byTestId, debounce } from './dom.js';
@@ -87,7 +87,7 @@ export function wireControls(app: InspectorApp): void {
   token.value = localStorage.getItem(TOKEN_KEY) ?? '';
   const connect = () => {
     localStorage.setItem(TOKEN_KEY, token.value.trim());
-    app.updateExport();
+    updateExportLink(app);
     connection.connect(token.value.trim());
   };
   byId('connect').addEventListener('click', connect);
@@ -139,4 +139,50 @@ function sendEvent(app: InspectorApp): void {
     path: app.selected,
     event: event as { type: string } & Record<string, unknown>,
   });
+}
+
+/** Points the export link at the selected conversation's recording (and enables Load timeline). */
+export function updateExportLink(app: InspectorApp): void {
+  const link = byTestId('export-link', HTMLAnchorElement);
+  const conversation = app.conversationOf(app.selected);
+  byTestId('timeline-load', HTMLButtonElement).disabled = conversation === null;
+  if (conversation === null) {
+    link.removeAttribute('href');
+    link.classList.add('disabled');
+    link.title = 'Select a conversation to export its recording';
+    return;
+  }
+  const id = conversation.slice('conversation:'.length);
+  const token = byId('token', HTMLInputElement).value.trim();
+  // The export route takes the chat credentials: `?user_id=` in development mode, else a token.
+  const query = app.welcome?.dev_mode
+    ? '?user_id=inspector'
+    : token === ''
+      ? ''
+      : `?token=${encodeURIComponent(token)}`;
+  link.href = `/api/conversations/${encodeURIComponent(id)}/export${query}`;
+  link.setAttribute('download', `${id}.jsonl`);
+  link.classList.remove('disabled');
+  link.title = `Download ${id} as a recording for parley replay`;
+}
+
+/** After the tree rendered: the count line, the idle fold button, and the page's timings. */
+export function showTreeInfo(app: InspectorApp): void {
+  const { tree, metrics } = app;
+  if (metrics.firstRowsAt === undefined && tree.flat.length > 0) {
+    metrics.firstRowsAt = performance.now();
+  }
+  if (metrics.allLoadedAt !== undefined && metrics.allRenderedAt === undefined) {
+    metrics.allRenderedAt = performance.now();
+  }
+  const count = (value: number) => value.toLocaleString();
+  const loading = tree.loading ? ` · loading ${count(tree.total)}…` : '';
+  const matching = tree.filter === '' ? '' : ` · ${count(tree.flat.length)} rows match`;
+  byId('tree-info').textContent = `${count(tree.actors.size)} actors${loading}${matching}`;
+  const toggle = byTestId('idle-toggle', HTMLButtonElement);
+  const showing = toggle.getAttribute('aria-pressed') === 'true';
+  toggle.hidden = tree.foldedIdle === 0 && !showing;
+  toggle.textContent = showing
+    ? 'Fold idle conversations away'
+    : `Show ${count(tree.foldedIdle)} idle conversation${tree.foldedIdle === 1 ? '' : 's'}`;
 }

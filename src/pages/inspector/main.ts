@@ -2,12 +2,12 @@
  * The inspector page's entry point, bundled by esbuild into `/inspector/inspector.js`.
  */
 import { InspectorApp } from './app.js';
-import { wireControls } from './controls.js';
+import { updateExportLink, wireControls } from './controls.js';
 
 const app = new InspectorApp();
 window.__inspector = { metrics: app.metrics, app, tree: app.tree };
 app.metrics.startedAt = performance.now();
 wireControls(app);
 app.travel.unload();
-app.updateExport();
+updateExportLink(app);
 app.refresh();
