@@ -5,10 +5,10 @@
  * in `src/pages/` and never a stale build. esbuild is a devDependency: a packed package never
  * loads this module, it serves `dist/pages/`.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildContext, BuildOptions } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 
 /** The pages the server serves, each a folder of `src/pages/` with `index.html`, `main.ts` and `<page>.css`. */
 export const PAGE_NAMES = ['chat', 'inspector'] as const;
@@ -61,36 +61,72 @@ export type PageFiles = ReadonlyMap<string, string>;
 
 /** Nothing is written there: the in-memory files are named relative to it. */
 const MEMORY_OUTDIR = join(PAGES_SOURCE, 'out');
+/** The repository: esbuild names the inputs of its metafile relative to it. */
+const ROOT = join(PAGES_SOURCE, '..', '..');
 
-let context: Promise<BuildContext> | undefined;
-let latest: Promise<PageFiles> | undefined;
+interface MemoryBundle {
+  files: PageFiles;
+  /** Every source file bundled, and when the build that read them started. */
+  inputs: string[];
+  startedAt: number;
+}
+
+let latest: Promise<MemoryBundle> | undefined;
 
 /**
- * Bundles the pages in memory from `src/pages/`, with inline source maps. `fresh` rebuilds
- * (incrementally, a few milliseconds when nothing changed) so that reloading a page in
- * development shows the last edit; otherwise the last bundle is reused.
+ * Bundles the pages in memory from `src/pages/`, with inline source maps. `fresh` checks whether
+ * any source file changed since the last bundle (a few `stat`s) and bundles again if one did, so
+ * that reloading a page in development shows the last edit; otherwise the last bundle is reused.
+ *
+ * A plain `build()` rather than an incremental esbuild context: a context keeps the process
+ * alive, and this module cannot know when the server that asked has closed.
  *
  * @example
  * const files = await bundlePages({ fresh: true });
  * files.get('chat/chat.js');
  */
 export async function bundlePages({ fresh }: { fresh: boolean }): Promise<PageFiles> {
-  if (latest !== undefined && !fresh) return latest;
-  context ??= import('esbuild').then(({ context: createContext }) =>
-    createContext({ ...buildOptions(), outdir: MEMORY_OUTDIR, write: false, sourcemap: 'inline' }),
-  );
-  const building = context.then(async (built) => {
-    const result = await built.rebuild();
-    return new Map(
-      (result.outputFiles ?? []).map(
-        (file) => [relative(MEMORY_OUTDIR, file.path), file.text] as const,
-      ),
-    );
-  });
+  const last = latest;
+  if (last !== undefined && (!fresh || !(await changedSince(await last)))) {
+    return (await last).files;
+  }
+  const building = bundle();
   latest = building;
   // A failed build is reported to the request that asked, and retried by the next one.
   building.catch(() => {
     if (latest === building) latest = undefined;
   });
-  return building;
+  return (await building).files;
+}
+
+async function bundle(): Promise<MemoryBundle> {
+  const startedAt = Date.now();
+  const { build } = await import('esbuild');
+  const result = await build({
+    ...buildOptions(),
+    absWorkingDir: ROOT,
+    outdir: MEMORY_OUTDIR,
+    write: false,
+    sourcemap: 'inline',
+    metafile: true,
+  });
+  return {
+    files: new Map(
+      result.outputFiles.map((file) => [relative(MEMORY_OUTDIR, file.path), file.text]),
+    ),
+    inputs: Object.keys(result.metafile.inputs).map((input) => join(ROOT, input)),
+    startedAt,
+  };
+}
+
+async function changedSince({ inputs, startedAt }: MemoryBundle): Promise<boolean> {
+  const times = await Promise.all(
+    inputs.map((input) =>
+      stat(input).then(
+        (found) => found.mtimeMs,
+        () => Infinity,
+      ),
+    ),
+  );
+  return times.some((time) => time >= startedAt);
 }

@@ -18,8 +18,8 @@ const cache = new Map<string, string>();
 
 /**
  * A file of a page: its `index.html`, or its bundled `<page>.js` / `<page>.css`. Undefined when
- * there is no such file. From source, asking for `index.html` rebuilds the bundles first, so a
- * reload in development shows the last edit.
+ * there is no such file. From source, asking for `index.html` bundles again if a source changed,
+ * so a reload in development shows the last edit.
  *
  * @example
  * response.end(await readPageFile('chat', 'index.html'));
