@@ -27,9 +27,9 @@ const ASSET_TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; char
 const HTML = 'text/html; charset=utf-8';
 
 /**
- * Serves the HTTP side: the chat page (`/`, its bundle under `/chat/`), the inspector page and
- * its bundle (`/inspector`, `/inspector/`),
- * health (`/health`, `/health/ws`), and the log API (`/api/conversations`,
+ * Serves the HTTP side: the chat page (`/`, its script and stylesheet under `/chat/`), the
+ * inspector page (`/inspector`, its files and elkjs under `/inspector/`), health (`/health`,
+ * `/health/ws`), and the log API (`/api/conversations`,
  * `/api/conversations/{id}/events?after=&before=&limit=`, `/api/conversations/{id}/export`),
  * which needs the same credentials as the WebSocket.
  *
