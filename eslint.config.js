@@ -4,13 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/**',
-      'node_modules/**',
-      'coverage/**',
-      'test-results/**',
-      'src/server/static/**',
-    ],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

@@ -1,168 +1,170 @@
 /**
- * The chat test page served at `GET /`, driven in real headless Chromium (playwright-core).
+ * The chat page served at `GET /`, driven in real headless Chromium (playwright-core): joining
+ * from a link, streaming, tool cards, two participants, Markdown and markup that must stay text.
+ * More in chat-history.browser.test.ts (the past, scrolling, restarts) and
+ * chat-access.browser.test.ts (JWT sign-in, a phone's width, the keyboard).
  *
  * Needs Chromium at /usr/bin/chromium (`apt-get install chromium`). Without it the suite is
  * skipped locally and fails in CI (`CI=true`), so a CI image without a browser cannot pass silently.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../src/server/server.js';
 import { browserSuiteRuns, launchChromium } from './support/browser.js';
+import {
+  COMPLETED_ANSWER,
+  openChat,
+  recordAgentMessages,
+  RESULTS,
+  sendMessage,
+  streamedPrefixes,
+} from './support/chat-page.js';
+import { createScriptedModel } from './support/test-models.js';
+import { startTestServer } from './support/test-server.js';
 
-const SCREENSHOT_PATH = fileURLToPath(new URL('../test-results/chat-page.png', import.meta.url));
+const MARKDOWN_ANSWER = [
+  'Here is **how** to do it:',
+  '',
+  '1. install it',
+  '2. run it',
+  '',
+  '```ts',
+  "const total = [5, 3].reduce((a, b) => a + b, 0); // '<b>'",
+  '```',
+  '',
+  'See [the docs](https://example.com/docs) and <script>window.__injected = "answer"</script>',
+  '<img src="x" onerror="window.__injected = \'image\'"> done.',
+].join('\n');
+const HOSTILE_MESSAGE = '<script>window.__injected = "message"</script><b>not bold</b>';
 
-/** What an agent bubble looked like at one DOM mutation. */
-interface AgentSnapshot {
-  turnId: string;
-  status: string;
-  text: string;
-}
-
-// Runs in the page (the project compiles without the DOM lib, hence a string). A MutationObserver
-// sees every change between two WebSocket messages, so it records each streamed state.
-const RECORD_AGENT_MESSAGES = `(() => {
-  const snapshots = (window.__agentSnapshots = []);
-  const list = document.querySelector('[data-testid=messages]');
-  new MutationObserver(() => {
-    for (const bubble of list.querySelectorAll('[data-testid=agent-message]')) {
-      const snapshot = {
-        turnId: bubble.dataset.turnId,
-        status: bubble.dataset.status,
-        text: bubble.querySelector('.text').textContent,
-      };
-      const last = snapshots.findLast((s) => s.turnId === snapshot.turnId);
-      if (!last || last.status !== snapshot.status || last.text !== snapshot.text) snapshots.push(snapshot);
-    }
-  }).observe(list, { childList: true, subtree: true, characterData: true, attributes: true });
-})()`;
-
-async function recordAgentMessages(page: Page): Promise<() => Promise<AgentSnapshot[]>> {
-  await page.evaluate(RECORD_AGENT_MESSAGES);
-  return () => page.evaluate<AgentSnapshot[]>('window.__agentSnapshots');
-}
-
-/** The partial answers a page showed while the bubble was still streaming. */
-function streamedPrefixes(snapshots: AgentSnapshot[], finalText: string): string[] {
-  return snapshots
-    .filter((snapshot) => snapshot.status === 'streaming' && snapshot.text.length > 0)
-    .map((snapshot) => snapshot.text)
-    .filter((text) => text.length < finalText.length && finalText.startsWith(text));
-}
-
-describe.runIf(browserSuiteRuns('chat page browser tests'))('chat page in Chromium', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
+describe.runIf(browserSuiteRuns('chat page browser tests'))('the chat page in Chromium', () => {
   let browser: Browser;
   let context: BrowserContext | undefined;
-  const pageErrors: Error[] = [];
 
   beforeAll(async () => {
-    server = await startServer({
-      config: { port: 0, host: '127.0.0.1', tokenPacingMs: 5, logLevel: 'warn' },
-    });
     browser = await launchChromium();
   });
 
   afterEach(async () => {
     await context?.close();
     context = undefined;
-    pageErrors.length = 0;
   });
 
   afterAll(async () => {
-    // Both may be unset when beforeAll failed half-way.
+    // Unset when beforeAll failed half-way.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     await browser?.close();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    await server?.close();
   });
 
-  async function openChat(conversationId: string, userId: string): Promise<Page> {
-    context ??= await browser.newContext({ viewport: { width: 1000, height: 720 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => pageErrors.push(error));
-    await page.goto(`${server.url}/`);
-    await page.fill('#conversation', conversationId);
-    await page.fill('#user', userId);
-    await page.click('[data-testid=connect]');
-    await page.waitForSelector('[data-testid=status][data-state=connected]');
-    return page;
+  async function newContext(): Promise<BrowserContext> {
+    context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
+    return context;
   }
 
-  it('streams a tool-using answer into the page as tokens arrive', async () => {
-    const page = await openChat(`browser-${Date.now().toString(36)}`, 'alice');
+  it('joins the conversation its link names on load, and streams a tool-using answer into it', async () => {
+    const server = await startTestServer({ tokenPacingMs: 5 });
+    const { page, errors } = await openChat(await newContext(), server.url, 'linked', 'alice');
+    expect(await page.textContent('[data-testid=conversation-title]')).toBe('linked');
+    expect(await page.textContent('[data-testid=identity]')).toBe('you are alice');
+    expect(await page.textContent('[data-testid=participants]')).toBe('alice (you)');
     const snapshots = await recordAgentMessages(page);
 
-    await page.fill('[data-testid=message-input]', 'What is 5 + 3?');
-    await page.press('[data-testid=message-input]', 'Enter');
-
-    const answer = await page.waitForSelector(
-      '[data-testid=agent-message][data-status=completed] .text',
-    );
+    await sendMessage(page, 'What is 5 + 3?');
+    const answer = await page.waitForSelector(`${COMPLETED_ANSWER} .text`);
     const finalText = (await answer.textContent()) ?? '';
     expect(finalText).toContain('8');
+    // Live streaming: the answer showed several growing prefixes before it was complete.
+    expect(new Set(streamedPrefixes(await snapshots(), finalText)).size).toBeGreaterThanOrEqual(2);
 
     const card = page.locator('[data-testid=tool-call]');
-    await expect.poll(() => card.getAttribute('data-ok')).toBe('true');
-    expect(await card.locator('.call').textContent()).toContain('calculator(');
-    expect(await card.locator('.value').textContent()).toMatch(/\b8\b/);
-    expect(await card.getAttribute('data-tool-call-id')).toBeTruthy();
+    expect(await card.getAttribute('data-state')).toBe('done');
+    expect(await card.locator('.tool-name').textContent()).toBe('calculator');
+    expect(await card.locator('.tool-arguments').textContent()).toContain('expression5 + 3');
+    expect(await card.locator('.tool-result').textContent()).toContain('result8');
+    await page.screenshot({ path: `${RESULTS}chat-page.png` });
+    // The exact frames are one click away, folded by default.
+    expect(await card.locator('.raw').getAttribute('open')).toBeNull();
+    await card.locator('.raw summary').click();
+    const raw = JSON.parse(
+      `[${((await card.locator('.raw-json').textContent()) ?? '').replace(/\}\n\n\{/g, '},{')}]`,
+    ) as { type: string }[];
+    expect(raw.map((frame) => frame.type)).toEqual(['tool_call', 'tool_result']);
 
-    // Live streaming: the bubble showed several growing prefixes before it was finalised.
-    const prefixes = streamedPrefixes(await snapshots(), finalText);
-    expect(new Set(prefixes).size).toBeGreaterThanOrEqual(2);
-
-    await expect
-      .poll(() => page.locator('[data-testid=user-message].own .text').textContent())
-      .toBe('What is 5 + 3?');
-    expect(Number(await page.locator('[data-testid=seq]').textContent())).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid=cancel]').isDisabled()).toBe(true);
-    expect(await page.locator('[data-testid=message-input]').inputValue()).toBe('');
-
-    await mkdir(dirname(SCREENSHOT_PATH), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
-    expect(pageErrors).toEqual([]);
+    const own = page.locator('[data-testid=user-message].own');
+    expect(await own.locator('.text').textContent()).toBe('What is 5 + 3?');
+    expect(await own.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await page.locator('[data-testid=agent-message] time').count()).toBe(1);
+    expect(Number(await page.textContent('[data-testid=seq]'))).toBeGreaterThan(5);
+    expect(await page.inputValue('[data-testid=message-input]')).toBe('');
+    expect(await page.isDisabled('[data-testid=cancel]')).toBe(true);
+    expect(errors).toEqual([]);
   });
 
-  it('shows the same streamed answer to two participants of one conversation', async () => {
-    const conversationId = `pair-${Date.now().toString(36)}`;
-    const alice = await openChat(conversationId, 'alice');
-    const bob = await openChat(conversationId, 'bob');
-    const participants = alice.locator('[data-testid=participants]');
-    await expect.poll(() => participants.textContent()).toContain('bob');
-    const aliceSnapshots = await recordAgentMessages(alice);
-    const bobSnapshots = await recordAgentMessages(bob);
+  it('shows the same streamed answer, typing and presence to two participants', async () => {
+    const server = await startTestServer({ tokenPacingMs: 5 });
+    const shared = await newContext();
+    const alice = await openChat(shared, server.url, 'pair', 'alice');
+    const bob = await openChat(shared, server.url, 'pair', 'bob');
+    await alice.page.waitForSelector('[data-testid=participants] li[data-user-id=bob]');
+    const bobSnapshots = await recordAgentMessages(bob.page);
 
-    await alice.fill('[data-testid=message-input]', 'What is 5 + 3?');
-    await bob.waitForSelector('[data-testid=typing]:has-text("alice is typing")');
-    await alice.click('[data-testid=send]');
+    await alice.page.fill('[data-testid=message-input]', 'What is 5 + 3?');
+    await bob.page.waitForSelector('[data-testid=typing]:has-text("alice is typing…")');
+    await alice.page.click('[data-testid=send]');
 
-    const selector = '[data-testid=agent-message][data-status=completed] .text';
     const [aliceText, bobText] = await Promise.all(
-      [alice, bob].map(async (page) => (await page.waitForSelector(selector)).textContent()),
+      [alice.page, bob.page].map(async (page) =>
+        (await page.waitForSelector(`${COMPLETED_ANSWER} .text`)).textContent(),
+      ),
     );
-    expect(aliceText).toContain('8');
     expect(bobText).toBe(aliceText);
+    expect(new Set(streamedPrefixes(await bobSnapshots(), bobText ?? '')).size).toBeGreaterThan(1);
+    const bobSees = bob.page.locator('[data-testid=user-message]');
+    expect(await bobSees.getAttribute('data-user-id')).toBe('alice');
+    expect(await bobSees.getAttribute('class')).not.toContain('own');
+    expect(await bobSees.locator('.author').textContent()).toBe('alice');
+    await expect.poll(() => bob.page.textContent('[data-testid=typing]')).toBe('');
 
-    for (const [page, snapshots] of [
-      [alice, aliceSnapshots],
-      [bob, bobSnapshots],
-    ] as const) {
-      const message = page.locator('[data-testid=user-message]');
-      expect(await message.getAttribute('data-user-id')).toBe('alice');
-      expect(await message.locator('.text').textContent()).toBe('What is 5 + 3?');
-      expect(new Set(streamedPrefixes(await snapshots(), aliceText ?? '')).size).toBeGreaterThan(1);
-    }
-    expect(await alice.locator('[data-testid=user-message]').getAttribute('class')).toContain(
-      'own',
+    await bob.page.close();
+    await alice.page.waitForSelector('[data-testid=participants] li:not([data-user-id=bob])');
+    expect(await alice.page.locator('[data-testid=participants] li').count()).toBe(1);
+    expect([...alice.errors, ...bob.errors]).toEqual([]);
+  });
+
+  it('renders answers as Markdown, and markup in any message as the text it is', async () => {
+    const server = await startTestServer({
+      model: createScriptedModel(() => MARKDOWN_ANSWER, { chunkSize: 16 }),
+    });
+    const { page, errors } = await openChat(await newContext(), server.url, 'marked', 'alice');
+
+    await sendMessage(page, HOSTILE_MESSAGE);
+    const answer = page.locator(`${COMPLETED_ANSWER} .text`);
+    await answer.waitFor();
+    expect(await answer.locator('strong').textContent()).toBe('how');
+    expect(await answer.locator('ol > li').allTextContents()).toEqual(['install it', 'run it']);
+    expect(await answer.locator('pre > code').textContent()).toBe(
+      "const total = [5, 3].reduce((a, b) => a + b, 0); // '<b>'\n",
     );
-    expect(await bob.locator('[data-testid=user-message]').getAttribute('class')).not.toContain(
-      'own',
+    const link = answer.locator('a');
+    expect(await link.getAttribute('href')).toBe('https://example.com/docs');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    expect(await link.getAttribute('target')).toBe('_blank');
+
+    // The script, the image and the bold tag are shown as text, and none of them ran.
+    const answerText = (await answer.textContent()) ?? '';
+    expect(answerText).toContain('<script>window.__injected = "answer"</script>');
+    expect(answerText).toContain('<img src="x" onerror=');
+    expect(await page.locator('[data-testid=user-message] .text').textContent()).toBe(
+      HOSTILE_MESSAGE,
     );
-    await expect.poll(() => bob.locator('[data-testid=typing]').textContent()).toBe('');
-    expect(pageErrors).toEqual([]);
+    expect(
+      await page
+        .locator(
+          '[data-testid=messages] script, [data-testid=messages] img, [data-testid=messages] b',
+        )
+        .count(),
+    ).toBe(0);
+    expect(await page.evaluate('window.__injected')).toBeUndefined();
+    await page.screenshot({ path: `${RESULTS}chat-markdown.png` });
+    expect(errors).toEqual([]);
   });
 });

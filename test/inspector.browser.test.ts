@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ToolRegistry } from '../src/tools/registry.js';
 import { connectClient } from './support/test-client.js';
-import { createToolCallingModel } from './support/test-models.js';
+import { createScriptedModel, createToolCallingModel } from './support/test-models.js';
 import { startTestServer } from './support/test-server.js';
 import { gatedTool } from './support/test-tools.js';
 import { browserSuiteRuns, launchChromium } from './support/browser.js';
@@ -35,9 +35,9 @@ async function isActive(page: Page, stateId: string): Promise<boolean> {
 const FRAMES_UNTIL_HERE = `[...document.querySelectorAll('[data-testid=frames-until] .frame-row')].map(
   (row) => [...row.classList].find((name) => name !== 'frame-row').slice('frame-'.length),
 )`;
-const VISIBLE_ROWS = `[...document.querySelectorAll('[data-testid=actor-row]:not([hidden])')].map(
-  (row) => row.dataset.path,
-)`;
+const VISIBLE_ROWS = `[...document.querySelectorAll('[data-testid=actor-row]:not([hidden])')]
+  .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+  .map((row) => row.dataset.path)`;
 
 /** The frame types listed under "Frames until here", oldest first. */
 function framesUntilHere(page: Page): Promise<string[]> {
@@ -170,6 +170,71 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
       }
     });
 
+    it('names connections by user, lists busy conversations first, folds idle ones and shows the answer being written', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const answer = 'The first half of the answer, then the rest once released.';
+      try {
+        const server = await startTestServer({
+          inspector: true,
+          model: createScriptedModel(() => ({ text: answer, pause: { after: 24, gate } }), {
+            chunkSize: 6,
+          }),
+        });
+        const alice = await connectClient(server.url, 'zeta-busy', 'alice');
+        await connectClient(server.url, 'zeta-busy', 'bob');
+        await connectClient(server.url, 'alpha-quiet', 'carol');
+        const leaving = await connectClient(server.url, 'beta-idle', 'dave');
+        await leaving.close();
+        alice.send({ type: 'user_message', content: 'tell me' });
+        await alice.waitForType('agent_response_chunk', (frame) => frame.index === 3);
+        const page = await openInspector(server.url);
+
+        await page.waitForSelector(
+          `${row('conversation:zeta-busy')}[data-state="working.streaming"]`,
+        );
+        await page.waitForSelector(
+          '[data-testid=idle-toggle]:has-text("Show 1 idle conversation")',
+        );
+        const conversations = (await page.evaluate<string[]>(VISIBLE_ROWS)).filter((path) =>
+          path.startsWith('conversation:'),
+        );
+        expect(conversations).toEqual(['conversation:zeta-busy', 'conversation:alpha-quiet']);
+        const names = await page
+          .locator('[data-testid=actor-row][data-kind=connection] .name')
+          .allTextContents();
+        expect(names.sort()).toEqual(['alice', 'bob', 'carol']);
+        const sub = await page
+          .locator('[data-testid=actor-row][data-kind=connection]', { hasText: 'alice' })
+          .locator('.sub')
+          .textContent();
+        expect(sub).toMatch(/^conn_/);
+
+        await page.click('[data-testid=idle-toggle]');
+        await page.waitForSelector(row('conversation:beta-idle'));
+        expect((await page.evaluate<string[]>(VISIBLE_ROWS)).at(-1)).toBe('conversation:beta-idle');
+
+        await page.click(row('conversation:zeta-busy'));
+        const strip = page.locator('[data-testid=answer]');
+        await strip.waitFor();
+        expect(await strip.getAttribute('data-phase')).toBe('streaming');
+        expect(await strip.locator('.answer-text').textContent()).toBe(answer.slice(0, 24));
+        expect(await strip.locator('.answer-label').textContent()).toContain(
+          'streaming · 24 characters',
+        );
+        await page.waitForSelector(activeNode('conversation.working.streaming'));
+        await page.screenshot({ path: `${RESULTS}inspector-answer.png` });
+
+        release();
+        await alice.waitForType('agent_response_complete');
+        await strip.waitFor({ state: 'hidden' });
+        await page.waitForSelector(`${row('conversation:zeta-busy')}[data-state="idle.occupied"]`);
+        expect(pageErrors).toEqual([]);
+      } finally {
+        release();
+      }
+    });
+
     it('shows a hibernated connection muted, and its events when a frame wakes it', async () => {
       const server = await startTestServer({
         inspector: true,
@@ -185,7 +250,7 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
       await page.click(row(path));
       await page.waitForSelector(activeNode('connection.hibernated'));
       expect(await page.textContent('#selected-meta')).toBe(
-        'connection · hibernated · child of parley · wakes on its next event',
+        'connection · hibernated · user alice · child of parley · wakes on its next event',
       );
 
       alice.send({ type: 'typing_indicator', is_typing: true });

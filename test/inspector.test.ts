@@ -192,7 +192,7 @@ describe('the inspector endpoint', () => {
       code: 'policy_violation',
     });
     expect((await fetch(`${on.url}/inspector/elk.js`)).headers.get('content-type')).toBe(
-      'text/javascript',
+      'text/javascript; charset=utf-8',
     );
     inspector.close();
   });

@@ -28,11 +28,11 @@ function readmeExample(specifier: string): string {
   return block;
 }
 
-/** Script paths a page or module loads (`src="…"`, `from '…'`), resolved against `base`. */
-function scriptsOf(text: string, base: string): string[] {
+/** The scripts and stylesheets a page loads (`src="…"`, `href="….css"`), as paths. */
+function assetsOf(html: string, base: string): string[] {
   const references = [
-    ...text.matchAll(/src="([^"]+\.js)"/g),
-    ...text.matchAll(/from '([^']+\.js)'/g),
+    ...html.matchAll(/src="([^"]+\.js)"/g),
+    ...html.matchAll(/href="([^"]+\.css)"/g),
   ].map((match) => match[1] ?? '');
   return references.map((reference) => new URL(reference, `http://host${base}`).pathname);
 }
@@ -78,6 +78,7 @@ afterAll(async () => {
 });
 
 describe('the packed package installed as a dependency', () => {
+  // tsc over the installed package takes 5-20 s alone, more on a busy machine.
   it('type-checks the README examples against the installed root and client types', async () => {
     writeFileSync(join(project, 'library-example.ts'), readmeExample('parley-engine'));
     writeFileSync(
@@ -149,20 +150,25 @@ describe('the packed package installed as a dependency', () => {
       });
     });
 
-    const chat = await fetch(`${url}/`);
-    expect(chat.status).toBe(200);
-    // Every script the inspector page loads, and every module those import, is in the package.
-    const seen = new Set<string>();
-    const pending = scriptsOf(await (await fetch(`${url}/inspector`)).text(), '/inspector/');
-    for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-      if (seen.has(path)) continue;
-      seen.add(path);
-      const response = await fetch(`${url}${path}`);
-      expect(response.status, path).toBe(200);
-      pending.push(...scriptsOf(await response.text(), path.slice(0, path.lastIndexOf('/') + 1)));
+    // Every script and stylesheet the two pages load is in the package: the bundles built by
+    // `npm run build` (dist/pages/) and the elk bundle from its dependency.
+    const seen = new Map<string, string>();
+    for (const page of ['/', '/inspector']) {
+      const response = await fetch(`${url}${page}`);
+      expect(response.status, page).toBe(200);
+      for (const path of assetsOf(await response.text(), page)) {
+        const asset = await fetch(`${url}${path}`);
+        expect(asset.status, path).toBe(200);
+        seen.set(path, asset.headers.get('content-type') ?? '');
+      }
     }
-    expect(seen).toContain('/inspector/elk.js');
-    expect(seen.size).toBeGreaterThan(2);
+    expect(Object.fromEntries(seen)).toEqual({
+      '/chat/chat.css': 'text/css; charset=utf-8',
+      '/chat/chat.js': 'text/javascript; charset=utf-8',
+      '/inspector/inspector.css': 'text/css; charset=utf-8',
+      '/inspector/elk.js': 'text/javascript; charset=utf-8',
+      '/inspector/inspector.js': 'text/javascript; charset=utf-8',
+    });
 
     const { stdout } = await run(process.execPath, [join(project, 'out', 'client-example.js')], {
       cwd: project,

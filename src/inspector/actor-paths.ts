@@ -12,6 +12,7 @@ import {
   type ConnectionShardRef,
 } from '../../actors/connection-shard.machine.js';
 import type { ConnectionEvent } from '../../actors/connection-types.js';
+import { compareConversations } from './actor-activity.js';
 import type { ActorSummary } from './inspector-protocol.js';
 
 /** What the inspector reads of an actor's snapshot. */
@@ -56,6 +57,18 @@ export function conversationOf(path: string, snapshot: InspectedSnapshot): strin
 }
 
 /**
+ * The user a connection speaks for, from its context; null for other actors.
+ *
+ * @example
+ * userOf('connection:c1', snapshot) // 'alice'
+ */
+export function userOf(path: string, snapshot: InspectedSnapshot): string | null {
+  if (!path.startsWith('connection:')) return null;
+  const id = (snapshot?.context as { userId?: unknown } | undefined)?.userId;
+  return typeof id === 'string' ? id : null;
+}
+
+/**
  * Whether a connection's actor ended in its state `hibernated`: its shard keeps its context
  * and a new actor takes its path when it wakes (`actors/connection.machine.ts`, "Hibernation").
  *
@@ -71,7 +84,8 @@ export function isHibernated(path: string, snapshot: InspectedSnapshot): boolean
 }
 
 /**
- * The actor list: the root, then conversations in path order, each followed by its connections;
+ * The actor list: the root, then conversations busiest first (`compareConversations`: a turn
+ * running, then someone connected, then idle; by path within each), each followed by its connections;
  * `filter` keeps the actors whose path contains it (and a conversation one of whose connections
  * does, with them).
  *
@@ -93,7 +107,7 @@ export function listOrder(summaries: Iterable<ActorSummary>, filter: string): Ac
   }
   const matches = (summary: ActorSummary) => summary.path.toLowerCase().includes(needle);
   const ordered: ActorSummary[] = others.filter((summary) => needle === '' || matches(summary));
-  for (const conversation of conversations.sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const conversation of conversations.sort(compareConversations)) {
     const connections = byConversation.get(conversation.path) ?? [];
     if (needle === '' || matches(conversation) || connections.some(matches)) {
       ordered.push(conversation, ...connections.sort((a, b) => a.path.localeCompare(b.path)));

@@ -138,3 +138,95 @@ describe('InspectionHub, hibernating connections', () => {
     expect(hub.summary('conversation:x')).toMatchObject({ status: 'active' });
   });
 });
+
+describe('InspectionHub, summaries', () => {
+  const chatMachine = setup({
+    types: {
+      context: {} as {
+        userId: string | null;
+        participants: string[];
+        activeTurn: { turnId: string; text: string } | null;
+      },
+      input: {} as { userId: string | null },
+      events: {} as { type: 'join' } | { type: 'write'; text: string } | { type: 'done' },
+    },
+  }).createMachine({
+    context: ({ input }) => ({ userId: input.userId, participants: [], activeTurn: null }),
+    // The conversation's shape: a running turn's phase is its `working` state.
+    initial: 'idle',
+    on: {
+      join: {
+        actions: assign({ participants: ({ context }) => [...context.participants, 'x'] }),
+      },
+      write: {
+        target: '.working.streaming',
+        actions: assign({
+          activeTurn: ({ event }) => ({ turnId: 'turn_1', text: event.text }),
+        }),
+      },
+      done: { target: '.idle', actions: assign({ activeTurn: null }) },
+    },
+    states: { idle: {}, working: { states: { streaming: {} } } },
+  });
+
+  function chatHub() {
+    const hub = new InspectionHub({
+      now: Date.now,
+      limits: { maxString: 5, maxArray: 50, maxDepth: 6 },
+    });
+    const start = (path: string, userId?: string) =>
+      createActor(chatMachine, {
+        id: path,
+        systemId: path,
+        input: { userId: userId ?? null },
+        inspect: hub.inspect,
+      }).start();
+    return { hub, start };
+  }
+
+  it('names the user of a connection, and no user for other actors', () => {
+    const { hub, start } = chatHub();
+    start('connection:c1', 'alice');
+    start('conversation:demo');
+    expect(hub.summary('connection:c1')).toMatchObject({ user_id: 'alice', activity: null });
+    expect(hub.summary('conversation:demo')?.user_id).toBeNull();
+  });
+
+  it('gives a conversation its activity, with the end of the answer being written', () => {
+    const { hub, start } = chatHub();
+    const conversation = start('conversation:demo');
+    conversation.send({ type: 'join' });
+    conversation.send({ type: 'write', text: 'Hello, world' });
+    expect(hub.summary('conversation:demo')?.activity).toEqual({
+      participants: 1,
+      turn_id: 'turn_1',
+      turn_phase: 'streaming',
+      answer: 'world',
+      answer_offset: 7,
+    });
+  });
+
+  it('lists busy conversations before idle ones, whatever their names', () => {
+    const { hub, start } = chatHub();
+    start('conversation:a-idle');
+    start('conversation:m-occupied').send({ type: 'join' });
+    const working = start('conversation:z-working');
+    working.send({ type: 'write', text: '…' });
+    const order = () =>
+      hub
+        .list()
+        .filter((summary) => summary.kind === 'conversation')
+        .map((summary) => summary.path);
+    expect(order()).toEqual([
+      'conversation:z-working',
+      'conversation:m-occupied',
+      'conversation:a-idle',
+    ]);
+    working.send({ type: 'done' });
+    expect(order()).toEqual([
+      'conversation:m-occupied',
+      'conversation:a-idle',
+      'conversation:z-working',
+    ]);
+  });
+});

@@ -18,8 +18,10 @@ import {
   listOrder,
   pathOf,
   sendToHibernated,
+  userOf,
   type InspectedSnapshot,
 } from './actor-paths.js';
+import { conversationActivity } from './actor-activity.js';
 import type { ActorSummary, InspectionRecord } from './inspector-protocol.js';
 import { describeRecord } from './describe-record.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -117,6 +119,7 @@ export class InspectionHub {
               : ((snapshot?.status ?? 'active') as ActorSummary['status']),
             updated_at: this.options.now(),
             conversation: entry.summary.conversation ?? conversationOf(path, snapshot),
+            user_id: entry.summary.user_id ?? userOf(path, snapshot),
           };
           this.changed(path, 'updated');
         }
@@ -154,13 +157,14 @@ export class InspectionHub {
   }
 
   summary(path: string): ActorSummary | undefined {
-    return this.actors.get(path)?.summary;
+    const entry = this.actors.get(path);
+    return entry === undefined ? undefined : this.describe(entry);
   }
 
-  /** Conversations in path order, each followed by its connections, filtered by path. */
+  /** Conversations busiest first, each followed by its connections, filtered by path. */
   list(filter = ''): ActorSummary[] {
     return listOrder(
-      Array.from(this.actors.values(), (entry) => entry.summary),
+      Array.from(this.actors.values(), (entry) => this.describe(entry)),
       filter,
     );
   }
@@ -198,6 +202,18 @@ export class InspectionHub {
     };
   }
 
+  /**
+   * The summary as sent: a conversation's activity is read from its snapshot only now, when an
+   * inspector asks, not on each of the many snapshots a streaming turn makes.
+   */
+  private describe(entry: ActorEntry): ActorSummary {
+    if (entry.summary.kind !== 'conversation') return entry.summary;
+    return {
+      ...entry.summary,
+      activity: conversationActivity(entry.snapshot, this.limits.maxString),
+    };
+  }
+
   private created(ref: AnyActorRef, path: string): void {
     if (!this.tappedTimers) {
       this.tappedTimers = true;
@@ -230,6 +246,8 @@ export class InspectionHub {
         state: '',
         status: 'active',
         updated_at: this.options.now(),
+        user_id: null,
+        activity: null,
       },
     });
     this.record(path, 'actor.created', { kind });

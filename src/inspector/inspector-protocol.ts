@@ -37,6 +37,8 @@ export const inspectorRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('load_recording'), name: z.string().max(200), text: z.string() }),
 ]);
 export type InspectorRequest = z.infer<typeof inspectorRequestSchema>;
+/** A request as a client writes it (`list`'s `offset` and `limit` may be left out). */
+export type InspectorRequestInput = z.input<typeof inspectorRequestSchema>;
 
 // ---------------------------------------------------------------- engine → inspector
 
@@ -53,6 +55,24 @@ export interface ActorSummary {
   /** `hibernated`: a connection whose actor is gone until its next event (its shard keeps it). */
   status: 'active' | 'done' | 'stopped' | 'error' | 'hibernated';
   updated_at: number;
+  /** For a connection: the user it speaks for (from its context); null for other actors. */
+  user_id: string | null;
+  /** For a conversation: who is in it and what its agent is doing; null for other actors. */
+  activity: ConversationActivity | null;
+}
+
+/** What a conversation is doing, for ordering the list and following an answer as it streams. */
+export interface ConversationActivity {
+  /** Connections in the conversation (hibernated ones too). */
+  participants: number;
+  /** The running turn, or null between turns. */
+  turn_id: string | null;
+  /** What the running turn does: `waiting`, `thinking`, `calling_tool`, `streaming`; null between turns. */
+  turn_phase: string | null;
+  /** The end of the running turn's answer so far ('' before its first token), cut to the sanitize limit. */
+  answer: string;
+  /** How many characters of the answer come before `answer`. */
+  answer_offset: number;
 }
 
 /** One inspection event, numbered for this engine (monotonic, from 1). */

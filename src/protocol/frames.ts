@@ -6,7 +6,7 @@
  * (`welcome`, `pong`, `error`) repeat the conversation's current `seq` and consume none.
  * docs/WEBSOCKET_API.md documents each frame with an example.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODE_NAMES } from '../errors.js';
 
 /** The protocol version announced in `welcome`; bumped on any breaking change. */

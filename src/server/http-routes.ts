@@ -6,7 +6,7 @@ import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
 import type { ParleyConfig } from '../config.js';
 import type { Authenticator } from './authenticate.js';
 import { authorizeInspector } from './inspector-access.js';
-import { readElkBundle, readStaticFile } from './static-files.js';
+import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
 export interface RouteContext {
@@ -21,7 +21,10 @@ export interface RouteContext {
 
 const EVENTS_PATH = /^\/api\/conversations\/([^/]+)\/events$/;
 const EXPORT_PATH = /^\/api\/conversations\/([^/]+)\/export$/;
-const INSPECTOR_ASSET = /^\/inspector\/([a-z0-9-]+\.js)$/;
+/** A page's bundled script or stylesheet: `/chat/chat.js`, `/inspector/inspector.css`. */
+const PAGE_ASSET = /^\/(chat|inspector)\/([a-z0-9-]+\.(js|css))$/;
+const ASSET_TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const HTML = 'text/html; charset=utf-8';
 
 /**
  * Whether a path is one of Parley's HTTP routes (the chat page at `/` only when it is served).
@@ -31,7 +34,7 @@ const INSPECTOR_ASSET = /^\/inspector\/([a-z0-9-]+\.js)$/;
  */
 export function isParleyPath(path: string, { chatPage }: { chatPage: boolean }): boolean {
   return (
-    (chatPage && path === '/') ||
+    (chatPage && (path === '/' || path.startsWith('/chat/'))) ||
     path === '/health' ||
     path.startsWith('/health/') ||
     path === '/inspector' ||
@@ -42,8 +45,9 @@ export function isParleyPath(path: string, { chatPage }: { chatPage: boolean }):
 }
 
 /**
- * Serves the HTTP side: the chat page (`/`), the inspector page and its scripts (`/inspector`),
- * health (`/health`, `/health/ws`), and the log API (`/api/conversations`,
+ * Serves the HTTP side: the chat page (`/`, its script and stylesheet under `/chat/`), the
+ * inspector page (`/inspector`, its files and elkjs under `/inspector/`), health (`/health`,
+ * `/health/ws`), and the log API (`/api/conversations`,
  * `/api/conversations/{id}/events?after=&before=&limit=`, `/api/conversations/{id}/export`),
  * which needs the same credentials as the WebSocket.
  *
@@ -64,22 +68,17 @@ export async function route(
         `Only GET and HEAD are supported, not ${String(request.method)}.`,
       );
     } else if (path === '/') {
-      sendText(response, 'text/html; charset=utf-8', readStaticFile('chat.html'));
+      sendText(response, HTML, await readPageFile('chat', 'index.html'));
     } else if (path === '/inspector' || path.startsWith('/inspector/')) {
       if (!context.config.inspector) {
         throw new ParleyError('not_found', 'The inspector is off (set PARLEY_INSPECTOR=1).');
       }
-      const asset = INSPECTOR_ASSET.exec(path)?.[1];
-      const body =
-        path === '/inspector'
-          ? readStaticFile('inspector.html')
-          : asset === 'elk.js'
-            ? readElkBundle()
-            : asset === undefined
-              ? undefined
-              : readStaticFile(`inspector/${asset}`);
-      const type = path === '/inspector' ? 'text/html; charset=utf-8' : 'text/javascript';
-      sendText(response, type, body);
+      if (path === '/inspector')
+        sendText(response, HTML, await readPageFile('inspector', 'index.html'));
+      else if (path === '/inspector/elk.js') sendText(response, ASSET_TYPES.js, readElkBundle());
+      else await sendAsset(response, path);
+    } else if (path.startsWith('/chat/')) {
+      await sendAsset(response, path);
     } else if (EXPORT_PATH.test(path)) {
       // The inspector's "Export recording" link may carry the admin token instead of chat
       // credentials; anything else goes through the usual authentication.
@@ -164,6 +163,15 @@ function parseConversationId(raw: string): string {
     );
   }
   return decoded;
+}
+
+async function sendAsset(response: ServerResponse, path: string): Promise<void> {
+  const [, page, name, extension] = PAGE_ASSET.exec(path) ?? [];
+  if (page === undefined || name === undefined || extension === undefined) {
+    throw new ParleyError('not_found', `No route for ${path}.`);
+  }
+  const body = await readPageFile(page as 'chat' | 'inspector', name);
+  sendText(response, ASSET_TYPES[extension as 'js' | 'css'], body);
 }
 
 function sendText(response: ServerResponse, type: string, body: string | undefined): void {

@@ -1,21 +1,40 @@
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { PageName } from './page-bundles.js';
+
+/**
+ * Running from source (tsx, vitest): this module is TypeScript, and the pages are bundled from
+ * `src/pages/` on request. Running the build (`npm start`, the installed package): the bundles
+ * are in `dist/pages/`, written by `npm run build`.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** dist/src/server/static-files.js → dist/pages/ */
+const BUILT_PAGES = new URL('../../pages/', import.meta.url);
 
 const cache = new Map<string, string>();
 
 /**
- * A file from `src/server/static/` (the chat page, the inspector page and its scripts), read
- * once. Found from the package root so the same code works from `src/` and from `dist/`.
- * Undefined when there is no such file.
+ * A file of a page: its `index.html`, or its bundled `<page>.js` / `<page>.css`. Undefined when
+ * there is no such file. From source, asking for `index.html` bundles again if a source changed,
+ * so a reload in development shows the last edit.
  *
  * @example
- * response.end(readStaticFile('chat.html'));
+ * response.end(await readPageFile('chat', 'index.html'));
  */
-export function readStaticFile(name: string): string | undefined {
-  return cached(`static:${name}`, () =>
-    readFileSync(join(packageRoot(), 'src', 'server', 'static', name), 'utf8'),
+export async function readPageFile(page: PageName, name: string): Promise<string | undefined> {
+  if (FROM_SOURCE) {
+    const { bundlePages, PAGES_SOURCE } = await import('./page-bundles.js');
+    if (name === 'index.html') {
+      await bundlePages({ fresh: true });
+      return readFile(join(PAGES_SOURCE, page, 'index.html'), 'utf8');
+    }
+    return (await bundlePages({ fresh: false })).get(`${page}/${name}`);
+  }
+  return cached(`page:${page}/${name}`, () =>
+    readFileSync(new URL(`${page}/${name}`, BUILT_PAGES), 'utf8'),
   );
 }
 
@@ -35,17 +54,4 @@ function cached(key: string, read: () => string): string | undefined {
     }
   }
   return cache.get(key);
-}
-
-function packageRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth += 1) {
-    try {
-      readFileSync(join(directory, 'package.json'));
-      return directory;
-    } catch {
-      directory = dirname(directory);
-    }
-  }
-  throw new Error(`parley: package root not found from ${fileURLToPath(import.meta.url)}`);
 }

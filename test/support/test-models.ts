@@ -85,6 +85,47 @@ export function createFirehoseModel(count: number, size: number): LanguageModel 
   };
 }
 
+/** What a scripted model answers to one user message. */
+export interface ScriptedAnswer {
+  text: string;
+  /** Stream the first `after` characters, then wait for `gate` before the rest. */
+  pause?: { after: number; gate: Promise<void> };
+}
+
+/**
+ * A model that answers each user message with the text `respond` gives for it, streamed in
+ * pieces of `chunkSize` characters (and optionally paused half-way until a gate opens).
+ */
+export function createScriptedModel(
+  respond: (userText: string) => ScriptedAnswer | string,
+  { chunkSize = 8 } = {},
+): LanguageModel {
+  return {
+    specificationVersion: 'parley.model.v1',
+    provider: 'test',
+    modelId: 'scripted',
+    async *stream({ messages }, { signal }) {
+      const last = messages.findLast((message) => message.role === 'user');
+      const given = respond(last?.content ?? '');
+      const { text, pause } = typeof given === 'string' ? { text: given, pause: undefined } : given;
+      for (let at = 0; at < text.length && !signal.aborted; at += chunkSize) {
+        if (pause !== undefined && at >= pause.after && at - chunkSize < pause.after) {
+          const stopped = await Promise.race([
+            pause.gate.then(() => false),
+            aborted(signal).then(() => true),
+          ]);
+          if (stopped) break;
+        }
+        yield {
+          type: 'text-delta',
+          delta: text.slice(at, at + chunkSize),
+        } satisfies ModelStreamPart;
+      }
+      yield { type: 'finish', finishReason: 'stop', usage } satisfies ModelStreamPart;
+    },
+  };
+}
+
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();

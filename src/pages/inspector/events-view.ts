@@ -3,13 +3,14 @@
  * kind and text filters. At most `MAX_ROWS` rows live in the DOM; older ones are dropped from
  * the view (the records themselves are kept up to `MAX_RECORDS` for re-filtering).
  */
-import { clear, clockTime, h, preview, shortTime, stateToString } from './dom.js';
+import type { InspectionRecord } from '../../inspector/inspector-protocol.js';
+import { clear, clockTime, field, h, preview, shortTime, stateToString } from './dom.js';
 
 const MAX_ROWS = 2000;
 const MAX_RECORDS = 10_000;
 
 /** Every inspection record kind, in the order of the filter chips. */
-export const RECORD_KINDS = [
+export const RECORD_KINDS: readonly InspectionRecord['kind'][] = [
   'event',
   'microstep',
   'snapshot',
@@ -23,42 +24,44 @@ export const RECORD_KINDS = [
   'pipeline',
 ];
 
+/** A transition named by a microstep, with state ids (`conversation.working.thinking`). */
+export interface TakenTransition {
+  source: string;
+  target: string;
+  eventType?: string;
+}
+
 /** The event type a record is about, wherever the engine put it. */
-export function eventTypeOf(detail) {
-  if (!detail || typeof detail !== 'object') return undefined;
-  const event = detail.event;
+export function eventTypeOf(detail: unknown): string | undefined {
+  const event = field(detail, 'event');
   const type =
-    detail.event_type ??
-    detail.eventType ??
-    (event && typeof event === 'object'
-      ? event.type
-      : typeof event === 'string'
-        ? event
-        : undefined);
+    field(detail, 'event_type') ??
+    field(detail, 'eventType') ??
+    (typeof event === 'string' ? event : field(event, 'type'));
   return typeof type === 'string' ? type : undefined;
 }
 
 /**
- * The transitions a microstep record names, as `{ source, target, eventType }` with state ids
- * (`conversation.working.thinking`). The engine sends `{ source, targets, event_type }`.
+ * The transitions a microstep record names. The engine sends `{ source, targets, event_type }`.
  */
-export function transitionsOf(detail) {
-  if (!detail || typeof detail !== 'object') return [];
-  const raw = Array.isArray(detail.transitions)
-    ? detail.transitions
-    : detail.source !== undefined && (detail.target !== undefined || detail.targets !== undefined)
+export function transitionsOf(detail: unknown): TakenTransition[] {
+  const transitions = field(detail, 'transitions');
+  const raw: unknown[] = Array.isArray(transitions)
+    ? transitions
+    : field(detail, 'source') !== undefined &&
+        (field(detail, 'target') !== undefined || field(detail, 'targets') !== undefined)
       ? [detail]
       : [];
-  const list = [];
+  const list: TakenTransition[] = [];
   for (const transition of raw) {
-    if (!transition || typeof transition !== 'object') continue;
-    const given = transition.targets ?? transition.target;
-    const targets = Array.isArray(given) ? given : [given];
-    const eventType = transition.event_type ?? transition.eventType;
+    const source = field(transition, 'source');
+    const given = field(transition, 'targets') ?? field(transition, 'target');
+    const targets: unknown[] = Array.isArray(given) ? given : [given];
+    const eventType = field(transition, 'event_type') ?? field(transition, 'eventType');
     for (const target of targets) {
-      if (typeof transition.source !== 'string' || typeof target !== 'string') continue;
+      if (typeof source !== 'string' || typeof target !== 'string') continue;
       list.push({
-        source: transition.source.replace(/^#/, ''),
+        source: source.replace(/^#/, ''),
         target: target.replace(/^#/, ''),
         ...(typeof eventType === 'string' ? { eventType } : {}),
       });
@@ -68,26 +71,22 @@ export function transitionsOf(detail) {
 }
 
 /** The dotted state a record carries, if any. */
-export function stateOf(detail) {
-  if (!detail || typeof detail !== 'object') return undefined;
-  const value = detail.state ?? detail.value;
+export function stateOf(detail: unknown): string | undefined {
+  const value = field(detail, 'state') ?? field(detail, 'value');
   if (value === undefined || value === null) return undefined;
   return stateToString(value);
 }
 
 /** A one-line summary of a record. */
-export function summarize(record) {
-  const detail = record.detail ?? {};
-  const parts = [];
+export function summarize(record: InspectionRecord): string {
+  const detail = record.detail;
+  const parts: string[] = [];
   const eventType = eventTypeOf(detail);
   if (eventType !== undefined) parts.push(eventType === '' ? '(always)' : eventType);
   const transitions = transitionsOf(detail);
   if (transitions.length > 0) {
-    parts.push(
-      transitions
-        .map((t) => `${t.source.replace(/^[^.]*\./, '')} → ${t.target.replace(/^[^.]*\./, '')}`)
-        .join(', '),
-    );
+    const short = (id: string) => id.replace(/^[^.]*\./, '');
+    parts.push(transitions.map((t) => `${short(t.source)} → ${short(t.target)}`).join(', '));
   }
   const state = stateOf(detail);
   if (state !== undefined && transitions.length === 0) parts.push(`⇒ ${state}`);
@@ -98,18 +97,28 @@ export function summarize(record) {
   return parts.join('  ');
 }
 
+/** A record with its summary, computed once. */
+interface ShownRecord extends InspectionRecord {
+  summary?: string;
+}
+
 /** The events timeline. */
 export class EventsView {
+  private records: ShownRecord[] = [];
+  private readonly kinds = new Set<string>(RECORD_KINDS);
+  private text = '';
+  private rowCount = 0;
+  private readonly counter = h('span', { class: 'muted small' });
+  private readonly recordOfRow = new WeakMap<Element, ShownRecord>();
+
   /**
-   * @param {HTMLElement} toolbar where the filters go
-   * @param {HTMLElement} list the scrolling list (`data-testid="events"`)
+   * @param toolbar where the filters go
+   * @param list the scrolling list (`data-testid="events"`)
    */
-  constructor(toolbar, list) {
-    this.list = list;
-    this.records = [];
-    this.kinds = new Set(RECORD_KINDS);
-    this.text = '';
-    this.rowCount = 0;
+  constructor(
+    toolbar: HTMLElement,
+    private readonly list: HTMLElement,
+  ) {
     const chips = RECORD_KINDS.map((kind) => {
       const box = h('input', { type: 'checkbox', checked: true, 'data-kind': kind });
       box.addEventListener('change', () => {
@@ -129,36 +138,35 @@ export class EventsView {
       this.text = search.value.trim().toLowerCase();
       this.rerender();
     });
-    this.counter = h('span', { class: 'muted small' });
     toolbar.append(
       h('div', { class: 'chips' }, chips),
       h('div', { class: 'row-line' }, search, this.counter),
     );
     list.addEventListener('click', (event) => {
-      const row = event.target.closest('.event');
-      if (!row || event.target.closest('pre')) return;
+      const target = event.target instanceof Element ? event.target : null;
+      const row = target?.closest('.event');
+      const record = row ? this.recordOfRow.get(row) : undefined;
+      if (!row || record === undefined || target?.closest('pre')) return;
       const open = row.querySelector('pre');
       if (open) open.remove();
-      else
-        row.append(
-          h('pre', { class: 'json', text: JSON.stringify(row.record.detail ?? {}, null, 2) }),
-        );
+      else row.append(h('pre', { class: 'json', text: JSON.stringify(record.detail, null, 2) }));
     });
   }
 
   /** Forgets every record (a new actor was subscribed). */
-  clear() {
+  clear(): void {
     this.records = [];
     this.rerender();
   }
 
   /** Adds records (oldest first) and appends the matching ones. */
-  add(records) {
+  add(records: readonly InspectionRecord[]): void {
     if (records.length === 0) return;
     const atBottom = this.isAtBottom();
     this.records.push(...records);
-    if (this.records.length > MAX_RECORDS)
+    if (this.records.length > MAX_RECORDS) {
       this.records.splice(0, this.records.length - MAX_RECORDS);
+    }
     const fragment = document.createDocumentFragment();
     for (const record of records) if (this.matches(record)) fragment.append(this.row(record));
     this.rowCount += fragment.childNodes.length;
@@ -171,7 +179,7 @@ export class EventsView {
     if (atBottom) this.list.scrollTop = this.list.scrollHeight;
   }
 
-  matches(record) {
+  private matches(record: ShownRecord): boolean {
     if (!this.kinds.has(record.kind)) return false;
     if (this.text === '') return true;
     if (record.path.toLowerCase().includes(this.text)) return true;
@@ -182,12 +190,12 @@ export class EventsView {
     );
   }
 
-  rerender() {
+  private rerender(): void {
     clear(this.list);
-    const rows = [];
+    const rows: HTMLElement[] = [];
     for (let index = this.records.length - 1; index >= 0 && rows.length < MAX_ROWS; index -= 1) {
       const record = this.records[index];
-      if (this.matches(record)) rows.push(this.row(record));
+      if (record !== undefined && this.matches(record)) rows.push(this.row(record));
     }
     rows.reverse();
     this.list.append(...rows);
@@ -196,15 +204,15 @@ export class EventsView {
     this.list.scrollTop = this.list.scrollHeight;
   }
 
-  updateCounter() {
-    this.counter.textContent = `${this.rowCount} shown / ${this.records.length} records`;
+  private updateCounter(): void {
+    this.counter.textContent = `${String(this.rowCount)} shown / ${String(this.records.length)} records`;
   }
 
-  isAtBottom() {
+  private isAtBottom(): boolean {
     return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
   }
 
-  row(record) {
+  private row(record: ShownRecord): HTMLElement {
     record.summary ??= summarize(record);
     const row = h(
       'div',
@@ -212,7 +220,7 @@ export class EventsView {
         class: `event kind-${record.kind.replace('.', '-')}`,
         'data-kind': record.kind,
         'data-seq': record.seq,
-        title: `record #${record.seq} · ${clockTime(record.at)} · ${record.path}`,
+        title: `record #${String(record.seq)} · ${clockTime(record.at)} · ${record.path}`,
       },
       h('span', { class: 'time', text: shortTime(record.at) }),
       h('span', { class: 'kind', text: record.kind }),
@@ -223,7 +231,7 @@ export class EventsView {
       }),
       h('span', { class: 'summary', text: record.summary }),
     );
-    row.record = record;
+    this.recordOfRow.set(row, record);
     return row;
   }
 }

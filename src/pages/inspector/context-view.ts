@@ -6,21 +6,35 @@ import { clear, h, preview } from './dom.js';
 
 const MAX_LISTED_CHANGES = 60;
 
-const isContainer = (value) => typeof value === 'object' && value !== null;
-const same = (a, b) =>
+type Container = Record<string, unknown>;
+
+/** One difference between two JSON values. */
+export interface JsonChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+/** How a node of the tree compares with the previous snapshot. */
+type NodeStatus = 'same' | 'inner' | 'changed' | 'added' | 'removed';
+
+const isContainer = (value: unknown): value is Container =>
+  typeof value === 'object' && value !== null;
+const same = (a: unknown, b: unknown) =>
   a === b || (isContainer(a) && isContainer(b) && JSON.stringify(a) === JSON.stringify(b));
 
-/** Every difference between two JSON values, as `{ path, change, before, after }`. */
-export function diffJson(before, after, path = '') {
+/** Every difference between two JSON values. */
+export function diffJson(before: unknown, after: unknown, path = ''): JsonChange[] {
   if (same(before, after)) return [];
   if (
     !isContainer(before) ||
     !isContainer(after) ||
     Array.isArray(before) !== Array.isArray(after)
   ) {
-    return [{ path: path || '(root)', change: 'changed', before, after }];
+    return [{ path: path === '' ? '(root)' : path, change: 'changed', before, after }];
   }
-  const changes = [];
+  const changes: JsonChange[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const key of keys) {
     const child = Array.isArray(after) ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
@@ -31,19 +45,18 @@ export function diffJson(before, after, path = '') {
   return changes;
 }
 
+const MARKS = { added: '+', removed: '−', changed: '~' } as const;
+
 /** The context viewer. */
 export class ContextView {
-  /** @param {HTMLElement} container (`data-testid="context"`) */
-  constructor(container) {
-    this.container = container;
-  }
+  constructor(private readonly container: HTMLElement) {}
 
   /**
    * Shows a context; with `previous`, highlights what changed since it.
    *
-   * @param {string} title what is shown (`conversation:demo`, `at seq 12`)
+   * @param title what is shown (`conversation:demo`, `at seq 12`)
    */
-  show(title, context, previous) {
+  show(title: string, context: unknown, previous: unknown): void {
     clear(this.container);
     this.container.append(h('div', { class: 'context-title', text: title }));
     if (context === undefined) {
@@ -53,55 +66,65 @@ export class ContextView {
     const hasPrevious = previous !== undefined;
     const changes = hasPrevious ? diffJson(previous, context) : [];
     const summary = h('div', { class: 'diff-summary' });
-    if (!hasPrevious)
+    if (!hasPrevious) {
       summary.append(h('span', { class: 'muted', text: 'No previous snapshot to compare with.' }));
-    else if (changes.length === 0)
+    } else if (changes.length === 0) {
       summary.append(h('span', { class: 'muted', text: 'No change since the previous snapshot.' }));
-    else {
+    } else {
       summary.append(
         h('strong', {
-          text: `${changes.length} change${changes.length === 1 ? '' : 's'} since the previous snapshot`,
+          text: `${String(changes.length)} change${changes.length === 1 ? '' : 's'} since the previous snapshot`,
         }),
+        changeList(changes),
       );
-      const list = h('ul', { class: 'diff-list' });
-      for (const change of changes.slice(0, MAX_LISTED_CHANGES)) {
-        const mark = { added: '+', removed: '−', changed: '~' }[change.change];
-        const item = h(
-          'li',
-          { class: `diff-${change.change}` },
-          h('code', { text: `${mark} ${change.path}` }),
-        );
-        if (change.change === 'changed') {
-          item.append(
-            ' ',
-            h('span', { class: 'old', text: preview(change.before, 60) }),
-            ' → ',
-            h('span', { class: 'new', text: preview(change.after, 60) }),
-          );
-        } else
-          item.append(
-            ' ',
-            h('span', {
-              class: change.change === 'added' ? 'new' : 'old',
-              text: preview(change.change === 'added' ? change.after : change.before, 60),
-            }),
-          );
-        list.append(item);
-      }
-      if (changes.length > MAX_LISTED_CHANGES)
-        list.append(
-          h('li', { class: 'muted', text: `… ${changes.length - MAX_LISTED_CHANGES} more` }),
-        );
-      summary.append(list);
     }
     this.container.append(summary);
     const tree = h('div', { class: 'json-tree' });
-    renderEntries(tree, context, hasPrevious ? previous : context, 0);
+    if (isContainer(context)) renderEntries(tree, context, hasPrevious ? previous : context, 0);
+    else tree.append(valueElement(context));
     this.container.append(tree);
   }
 }
 
-function renderEntries(parent, value, previous, depth) {
+function changeList(changes: JsonChange[]): HTMLElement {
+  const list = h('ul', { class: 'diff-list' });
+  for (const change of changes.slice(0, MAX_LISTED_CHANGES)) {
+    const item = h(
+      'li',
+      { class: `diff-${change.change}` },
+      h('code', { text: `${MARKS[change.change]} ${change.path}` }),
+    );
+    if (change.change === 'changed') {
+      item.append(
+        ' ',
+        h('span', { class: 'old', text: preview(change.before, 60) }),
+        ' → ',
+        h('span', { class: 'new', text: preview(change.after, 60) }),
+      );
+    } else {
+      const added = change.change === 'added';
+      item.append(
+        ' ',
+        h('span', {
+          class: added ? 'new' : 'old',
+          text: preview(added ? change.after : change.before, 60),
+        }),
+      );
+    }
+    list.append(item);
+  }
+  if (changes.length > MAX_LISTED_CHANGES) {
+    list.append(
+      h('li', {
+        class: 'muted',
+        text: `… ${String(changes.length - MAX_LISTED_CHANGES)} more`,
+      }),
+    );
+  }
+  return list;
+}
+
+function renderEntries(parent: HTMLElement, value: Container, previous: unknown, depth: number) {
   const isArray = Array.isArray(value);
   const keys = new Set(Object.keys(value));
   const previousKeys =
@@ -119,12 +142,20 @@ function renderEntries(parent, value, previous, depth) {
     );
   }
   for (const key of previousKeys) {
-    if (!keys.has(key)) parent.append(renderNode(key, previous[key], undefined, 'removed', depth));
+    if (!keys.has(key) && isContainer(previous)) {
+      parent.append(renderNode(key, previous[key], undefined, 'removed', depth));
+    }
   }
 }
 
-function renderNode(key, value, previous, forced, depth) {
-  const status =
+function renderNode(
+  key: string,
+  value: unknown,
+  previous: unknown,
+  forced: 'added' | 'removed' | undefined,
+  depth: number,
+): HTMLElement {
+  const status: NodeStatus =
     forced ??
     (same(value, previous)
       ? 'same'
@@ -141,19 +172,22 @@ function renderNode(key, value, previous, forced, depth) {
         'summary',
         {},
         keyElement,
-        h('span', { class: 'punct', text: Array.isArray(value) ? ` [${size}]` : ` {${size}}` }),
+        h('span', {
+          class: 'punct',
+          text: Array.isArray(value) ? ` [${String(size)}]` : ` {${String(size)}}`,
+        }),
       ),
     );
     // Children are built when first opened: a big context stays cheap to show.
-    const fill = () => {
-      if (details.dataset.filled) return;
+    const fillChildren = () => {
+      if (details.dataset.filled !== undefined) return;
       details.dataset.filled = '1';
       const body = h('div', { class: 'children' });
       renderEntries(body, value, status === 'added' ? value : previous, depth + 1);
       details.append(body);
     };
-    if (details.open) fill();
-    else details.addEventListener('toggle', fill, { once: true });
+    if (details.open) fillChildren();
+    else details.addEventListener('toggle', fillChildren, { once: true });
     return details;
   }
   const leaf = h(
@@ -163,15 +197,16 @@ function renderNode(key, value, previous, forced, depth) {
     h('span', { class: 'punct', text: ': ' }),
   );
   leaf.append(valueElement(value));
-  if (status === 'changed')
+  if (status === 'changed') {
     leaf.append(h('span', { class: 'was', text: ` (was ${preview(previous, 80)})` }));
+  }
   return leaf;
 }
 
-function valueElement(value) {
+function valueElement(value: unknown): HTMLElement {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   const text =
-    type === 'string'
+    typeof value === 'string'
       ? JSON.stringify(value)
       : isContainer(value)
         ? preview(value, 200)

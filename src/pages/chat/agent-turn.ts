@@ -1,0 +1,107 @@
+/**
+ * One agent turn in the message list: who answers, when, its tool calls as cards, and its answer
+ * as Markdown, growing chunk by chunk until the completion replaces it with the final text.
+ */
+import type { ServerFrame } from 'parley-engine/client';
+import { h } from '../shared/dom.js';
+import { timeElement } from './format.js';
+import { renderMarkdown } from './markdown.js';
+import { ToolCard } from './tool-card.js';
+
+type CompleteFrame = Extract<ServerFrame, { type: 'agent_response_complete' }>;
+
+const STATUS_WORDS: Record<CompleteFrame['status'], string> = {
+  completed: 'completed',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+  failed: 'failed',
+  timed_out: 'timed out',
+  step_limit: 'step limit reached',
+};
+
+/** An agent turn's element and what it has received. */
+export class AgentTurn {
+  readonly element: HTMLElement;
+  private readonly author = h('span', { class: 'author' });
+  private readonly meta = h('span', { class: 'meta' });
+  private readonly tools = h('div', { class: 'tools' });
+  private readonly text = h('div', { class: 'text markdown' });
+  private readonly cards = new Map<string, ToolCard>();
+  private content = '';
+  private completed = false;
+  private rendered = true;
+
+  constructor(turnId: string, agentName: string) {
+    this.element = h(
+      'article',
+      {
+        class: 'message agent',
+        'data-testid': 'agent-message',
+        'data-turn-id': turnId,
+        'data-status': 'streaming',
+        'aria-label': `${agentName}'s answer`,
+      },
+      h('header', {}, this.author, this.meta),
+      this.tools,
+      this.text,
+    );
+    this.author.textContent = agentName;
+  }
+
+  /** The turn's tool card for a call, made on first sight. */
+  card(toolCallId: string, toolName: string): ToolCard {
+    let card = this.cards.get(toolCallId);
+    if (card === undefined) {
+      card = new ToolCard(toolCallId, toolName);
+      this.cards.set(toolCallId, card);
+      this.tools.append(card.element);
+    }
+    return card;
+  }
+
+  /** Shows when the turn started (its earliest frame seen). */
+  startedAt(timestamp: number): void {
+    const shown = Number(this.meta.dataset.at ?? Infinity);
+    if (timestamp >= shown) return;
+    this.meta.dataset.at = String(timestamp);
+    this.meta.replaceChildren(timeElement(timestamp));
+  }
+
+  /** Appends a streamed piece of the answer (ignored once the final text is known). */
+  chunk(delta: string): void {
+    if (this.completed) return;
+    this.content += delta;
+    this.rendered = false;
+  }
+
+  /** The turn ended: its final text (partial when cancelled) and how it ended. */
+  complete(frame: CompleteFrame): void {
+    this.completed = true;
+    this.content = frame.content;
+    this.rendered = false;
+    this.element.dataset.status = frame.status;
+    if (frame.status === 'completed') return;
+    const why =
+      frame.error !== undefined
+        ? `${frame.error.code}: ${frame.error.message}`
+        : frame.cancelled_by !== undefined
+          ? `cancelled by ${frame.cancelled_by}`
+          : STATUS_WORDS[frame.status];
+    this.meta.after(
+      h('span', {
+        class: `badge ${frame.status === 'cancelled' ? 'warn' : 'bad'}`,
+        'data-testid': 'turn-status',
+        title: why,
+        text: STATUS_WORDS[frame.status],
+      }),
+    );
+  }
+
+  /** Renders the answer's Markdown if it changed; returns whether it did. */
+  render(): boolean {
+    if (this.rendered) return false;
+    this.rendered = true;
+    renderMarkdown(this.text, this.content);
+    return true;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * A tool call as a card people can read: the tool's name and state, its arguments and its result
+ * (or error) as name/value lines, and the raw `tool_call` and `tool_result` frames folded away
+ * for whoever needs the exact JSON.
+ */
+import type { ServerFrame } from 'parley-engine/client';
+import { h } from '../shared/dom.js';
+import { plainValue, prettyJson } from './format.js';
+
+type ToolCallFrame = Extract<ServerFrame, { type: 'tool_call' }>;
+type ToolResultFrame = Extract<ServerFrame, { type: 'tool_result' }>;
+
+/** A labelled line of `name value` pairs for an object's fields, or the value itself. */
+function valueLine(label: string, value: unknown, className: string): HTMLElement {
+  const list = h('dl', { class: className });
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    for (const [name, item] of entries) {
+      list.append(h('div', {}, h('dt', { text: name }), h('dd', { text: plainValue(item) })));
+    }
+    if (entries.length === 0) list.append(h('div', {}, h('dd', { class: 'none', text: 'none' })));
+  } else {
+    list.append(h('div', {}, h('dd', { text: plainValue(value) })));
+  }
+  return h('div', { class: 'tool-line' }, h('span', { class: 'tool-label', text: label }), list);
+}
+
+/** One tool call's card; a result (arriving later, or in the same history page) completes it. */
+export class ToolCard {
+  readonly element: HTMLElement;
+  private readonly status = h('span', { class: 'tool-status', text: 'running…' });
+  private readonly body = h('div', { class: 'tool-body' });
+  private readonly raw = h('pre', { class: 'raw-json' });
+  private readonly frames: unknown[] = [];
+
+  constructor(toolCallId: string, toolName: string) {
+    this.element = h(
+      'div',
+      {
+        class: 'tool',
+        'data-testid': 'tool-call',
+        'data-tool-call-id': toolCallId,
+        'data-state': 'running',
+      },
+      h(
+        'div',
+        { class: 'tool-head' },
+        h('span', { class: 'tool-name', text: toolName }),
+        this.status,
+      ),
+      this.body,
+      h('details', { class: 'raw' }, h('summary', { text: 'Raw JSON' }), this.raw),
+    );
+  }
+
+  /** Shows the call's arguments. */
+  call(frame: ToolCallFrame): void {
+    this.body.prepend(valueLine('arguments', frame.arguments ?? {}, 'tool-arguments'));
+    this.addRaw(frame, 'start');
+  }
+
+  /** Shows the result or the error, and how long the call took. */
+  result(frame: ToolResultFrame): void {
+    this.element.dataset.state = frame.ok ? 'done' : 'failed';
+    this.element.dataset.ok = String(frame.ok);
+    const took = `${String(Math.round(frame.duration_ms))} ms`;
+    this.status.textContent = frame.ok ? `done in ${took}` : `failed after ${took}`;
+    this.body.append(
+      frame.ok
+        ? valueLine('result', frame.result, 'tool-result')
+        : valueLine(
+            'error',
+            `${frame.error?.code ?? 'error'}: ${frame.error?.message ?? 'the tool failed'}`,
+            'tool-error',
+          ),
+    );
+    this.addRaw(frame, 'end');
+  }
+
+  private addRaw(frame: unknown, where: 'start' | 'end'): void {
+    if (where === 'start') this.frames.unshift(frame);
+    else this.frames.push(frame);
+    this.raw.textContent = this.frames.map((item) => prettyJson(item)).join('\n\n');
+  }
+}
