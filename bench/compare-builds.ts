@@ -1,0 +1,134 @@
+/**
+ * Compares the engine's hot path in two builds of Parley in one run, to catch a regression from a
+ * refactoring: `npx tsx bench/compare-builds.ts <base-dist> <head-dist> [--rounds 6]`, where each
+ * `dist` is the output of `npm run build` of a checkout (e.g. a `git worktree` of the base commit).
+ *
+ * Each round starts one child process per build, alternating which goes first. A child creates
+ * the engine in-process with an SQLite log, joins `participants` sockets that only count frames,
+ * and runs `turns` turns of a model that streams `tokens` tokens as fast as the engine takes them
+ * (pacing 0). It reports the process CPU time (user + system) per streamed token and per delivered
+ * frame over the measured turns, after warm-up turns. CPU time is read from the child itself, so
+ * other work on the machine moves it far less than wall-clock rates.
+ *
+ * Only the engine's public shape is used (`createEngine`, `loadConfig`, `SqliteEventStore`,
+ * `openConnection`), which both builds share.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** What one child measures. */
+interface Sample {
+  cpuMicrosPerToken: number;
+  cpuMicrosPerFrame: number;
+  frames: number;
+  tokens: number;
+}
+
+const CHILD = `
+const [dist, database, participantsText, turnsText, tokensText] = process.argv.slice(1);
+const participants = Number(participantsText), turns = Number(turnsText), tokens = Number(tokensText);
+const { createEngine } = await import(dist + '/src/engine.js');
+const { loadConfig } = await import(dist + '/src/config.js');
+const { SqliteEventStore } = await import(dist + '/src/event-log/sqlite-store.js');
+const config = loadConfig({}, { database, tokenPacingMs: 0, logLevel: 'silent', turnTimeoutMs: 600000, rateLimitMessages: 1000000 });
+const model = {
+  specificationVersion: 'parley.model.v1', provider: 'bench', modelId: 'tokens',
+  async *stream() {
+    for (let index = 0; index < tokens; index += 1) yield { type: 'text-delta', delta: ' token' };
+    yield { type: 'finish', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: tokens } };
+  },
+};
+const engine = createEngine({ config, model, store: SqliteEventStore.open(database) });
+let frames = 0;
+let done = () => {};
+const handles = [];
+for (let index = 0; index < participants; index += 1) {
+  const socket = {
+    send(data) { frames += 1; if (index === 0 && data.includes('"agent_response_complete"')) done(); },
+    close() {}, terminate() {}, ping() {},
+  };
+  handles.push(await engine.openConnection({ userId: 'user' + index, conversationId: 'bench', socket }));
+}
+const turn = () => new Promise((resolve) => {
+  done = resolve;
+  handles[0].send({ type: 'frame.received', frame: { type: 'user_message', content: 'go' } });
+});
+for (let warm = 0; warm < 3; warm += 1) await turn();
+const startFrames = frames;
+const start = process.cpuUsage();
+for (let index = 0; index < turns; index += 1) await turn();
+const used = process.cpuUsage(start);
+const micros = used.user + used.system;
+const delivered = frames - startFrames;
+await engine.stop();
+await engine.dispose();
+process.stdout.write(JSON.stringify({ cpuMicrosPerToken: micros / (turns * tokens), cpuMicrosPerFrame: micros / delivered, frames: delivered, tokens: turns * tokens }));
+`;
+
+async function sample(dist: string, participants: number, turns: number, tokens: number) {
+  const directory = mkdtempSync(join(tmpdir(), 'parley-compare-'));
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '--eval',
+        CHILD,
+        dist,
+        join(directory, 'log.db'),
+        String(participants),
+        String(turns),
+        String(tokens),
+      ],
+      { maxBuffer: 1 << 20 },
+    );
+    return JSON.parse(stdout) as Sample;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const [baseArgument, headArgument] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+if (baseArgument === undefined || headArgument === undefined) {
+  process.stderr.write(
+    'usage: npx tsx bench/compare-builds.ts <base-dist> <head-dist> [--rounds N]\n',
+  );
+  process.exit(2);
+}
+const roundsIndex = process.argv.indexOf('--rounds');
+const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : 6;
+const builds = { base: resolve(baseArgument), head: resolve(headArgument) };
+const shapes = [
+  { participants: 1, turns: 40, tokens: 200 },
+  { participants: 10, turns: 20, tokens: 200 },
+];
+for (const shape of shapes) {
+  const results: Record<keyof typeof builds, Sample[]> = { base: [], head: [] };
+  for (let round = 0; round < rounds; round += 1) {
+    const order: (keyof typeof builds)[] = round % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+    for (const name of order) {
+      results[name].push(await sample(builds[name], shape.participants, shape.turns, shape.tokens));
+    }
+  }
+  const line = (name: keyof typeof builds) => {
+    const perToken = results[name].map((item) => item.cpuMicrosPerToken);
+    const perFrame = results[name].map((item) => item.cpuMicrosPerFrame);
+    return `${name}: ${median(perToken).toFixed(1)} µs/token (${Math.min(...perToken).toFixed(1)}–${Math.max(...perToken).toFixed(1)}), ${median(perFrame).toFixed(2)} µs/frame`;
+  };
+  const ratio =
+    median(results.head.map((item) => item.cpuMicrosPerToken)) /
+    median(results.base.map((item) => item.cpuMicrosPerToken));
+  process.stdout.write(
+    `${shape.participants} participant(s), ${shape.turns} turns × ${shape.tokens} tokens, ${rounds} rounds\n  ${line('base')}\n  ${line('head')}\n  head/base CPU per token: ${ratio.toFixed(2)}\n`,
+  );
+}
