@@ -202,6 +202,6 @@ describe('a turn with a call that needs approval', () => {
   });
 });
 
-function toolMessage(call: typeof mail) {
+function toolMessage(call: { toolCallId: string; toolName: string }) {
   return { role: 'tool', toolCallId: call.toolCallId, toolName: call.toolName };
 }
