@@ -200,8 +200,8 @@ export const toolResultFrameSchema = z.object({
 
 /**
  * The agent's turn is paused until a participant allowed to approve answers with `tool_approval`
- * (one frame per call that needs it). No answer by `deadline` (epoch ms; `timeout_ms` after this
- * frame's `timestamp`) counts as a denial.
+ * (one frame per call that needs it). No answer by `deadline` (epoch ms: `timeout_ms` after the
+ * turn paused, at most that after this frame's `timestamp`) counts as a denial.
  */
 export const toolApprovalRequestFrameSchema = z.object({
   type: z.literal('tool_approval_request'),
