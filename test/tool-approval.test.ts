@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ToolApprovalRequestFrame } from '../src/client/index.js';
+import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
+import { exportConversation } from '../src/replay/export-conversation.js';
+import { parseRecording } from '../src/replay/read-recording.js';
+import { replayRecording } from '../src/replay/replay-recording.js';
 import { startServer } from '../src/server/server.js';
 import { approvalTools, REPORT_EMAIL } from './support/approval-tools.js';
 import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
@@ -223,7 +227,15 @@ describe('tool approval across a restart', () => {
     const again = await connectClient(server.url, 'restart', 'alice', {
       query: `user_id=alice&since=${String(request.seq - 1)}`,
     });
-    return { request, again, sentAfter: after.sent, sentBefore: before.sent, alice };
+    return {
+      request,
+      again,
+      server,
+      database,
+      sentAfter: after.sent,
+      sentBefore: before.sent,
+      alice,
+    };
   }
 
   it('restores the pending request from the log, and an approval after the restart resumes the turn', async () => {
@@ -253,6 +265,24 @@ describe('tool approval across a restart', () => {
       ...new Set([...eventFrames(alice.frames), ...eventFrames(again.frames)].map((f) => f.seq)),
     ];
     expect(seen).toEqual(seen.map((_, index) => index + 1));
+  });
+
+  it('replays a session that spans a restart while waiting with identical frames', async () => {
+    const { request, again, server, database } = await restartWhileWaiting();
+    approve(again, request.tool_call_id, 'Now.');
+    await again.waitForType('agent_response_complete');
+    await again.close();
+    await server.close();
+
+    const store = SqliteEventStore.open(database);
+    const recording = parseRecording(await exportConversation(store, 'restart'), 'restart.jsonl');
+    await store.close();
+    const segments = recording.entries.filter((entry) => entry.kind === 'conversation.started');
+    expect(segments).toHaveLength(2);
+
+    const result = await replayRecording(recording);
+    expect(result.divergence).toBeUndefined();
+    expect(result.frames).toBeGreaterThan(10);
   });
 
   it('keeps counting the deadline while the server is down: a deadline passed by then denies at once', async () => {
