@@ -31,6 +31,14 @@ export function toConversationRequest(
         ...who,
         ...(frame.turn_id === undefined ? {} : { turnId: frame.turn_id }),
       };
+    case 'tool_approval':
+      return {
+        type: 'user.tool_approval',
+        ...who,
+        toolCallId: frame.tool_call_id,
+        decision: frame.decision,
+        ...(frame.reason === undefined ? {} : { reason: frame.reason }),
+      };
     case 'ping':
     case 'resume':
     case 'history':

@@ -5,6 +5,8 @@
  */
 import type { ErrorCode } from '../src/errors.js';
 import type { ModelMessage } from '../src/agent/model.js';
+import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
+import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ConversationEventBody } from '../src/protocol/frames.js';
 import type {
   ConversationState,
@@ -22,7 +24,11 @@ export type ConversationEffectAction =
   | { type: 'reserveTurnSlot' }
   | { type: 'releaseTurnSlot' }
   | { type: 'submitTurn'; params: { turnId: string; messages: ModelMessage[] } }
-  | { type: 'cancelTurn'; params: { turnId: string } };
+  | { type: 'cancelTurn'; params: { turnId: string } }
+  | {
+      type: 'resumeTurn';
+      params: { turnId: string; continuation: TurnContinuation; verdicts: ApprovalVerdicts };
+    };
 
 /**
  * Collects one action's changes. It alone hands out `seq`: each conversation event takes the

@@ -8,6 +8,8 @@
  */
 import type { ErrorCode } from '../src/errors.js';
 import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
+import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
+import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
 import type { ConversationEventBody, TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
 
@@ -31,6 +33,40 @@ export interface ActiveTurn extends PendingTurn {
   chunkIndex: number;
   usage: ModelUsage;
   toolsInFlight: number;
+  /** Present while the turn waits for participants to approve some of its tool calls. */
+  approval?: PendingApproval;
+}
+
+/** How one call that needed approval was decided. */
+export interface ApprovalDecision {
+  approved: boolean;
+  /** The user who answered; absent when nobody did before the deadline. */
+  by?: string;
+  reason?: string;
+  timedOut?: true;
+}
+
+/** One tool call of a paused turn that waits for a participant's approval. */
+export interface ApprovalRequest {
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+  /** Set by the first valid answer (or the deadline). */
+  decision?: ApprovalDecision;
+}
+
+/** A turn paused until participants answer its calls that need approval (`awaiting_approval`). */
+export interface PendingApproval {
+  /** What the turn goes on from once every request is decided. */
+  continuation: TurnContinuation;
+  requests: ApprovalRequest[];
+  /** Epoch ms: a request still open then counts as denied. */
+  deadline: number;
+  /**
+   * How long the deadline's timer waits once the conversation is in `awaiting_approval`: the
+   * whole timeout, or what a restart left of it (the deadline keeps counting while it is down).
+   */
+  waitMs: number;
 }
 
 /** Limits and settings of one conversation. */
@@ -43,6 +79,8 @@ export interface ConversationSettings {
   overlapPolicy: 'queue' | 'interrupt';
   /** Sent in `welcome` so clients know the limits. */
   welcomeLimits: WelcomeFrame['limits'];
+  /** How long a tool call waits for a participant's approval before it counts as denied. @default 300_000 */
+  approvalTimeoutMs: number;
 }
 
 /** A turn found without its completion when a conversation is restored from its log. */
@@ -55,7 +93,13 @@ export interface UnfinishedTurn {
 }
 
 /** What a conversation reads back from its log when it existed before this actor. */
-export type RestoredConversation = Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
+export type RestoredConversation = Pick<
+  ConversationState,
+  'seq' | 'history' | 'unfinishedTurns'
+> & {
+  /** The turn that was waiting for approvals when the process stopped: it waits on. */
+  awaitingApproval?: ActiveTurn & { approval: PendingApproval };
+};
 
 /** The conversation's data: everything its single writer decides on. */
 export interface ConversationState {
@@ -119,6 +163,17 @@ export interface ConversationEffects {
   submitTurn(turnId: string, messages: ModelMessage[], send: (event: TurnActorEvent) => void): void;
   /** Stops a waiting or running turn (its model request and tools are aborted). */
   cancelTurn(turnId: string): void;
+  /**
+   * Runs a turn that paused for approvals on from its continuation, as a new job of the worker
+   * pool (it takes a waiting place even when the queue is full: the turn was admitted); its events
+   * come back through `send`, starting with `turn.resumed`.
+   */
+  resumeTurn(
+    turnId: string,
+    continuation: TurnContinuation,
+    verdicts: ApprovalVerdicts,
+    send: (event: TurnActorEvent) => void,
+  ): void;
 }
 
 /** What a running turn tells its conversation, one flat event per thing that happened. */
@@ -143,7 +198,11 @@ export type TurnActorEvent =
       error?: { code: ErrorCode; message: string };
     }
   /** The turn's stream ended without its `finish` (a fault, not a model error). */
-  | { type: 'turn.failed'; turnId: string; reason: string };
+  | { type: 'turn.failed'; turnId: string; reason: string }
+  /** The turn's work stopped until participants approve some of its calls (`at`: epoch ms). */
+  | { type: 'turn.awaiting_approval'; turnId: string; continuation: TurnContinuation; at: number }
+  /** A worker picked up the continuation of a turn that waited for approvals (job `jobId`). */
+  | { type: 'turn.resumed'; turnId: string; jobId: string; queued?: true };
 
 /** Everything a connection can ask of a conversation; the log records each as an input. */
 export type ConversationInput =
@@ -162,17 +221,33 @@ export type ConversationInput =
       admitted?: false;
     }
   | { type: 'user.typing'; connectionId: string; userId: string; isTyping: boolean }
-  | { type: 'user.cancel'; connectionId: string; userId: string; turnId?: string };
+  | { type: 'user.cancel'; connectionId: string; userId: string; turnId?: string }
+  | {
+      type: 'user.tool_approval';
+      connectionId: string;
+      userId: string;
+      toolCallId: string;
+      decision: 'approve' | 'deny';
+      reason?: string;
+    };
 
 /**
  * What the log records as inputs: everything from connections, and the start of a turn that had
  * to wait for a worker (when is decided by the world outside: other conversations' turns).
  */
-export type RecordedInput = ConversationInput | { type: 'turn.started'; turnId: string };
+export type RecordedInput =
+  | ConversationInput
+  | { type: 'turn.started'; turnId: string }
+  /** A paused turn's continuation that had to wait for a worker, as `turn.started` for a turn. */
+  | { type: 'turn.resumed'; turnId: string; jobId: string };
 
 /** Every event of the conversation actor. */
 export type ConversationEvent =
-  ConversationInput | TurnActorEvent | { type: 'conversation.shutdown' };
+  | ConversationInput
+  | TurnActorEvent
+  | { type: 'conversation.shutdown' }
+  /** Raised on start by a conversation restored with a turn that waits for approvals. */
+  | { type: 'approval.restored' };
 
 /** How a turn ended, as the completion frame says it. */
 export type CompletionStatus = TurnStatus;

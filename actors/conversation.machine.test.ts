@@ -151,6 +151,7 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
         cancelTurn: (turnId) => {
           pool.cancel(turnId);
         },
+        resumeTurn: () => undefined,
       },
     },
   }).start();

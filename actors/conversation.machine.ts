@@ -19,6 +19,8 @@ import {
 } from 'xstate';
 import * as actions from './conversation-actions.js';
 import type { ConversationAction } from './conversation-actions.js';
+import * as approval from './conversation-approval.js';
+import { isLastOpenRequest, mayApprove, openRequest } from './approval-rules.js';
 import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
   ConversationEffects,
@@ -91,6 +93,14 @@ const conversationSetup = setup({
     cancelTurn: ({ context }, params: { turnId: string }) => {
       context.effects.cancelTurn(params.turnId);
     },
+    resumeTurn: (
+      { context, self },
+      params: Extract<ConversationEffectAction, { type: 'resumeTurn' }>['params'],
+    ) => {
+      context.effects.resumeTurn(params.turnId, params.continuation, params.verdicts, (event) => {
+        self.send(event);
+      });
+    },
     notifyStopped: sendParent(({ context }) => ({
       type: 'conversation.stopped',
       conversationId: context.conversationId,
@@ -120,10 +130,21 @@ const conversationSetup = setup({
       event.turnId === context.activeTurn?.turnId &&
       context.activeTurn.toolsInFlight <= 1,
     hasPendingTurn: ({ context }) => context.pendingTurns.length > 0,
+    /** The answering participant's role may not approve (see `mayApprove`). */
+    mayNotApprove: ({ context, event }) =>
+      event.type === 'user.tool_approval' &&
+      !mayApprove(context.participants.find((p) => p.connectionId === event.connectionId)),
+    isNotPendingApproval: ({ context, event }) =>
+      event.type === 'user.tool_approval' &&
+      openRequest(context.activeTurn, event.toolCallId) === undefined,
+    decidesLastApproval: ({ context, event }) =>
+      event.type === 'user.tool_approval' &&
+      isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
   },
   delays: {
     idle: ({ context }) => context.idleMs,
+    approvalDeadline: ({ context }) => context.activeTurn?.approval?.waitMs ?? 0,
   },
 });
 
@@ -140,6 +161,13 @@ function decide<TEvent extends ConversationEvent['type']>(action: ConversationAc
     }),
   );
 }
+
+/** A conversation restored with a turn that waits for approvals goes back to waiting. */
+const restoreAwaitedTurn = conversationSetup.createAction(
+  enqueueActions(({ context, enqueue }) => {
+    if (context.activeTurn?.approval !== undefined) enqueue.raise({ type: 'approval.restored' });
+  }),
+);
 
 /** The hot path, one per token: no copy of the context, one frame. */
 const streamDelta = conversationSetup.createAction(
@@ -196,6 +224,15 @@ export const conversationMachine = conversationSetup
       interruptAllTurns: decide(actions.interruptAllTurns),
       interruptUnfinishedTurns: decide(actions.interruptUnfinishedTurns),
       streamDelta,
+      requestApproval: decide(approval.requestApproval),
+      decideApproval: decide(approval.decideApproval),
+      expireApprovals: decide(approval.expireApprovals),
+      resumeAfterApproval: decide(approval.resumeAfterApproval),
+      announceResumed: decide(approval.announceResumed),
+      refuseApproval: decide(approval.refuseApproval),
+      refuseApprover: decide(approval.refuseApprover),
+      interruptQueuedTurns: decide(approval.interruptQueuedTurns),
+      restoreAwaitedTurn,
     },
   })
   .createMachine({
@@ -208,7 +245,7 @@ export const conversationMachine = conversationSetup
       messagesNamed: 0,
       participants: [],
       history: input.restored?.history ?? [],
-      activeTurn: null,
+      activeTurn: input.restored?.awaitingApproval ?? null,
       pendingTurns: [],
       typingUsers: [],
       unfinishedTurns: input.restored?.unfinishedTurns ?? [],
@@ -216,8 +253,9 @@ export const conversationMachine = conversationSetup
       effects: input.effects,
       idleMs: input.idleMs,
     }),
-    // A restored conversation first closes the turns the previous process left running.
-    entry: 'interruptUnfinishedTurns',
+    // A restored conversation first closes the turns the previous process left running; a turn it
+    // left waiting for approvals waits on.
+    entry: ['interruptUnfinishedTurns', 'restoreAwaitedTurn'],
     initial: 'idle',
     on: {
       'participant.join': [
@@ -236,6 +274,8 @@ export const conversationMachine = conversationSetup
             { target: 'working', actions: ['acceptMessage', 'startNextTurn'] },
           ],
           'user.cancel': { actions: 'refuseCancel' },
+          'user.tool_approval': { actions: 'refuseApproval' },
+          'approval.restored': { target: '#conversation.working.awaiting_approval' },
         },
         states: {
           empty: {
@@ -292,6 +332,12 @@ export const conversationMachine = conversationSetup
           'turn.finished': { guard: 'isActiveTurn', target: 'ending', actions: 'completeTurn' },
           'turn.failed': { guard: 'isActiveTurn', target: 'ending', actions: 'failTurn' },
           'conversation.shutdown': { target: 'ending', actions: 'interruptAllTurns' },
+          'turn.awaiting_approval': {
+            guard: 'isActiveTurn',
+            target: '.awaiting_approval',
+            actions: 'requestApproval',
+          },
+          'user.tool_approval': { actions: 'refuseApproval' },
         },
         states: {
           waiting: {
@@ -311,6 +357,40 @@ export const conversationMachine = conversationSetup
           // Each token: no state change, only its frame.
           streaming: {
             on: { 'turn.text_delta': { guard: 'isActiveTurn', actions: 'streamDelta' } },
+          },
+          // The turn's job ended before calls that need approval: no worker is held while
+          // participants answer. The last answer, or the deadline, submits its continuation.
+          awaiting_approval: {
+            after: {
+              approvalDeadline: {
+                target: 'resuming',
+                actions: ['expireApprovals', 'resumeAfterApproval'],
+              },
+            },
+            on: {
+              'user.tool_approval': [
+                { guard: 'mayNotApprove', actions: 'refuseApprover' },
+                { guard: 'isNotPendingApproval', actions: 'refuseApproval' },
+                {
+                  guard: 'decidesLastApproval',
+                  target: 'resuming',
+                  actions: ['decideApproval', 'resumeAfterApproval'],
+                },
+                { actions: 'decideApproval' },
+              ],
+              // Nothing of the turn runs: it stays in the log for the next process to restore.
+              'conversation.shutdown': { actions: 'interruptQueuedTurns' },
+            },
+          },
+          // The continuation waits for a worker; it starts by finishing the paused step's calls.
+          resuming: {
+            on: {
+              'turn.resumed': {
+                guard: 'isActiveTurn',
+                target: 'calling_tool',
+                actions: 'announceResumed',
+              },
+            },
           },
         },
       },

@@ -57,6 +57,7 @@ const effectsPort = (room: { value: boolean }): ConversationEffects => ({
   releaseTurnSlot: () => undefined,
   submitTurn: () => undefined,
   cancelTurn: () => undefined,
+  resumeTurn: () => undefined,
 });
 
 /** The old reducer's inputs: turn events wrapped, and a turn's end without its finish. */

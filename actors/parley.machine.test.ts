@@ -53,6 +53,7 @@ function createParley({
     releaseTurnSlot: () => undefined,
     submitTurn: () => undefined,
     cancelTurn: () => undefined,
+    resumeTurn: () => undefined,
   };
   const root = createActor(parleyMachine, {
     clock,

@@ -16,6 +16,7 @@ import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-ty
 import { indexTimersBySource } from '../actors/index-timers.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
+import type { ModelToolCall } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { createConversationEffects } from './engine/conversation-effects.js';
 import { createConversationLoader } from './engine/conversation-loader.js';
@@ -51,6 +52,7 @@ export function createEngine(options: EngineOptions): Engine {
       model,
       executeTool: (name: string, input: unknown, signal: AbortSignal) =>
         tools.execute(name, input, { signal, now }),
+      needsApproval: (call: ModelToolCall) => tools.needsApproval?.(call.toolName) ?? false,
     }));
   const idSeed = options.idSeed ?? (() => randomSeed());
   const nextConnectionId =
@@ -195,6 +197,7 @@ export function createEngine(options: EngineOptions): Engine {
     log,
     store,
     historyMessages: config.historyMessages,
+    now,
     isAlive: (conversationId) => currentSeq(conversationId) !== undefined,
   });
 

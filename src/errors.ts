@@ -77,6 +77,15 @@ export const ERROR_CODES = {
   unknown_tool: { close: null, http: null },
   /** The model called a tool with arguments that fail its schema. */
   invalid_tool_arguments: { close: null, http: null },
+  /**
+   * A tool call that needed a participant's approval was denied, or nobody answered before its
+   * deadline; the tool did not run, and the model was told why.
+   */
+  tool_denied: { close: null, http: null },
+  /** `tool_approval` names a call that is not waiting for approval (unknown, or decided already). */
+  approval_not_pending: { close: null, http: null },
+  /** `tool_approval` from a participant whose role may not approve tool calls (a viewer). */
+  approval_not_allowed: { close: null, http: null },
   /** A whole turn did not finish within `turnTimeoutMs`. */
   turn_timeout: { close: null, http: null },
   /** The model stream failed. */

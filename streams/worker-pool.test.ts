@@ -123,6 +123,19 @@ describe('createWorkerPool', () => {
     expect(pool.reserve()).toBe(true);
   });
 
+  it('claims a place beyond maxWaiting when forced, and refuses others until it drains', () => {
+    const pool = createWorkerPool({ concurrency: 1, maxWaiting: 1 });
+    expect(pool.reserve()).toBe(true);
+
+    expect(pool.reserve({ force: true })).toBe(true);
+    expect(pool.waiting).toBe(2);
+    expect(pool.reserve()).toBe(false);
+    pool.release();
+    expect(pool.reserve()).toBe(false);
+    pool.release();
+    expect(pool.reserve()).toBe(true);
+  });
+
   it('ends a job whose run errors as failed with the error, and keeps running later jobs', () => {
     const testScheduler = createTestScheduler();
     const records: JobRecord[] = [];

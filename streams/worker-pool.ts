@@ -33,8 +33,12 @@ export interface WorkerPoolOptions {
 
 /** A bounded pool of workers over one `jobs$` stream. */
 export interface WorkerPool {
-  /** Claims a waiting place for a job about to be submitted; false when the queue is full. */
-  reserve(): boolean;
+  /**
+   * Claims a waiting place for a job about to be submitted; false when the queue is full. With
+   * `force`, claims one beyond `maxWaiting` (for work admitted earlier that must not be refused,
+   * such as a turn going on after an approval): new work is then refused until it drains.
+   */
+  reserve(options?: { force?: boolean }): boolean;
   /** Gives back a place claimed by `reserve` whose job will never be submitted. */
   release(): void;
   /** Submits a job that holds a reservation. */
@@ -115,8 +119,8 @@ export function createWorkerPool({ concurrency, maxWaiting }: WorkerPoolOptions)
     .subscribe();
 
   return {
-    reserve() {
-      if (waiting >= maxWaiting) return false;
+    reserve(options) {
+      if (waiting >= maxWaiting && options?.force !== true) return false;
       waiting += 1;
       return true;
     },

@@ -20,11 +20,12 @@ afterEach(() => {
 });
 
 describe('golden recordings', () => {
-  it('has the six scenarios', () => {
+  it('has the seven scenarios', () => {
     expect(recordings.sort()).toEqual([
       'busy.jsonl',
       'cancelled-turn.jsonl',
       'resume-mid-stream.jsonl',
+      'tool-approval.jsonl',
       'tool-call.jsonl',
       'tool-timeout.jsonl',
       'two-participants.jsonl',
@@ -74,6 +75,41 @@ describe('decisions of the world outside the conversation', () => {
     );
     const result = await replayRecording(parseRecording(formatRecording(altered), 'no-start'));
     expect(result.ok).toBe(false);
+  });
+});
+
+describe('tool approval', () => {
+  const entries = () => lines('tool-approval.jsonl').map((line) => JSON.parse(line) as LogEntry);
+  const decisions = (replayed: readonly LogEntry[]) =>
+    replayed.flatMap((entry) =>
+      entry.kind === 'frame' && entry.frame.type === 'tool_approval_decision'
+        ? [[entry.frame.decision, entry.frame.decided_by ?? 'deadline']]
+        : [],
+    );
+
+  it('replays an approved, a denied and an unanswered call: answers as inputs, the deadline on the virtual clock', async () => {
+    const result = await replayRecording(fixture('tool-approval.jsonl'));
+    expect(result.divergence).toBeUndefined();
+    expect(decisions(result.entries)).toEqual([
+      ['approved', 'bob'],
+      ['denied', 'alice'],
+      ['denied', 'deadline'],
+    ]);
+    // A second of waiting for nobody, replayed without waiting.
+    expect(result.recordedMs).toBeGreaterThan(1_000);
+  });
+
+  it('diverges at the decision when the recorded answer is removed: the deadline decides instead', async () => {
+    const altered = entries().filter(
+      (entry) => !(entry.kind === 'input' && entry.input.type === 'user.tool_approval'),
+    );
+    const result = await replayRecording(parseRecording(formatRecording(altered), 'no-answer'));
+    expect(result.ok).toBe(false);
+    expect(result.divergence?.expected).toMatchObject({
+      type: 'tool_approval_decision',
+      decided_by: 'bob',
+    });
+    expect(result.divergence?.actual).toMatchObject({ decision: 'denied', timed_out: true });
   });
 });
 
@@ -142,8 +178,8 @@ describe('parley replay', () => {
   it('replays a directory with progress and a summary, exiting 0', () => {
     const run = cli('test/fixtures');
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('[2/6] ✓ test/fixtures/cancelled-turn.jsonl');
-    expect(run.stdout).toContain('6 recordings: 6 identical, 0 diverged, 0 unreadable');
+    expect(run.stdout).toContain('[2/7] ✓ test/fixtures/cancelled-turn.jsonl');
+    expect(run.stdout).toContain('7 recordings: 7 identical, 0 diverged, 0 unreadable');
   });
 
   it('prints the first divergence as a diff and exits 1', () => {

@@ -20,7 +20,7 @@ import {
 import { deadline } from '../../streams/deadline.js';
 import { fromAbortableIterable } from '../../streams/from-abortable-iterable.js';
 import { paceTokens } from '../../streams/pace-tokens.js';
-import { runToolCall } from '../../streams/run-tool-call.js';
+import { runToolCall, type ToolCallOutcome } from '../../streams/run-tool-call.js';
 import { toParleyError } from '../errors.js';
 import type {
   LanguageModel,
@@ -30,7 +30,13 @@ import type {
   ModelToolDescription,
   ModelUsage,
 } from './model.js';
-import type { TurnEvent, TurnEventWithProgress, TurnProgressEvent } from './turn-event.js';
+import type {
+  ApprovalVerdict,
+  TurnContinuation,
+  TurnEvent,
+  TurnEventWithProgress,
+  TurnProgressEvent,
+} from './turn-event.js';
 
 /**
  * Executes a tool by name; rejects with a `ParleyError` for unknown tools or bad arguments.
@@ -62,14 +68,26 @@ export interface TurnDependencies {
   /** Tool calls of one step that run at once. @default 4 */
   maxParallelToolCalls?: number;
   scheduler?: SchedulerLike;
+  /**
+   * Whether a call must wait for a participant's approval. A step with such calls runs none of
+   * them: the turn ends with `approval-needed`, and {@link resumeTurn} goes on once they are
+   * answered. @default no call needs approval
+   */
+  needsApproval?: (call: ModelToolCall) => boolean;
+  /** Wall clock of `approval-needed`'s `at`. @default Date.now */
+  now?: () => number;
 }
+
+/** The answers a resumed turn got, by tool call id. */
+export type ApprovalVerdicts = Readonly<Record<string, ApprovalVerdict>>;
 
 /**
  * Runs one turn over `messages` (history plus the user message that started it).
  *
  * Emits text deltas, tool calls and tool results as they happen, a `usage` event per model call,
- * and exactly one `finish` event last (`completed`, `step_limit`, `failed` or `timed_out`);
- * never errors. Unsubscribing (cancel) aborts the model request and any running tool.
+ * and exactly one `finish` event last (`completed`, `step_limit`, `failed` or `timed_out`), or
+ * `approval-needed` when a step's calls wait for a participant (see {@link resumeTurn}); never
+ * errors. Unsubscribing (cancel) aborts the model request and any running tool.
  *
  * @example
  * runTurn(messages, { model, tools, executeTool, maxSteps: 8, ... }).subscribe(send)
@@ -97,17 +115,44 @@ export function runTurnWithProgress(
   return defer(() => runOneTurn(messages, dependencies, true));
 }
 
-/** The pipeline of one subscription to {@link runTurn}; its step counter belongs to it alone. */
+/**
+ * Goes on with a turn that ended with `approval-needed`: runs the paused step's calls (those
+ * denied, or needing approval and not approved, only report `tool_denied` to the model), then
+ * the following steps, exactly as {@link runTurn} would have. Counts steps on from the pause,
+ * and has a turn deadline of its own: the wait for the answers is not the turn's working time.
+ *
+ * @example
+ * resumeTurn(continuation, { call_1: { approved: true } }, dependencies).subscribe(send)
+ */
+export function resumeTurn(
+  continuation: TurnContinuation,
+  verdicts: ApprovalVerdicts,
+  dependencies: TurnDependencies,
+): Observable<TurnEvent> {
+  return defer(
+    () =>
+      runOneTurn(continuation.messages, dependencies, false, {
+        continuation,
+        verdicts,
+      }) as Observable<TurnEvent>,
+  );
+}
+
+/**
+ * The pipeline of one subscription to {@link runTurn} (or {@link resumeTurn}, from its
+ * continuation); its step counter belongs to it alone.
+ */
 function runOneTurn(
   messages: readonly ModelMessage[],
   dependencies: TurnDependencies,
   withProgress: boolean,
+  resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
 ): Observable<TurnEventWithProgress> {
   const scheduler = dependencies.scheduler ?? asyncScheduler;
   // Without progress the turn emits only TurnEvents, which is what runTurn's cast relies on.
   const progress = (event: TurnProgressEvent): Observable<TurnEventWithProgress> =>
     withProgress ? of(event) : EMPTY;
-  let steps = 0;
+  let steps = resume?.continuation.steps ?? 0;
   let lastFinish: Extract<ModelStreamPart, { type: 'finish' }> | undefined;
   const finish = (status: 'completed' | 'step_limit'): TurnEvent => ({
     type: 'finish',
@@ -119,6 +164,59 @@ function runOneTurn(
       ? {}
       : { finishReason: lastFinish.finishReason, rawFinishReason: lastFinish.rawFinishReason }),
   });
+  /** Runs a step's calls, then the next step with their results (in the order of the calls). */
+  const runCalls = (
+    context: readonly ModelMessage[],
+    toolCalls: readonly ModelToolCall[],
+    approval: { needed: readonly string[]; verdicts: ApprovalVerdicts } | undefined,
+  ): Observable<TurnEventWithProgress> => {
+    // Results go to the model in the order the calls were made, whatever order they finish in.
+    const results: ModelMessage[] = new Array<ModelMessage>(toolCalls.length);
+    const tools$ = from(toolCalls.entries()).pipe(
+      mergeMap(([index, call]) => {
+        // Own keys only: a call id such as `constructor` must not find an inherited value.
+        const verdict =
+          approval !== undefined && Object.hasOwn(approval.verdicts, call.toolCallId)
+            ? approval.verdicts[call.toolCallId]
+            : undefined;
+        // A call that needed approval runs only when approved, whatever else the verdicts hold.
+        const denied =
+          verdict?.approved === false
+            ? verdict.reason
+            : approval?.needed.includes(call.toolCallId) === true && verdict === undefined
+              ? 'No participant approved this call.'
+              : undefined;
+        const outcome$ =
+          denied === undefined
+            ? runToolCall(
+                (signal) =>
+                  dependencies.executeTool(call.toolName, call.input, signal, call.toolCallId),
+                { timeoutMs: dependencies.toolTimeoutMs, scheduler },
+              )
+            : of<ToolCallOutcome>({
+                ok: false,
+                error: { code: 'tool_denied', message: denied },
+                durationMs: 0,
+              });
+        return outcome$.pipe(
+          tap((outcome) => {
+            results[index] = {
+              role: 'tool',
+              toolCallId: call.toolCallId,
+              toolName: call.toolName,
+              output: outcome.ok ? outcome.output : { error: outcome.error },
+              isError: !outcome.ok,
+            };
+          }),
+          map((outcome): TurnEventWithProgress => ({ type: 'tool-result', ...call, outcome })),
+        );
+      }, dependencies.maxParallelToolCalls ?? 4),
+    );
+    return concat(
+      tools$,
+      defer(() => step([...context, ...results])),
+    );
+  };
   const step = (context: readonly ModelMessage[]): Observable<TurnEventWithProgress> =>
     defer(() => {
       steps += 1;
@@ -178,47 +276,36 @@ function runOneTurn(
       const next$ = defer((): Observable<TurnEventWithProgress> => {
         if (toolCalls.length === 0) return of(finish('completed'));
         if (steps >= dependencies.maxSteps) return of(finish('step_limit'));
-        // Results go to the model in the order the calls were made, whatever order they finish in.
-        const results: ModelMessage[] = new Array<ModelMessage>(toolCalls.length);
-        const tools$ = from(toolCalls.entries()).pipe(
-          mergeMap(
-            ([index, call]) =>
-              runToolCall(
-                (signal) =>
-                  dependencies.executeTool(call.toolName, call.input, signal, call.toolCallId),
-                {
-                  timeoutMs: dependencies.toolTimeoutMs,
-                  scheduler,
-                },
-              ).pipe(
-                tap((outcome) => {
-                  results[index] = {
-                    role: 'tool',
-                    toolCallId: call.toolCallId,
-                    toolName: call.toolName,
-                    output: outcome.ok ? outcome.output : { error: outcome.error },
-                    isError: !outcome.ok,
-                  };
-                }),
-                map((outcome): TurnEventWithProgress => ({
-                  type: 'tool-result',
-                  ...call,
-                  outcome,
-                })),
-              ),
-            dependencies.maxParallelToolCalls ?? 4,
-          ),
-        );
         const assistant: ModelMessage = { role: 'assistant', content: text, toolCalls };
-        return concat(
-          tools$,
-          defer(() => step([...context, assistant, ...results])),
-        );
+        const approvalNeeded = toolCalls
+          .filter((call) => dependencies.needsApproval?.(call) === true)
+          .map((call) => call.toolCallId);
+        if (approvalNeeded.length > 0) {
+          const continuation = {
+            messages: [...context, assistant],
+            toolCalls,
+            approvalNeeded,
+            steps,
+          };
+          return of({
+            type: 'approval-needed',
+            continuation,
+            at: (dependencies.now ?? Date.now)(),
+          });
+        }
+        return runCalls([...context, assistant], toolCalls, undefined);
       });
       return concat(model$, next$);
     });
 
-  return step(messages).pipe(
+  const start$ =
+    resume === undefined
+      ? step(messages)
+      : runCalls(resume.continuation.messages, resume.continuation.toolCalls, {
+          needed: resume.continuation.approvalNeeded,
+          verdicts: resume.verdicts,
+        });
+  return start$.pipe(
     catchError((error: unknown) => {
       const failure = toParleyError(error, 'model_failed');
       return of<TurnEventWithProgress>({

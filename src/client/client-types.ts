@@ -6,6 +6,7 @@ import type {
   clientFrameSchema,
   HistoryFrame,
   ServerFrame,
+  ToolApprovalDecisionFrame,
   WelcomeFrame,
 } from '../protocol/frames.js';
 import type { ParleyClientError } from './client-error.js';
@@ -70,6 +71,12 @@ export interface HistoryQuery {
   limit?: number;
 }
 
+/** Options for {@link ParleyClient.answerApproval}. */
+export interface ApprovalAnswerOptions extends WaitForOptions {
+  /** Why (at most 500 characters); everyone sees it in the decision, the model too on a denial. */
+  reason?: string;
+}
+
 /** Reports status changes, and non-fatal problems (with the status unchanged) as `error`. */
 export type StatusListener = (status: ParleyClientStatus, error?: ParleyClientError) => void;
 
@@ -95,6 +102,23 @@ export interface ParleyClient {
    * `error` frame or the connection drops first, and with `timeout` (default 10 s).
    */
   history(query?: HistoryQuery, options?: WaitForOptions): Promise<HistoryFrame>;
+  /**
+   * Answers a `tool_approval_request`: `approve` or `deny` the call, with an optional reason.
+   * Resolves with the call's `tool_approval_decision`, whoever's answer decided it (the first
+   * valid answer wins). Rejects with `request_failed` when the server refuses this answer
+   * (`details.code`: `approval_not_pending`, `approval_not_allowed`) or the connection drops
+   * first, and with `timeout` (default 10 s).
+   *
+   * @example
+   * client.subscribe((frame) => {
+   *   if (frame.type === 'tool_approval_request') void client.answerApproval(frame.tool_call_id, 'approve');
+   * });
+   */
+  answerApproval(
+    toolCallId: string,
+    decision: 'approve' | 'deny',
+    options?: ApprovalAnswerOptions,
+  ): Promise<ToolApprovalDecisionFrame>;
   /** Calls `listener` with every frame delivered from now on; returns the unsubscribe function. */
   subscribe(listener: (frame: ServerFrame) => void): () => void;
   /**

@@ -10,6 +10,7 @@
  */
 export { connect } from './parley-client.js';
 export type {
+  ApprovalAnswerOptions,
   ClientFrameInput,
   HistoryQuery,
   ParleyClient,
@@ -35,4 +36,6 @@ export type {
   WelcomeFrame,
   ErrorFrame,
   ConversationEventFrame,
+  ToolApprovalRequestFrame,
+  ToolApprovalDecisionFrame,
 } from '../protocol/frames.js';

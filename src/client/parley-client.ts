@@ -12,12 +12,14 @@ import {
   DIRECT_FRAME_TYPES,
   type HistoryFrame,
   type ServerFrame,
+  type ToolApprovalDecisionFrame,
   type WelcomeFrame,
 } from '../protocol/frames.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { ParleyClientError } from './client-error.js';
 import { decideAfterClose } from './decide-after-close.js';
 import type {
+  ApprovalAnswerOptions,
   ClientFrameInput,
   HistoryQuery,
   ParleyClient,
@@ -192,6 +194,36 @@ class ReconnectingClient implements ParleyClient {
     throw new ParleyClientError(
       'request_failed',
       `The server refused history request ${requestId}: ${JSON.stringify(details)}`,
+      { details },
+    );
+  }
+
+  async answerApproval(
+    toolCallId: string,
+    decision: 'approve' | 'deny',
+    options: ApprovalAnswerOptions = {},
+  ): Promise<ToolApprovalDecisionFrame> {
+    this.send({
+      type: 'tool_approval',
+      tool_call_id: toolCallId,
+      decision,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    });
+    const answer = await this.wait(
+      (frame) =>
+        (frame.type === 'tool_approval_decision' && frame.tool_call_id === toolCallId) ||
+        (frame.type === 'error' &&
+          frame.in_reply_to === 'tool_approval' &&
+          frame.details?.tool_call_id === toolCallId),
+      options.timeoutMs ?? DEFAULT_HISTORY_WAIT_MS,
+      `the decision on tool call ${toolCallId}`,
+      this.socket,
+    );
+    if (answer.type === 'tool_approval_decision') return answer;
+    const details = answer.type === 'error' ? { code: answer.code, message: answer.message } : {};
+    throw new ParleyClientError(
+      'request_failed',
+      `The server refused the answer to tool call ${toolCallId}: ${JSON.stringify(details)}`,
       { details },
     );
   }

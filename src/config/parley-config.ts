@@ -72,6 +72,11 @@ export interface ParleyConfig {
   toolTimeoutMs: number;
   /** Deadline for a whole turn. Env `PARLEY_TURN_TIMEOUT_MS`. @default 30_000 */
   turnTimeoutMs: number;
+  /**
+   * How long a tool call that needs approval waits for an answer; then it counts as denied.
+   * Env `PARLEY_APPROVAL_TIMEOUT_MS`. @default 300_000
+   */
+  approvalTimeoutMs: number;
   /** Model calls per turn. Env `PARLEY_MAX_STEPS`. @default 8 */
   maxSteps: number;
   /** Messages kept in memory per conversation as model context. Env `PARLEY_HISTORY_MESSAGES`. @default 200 */

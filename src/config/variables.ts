@@ -178,6 +178,11 @@ export const CONFIG_VARIABLES = {
     int(1, 3_600_000).default(30_000),
     'Deadline for a whole turn, pacing included.',
   ],
+  PARLEY_APPROVAL_TIMEOUT_MS: [
+    'approvalTimeoutMs',
+    int(1, 86_400_000).default(300_000),
+    "How long a tool call that needs approval waits for a participant's answer; then it counts as denied.",
+  ],
   PARLEY_MAX_STEPS: [
     'maxSteps',
     int(1, 100).default(8),

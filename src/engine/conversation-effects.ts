@@ -3,7 +3,8 @@ import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { ModelToolDescription } from '../agent/model.js';
-import { runTurn } from '../agent/run-turn.js';
+import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -22,7 +23,7 @@ export interface ConversationEffectsOptions {
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
-  turnEffects: (turnId: string) => TurnEffects;
+  turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
@@ -61,6 +62,9 @@ export function createConversationEffects({
       onLogError?.(error);
     }
   };
+  // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
+  // waited for approvals is a job of its own (a replay holds its start by that id).
+  const jobs = new Map<string, string>();
   return {
     publish({ seq, recipients, body, to }) {
       const frame = stampFrame(body, conversationId, seq, now());
@@ -95,22 +99,47 @@ export function createConversationEffects({
       pool.release();
     },
     cancelTurn(turnId) {
-      pool.cancel(turnId);
+      const jobId = jobs.get(turnId) ?? turnId;
+      jobs.delete(turnId);
+      pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
       submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
     },
+    resumeTurn(turnId, continuation, verdicts, send) {
+      const jobId = `${turnId}@${String(continuation.steps)}`;
+      jobs.set(turnId, jobId);
+      // The turn was admitted when its message was: its continuation is never refused a place.
+      pool.reserve({ force: true });
+      const turn$ = runTurnWithEffects(turnId, continuation.messages, { continuation, verdicts });
+      submitTurn(
+        pool,
+        turnId,
+        turn$.pipe(
+          finalize(() => {
+            if (jobs.get(turnId) === jobId) jobs.delete(turnId);
+          }),
+        ),
+        send,
+        jobId,
+      );
+    },
   };
 
-  function runTurnWithEffects(turnId: string, messages: Parameters<typeof runTurn>[0]) {
-    const effects = turnEffects(turnId);
+  function runTurnWithEffects(
+    turnId: string,
+    messages: Parameters<typeof runTurn>[0],
+    resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
+  ) {
+    const stepsDone = resume?.continuation.steps ?? 0;
+    const effects = turnEffects(turnId, stepsDone);
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    return runTurn(messages, {
+    const dependencies: Parameters<typeof runTurn>[1] = {
       model: recordingModel(
         effects.model,
         (step, offsetMs, part) => {
@@ -127,6 +156,7 @@ export function createConversationEffects({
           ]);
         },
         scheduler,
+        stepsDone,
       ),
       tools: toolDescriptions,
       executeTool: effects.executeTool,
@@ -135,7 +165,14 @@ export function createConversationEffects({
       turnTimeoutMs: config.turnTimeoutMs,
       tokenPacingMs: config.tokenPacingMs,
       scheduler,
-    }).pipe(
+      now,
+      ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+    };
+    const turn$ =
+      resume === undefined
+        ? runTurn(messages, dependencies)
+        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+    return turn$.pipe(
       tap((event) => {
         if (
           pipeline !== undefined &&

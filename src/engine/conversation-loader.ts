@@ -7,6 +7,8 @@ export interface ConversationLoaderOptions {
   log: EventLog;
   store: EventStore;
   historyMessages: number;
+  /** The wall clock a restored approval's deadline is read against. @default Date.now */
+  now?: () => number;
   /** Whether the conversation's actor is running (then there is nothing to load). */
   isAlive: (conversationId: string) => boolean;
 }
@@ -24,6 +26,7 @@ export function createConversationLoader({
   log,
   store,
   historyMessages,
+  now,
   isAlive,
 }: ConversationLoaderOptions) {
   const restored = new Map<string, RestoredConversation | undefined>();
@@ -38,7 +41,10 @@ export function createConversationLoader({
           await log.open(conversationId);
           restored.set(
             conversationId,
-            await restoreConversation(store, conversationId, { historyMessages }),
+            await restoreConversation(store, conversationId, {
+              historyMessages,
+              ...(now === undefined ? {} : { now }),
+            }),
           );
         })().finally(() => loading.delete(conversationId));
         loading.set(conversationId, load);

@@ -9,6 +9,7 @@ export function conversationSettings(config: ParleyConfig) {
     maxParticipants: config.maxParticipants,
     historyMessages: config.historyMessages,
     overlapPolicy: config.overlapPolicy,
+    approvalTimeoutMs: config.approvalTimeoutMs,
     welcomeLimits: {
       max_frame_bytes: config.maxFrameBytes,
       max_content_chars: MAX_CONTENT_CHARS,
@@ -28,6 +29,7 @@ export function replaySettings(config: ParleyConfig, model: LanguageModel): Repl
     tool_timeout_ms: config.toolTimeoutMs,
     turn_timeout_ms: config.turnTimeoutMs,
     max_steps: config.maxSteps,
+    approval_timeout_ms: config.approvalTimeoutMs,
     overlap_policy: config.overlapPolicy,
     history_messages: config.historyMessages,
     max_participants: config.maxParticipants,

@@ -6,7 +6,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { LanguageModel } from '../agent/model.js';
+import type { LanguageModel, ModelToolCall } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -26,7 +26,7 @@ export interface EngineOptions {
   /** @default the offline rule-based model */
   model?: LanguageModel;
   /** @default calculator, datetime, weather, search */
-  tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'> & Partial<Pick<ToolRegistry, 'needsApproval'>>;
   /** Wall clock for timestamps. @default Date.now */
   now?: () => number;
   /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
@@ -38,10 +38,11 @@ export interface EngineOptions {
   /** Ids of connections. @default random */
   nextConnectionId?: IdGenerator;
   /**
-   * The model and tool executor of one turn. A replay swaps in recorded ones.
+   * The model and tool executor of one turn; `stepsDone` counts the model calls it made before
+   * it paused for approvals (0 for a fresh turn). A replay swaps in recorded ones.
    * @default the `model` and `tools` options
    */
-  turnEffects?: (turnId: string) => TurnEffects;
+  turnEffects?: (turnId: string, stepsDone?: number) => TurnEffects;
   /** Takes a message from a user's rate budget. @default a token bucket from the config */
   takeRateToken?: (userId: string) => RateLimitDecision;
   /**
@@ -70,6 +71,8 @@ export interface EngineOptions {
 export interface TurnEffects {
   model: LanguageModel;
   executeTool: ToolExecutor;
+  /** Whether a call waits for a participant's approval before it runs. @default none does */
+  needsApproval?: (call: ModelToolCall) => boolean;
 }
 
 /** What the transport tells the engine about one socket. */

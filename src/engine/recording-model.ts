@@ -6,7 +6,8 @@ export type ModelPartRecorder = (step: number, offsetMs: number, part: ModelStre
 
 /**
  * Wraps a model so every part it streams is recorded (for the event log) before the turn sees
- * it. One wrapper serves one turn: `step` counts its model calls from 1.
+ * it. One wrapper serves one turn: `step` counts its model calls from 1, or on from `stepsDone`
+ * for the continuation of a turn that waited for approvals.
  *
  * @example
  * const model = recordingModel(baseModel, (step, offset, part) => log.append(...), scheduler);
@@ -15,8 +16,9 @@ export function recordingModel(
   model: LanguageModel,
   record: ModelPartRecorder,
   scheduler: SchedulerLike,
+  stepsDone = 0,
 ): LanguageModel {
-  let step = 0;
+  let step = stepsDone;
   return {
     specificationVersion: model.specificationVersion,
     provider: model.provider,

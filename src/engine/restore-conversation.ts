@@ -1,10 +1,14 @@
-import type { ConversationState, UnfinishedTurn } from '../../actors/conversation-state.js';
+import type {
+  RestoredConversation as Restored,
+  UnfinishedTurn,
+} from '../../actors/conversation-state.js';
 import type { ModelMessage } from '../agent/model.js';
 import type { EventStore } from '../event-log/event-store.js';
 import type { FrameEntry } from '../event-log/log-entry.js';
+import { restoreAwaitedTurn } from './restore-approval.js';
 
 /** What a conversation gets back from its log after a restart. */
-export type RestoredConversation = Pick<ConversationState, 'seq' | 'history' | 'unfinishedTurns'>;
+export type RestoredConversation = Restored;
 
 /** Longest answer read back for a turn a restart cut off. */
 const MAX_PARTIAL_CHUNKS = 20_000;
@@ -12,8 +16,9 @@ const MAX_PARTIAL_CHUNKS = 20_000;
 /**
  * Reads a conversation's state back from its log: the last seq (so numbering continues without
  * a gap), the model context (recent user messages and answers), and the turns that had no
- * completion when the process stopped, with the text they had streamed. Undefined for a
- * conversation the log has never seen.
+ * completion when the process stopped, with the text they had streamed; the first of those, when
+ * it was waiting for approvals, waits on (`awaitingApproval`, its deadline read against `now`).
+ * Undefined for a conversation the log has never seen.
  *
  * @example
  * const restored = await restoreConversation(store, 'demo', { historyMessages: 200 });
@@ -21,7 +26,7 @@ const MAX_PARTIAL_CHUNKS = 20_000;
 export async function restoreConversation(
   store: EventStore,
   conversationId: string,
-  { historyMessages }: { historyMessages: number },
+  { historyMessages, now = Date.now }: { historyMessages: number; now?: () => number },
 ): Promise<RestoredConversation | undefined> {
   const last = await store.lastPosition(conversationId);
   if (last === undefined) return undefined;
@@ -38,9 +43,22 @@ export async function restoreConversation(
   }
   const history: ModelMessage[] = [];
   const unfinishedTurns: UnfinishedTurn[] = [];
+  let awaitingApproval: Restored['awaitingApproval'];
   for (const entry of frames) {
     if (entry.frame.type !== 'user_message') continue;
     const turnId = String(entry.frame.turn_id);
+    const completed = completions.has(turnId);
+    // Turns run one at a time: only the first without a completion can have been waiting.
+    if (!completed && unfinishedTurns.length === 0 && awaitingApproval === undefined) {
+      awaitingApproval = await restoreAwaitedTurn(
+        store,
+        conversationId,
+        entry,
+        history.slice(-historyMessages),
+        now(),
+      );
+      if (awaitingApproval !== undefined) continue;
+    }
     history.push({
       role: 'user',
       content: String(entry.frame.content),
@@ -55,7 +73,12 @@ export async function restoreConversation(
     unfinishedTurns.push({ turnId, ...partial });
     history.push({ role: 'assistant', content: partial.text });
   }
-  return { seq: last.seq, history: history.slice(-historyMessages), unfinishedTurns };
+  return {
+    seq: last.seq,
+    history: history.slice(-historyMessages),
+    unfinishedTurns,
+    ...(awaitingApproval === undefined ? {} : { awaitingApproval }),
+  };
 }
 
 async function partialAnswer(

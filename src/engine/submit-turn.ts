@@ -7,8 +7,9 @@ import { toTurnActorEvent } from './turn-actor-event.js';
 /**
  * Submits a turn to the worker pool and tells its conversation what happens, one flat event each:
  * `turn.started` when a worker picks it up (`queued` when it had to wait for one), then each of its events (`turn.text_delta`, …), and
- * `turn.failed` if its stream ends without a `finish` other than by being cancelled (a fault the
- * conversation must close).
+ * `turn.failed` if its stream ends without a `finish` (or `approval-needed`) other than by being
+ * cancelled (a fault the conversation must close). The continuation of a turn that waited for
+ * approvals is submitted as the job `resumedAs`, and starts with `turn.resumed`.
  *
  * @example
  * submitTurn(pool, 'turn_1', runTurn(messages, dependencies), (event) => actor.send(event));
@@ -18,23 +19,25 @@ export function submitTurn(
   turnId: string,
   turn$: Observable<TurnEvent>,
   send: (event: TurnActorEvent) => void,
+  resumedAs?: string,
 ): void {
   let finished = false;
   // A turn whose worker slot comes later than its submission waited in the pool's queue.
   let submitting = true;
   pool.submit({
-    id: turnId,
+    id: resumedAs ?? turnId,
     onStart: () => {
+      const queued = submitting ? {} : { queued: true as const };
       send(
-        submitting
-          ? { type: 'turn.started', turnId }
-          : { type: 'turn.started', turnId, queued: true },
+        resumedAs === undefined
+          ? { type: 'turn.started', turnId, ...queued }
+          : { type: 'turn.resumed', turnId, jobId: resumedAs, ...queued },
       );
     },
     run: () =>
       turn$.pipe(
         tap((event) => {
-          if (event.type === 'finish') finished = true;
+          if (event.type === 'finish' || event.type === 'approval-needed') finished = true;
           send(toTurnActorEvent(turnId, event));
         }),
       ),

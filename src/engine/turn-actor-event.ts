@@ -39,5 +39,12 @@ export function toTurnActorEvent(turnId: string, event: TurnEvent): TurnActorEve
         steps: event.steps,
         ...(event.error === undefined ? {} : { error: event.error }),
       };
+    case 'approval-needed':
+      return {
+        type: 'turn.awaiting_approval',
+        turnId,
+        continuation: event.continuation,
+        at: event.at,
+      };
   }
 }

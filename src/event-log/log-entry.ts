@@ -23,6 +23,8 @@ export const replaySettingsSchema = z.object({
   tool_timeout_ms: z.number().int().positive(),
   turn_timeout_ms: z.number().int().positive(),
   max_steps: z.number().int().positive(),
+  /** Absent in recordings made before tool approval (their turns never waited for one). */
+  approval_timeout_ms: z.number().int().positive().optional(),
   overlap_policy: z.enum(['queue', 'interrupt']),
   history_messages: z.number().int().positive(),
   max_participants: z.number().int().positive(),

@@ -166,7 +166,7 @@ describe('InspectionHub, summaries', () => {
       },
       done: { target: '.idle', actions: assign({ activeTurn: null }) },
     },
-    states: { idle: {}, working: { states: { streaming: {} } } },
+    states: { idle: {}, working: { initial: 'streaming', states: { streaming: {} } } },
   });
 
   function chatHub() {

@@ -52,6 +52,20 @@ export const clientCancelSchema = z.object({
   turn_id: identifier.optional(),
 });
 
+/** Longest `reason` of a `tool_approval`, in characters. */
+export const MAX_APPROVAL_REASON_CHARS = 500;
+
+/**
+ * `tool_approval`: a participant's answer to a `tool_approval_request` (approve or deny the call,
+ * with an optional reason). The first valid answer decides; later ones get `approval_not_pending`.
+ */
+export const clientToolApprovalSchema = z.object({
+  type: z.literal('tool_approval'),
+  tool_call_id: identifier,
+  decision: z.enum(['approve', 'deny']),
+  reason: z.string().max(MAX_APPROVAL_REASON_CHARS).optional(),
+});
+
 /** Largest page of a `history` request. */
 export const MAX_HISTORY_PAGE = 500;
 
@@ -81,6 +95,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   clientCancelSchema,
   clientResumeSchema,
   clientHistorySchema,
+  clientToolApprovalSchema,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -183,6 +198,38 @@ export const toolResultFrameSchema = z.object({
   duration_ms: z.number().nonnegative(),
 });
 
+/**
+ * The agent's turn is paused until a participant allowed to approve answers with `tool_approval`
+ * (one frame per call that needs it). No answer by `deadline` (epoch ms: `timeout_ms` after the
+ * turn paused, at most that after this frame's `timestamp`) counts as a denial.
+ */
+export const toolApprovalRequestFrameSchema = z.object({
+  type: z.literal('tool_approval_request'),
+  ...envelope,
+  turn_id: z.string(),
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  arguments: z.unknown(),
+  deadline: z.number().int().nonnegative(),
+  timeout_ms: z.number().int().positive(),
+});
+
+/**
+ * How a call that needed approval was decided: by whom (`decided_by`, absent when nobody answered
+ * in time: `timed_out`), with the reason they gave.
+ */
+export const toolApprovalDecisionFrameSchema = z.object({
+  type: z.literal('tool_approval_decision'),
+  ...envelope,
+  turn_id: z.string(),
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  decision: z.enum(['approved', 'denied']),
+  decided_by: z.string().optional(),
+  reason: z.string().optional(),
+  timed_out: z.literal(true).optional(),
+});
+
 /** One piece of the agent's answer, in order; `index` counts chunks within the turn from 0. */
 export const agentResponseChunkFrameSchema = z.object({
   type: z.literal('agent_response_chunk'),
@@ -257,6 +304,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   typingIndicatorFrameSchema,
   toolCallFrameSchema,
   toolResultFrameSchema,
+  toolApprovalRequestFrameSchema,
+  toolApprovalDecisionFrameSchema,
   agentResponseChunkFrameSchema,
   agentResponseCompleteFrameSchema,
   pongFrameSchema,
@@ -269,6 +318,8 @@ export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type HistoryFrame = z.infer<typeof historyFrameSchema>;
+export type ToolApprovalRequestFrame = z.infer<typeof toolApprovalRequestFrameSchema>;
+export type ToolApprovalDecisionFrame = z.infer<typeof toolApprovalDecisionFrameSchema>;
 
 /** Frame types that are replies to one connection: they repeat the current seq. */
 export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'error'] as const;

@@ -4,7 +4,7 @@ import type { FrameEntry } from '../event-log/log-entry.js';
  * Fields that are wall-clock readings, not behaviour: a replay under virtual time cannot and
  * need not reproduce them, so they are left out of the comparison.
  */
-export const TIMING_FIELDS = ['timestamp', 'duration_ms'] as const;
+export const TIMING_FIELDS = ['timestamp', 'duration_ms', 'deadline'] as const;
 
 /** The first frame where a replay differs from its recording. */
 export interface FrameDivergence {

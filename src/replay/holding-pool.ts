@@ -18,7 +18,7 @@ export function holdingPool(pool: WorkerPool, heldTurnIds: Iterable<string>): Ho
   const toHold = new Set(heldTurnIds);
   const held = new Map<string, PoolJob>();
   return {
-    reserve: () => pool.reserve(),
+    reserve: (options) => pool.reserve(options),
     release: () => {
       pool.release();
     },

@@ -9,7 +9,8 @@ type OutcomeEntry = Extract<LogEntry, { kind: 'tool.outcome' }>;
 
 /**
  * The model and tools of a recording: each turn's model calls stream the recorded parts at their
- * recorded offsets, and each tool call ends as it ended then, after the same (virtual) time. No
+ * recorded offsets, and each tool call ends as it ended then, after the same (virtual) time; a
+ * call waits for approval when the recording asked for it (a `tool_approval_request` frame). No
  * network, no real tools.
  *
  * @example
@@ -19,10 +20,14 @@ export function recordedTurnEffects(
   entries: readonly LogEntry[],
   clock: VirtualClock,
   identity: { provider: string; modelId: string },
-): (turnId: string) => TurnEffects {
+): (turnId: string, stepsDone?: number) => TurnEffects {
   const parts = new Map<string, PartEntry[]>();
   const outcomes = new Map<string, OutcomeEntry['outcome']>();
+  const approvalRequested = new Set<string>();
   for (const entry of entries) {
+    if (entry.kind === 'frame' && entry.frame.type === 'tool_approval_request') {
+      approvalRequested.add(`${String(entry.frame.turn_id)}#${String(entry.frame.tool_call_id)}`);
+    }
     if (entry.kind === 'model.part') {
       const key = `${entry.turn_id}#${entry.step}`;
       const list = parts.get(key);
@@ -33,8 +38,9 @@ export function recordedTurnEffects(
     }
   }
 
-  return (turnId) => {
-    let step = 0;
+  return (turnId, stepsDone = 0) => {
+    // A turn's continuation after approvals goes on with the model calls after the pause.
+    let step = stepsDone;
     const model: LanguageModel = {
       specificationVersion: 'parley.model.v1',
       provider: identity.provider,
@@ -61,6 +67,7 @@ export function recordedTurnEffects(
     };
     return {
       model,
+      needsApproval: (call) => approvalRequested.has(`${turnId}#${call.toolCallId}`),
       executeTool: async (_name, _input, signal, toolCallId) => {
         const outcome = outcomes.get(`${turnId}#${toolCallId}`);
         if (outcome === undefined) {

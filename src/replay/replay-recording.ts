@@ -163,6 +163,9 @@ function startSegmentEngine(
       toolTimeoutMs: settings.tool_timeout_ms,
       turnTimeoutMs: settings.turn_timeout_ms,
       maxSteps: settings.max_steps,
+      ...(settings.approval_timeout_ms === undefined
+        ? {}
+        : { approvalTimeoutMs: settings.approval_timeout_ms }),
       overlapPolicy: settings.overlap_policy,
       historyMessages: settings.history_messages,
       maxParticipants: settings.max_participants,
@@ -176,10 +179,15 @@ function startSegmentEngine(
   // Beyond what a server may be configured with: a replay's conversation never stops for idleness.
   const config = { ...recorded, conversationIdleMs: NEVER_IDLE_MS };
   const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
+  // Held by job id: a turn's own, or its continuation's after approvals (`turn.resumed`).
   const queuedStarts = segment.entries.flatMap((entry) =>
-    entry.kind === 'input' && entry.input.type === 'turn.started'
-      ? [String(entry.input.turnId)]
-      : [],
+    entry.kind !== 'input'
+      ? []
+      : entry.input.type === 'turn.started'
+        ? [String(entry.input.turnId)]
+        : entry.input.type === 'turn.resumed'
+          ? [String(entry.input.jobId)]
+          : [],
   );
   const decisions: RecordedDecisions = {
     room: { value: true },
@@ -256,6 +264,20 @@ async function inject(
       return;
     case 'turn.started':
       decisions.pool.start(String(input.turnId));
+      return;
+    case 'turn.resumed':
+      decisions.pool.start(String(input.jobId));
+      return;
+    case 'user.tool_approval':
+      send({
+        type: 'frame.received',
+        frame: {
+          type: 'tool_approval',
+          tool_call_id: String(input.toolCallId),
+          decision: input.decision === 'approve' ? 'approve' : 'deny',
+          ...(typeof input.reason === 'string' ? { reason: input.reason } : {}),
+        },
+      });
       return;
     case 'user.message':
       // The recording says whether the pool had room (a refusal is logged as `admitted: false`).

@@ -79,6 +79,14 @@ export class ToolRegistry {
     return this.tools.get(name);
   }
 
+  /**
+   * Whether calls to the tool with this name wait for a participant's approval (its
+   * `needsApproval`); false for an unknown name, whose call fails with `unknown_tool` anyway.
+   */
+  needsApproval(name: string): boolean {
+    return this.tools.get(name)?.needsApproval === true;
+  }
+
   /** Whether a tool with this name is registered. */
   has(name: string): boolean {
     return this.tools.has(name);

@@ -23,8 +23,9 @@ interface ToolBase {
   /** One or two sentences telling the model when to use the tool. */
   readonly description: string;
   /**
-   * Whether a participant must approve each call before it runs. Nothing reads it yet: tool
-   * approval arrives with the conversation machine's `awaiting_approval` state.
+   * Whether a participant must approve each call before it runs: the turn pauses (its worker is
+   * freed), every participant gets a `tool_approval_request`, and a denied or unanswered call
+   * reaches the model as a `tool_denied` error (docs/TOOLS_GUIDE.md, "Tool approval").
    *
    * @default false
    */

@@ -5,6 +5,7 @@ export const TEST_CONVERSATION_SETTINGS: ConversationSettings = {
   maxParticipants: 10,
   historyMessages: 200,
   overlapPolicy: 'queue',
+  approvalTimeoutMs: 300_000,
   welcomeLimits: {
     max_frame_bytes: 65_536,
     max_content_chars: 16_000,

@@ -77,6 +77,7 @@ export class AgentTurn {
   /** The turn ended: its final text (partial when cancelled) and how it ended. */
   complete(frame: CompleteFrame): void {
     this.completed = true;
+    for (const card of this.cards.values()) card.turnEnded();
     this.content = frame.content;
     this.rendered = false;
     this.element.dataset.status = frame.status;

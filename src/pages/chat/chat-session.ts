@@ -130,6 +130,33 @@ export class ChatSession {
     });
   }
 
+  /**
+   * Answers a tool call that waits for approval; true once answered or refused by the server
+   * (its `error` frame is shown as a notice already), false when it could not be sent.
+   */
+  async answerApproval(
+    toolCallId: string,
+    decision: 'approve' | 'deny',
+    reason: string | undefined,
+  ): Promise<boolean> {
+    const client = this.client;
+    if (client?.status !== 'open') {
+      this.events.onNotice('Not connected: your answer was not sent.', 'error');
+      return false;
+    }
+    try {
+      await client.answerApproval(toolCallId, decision, reason === undefined ? {} : { reason });
+      return true;
+    } catch (error) {
+      const refused =
+        error instanceof ParleyClientError &&
+        error.code === 'request_failed' &&
+        error.details?.code !== undefined;
+      if (!refused) this.events.onNotice(`Your answer failed: ${describe(error)}`, 'error');
+      return refused;
+    }
+  }
+
   /** Tells the others this page's user is (or stopped) typing. */
   typing(isTyping: boolean): void {
     this.attemptSend((client) => {

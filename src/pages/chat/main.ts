@@ -20,7 +20,12 @@ let me = settings.userId;
 let agentName = 'agent';
 const activeTurns = new Set<string>();
 
-const list = new MessageList(byTestId('messages'), { me: () => me, agentName: () => agentName });
+const list = new MessageList(byTestId('messages'), {
+  me: () => me,
+  agentName: () => agentName,
+  answerApproval: (toolCallId, decision, reason) =>
+    session.answerApproval(toolCallId, decision, reason),
+});
 const people = new PeopleView(
   byTestId('participants'),
   byTestId('people-count'),
@@ -122,6 +127,8 @@ function event(frame: ConversationEventFrame): void {
       return;
     case 'tool_call':
     case 'tool_result':
+    case 'tool_approval_request':
+    case 'tool_approval_decision':
     case 'agent_response_chunk':
       return;
   }

@@ -8,6 +8,7 @@
 import type { ConversationEventFrame } from 'parley-engine/client';
 import { h } from '../shared/dom.js';
 import { AgentTurn } from './agent-turn.js';
+import type { AnswerApproval } from './approval-box.js';
 import { timeElement } from './format.js';
 
 type UserMessageFrame = Extract<ConversationEventFrame, { type: 'user_message' }>;
@@ -18,6 +19,8 @@ export interface Identity {
   me: () => string;
   /** The name the agent goes by (from `welcome.agent`, else `agent`). */
   agentName: () => string;
+  /** Sends this page's answer to a tool call that waits for approval. */
+  answerApproval: AnswerApproval;
 }
 
 /** The message list of one conversation. */
@@ -49,6 +52,14 @@ export class MessageList {
         return;
       case 'tool_result':
         this.turn(frame).card(frame.tool_call_id, frame.tool_name).result(frame);
+        return;
+      case 'tool_approval_request':
+        this.turn(frame)
+          .card(frame.tool_call_id, frame.tool_name)
+          .approvalRequest(frame, this.identity.answerApproval);
+        return;
+      case 'tool_approval_decision':
+        this.turn(frame).card(frame.tool_call_id, frame.tool_name).approvalDecision(frame);
         return;
       case 'agent_response_chunk':
         this.turn(frame).chunk(frame.delta);

@@ -1,14 +1,17 @@
 /**
  * A tool call as a card people can read: the tool's name and state, its arguments and its result
- * (or error) as name/value lines, and the raw `tool_call` and `tool_result` frames folded away
- * for whoever needs the exact JSON.
+ * (or error) as name/value lines, the question and answer when it needs approval, and the raw
+ * frames folded away for whoever needs the exact JSON.
  */
 import type { ServerFrame } from 'parley-engine/client';
 import { h } from '../shared/dom.js';
+import { ApprovalBox, type AnswerApproval } from './approval-box.js';
 import { plainValue, prettyJson } from './format.js';
 
 type ToolCallFrame = Extract<ServerFrame, { type: 'tool_call' }>;
 type ToolResultFrame = Extract<ServerFrame, { type: 'tool_result' }>;
+type RequestFrame = Extract<ServerFrame, { type: 'tool_approval_request' }>;
+type DecisionFrame = Extract<ServerFrame, { type: 'tool_approval_decision' }>;
 
 /** A labelled line of `name value` pairs for an object's fields, or the value itself. */
 function valueLine(label: string, value: unknown, className: string): HTMLElement {
@@ -32,8 +35,12 @@ export class ToolCard {
   private readonly body = h('div', { class: 'tool-body' });
   private readonly raw = h('pre', { class: 'raw-json' });
   private readonly frames: unknown[] = [];
+  private approval: ApprovalBox | undefined;
 
-  constructor(toolCallId: string, toolName: string) {
+  constructor(
+    private readonly toolCallId: string,
+    private readonly toolName: string,
+  ) {
     this.element = h(
       'div',
       {
@@ -59,12 +66,42 @@ export class ToolCard {
     this.addRaw(frame, 'start');
   }
 
+  /** The call waits for a participant's approval: the question, with Approve and Deny. */
+  approvalRequest(frame: RequestFrame, answer: AnswerApproval): void {
+    if (this.element.dataset.state === 'running') {
+      this.element.dataset.state = 'awaiting';
+      this.status.textContent = 'waiting for approval';
+    }
+    this.approvalBox().ask(frame, answer);
+    this.addRaw(frame, 'end');
+  }
+
+  /** How the call was decided; an approved call runs next. */
+  approvalDecision(frame: DecisionFrame): void {
+    if (this.element.dataset.state === 'awaiting') {
+      this.element.dataset.state = frame.decision === 'approved' ? 'running' : 'denied';
+      this.status.textContent = frame.decision === 'approved' ? 'approved · running…' : 'denied';
+    }
+    this.approvalBox().decided(frame);
+    this.addRaw(frame, 'end');
+  }
+
+  /** Its turn ended: a question still open is closed. */
+  turnEnded(): void {
+    this.approval?.closed();
+  }
+
   /** Shows the result or the error, and how long the call took. */
   result(frame: ToolResultFrame): void {
-    this.element.dataset.state = frame.ok ? 'done' : 'failed';
+    const denied = frame.error?.code === 'tool_denied';
+    this.element.dataset.state = frame.ok ? 'done' : denied ? 'denied' : 'failed';
     this.element.dataset.ok = String(frame.ok);
     const took = `${String(Math.round(frame.duration_ms))} ms`;
-    this.status.textContent = frame.ok ? `done in ${took}` : `failed after ${took}`;
+    this.status.textContent = frame.ok
+      ? `done in ${took}`
+      : denied
+        ? 'not run: denied'
+        : `failed after ${took}`;
     this.body.append(
       frame.ok
         ? valueLine('result', frame.result, 'tool-result')
@@ -75,6 +112,14 @@ export class ToolCard {
           ),
     );
     this.addRaw(frame, 'end');
+  }
+
+  private approvalBox(): ApprovalBox {
+    if (this.approval === undefined) {
+      this.approval = new ApprovalBox(this.toolCallId, this.toolName);
+      this.body.append(this.approval.element);
+    }
+    return this.approval;
   }
 
   private addRaw(frame: unknown, where: 'start' | 'end'): void {
