@@ -1,4 +1,4 @@
-import { finalize, tap, type SchedulerLike } from 'rxjs';
+import { defer, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
@@ -139,39 +139,45 @@ export function createConversationEffects({
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: Parameters<typeof runTurn>[1] = {
-      model: recordingModel(
-        effects.model,
-        (step, offsetMs, part) => {
-          append([
-            {
-              kind: 'model.part',
-              conversation_id: conversationId,
-              at: now(),
-              turn_id: turnId,
-              step,
-              offset_ms: offsetMs,
-              part: serializablePart(part),
-            },
-          ]);
-        },
+    const start = (tools: readonly ModelToolDescription[]) => {
+      const dependencies: Parameters<typeof runTurn>[1] = {
+        model: recordingModel(
+          effects.model,
+          (step, offsetMs, part) => {
+            append([
+              {
+                kind: 'model.part',
+                conversation_id: conversationId,
+                at: now(),
+                turn_id: turnId,
+                step,
+                offset_ms: offsetMs,
+                part: serializablePart(part),
+              },
+            ]);
+          },
+          scheduler,
+          stepsDone,
+        ),
+        tools,
+        executeTool: effects.executeTool,
+        maxSteps: config.maxSteps,
+        toolTimeoutMs: config.toolTimeoutMs,
+        turnTimeoutMs: config.turnTimeoutMs,
+        tokenPacingMs: config.tokenPacingMs,
         scheduler,
-        stepsDone,
-      ),
-      tools: toolDescriptions,
-      executeTool: effects.executeTool,
-      maxSteps: config.maxSteps,
-      toolTimeoutMs: config.toolTimeoutMs,
-      turnTimeoutMs: config.turnTimeoutMs,
-      tokenPacingMs: config.tokenPacingMs,
-      scheduler,
-      now,
-      ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
-    };
-    const turn$ =
-      resume === undefined
+        now,
+        ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+      };
+      return resume === undefined
         ? runTurn(messages, dependencies)
         : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+    };
+    // Described when a worker starts the turn; a promise (lazy MCP servers) delays it till then.
+    const turn$ = defer(() => {
+      const tools = effects.tools?.() ?? toolDescriptions;
+      return tools instanceof Promise ? from(tools).pipe(switchMap(start)) : start(tools);
+    });
     return turn$.pipe(
       tap((event) => {
         if (
