@@ -10,11 +10,13 @@ import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.j
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
+import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
@@ -35,6 +37,11 @@ export interface ParleyOptions {
   model?: EngineOptions['model'];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
+  /**
+   * MCP servers whose tools join `tools` (then a `ToolRegistry`) as `<server>__<tool>`, shaped
+   * like an agent's `mcp` (docs/TOOLS_GUIDE.md); closed on shutdown, listed by `/health`.
+   */
+  mcp?: McpConfig;
   /** Where the event log lives. @default the store `config.database` names */
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
@@ -101,6 +108,7 @@ export async function createParley(
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
+  const mcp = await openMcp(options, { toolTimeoutMs: config.toolTimeoutMs, logger });
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -113,7 +121,7 @@ export async function createParley(
     },
     ...effects,
     ...(options.model === undefined ? {} : { model: options.model }),
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
       : {
@@ -158,6 +166,7 @@ export async function createParley(
     status: shuttingDown ? 'shutting_down' : 'ok',
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
     ...engine.stats(),
+    mcp_servers: mcp.hub?.health() ?? [],
   });
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
@@ -256,6 +265,9 @@ export async function createParley(
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
+      // After the turns: a call still running was interrupted with its turn. Stdio servers
+      // have exited when this resolves.
+      await mcp.hub?.close();
       wss.close();
       inspector?.close();
       forwarder?.stop();

@@ -8,6 +8,7 @@ const OPTION_NAMES = new Set([
   'logger',
   'model',
   'tools',
+  'mcp',
   'store',
   'chatPage',
   'effects',
@@ -55,7 +56,7 @@ export function validateOptions(options: ParleyOptions): void {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
   }
-  for (const name of ['config', 'effects', 'environment'] as const) {
+  for (const name of ['config', 'effects', 'environment', 'mcp'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);
