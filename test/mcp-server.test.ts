@@ -5,9 +5,11 @@
  * tool, lazy start, a crash and its reconnect on `/health`, and stdio servers closed on shutdown.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAgentMcpTools, parseAgents } from '../src/agent/agents.js';
 import type { LanguageModel, ModelMessage, ModelStreamPart } from '../src/agent/model.js';
+import { ParleyError } from '../src/errors.js';
 import { startServer } from '../src/server/server.js';
-import type { McpConfig, McpServerHealth } from '../src/tools/mcp/index.js';
+import { McpHub, type McpConfig, type McpServerHealth } from '../src/tools/mcp/index.js';
 import { ToolRegistry } from '../src/tools/registry.js';
 import {
   isRunning,
@@ -352,5 +354,49 @@ describe('the mcp option', () => {
         'Option "mcp" needs "tools" to be a ToolRegistry (or absent): the servers\' tools are registered in it.',
       ),
     );
+  });
+});
+
+describe('an agent’s mcp', () => {
+  it('becomes a tool source in the agent’s registry, bounded by the agent’s tool timeout', async () => {
+    const [agent, plain] = parseAgents(
+      {
+        agents: [
+          {
+            id: 'files',
+            model: 'offline',
+            toolTimeoutMs: 300,
+            mcp: { servers: { fixture: stdioFixture() } },
+          },
+          { id: 'plain', model: 'offline' },
+        ],
+      },
+      'agents.json',
+    );
+    if (agent === undefined || plain === undefined) throw new Error('expected two agents');
+    const registry = new ToolRegistry();
+    await expect(createAgentMcpTools(plain, { registry })).resolves.toBeUndefined();
+    const mcp = await createAgentMcpTools(agent, {
+      registry,
+      toolTimeoutMs: 60_000,
+      stderr: 'ignore',
+    });
+    if (mcp === undefined) throw new Error('expected a tool source');
+    const hub = new McpHub().add(mcp, agent.id);
+    try {
+      await hub.start();
+      expect(hub.health()).toMatchObject([{ agent: 'files', name: 'fixture', state: 'ready' }]);
+      const error = await registry
+        .execute('fixture__slow', { id: 'agent-timeout', ms: 60_000 }, toolContext())
+        .catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(ParleyError);
+      expect(error).toMatchObject({
+        code: 'tool_timeout',
+        message: 'The tool did not finish within 300 ms.',
+      });
+    } finally {
+      await hub.close();
+    }
+    expect(registry.list()).toEqual([]);
   });
 });

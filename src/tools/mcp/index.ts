@@ -4,6 +4,7 @@
  */
 export {
   MCP_SERVER_NAME_PATTERN,
+  mcpConfigField,
   mcpConfigSchema,
   mcpServerConfigSchema,
   type HttpServerSettings,

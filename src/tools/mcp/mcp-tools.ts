@@ -6,7 +6,12 @@
 import type { Logger } from 'pino';
 import type { ToolRegistry, ToolSource } from '../registry.js';
 import type { AnyTool } from '../tool.js';
-import { mcpConfigSchema, type McpConfig, type McpServerSettings } from './mcp-config.js';
+import {
+  mcpConfigIssues,
+  mcpConfigSchema,
+  type McpConfig,
+  type McpServerSettings,
+} from './mcp-config.js';
 import { McpConnection, type McpConnectionStatus } from './mcp-connection.js';
 import { mcpToolName, toParleyTool } from './mcp-tool.js';
 import { DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './reconnect-delay.js';
@@ -92,7 +97,7 @@ export class McpTools {
   constructor(config: McpConfig, options: McpToolsOptions) {
     const parsed = mcpConfigSchema.safeParse(config);
     if (!parsed.success) {
-      const details = parsed.error.issues
+      const details = mcpConfigIssues(parsed.error)
         .map((issue) => `${['mcp', ...issue.path.map(String)].join('.')}: ${issue.message}`)
         .join('; ');
       throw new TypeError(`Invalid MCP configuration: ${details}`);
