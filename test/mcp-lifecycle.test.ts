@@ -3,7 +3,7 @@
  * `close()`, and after Parley is killed with SIGKILL), lazy and eager starts, HTTP sessions that
  * are dropped or servers that go away, servers that cannot start, and secrets that never show.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
@@ -14,6 +14,7 @@ import { McpTools, type McpConfig, type McpToolsOptions } from '../src/tools/mcp
 import { ToolRegistry } from '../src/tools/registry.js';
 import {
   isRunning,
+  parentPid,
   REPOSITORY,
   startHttpFixture,
   stdioFixture,
@@ -78,6 +79,70 @@ describe('stdio servers never outlive Parley', () => {
     const exited = once(parent, 'exit');
     parent.kill('SIGKILL');
     await exited;
+    // Nothing signals this test when an orphan dies, so it looks until a deadline.
+    await vi.waitFor(
+      () => {
+        expect({ guard: isRunning(guard), server: isRunning(server) }).toEqual({
+          guard: false,
+          server: false,
+        });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+});
+
+/** Starts the Parley server process of test/fixtures/mcp/parley-server.ts. */
+async function parleyProcess() {
+  const parley = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fixtures/mcp/parley-server.ts'],
+    { cwd: REPOSITORY, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  parleys.push(parley);
+  const lines = createInterface({ input: parley.stdout });
+  const [line] = (await once(lines, 'line')) as [string];
+  const { url, server } = JSON.parse(line) as { url: string; server: number };
+  const guard = parentPid(server);
+  expect(isRunning(guard)).toBe(true);
+  expect(isRunning(server)).toBe(true);
+  return { parley, url, server, guard };
+}
+
+const parleys: ChildProcess[] = [];
+afterEach(() => {
+  for (const parley of parleys.splice(0)) {
+    if (parley.exitCode === null && parley.signalCode === null) parley.kill('SIGKILL');
+  }
+});
+
+describe('stdio servers never outlive a Parley server process', () => {
+  it('are gone when `startServer` closes on SIGTERM, before the process exits', async () => {
+    const { parley, url, server, guard } = await parleyProcess();
+    const health = (await (await fetch(`${url}/health`)).json()) as { mcp_servers: unknown[] };
+    expect(health.mcp_servers).toMatchObject([{ name: 'fixture', state: 'ready' }]);
+
+    const exited = once(parley, 'exit');
+    parley.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    expect({ guard: isRunning(guard), server: isRunning(server) }).toEqual({
+      guard: false,
+      server: false,
+    });
+  });
+
+  it.each([
+    ['killed with SIGKILL', (parley: ChildProcess) => parley.kill('SIGKILL'), [null, 'SIGKILL']],
+    [
+      'dead of an uncaught exception',
+      (parley: ChildProcess) => parley.stdin?.write('crash\n'),
+      [1, null],
+    ],
+  ])('are gone soon after the process is %s', async (_how, end, exit) => {
+    const { parley, server, guard } = await parleyProcess();
+    const exited = once(parley, 'exit');
+    end(parley);
+    expect(await exited).toEqual(exit);
     // Nothing signals this test when an orphan dies, so it looks until a deadline.
     await vi.waitFor(
       () => {
