@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAgentMcpTools, parseAgents } from '../src/agent/agents.js';
 import type { LanguageModel, ModelMessage, ModelStreamPart } from '../src/agent/model.js';
 import { ParleyError } from '../src/errors.js';
+import type { InspectorMessage } from '../src/inspector/inspector-protocol.js';
 import { startServer } from '../src/server/server.js';
 import { McpHub, type McpConfig, type McpServerHealth } from '../src/tools/mcp/index.js';
 import { ToolRegistry } from '../src/tools/registry.js';
@@ -18,6 +19,7 @@ import {
   toolContext,
   type HttpFixture,
 } from './support/mcp-fixtures.js';
+import { connectInspector } from './support/inspector-client.js';
 import { connectClient } from './support/test-client.js';
 import { startTestServer, toServerOptions } from './support/test-server.js';
 
@@ -301,6 +303,47 @@ describe('MCP servers in a running Parley', () => {
     alice.send({ type: 'user_message', content: 'call fixture__echo {"text":"back"}' });
     const back = await alice.waitForType('tool_result', (frame) => frame.ok);
     expect(back).toMatchObject({ result: 'back' });
+  });
+
+  it('shows an MCP call in the inspector like any tool call: state, pipeline, timeline', async () => {
+    const parley = await startTestServer({
+      model: commandModel(),
+      tools: new ToolRegistry(),
+      mcp: { servers: { fixture: stdioFixture() } },
+      inspector: true,
+    });
+    const inspector = await connectInspector(parley.url);
+    const alice = await connectClient(parley.url, 'inspected', 'alice');
+    inspector.request({ type: 'subscribe', path: 'conversation:inspected' });
+    await inspector.waitFor((m) => m.type === 'actor' && m.path === 'conversation:inspected');
+
+    alice.send({ type: 'user_message', content: 'call fixture__echo {"text":"seen"}' });
+    await alice.waitForType('agent_response_complete');
+    const records = inspector.messages.flatMap((m) => (m.type === 'events' ? m.records : []));
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        path: 'conversation:inspected',
+        kind: 'snapshot',
+        detail: expect.objectContaining({ state: 'working.calling_tool' }) as unknown,
+      }),
+    );
+    expect(
+      records.find(
+        (record) => record.kind === 'pipeline' && record.path === 'conversation:inspected',
+      )?.detail,
+    ).toMatchObject({ tools_in_flight: [{ tool_name: 'fixture__echo' }] });
+
+    inspector.request({ type: 'timeline', conversation_id: 'inspected' });
+    const timeline = await inspector.waitFor<Extract<InspectorMessage, { type: 'timeline' }>>(
+      (m) => m.type === 'timeline',
+    );
+    const call = timeline.points.find((point) => point.frame.type === 'tool_call');
+    expect(call?.frame).toMatchObject({ tool_name: 'fixture__echo' });
+    expect(call?.states['conversation:inspected']).toBe('working.calling_tool');
+    expect(timeline.entries).toContainEqual(
+      expect.objectContaining({ kind: 'tool.outcome', tool_name: 'fixture__echo' }),
+    );
+    inspector.close();
   });
 
   it('stops every stdio server, even one that ignores SIGTERM, when the server closes', async () => {
