@@ -3,6 +3,7 @@
  * their tools in a turn, isError, Parley's tool timeout and a participant's cancel reaching the
  * server as MCP cancellations, a changed tool list offered on the next turn, approval per MCP
  * tool, lazy start, a crash and its reconnect on `/health`, and stdio servers closed on shutdown.
+ * Over 300 lines because each behaviour the issue names gets its own test on the same fixtures.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAgentMcpTools, parseAgents } from '../src/agent/agents.js';
@@ -366,6 +367,36 @@ describe('MCP servers in a running Parley', () => {
     await parley.close();
     expect(isRunning(pid)).toBe(false);
     expect(tools.list()).toEqual([]);
+  });
+
+  it('never shows a server’s header or env values in /health, even when the server echoes them', async () => {
+    const token = 'health-token-93be07a1';
+    const secret = 'health-secret-2c7d51f9';
+    const http = await startHttpFixture({ token: 'the-right-one' });
+    https.push(http);
+    const parley = await startTestServer({
+      tools: new ToolRegistry(),
+      mcp: {
+        servers: {
+          crm: { url: http.url, headers: { authorization: `Bearer ${token}` } },
+          leaky: {
+            command: process.execPath,
+            args: ['-e', 'console.error("my secret is " + process.env.SECRET); process.exit(1)'],
+            env: { SECRET: secret },
+          },
+        },
+      },
+    });
+    const body = await vi.waitFor(async () => {
+      const text = await (await fetch(`${parley.url}/health`)).text();
+      // The fixture's 401 repeats the header; the stdio server prints its env on stderr.
+      expect(text).toContain('Unauthorized: got \\"[redacted]\\"');
+      expect(text).toContain('my secret is [redacted]');
+      return text;
+    }, WAIT);
+    expect(body).not.toContain(token);
+    expect(body).not.toContain(secret);
+    expect(body).not.toContain(http.url);
   });
 
   it('lists no MCP server in /health when none is configured', async () => {
