@@ -195,6 +195,24 @@ describe('starting servers', () => {
   });
 });
 
+describe('reconnecting', () => {
+  it('waits longer after each failed attempt, doubling up to maxMs', async () => {
+    const { mcp } = open(
+      { servers: { ghost: { command: 'parley-no-such-command' } } },
+      { backoff: { initialMs: 50, maxMs: 200, factor: 2 }, random: () => 1, now: () => 0 },
+    );
+    const delays = new Map<number, number>();
+    mcp.subscribe((status) => {
+      if (status.nextAttemptAt !== undefined)
+        delays.set(status.failedAttempts, status.nextAttemptAt);
+    });
+    await mcp.start();
+    await waitForStatus(mcp, 'ghost', (s) => s.failedAttempts >= 4);
+    // `now` is 0, so each next attempt's time is its delay (no jitter taken off with random 1).
+    expect([1, 2, 3, 4].map((failures) => delays.get(failures))).toEqual([50, 100, 200, 200]);
+  });
+});
+
 describe('Streamable HTTP sessions', () => {
   it('opens a new session when the server drops the old one (404)', async () => {
     const fixture = await http();
