@@ -1,7 +1,8 @@
 /**
  * The life of MCP servers around Parley's: stdio children that never outlive it (after
- * `close()`, and after Parley is killed with SIGKILL), lazy and eager starts, HTTP sessions that
- * are dropped or servers that go away, servers that cannot start, and secrets that never show.
+ * `close()`, and after a real Parley process is stopped, killed with SIGKILL or crashes), lazy
+ * and eager starts, backoff, HTTP sessions that are dropped or servers that go away, servers that
+ * cannot start, and secrets that never show. Over 300 lines because each needs real processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
