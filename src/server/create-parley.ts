@@ -166,7 +166,7 @@ export async function createParley(
     status: shuttingDown ? 'shutting_down' : 'ok',
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
     ...engine.stats(),
-    mcp_servers: mcp.hub?.health() ?? [],
+    mcp_servers: mcp.hub.health(),
   });
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
@@ -267,7 +267,7 @@ export async function createParley(
       await engine.dispose();
       // After the turns: a call still running was interrupted with its turn. Stdio servers
       // have exited when this resolves.
-      await mcp.hub?.close();
+      await mcp.hub.close();
       wss.close();
       inspector?.close();
       forwarder?.stop();

@@ -6,13 +6,16 @@
 import type { EngineOptions } from '../engine.js';
 import type { Logger } from '../logger.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
-import type { McpHub } from '../tools/mcp/mcp-hub.js';
+import { McpHub } from '../tools/mcp/mcp-hub.js';
 import { createDefaultToolRegistry, ToolRegistry } from '../tools/registry.js';
 
-/** The tools the engine gets, and the MCP sources to close and report on (none without `mcp`). */
+/**
+ * The tools the engine gets, and the hub of MCP sources Parley closes and reports on (empty
+ * without `mcp`; an agent's servers join it with `hub.add(source, agentId)` and `hub.start()`).
+ */
 export interface OpenedMcp {
   tools: EngineOptions['tools'];
-  hub: McpHub | undefined;
+  hub: McpHub;
 }
 
 /**
@@ -27,20 +30,21 @@ export async function openMcp(
   options: { mcp?: McpConfig | undefined; tools?: EngineOptions['tools'] },
   settings: { toolTimeoutMs: number; logger: Logger },
 ): Promise<OpenedMcp> {
-  if (options.mcp === undefined) return { tools: options.tools, hub: undefined };
+  const hub = new McpHub();
+  if (options.mcp === undefined) return { tools: options.tools, hub };
   const registry = options.tools ?? createDefaultToolRegistry();
   if (!(registry instanceof ToolRegistry)) {
     throw new TypeError(
       'Option "mcp" needs "tools" to be a ToolRegistry (or absent): the servers\' tools are registered in it.',
     );
   }
-  const { McpHub, McpTools } = await import('../tools/mcp/index.js');
+  const { McpTools } = await import('../tools/mcp/mcp-tools.js');
   const tools = new McpTools(options.mcp, {
     registry,
     toolTimeoutMs: settings.toolTimeoutMs,
     logger: settings.logger,
   });
-  const hub = new McpHub().add(tools);
+  hub.add(tools);
   await hub.start();
   return { tools: registry, hub };
 }

@@ -1,4 +1,5 @@
 import { CONFIG_VARIABLES } from '../config.js';
+import { parseMcpConfig } from '../tools/mcp/mcp-config.js';
 import type { ParleyOptions } from './create-parley.js';
 
 /** Every option {@link ParleyOptions} knows, by name. */
@@ -62,4 +63,6 @@ export function validateOptions(options: ParleyOptions): void {
       throw new TypeError(`Option "${name}" must be an object.`);
     }
   }
+  // Before anything opens: a store or a stdio server would outlive the refusal.
+  if (options.mcp !== undefined) parseMcpConfig(options.mcp);
 }

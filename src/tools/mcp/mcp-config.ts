@@ -173,3 +173,19 @@ export function mcpConfigIssues(error: z.ZodError): { path: PropertyKey[]; messa
       issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message,
   }));
 }
+
+/**
+ * Validates an MCP configuration and applies its defaults; throws a `TypeError` naming each bad
+ * field (`Invalid MCP configuration: mcp.servers.files.url: Invalid URL`).
+ *
+ * @example
+ * const { servers } = parseMcpConfig({ servers: { files: { command: 'mcp-files' } } });
+ */
+export function parseMcpConfig(config: unknown): McpSettings {
+  const parsed = mcpConfigSchema.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const details = mcpConfigIssues(parsed.error)
+    .map((issue) => `${['mcp', ...issue.path.map(String)].join('.')}: ${issue.message}`)
+    .join('; ');
+  throw new TypeError(`Invalid MCP configuration: ${details}`);
+}

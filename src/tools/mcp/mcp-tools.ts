@@ -6,12 +6,7 @@
 import type { Logger } from 'pino';
 import type { ToolRegistry, ToolSource } from '../registry.js';
 import type { AnyTool } from '../tool.js';
-import {
-  mcpConfigIssues,
-  mcpConfigSchema,
-  type McpConfig,
-  type McpServerSettings,
-} from './mcp-config.js';
+import { parseMcpConfig, type McpConfig, type McpServerSettings } from './mcp-config.js';
 import { McpConnection, type McpConnectionStatus } from './mcp-connection.js';
 import { mcpToolName, toParleyTool } from './mcp-tool.js';
 import { DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './reconnect-delay.js';
@@ -95,13 +90,7 @@ export class McpTools {
 
   /** Validates the configuration (a `TypeError` names each bad field); starts nothing. */
   constructor(config: McpConfig, options: McpToolsOptions) {
-    const parsed = mcpConfigSchema.safeParse(config);
-    if (!parsed.success) {
-      const details = mcpConfigIssues(parsed.error)
-        .map((issue) => `${['mcp', ...issue.path.map(String)].join('.')}: ${issue.message}`)
-        .join('; ');
-      throw new TypeError(`Invalid MCP configuration: ${details}`);
-    }
+    const { servers } = parseMcpConfig(config);
     this.#registry = options.registry;
     this.#logger = options.logger;
     const toolTimeoutMs = positive('toolTimeoutMs', options.toolTimeoutMs ?? 10_000);
@@ -110,7 +99,7 @@ export class McpTools {
     positive('backoff.initialMs', backoff.initialMs);
     positive('backoff.maxMs', backoff.maxMs);
     if (!(backoff.factor >= 1)) throw new RangeError('backoff.factor must be at least 1');
-    for (const [name, settings] of Object.entries(parsed.data.servers)) {
+    for (const [name, settings] of Object.entries(servers)) {
       const redact = redactorFor(settings);
       const server: Server = {
         settings,
