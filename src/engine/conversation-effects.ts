@@ -53,13 +53,16 @@ export function createConversationEffects({
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
-  const append = (entries: Parameters<EventLog['append']>[1]) => {
+  /** Whether the log took the entries (a frame it did not take is never sent). */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
-    // and end the process): the conversation goes on unlogged and the operator is told.
+    // and end the process): the operator is told, and what was not logged is not delivered.
     try {
       log.append(conversationId, entries);
+      return true;
     } catch (error) {
       onLogError?.(error);
+      return false;
     }
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
@@ -70,7 +73,7 @@ export function createConversationEffects({
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      append([
+      const logged = append([
         {
           kind: 'frame',
           conversation_id: conversationId,
@@ -80,8 +83,12 @@ export function createConversationEffects({
           ...(to === undefined ? {} : { to }),
         },
       ]);
-      // The log is the truth: a frame leaves only once the log has it.
-      log.afterDurable(() => {
+      if (!logged) return;
+      // The log is the truth: a frame leaves only once the log has it, and never when it was
+      // not written (the log closed while the store was failing, or another instance fenced
+      // this one off).
+      log.afterDurable((written) => {
+        if (!written || log.isFenced(conversationId)) return;
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });

@@ -134,7 +134,9 @@ export async function createParley(
   });
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -154,11 +156,15 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
-  });
+  const health = () => {
+    const log = engine.log.status();
+    return {
+      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
+      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      ...engine.stats(),
+    };
+  };
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
