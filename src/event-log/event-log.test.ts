@@ -349,7 +349,7 @@ describe('createEventLog', () => {
     expect(log.isFenced('a')).toBe(true);
     expect(log.isFenced('b')).toBe(false);
     expect(await store.readEntries('a')).toEqual([]);
-    expect((await store.readEntries('b')).map((entry) => entry.seq)).toEqual([1]);
+    expect((await store.readEntries('b')).map((entry) => entry.position)).toEqual([1]);
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'cluster_fenced' }));
     await log.open('a');
     expect(log.isFenced('a')).toBe(false);

@@ -387,7 +387,9 @@ export function createEventLog(options: EventLogOptions): EventLog {
       return status.current;
     },
 
-    onStatus: status.subscribe,
+    onStatus(listener) {
+      return status.subscribe(listener);
+    },
 
     get pending() {
       return appended - durable;

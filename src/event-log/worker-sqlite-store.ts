@@ -23,7 +23,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
  */
 export type WorkerSqliteEventStoreOptions = Pick<
   SqliteEventStoreOptions,
-  'retentionPerConversation' | 'walAutocheckpointPages'
+  'retentionPerConversation' | 'walAutocheckpointPages' | 'maxPageCount' | 'lock'
 >;
 
 type Request = WorkerRequest extends infer TRequest
@@ -105,6 +105,25 @@ export class WorkerSqliteEventStore implements EventStore {
       op: 'listConversations',
       ...(options === undefined ? {} : { options }),
     }) as Promise<ConversationSummary[]>;
+  }
+
+  /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
+  idleConversations(before: number, limit?: number): Promise<string[]> {
+    return this.#call({
+      op: 'idleConversations',
+      before,
+      ...(limit === undefined ? {} : { limit }),
+    }) as Promise<string[]>;
+  }
+
+  /** Removes every entry of a conversation; resolves with how many there were. */
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#call({ op: 'deleteConversation', conversationId }) as Promise<number>;
+  }
+
+  /** The file's size in bytes. */
+  sizeBytes(): Promise<number> {
+    return this.#call({ op: 'sizeBytes' }) as Promise<number>;
   }
 
   async close(): Promise<void> {
