@@ -257,6 +257,22 @@ export function createEngine(options: EngineOptions): Engine {
         log: { pending: log.pending, status: log.status() },
       };
     },
+    async expireIdleConversations(maxAgeMs) {
+      if (store.idleConversations === undefined || store.deleteConversation === undefined) {
+        return [];
+      }
+      const removed: string[] = [];
+      // Entries still on their way would otherwise land after the removal.
+      await log.flush();
+      for (const conversationId of await store.idleConversations(now() - maxAgeMs)) {
+        // Checked right before each removal: a conversation joined meanwhile is kept.
+        if (currentSeq(conversationId) !== undefined || loader.isLoading(conversationId)) continue;
+        log.forget(conversationId);
+        await store.deleteConversation(conversationId);
+        removed.push(conversationId);
+      }
+      return removed;
+    },
     async stop() {
       for (const id of children()) {
         if (id.startsWith('conversation:')) actor(id)?.send({ type: 'conversation.shutdown' });

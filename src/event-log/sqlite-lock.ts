@@ -6,6 +6,7 @@
  * The owner's pid, host and start time sit in the log's `meta` table, where a refused process
  * reads them to name the holder.
  */
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { ParleyError } from '../errors.js';
@@ -19,6 +20,8 @@ export interface LogOwner {
 
 /** A held lock; `release` gives it back (closing the log does). */
 export interface LogFileLock {
+  /** Whether the lock file is still the one locked (not removed with its directory). */
+  inPlace(): boolean;
   release(): void;
 }
 
@@ -73,7 +76,16 @@ export function lockLogFile(path: string, readOwner: () => LogOwner | undefined)
       { details: { path, ...(owner === undefined ? {} : { owner_pid: owner.pid }) } },
     );
   }
+  const identity = statSync(lockPath, { throwIfNoEntry: false });
   return {
+    inPlace() {
+      try {
+        const now = statSync(lockPath, { throwIfNoEntry: false });
+        return now !== undefined && now.ino === identity?.ino && now.dev === identity.dev;
+      } catch {
+        return false;
+      }
+    },
     release() {
       if (db.open) db.close();
     },

@@ -263,7 +263,13 @@ export class SqliteEventStore implements EventStore {
 
   /** Whether the file at the path is no longer the one this store has open. */
   #moved(): boolean {
-    const stats = statSync(this.#path, { throwIfNoEntry: false });
+    let stats;
+    try {
+      stats = statSync(this.#path, { throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR: a file stands where the directory was.
+      return true;
+    }
     return (
       stats === undefined ||
       stats.ino !== this.#identity?.ino ||
@@ -290,7 +296,11 @@ export class SqliteEventStore implements EventStore {
         await this.#checkpointer?.close();
         this.#checkpointer = undefined;
         mkdirSync(dirname(path), { recursive: true });
-        const lock = lockLogFile(resolve(path), () => undefined);
+        // The lock file went with the directory, or is still in place and ours.
+        const lock =
+          this.#lock === undefined || this.#lock.inPlace()
+            ? this.#lock
+            : lockLogFile(resolve(path), () => undefined);
         const temporary = `${path}.restoring`;
         try {
           rmSync(temporary, { force: true });
@@ -301,12 +311,12 @@ export class SqliteEventStore implements EventStore {
           renameSync(temporary, path);
           syncFile(dirname(path));
         } catch (error) {
-          lock.release();
+          if (lock !== this.#lock) lock?.release();
           rmSync(temporary, { force: true });
           throw error;
         }
         this.#db.close();
-        this.#lock?.release();
+        if (lock !== this.#lock) this.#lock?.release();
         this.#lock = lock;
       }
       // The entries are safe in the file at the path: a failure from here on reopens it at the
