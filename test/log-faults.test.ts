@@ -176,3 +176,40 @@ describe('one process per SQLite log file', () => {
     await alice.waitForType('agent_response_complete');
   });
 });
+
+describe('PARLEY_LOG_MAX_AGE', () => {
+  it('removes whole conversations idle longer than the max age, never a running one', async () => {
+    const path = join(temporaryDirectory(), 'parley.db');
+    let clock = 1_000_000;
+    const server = await startTestServer({
+      database: path,
+      conversationIdleMs: 0,
+      logMaxAgeMs: 30_000,
+      now: () => clock,
+    });
+    const old = await connectClient(server.url, 'old', 'alice');
+    await old.close();
+    // 'live' is as idle by time as 'old', but runs: bob is in it.
+    const live = await connectClient(server.url, 'live', 'bob');
+    while (server.engine.currentSeq('old') !== undefined) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await server.engine.log.flush();
+    const { store } = server.engine.log;
+    expect((await store.listConversations()).map((c) => c.conversation_id).sort()).toEqual([
+      'live',
+      'old',
+    ]);
+
+    expect(await server.engine.expireIdleConversations(30_000)).toEqual([]);
+    clock += 60_000;
+    expect(await server.engine.expireIdleConversations(30_000)).toEqual(['old']);
+
+    expect((await store.listConversations()).map((c) => c.conversation_id)).toEqual(['live']);
+    // The id starts again from seq 1.
+    const again = await connectClient(server.url, 'old', 'alice');
+    expect(eventFrames(again.frames)[0]?.seq).toBe(1);
+    await again.close();
+    await live.close();
+  });
+});
