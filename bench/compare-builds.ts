@@ -14,7 +14,7 @@
  * `openConnection`), which both builds share.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,7 +30,7 @@ interface Sample {
 }
 
 const CHILD = `
-const [dist, database, participantsText, turnsText, tokensText, perTickText = '0', thread = 'main'] = process.argv.slice(1);
+const [dist, database, participantsText, turnsText, tokensText, perTickText = '0', thread = 'main'] = process.argv.slice(2);
 const participants = Number(participantsText), turns = Number(turnsText), tokens = Number(tokensText);
 const perTick = Number(perTickText);
 const { createEngine } = await import(dist + '/src/engine.js');
@@ -83,6 +83,12 @@ await engine.dispose();
 process.stdout.write(JSON.stringify({ cpuMicrosPerToken: micros / (turns * tokens), cpuMicrosPerFrame: micros / delivered, frames: delivered, tokens: turns * tokens }));
 `;
 
+function childScript(directory: string): string {
+  const path = join(directory, 'child.mjs');
+  writeFileSync(path, CHILD);
+  return path;
+}
+
 interface Shape {
   participants: number;
   turns: number;
@@ -98,9 +104,9 @@ async function sample(dist: string, { participants, turns, tokens, perTick, thre
     const { stdout } = await run(
       process.execPath,
       [
-        '--input-type=module',
-        '--eval',
-        CHILD,
+        // A file, not --eval: a worker thread (the log's, with thread 'worker') inherits execArgv,
+        // and --input-type fails there.
+        childScript(directory),
         dist,
         join(directory, 'log.db'),
         String(participants),

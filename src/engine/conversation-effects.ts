@@ -7,6 +7,7 @@ import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
+import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
@@ -74,14 +75,12 @@ export function createConversationEffects({
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
       const logged = append([
-        {
-          kind: 'frame',
-          conversation_id: conversationId,
-          at: now(),
-          seq,
-          frame,
-          ...(to === undefined ? {} : { to }),
-        },
+        withFrameJson(
+          to === undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          data,
+        ),
       ]);
       if (!logged) return;
       // The log is the truth: a frame leaves only once the log has it, and never when it was

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ConversationSummary } from './event-store.js';
+import { entryJson } from './entry-json.js';
 import type { LogEntry } from './log-entry.js';
 
 type Row = [string, number, number | null, string, string | null, string | null, number, string];
@@ -77,7 +78,7 @@ export function prepareStatements(
         frame ? entry.frame.type : null,
         frame ? (entry.to ?? null) : null,
         entry.at,
-        JSON.stringify(entry),
+        entryJson(entry),
       );
     }
     if (retention !== undefined) {

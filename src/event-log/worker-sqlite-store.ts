@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
+import { entryJson } from './entry-json.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import type { SqliteEventStoreOptions } from './sqlite-store.js';
 import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
@@ -68,7 +69,13 @@ export class WorkerSqliteEventStore implements EventStore {
   }
 
   append(entries: readonly LogEntry[]): Promise<void> {
-    return this.#call({ op: 'append', batch: JSON.stringify(entries) }) as Promise<void>;
+    // The batch's JSON array, each frame's text spliced in as it was made for the sockets.
+    let batch = '[';
+    for (let index = 0; index < entries.length; index += 1) {
+      if (index > 0) batch += ',';
+      batch += entryJson(entries[index] as LogEntry);
+    }
+    return this.#call({ op: 'append', batch: `${batch}]` }) as Promise<void>;
   }
 
   readEntries(
