@@ -186,7 +186,13 @@ export function createEngine(options: EngineOptions): Engine {
       { status: string; context: { seq: number } } | undefined;
     return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
   };
-  const replies = createReplies({ log, store, sockets, currentSeq });
+  const replies = createReplies({
+    log,
+    store,
+    sockets,
+    currentSeq,
+    outboundBufferFrames: config.outboundBufferFrames,
+  });
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
