@@ -14,7 +14,9 @@ import {
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
+import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
+import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
@@ -113,15 +115,43 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const root = createActor(parleyMachine, {
-    systemId: 'parley',
+    systemId: ROOT_SYSTEM_ID,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     input: {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
-      conversationInput: (conversationId) => {
+      conversationIdleMs: config.conversationIdleMs,
+      wakeConversation: (conversationId) => {
+        // A log that cannot be read wakes the conversation anyway: it keeps its seq and
+        // participants, and answers with the history it could read (none).
+        const wake = () => {
+          root.send({ type: 'conversation.wake', conversationId });
+        };
+        loader.load(conversationId).then(wake, (error: unknown) => {
+          options.onLogError?.(error);
+          wake();
+        });
+      },
+      conversationInput: (conversationId, awoken): ConversationMachineInput => {
         const previous = loader.take(conversationId);
-        const seed = idSeed(conversationId);
         const effects = conversationEffects(conversationId);
+        const common = {
+          conversationId,
+          idleMs: config.conversationIdleMs,
+          hibernateAfterMs: config.conversationHibernateAfterMs,
+          effects,
+          settings: conversationSettings(config),
+        };
+        // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
+        if (awoken !== undefined) {
+          return {
+            ...common,
+            idSeed: awoken.idSeed,
+            awoken,
+            ...(previous === undefined ? {} : { restored: previous }),
+          };
+        }
+        const seed = idSeed(conversationId);
         try {
           log.append(conversationId, [
             {
@@ -138,11 +168,8 @@ export function createEngine(options: EngineOptions): Engine {
           options.onLogError?.(error);
         }
         return {
-          conversationId,
+          ...common,
           idSeed: seed,
-          idleMs: config.conversationIdleMs,
-          effects,
-          settings: conversationSettings(config),
           ...(previous === undefined ? {} : { restored: previous }),
         };
       },
@@ -181,10 +208,16 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return count;
   };
-  const currentSeq = (conversationId: string) => {
+  /** Whether the conversation's actor runs (not hibernated, not stopped). */
+  const isRunning = (conversationId: string) =>
+    (actor(conversationKey(conversationId))?.getSnapshot() as { status: string } | undefined)
+      ?.status === 'active';
+  /** The conversation's seq, running or hibernated; undefined for one that is not kept. */
+  const currentSeq = (conversationId: string): number | undefined => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
-    return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
+    if (snapshot?.status === 'active') return snapshot.context.seq;
+    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
   };
   const replies = createReplies({
     log,
@@ -204,7 +237,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     historyMessages: config.historyMessages,
     now,
-    isAlive: (conversationId) => currentSeq(conversationId) !== undefined,
+    isAlive: isRunning,
   });
 
   return {
@@ -237,6 +270,7 @@ export function createEngine(options: EngineOptions): Engine {
         connections: sockets.size,
         hibernated: hibernatedCount(),
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
+        hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
         turns: { running: pool.running, waiting: pool.waiting },
         log: { pending: log.pending },
       };
