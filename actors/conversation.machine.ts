@@ -167,9 +167,16 @@ const conversationSetup = setup({
       isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
     hibernates: ({ context }) => context.hibernateAfterMs > 0,
+    /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
+    hibernatesBeforeIdle: ({ context }) =>
+      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs,
   },
   delays: {
-    idle: ({ context }) => context.idleMs,
+    // One timer for an empty conversation, not two (each costs ~0.75 KiB of heap).
+    empty: ({ context }) =>
+      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs
+        ? context.hibernateAfterMs
+        : context.idleMs,
     // Hibernation off: the timer still runs (XState has no conditional `after`), as long as the
     // idle stop's, and its guard declines; a replay's idle time keeps it out of the way.
     hibernateAfter: ({ context }) => context.hibernateAfterMs || context.idleMs,
@@ -327,8 +334,10 @@ export const conversationMachine = conversationSetup
               ],
             },
             after: {
-              idle: { target: '#conversation.stopped' },
-              hibernateAfter: { guard: 'hibernates', target: '#conversation.hibernated' },
+              empty: [
+                { guard: 'hibernatesBeforeIdle', target: '#conversation.hibernated' },
+                { target: '#conversation.stopped' },
+              ],
             },
           },
           occupied: {

@@ -80,6 +80,8 @@ export function createEngine(options: EngineOptions): Engine {
     now,
   });
   const settings = replaySettings(config, model);
+  // One object for every conversation: none changes its settings.
+  const sharedConversationSettings = conversationSettings(config);
   const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
 
   const conversationEffects = (conversationId: string) =>
@@ -140,7 +142,7 @@ export function createEngine(options: EngineOptions): Engine {
           idleMs: config.conversationIdleMs,
           hibernateAfterMs: config.conversationHibernateAfterMs,
           effects,
-          settings: conversationSettings(config),
+          settings: sharedConversationSettings,
         };
         // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
         if (awoken !== undefined) {
