@@ -14,7 +14,9 @@ import {
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
+import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
+import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
@@ -78,6 +80,8 @@ export function createEngine(options: EngineOptions): Engine {
     now,
   });
   const settings = replaySettings(config, model);
+  // One object for every conversation: none changes its settings.
+  const sharedConversationSettings = conversationSettings(config);
   const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
 
   const conversationEffects = (conversationId: string) =>
@@ -113,15 +117,43 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const root = createActor(parleyMachine, {
-    systemId: 'parley',
+    systemId: ROOT_SYSTEM_ID,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     input: {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
-      conversationInput: (conversationId) => {
+      conversationIdleMs: config.conversationIdleMs,
+      wakeConversation: (conversationId) => {
+        // A log that cannot be read wakes the conversation anyway: it keeps its seq and
+        // participants, and answers with the history it could read (none).
+        const wake = () => {
+          root.send({ type: 'conversation.wake', conversationId });
+        };
+        loader.load(conversationId).then(wake, (error: unknown) => {
+          options.onLogError?.(error);
+          wake();
+        });
+      },
+      conversationInput: (conversationId, awoken): ConversationMachineInput => {
         const previous = loader.take(conversationId);
-        const seed = idSeed(conversationId);
         const effects = conversationEffects(conversationId);
+        const common = {
+          conversationId,
+          idleMs: config.conversationIdleMs,
+          hibernateAfterMs: config.conversationHibernateAfterMs,
+          effects,
+          settings: sharedConversationSettings,
+        };
+        // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
+        if (awoken !== undefined) {
+          return {
+            ...common,
+            idSeed: awoken.idSeed,
+            awoken,
+            ...(previous === undefined ? {} : { restored: previous }),
+          };
+        }
+        const seed = idSeed(conversationId);
         try {
           log.append(conversationId, [
             {
@@ -138,11 +170,8 @@ export function createEngine(options: EngineOptions): Engine {
           options.onLogError?.(error);
         }
         return {
-          conversationId,
+          ...common,
           idSeed: seed,
-          idleMs: config.conversationIdleMs,
-          effects,
-          settings: conversationSettings(config),
           ...(previous === undefined ? {} : { restored: previous }),
         };
       },
@@ -181,12 +210,24 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return count;
   };
-  const currentSeq = (conversationId: string) => {
+  /** Whether the conversation's actor runs (not hibernated, not stopped). */
+  const isRunning = (conversationId: string) =>
+    (actor(conversationKey(conversationId))?.getSnapshot() as { status: string } | undefined)
+      ?.status === 'active';
+  /** The conversation's seq, running or hibernated; undefined for one that is not kept. */
+  const currentSeq = (conversationId: string): number | undefined => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
-    return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
+    if (snapshot?.status === 'active') return snapshot.context.seq;
+    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
   };
-  const replies = createReplies({ log, store, sockets, currentSeq });
+  const replies = createReplies({
+    log,
+    store,
+    sockets,
+    currentSeq,
+    outboundBufferFrames: config.outboundBufferFrames,
+  });
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
@@ -219,7 +260,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     historyMessages: config.historyMessages,
     now,
-    isAlive: (conversationId) => currentSeq(conversationId) !== undefined,
+    isAlive: isRunning,
   });
 
   return {
@@ -253,6 +294,7 @@ export function createEngine(options: EngineOptions): Engine {
         connections: sockets.size,
         hibernated: hibernatedCount(),
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
+        hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
         turns: { running: pool.running, waiting: pool.waiting },
         log: { pending: log.pending, status: log.status() },
       };

@@ -88,6 +88,8 @@ export interface ParleyConfig {
   historyMessages: number;
   /** An empty conversation stops after this long. Env `PARLEY_CONVERSATION_IDLE_MS`. @default 300_000 */
   conversationIdleMs: number;
+  /** Quiet time before an idle conversation hibernates; 0: never. Env `PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`. @default 30_000 */
+  conversationHibernateAfterMs: number;
   /** How long running turns may finish at shutdown. Env `PARLEY_SHUTDOWN_GRACE_MS`. @default 10_000 */
   shutdownGraceMs: number;
 }

@@ -229,6 +229,11 @@ export const CONFIG_VARIABLES = {
     int(0, 86_400_000).default(300_000),
     'A conversation with no participants and no turn is stopped after this long.',
   ],
+  PARLEY_CONVERSATION_HIBERNATE_AFTER_MS: [
+    'conversationHibernateAfterMs',
+    int(0, 86_400_000).default(30_000),
+    'A conversation with no turn running, queued or awaiting approval that saw no event for this long hibernates: its actor stops, the engine keeps its seq, ids and participants (~0.3 KiB), and the next event (a join, a message, a leave) wakes it with its history read back from the log. 0: never.',
+  ],
   PARLEY_SHUTDOWN_GRACE_MS: [
     'shutdownGraceMs',
     int(0, 600_000).default(10_000),

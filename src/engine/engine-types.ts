@@ -87,6 +87,8 @@ export interface EngineStats {
   /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
   hibernated: number;
   conversations: number;
+  /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
+  hibernated_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }

@@ -67,6 +67,7 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 }
 function onClose(this: WebSocket, code: number): void {
   const adapter = adapterOf(this);
+  adapter.closed();
   adapter.log('info', { code }, 'connection closed');
   adapter.deliver({ type: 'socket.closed', code });
 }
@@ -88,6 +89,8 @@ class SocketAdapter implements SocketPort {
   #corked = false;
   #unflushed = 0;
   #overflowed = false;
+  /** Who waits for #unflushed to reach 0 (a resume between two pages). */
+  #flushWaiters: (() => void)[] | undefined;
   /** Set once the connection actor exists; what the socket says before that waits in #early. */
   #handle: ConnectionHandle | undefined;
   #early: ConnectionEvent[] | undefined = [];
@@ -105,7 +108,13 @@ class SocketAdapter implements SocketPort {
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
       this.#unflushed -= 1;
+      if (this.#unflushed === 0 && this.#flushWaiters !== undefined) this.#flushed();
     };
+  }
+
+  /** The socket closed: nothing more will flush, so nobody waits for it. */
+  closed(): void {
+    this.#flushed();
   }
 
   uncork(): void {
@@ -160,6 +169,18 @@ class SocketAdapter implements SocketPort {
       process.nextTick(uncork, this);
     }
     socket.send(data, this.#onFlushed);
+  }
+
+  whenFlushed(callback: () => void): void {
+    const socket = this.#socket;
+    if (this.#unflushed === 0 || socket.readyState !== socket.OPEN) callback();
+    else (this.#flushWaiters ??= []).push(callback);
+  }
+
+  #flushed(): void {
+    const waiters = this.#flushWaiters ?? [];
+    this.#flushWaiters = undefined;
+    for (const waiter of waiters) waiter();
   }
 
   close(code: CloseCode, reason: string): void {
