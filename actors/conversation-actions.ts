@@ -40,6 +40,7 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
     participants: userIds(state.participants),
     active_turn_id: state.activeTurn?.turnId ?? null,
     ...(event.since === undefined ? {} : { resumed_from: event.since }),
+    ...(state.settings.agent === undefined ? {} : { agent: state.settings.agent }),
     limits: state.settings.welcomeLimits,
   });
   output.broadcast(state.participants, {

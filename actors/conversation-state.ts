@@ -77,6 +77,8 @@ export interface ConversationSettings {
   historyMessages: number;
   /** @default 'queue' */
   overlapPolicy: 'queue' | 'interrupt';
+  /** The agent that answers, as `welcome` names it. */
+  agent?: { id: string; model: string };
   /** Sent in `welcome` so clients know the limits. */
   welcomeLimits: WelcomeFrame['limits'];
   /** How long a tool call waits for a participant's approval before it counts as denied. @default 300_000 */

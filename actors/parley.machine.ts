@@ -24,7 +24,8 @@ export { connectionKey, conversationKey } from './system-ids.js';
 export interface ParleyMachineInput {
   /** Time between two pings of each connection (each shard keeps its connections' heartbeat). */
   heartbeatIntervalMs: number;
-  conversationInput(conversationId: string): ConversationMachineInput;
+  /** `agentId`: the agent the first join asked for (`?agent=`); a restored conversation keeps its own. */
+  conversationInput(conversationId: string, agentId?: string): ConversationMachineInput;
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
@@ -42,6 +43,8 @@ export type ParleyEvent =
       conversationId: string;
       socket: SocketPort;
       since?: number;
+      /** The agent a new conversation gets; ignored when the conversation exists. */
+      agentId?: string;
     }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'conversation.stopped'; conversationId: string }
@@ -89,7 +92,7 @@ export const parleyMachine = setup({
             spawn('conversation', {
               id: key,
               systemId: key,
-              input: context.conversationInput(event.conversationId),
+              input: context.conversationInput(event.conversationId, event.agentId),
             });
           }
           return {};

@@ -32,7 +32,13 @@ export type ConfigSchemasMatch = [
 export type ConfigOverrides = Partial<ParleyConfig>;
 
 /** Settings whose values are secrets: an error names them but never shows the value. */
-export const SECRET_SETTINGS = new Set(['PARLEY_JWT_SECRET', 'PARLEY_INSPECTOR_TOKEN']);
+export const SECRET_SETTINGS = new Set([
+  'PARLEY_JWT_SECRET',
+  'PARLEY_INSPECTOR_TOKEN',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'PARLEY_MODEL_API_KEY',
+]);
 
 /** A setting's value as an error message may show it: a secret's is never shown. */
 function shown(name: string, value: unknown): string {

@@ -30,6 +30,7 @@ import type {
   ModelToolDescription,
   ModelUsage,
 } from './model.js';
+import { DEFAULT_TOOL_RESULT_MAX_CHARS, toolOutputForModel } from './tool-output-for-model.js';
 import type {
   ApprovalVerdict,
   TurnContinuation,
@@ -65,6 +66,16 @@ export interface TurnDependencies {
    * disables pacing. @default 30
    */
   tokenPacingMs: number;
+  /**
+   * Longest tool result the model gets, in characters of JSON; invisible and control
+   * characters are removed first (see `toolOutputForModel`). @default 16_000
+   */
+  toolResultMaxChars?: number;
+  /**
+   * Told each model call's usage; answering true ends the turn before its next model call with
+   * `budget_exceeded` (the user's token budget is spent). @default never
+   */
+  overBudget?: (usage: ModelUsage) => boolean;
   /** Tool calls of one step that run at once. @default 4 */
   maxParallelToolCalls?: number;
   scheduler?: SchedulerLike;
@@ -204,7 +215,12 @@ function runOneTurn(
               role: 'tool',
               toolCallId: call.toolCallId,
               toolName: call.toolName,
-              output: outcome.ok ? outcome.output : { error: outcome.error },
+              output: outcome.ok
+                ? toolOutputForModel(
+                    outcome.output,
+                    dependencies.toolResultMaxChars ?? DEFAULT_TOOL_RESULT_MAX_CHARS,
+                  )
+                : { error: outcome.error },
               isError: !outcome.ok,
             };
           }),

@@ -134,6 +134,11 @@ export const welcomeFrameSchema = z.object({
   active_turn_id: z.string().nullable(),
   /** The `since` this connection resumes from (from `?since=`); its missed events follow. */
   resumed_from: z.number().int().nonnegative().optional(),
+  /**
+   * The agent that answers in this conversation (chosen when it was created) and its model
+   * (`openai:gpt-4o-mini`, `offline`…). Added in protocol version 1 as an optional field.
+   */
+  agent: z.object({ id: z.string(), model: z.string() }).optional(),
   limits: z.object({
     max_frame_bytes: z.number(),
     max_content_chars: z.number(),
