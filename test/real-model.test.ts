@@ -77,7 +77,18 @@ describe('a real model from PARLEY_MODEL', () => {
         status: 'completed',
         steps: 2,
         usage: { input_tokens: 151 + 190, output_tokens: 20 + 6, total_tokens: 367 },
+        finish_reason: 'stop',
+        raw_finish_reason: 'stop',
       });
+      // The arguments, as the model wrote them, reached every participant before the call.
+      const deltas = client.frames.filter((frame) => frame.type === 'tool_call_delta');
+      expect(deltas.length).toBeGreaterThan(0);
+      expect(JSON.parse(deltas.map((delta) => delta.delta).join(''))).toEqual({
+        location: 'Paris',
+      });
+      expect(deltas.every((delta) => delta.seq < call.seq && delta.tool_name === 'weather')).toBe(
+        true,
+      );
     }
 
     const [first, second] = provider.requests;

@@ -150,6 +150,22 @@ export function resumeTurn(
 }
 
 /**
+ * {@link resumeTurn} with its progress too, as {@link runTurnWithProgress}.
+ *
+ * @example
+ * resumeTurnWithProgress(continuation, verdicts, dependencies).subscribe(send)
+ */
+export function resumeTurnWithProgress(
+  continuation: TurnContinuation,
+  verdicts: ApprovalVerdicts,
+  dependencies: TurnDependencies,
+): Observable<TurnEventWithProgress> {
+  return defer(() =>
+    runOneTurn(continuation.messages, dependencies, true, { continuation, verdicts }),
+  );
+}
+
+/**
  * The pipeline of one subscription to {@link runTurn} (or {@link resumeTurn}, from its
  * continuation); its step counter belongs to it alone.
  */
@@ -239,6 +255,7 @@ function runOneTurn(
       const thisStep = steps;
       let text = '';
       const toolCalls: ModelToolCall[] = [];
+      const toolNames = new Map<string, string>();
       const model$ = fromAbortableIterable((signal) =>
         dependencies.model.stream({ messages: context, tools: dependencies.tools }, { signal }),
       ).pipe(
@@ -252,6 +269,7 @@ function runOneTurn(
                 ? EMPTY
                 : progress({ type: 'reasoning-delta', delta: part.delta });
             case 'tool-input-start':
+              toolNames.set(part.toolCallId, part.toolName);
               return progress({
                 type: 'tool-input-start',
                 toolCallId: part.toolCallId,
@@ -261,6 +279,7 @@ function runOneTurn(
               return progress({
                 type: 'tool-input-delta',
                 toolCallId: part.toolCallId,
+                toolName: toolNames.get(part.toolCallId) ?? '',
                 delta: part.delta,
               });
             case 'tool-input-end':
@@ -348,18 +367,4 @@ function runOneTurn(
   );
 }
 
-/** Adds two usage records; a cached or reasoning count is kept when either side reports it. */
-export function addUsage(left: ModelUsage, right: ModelUsage): ModelUsage {
-  const cachedInputTokens = addOptional(left.cachedInputTokens, right.cachedInputTokens);
-  const reasoningTokens = addOptional(left.reasoningTokens, right.reasoningTokens);
-  return {
-    inputTokens: left.inputTokens + right.inputTokens,
-    outputTokens: left.outputTokens + right.outputTokens,
-    ...(cachedInputTokens === undefined ? {} : { cachedInputTokens }),
-    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
-  };
-}
-
-function addOptional(left: number | undefined, right: number | undefined): number | undefined {
-  return left === undefined && right === undefined ? undefined : (left ?? 0) + (right ?? 0);
-}
+export { addUsage } from './add-usage.js';

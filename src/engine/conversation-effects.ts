@@ -1,10 +1,15 @@
-import { finalize, tap, type SchedulerLike } from 'rxjs';
+import { filter, finalize, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
 import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
-import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import {
+  resumeTurnWithProgress,
+  runTurnWithProgress,
+  type ApprovalVerdicts,
+  type TurnDependencies,
+} from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
@@ -142,7 +147,7 @@ export function createConversationEffects({
 
   function runTurnWithEffects(
     turnId: string,
-    messages: Parameters<typeof runTurn>[0],
+    messages: readonly ModelMessage[],
     resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
@@ -153,7 +158,7 @@ export function createConversationEffects({
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: Parameters<typeof runTurn>[1] = {
+    const dependencies: TurnDependencies = {
       model: recordingModel(
         effects.model,
         (step, offsetMs, part) => {
@@ -185,9 +190,11 @@ export function createConversationEffects({
     };
     const turn$ =
       resume === undefined
-        ? runTurn(messages, dependencies)
-        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+        ? runTurnWithProgress(messages, dependencies)
+        : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
     return turn$.pipe(
+      // Reasoning reaches participants only from an agent that shows it.
+      filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
         if (
           pipeline !== undefined &&
