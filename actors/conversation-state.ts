@@ -7,7 +7,7 @@
  * and the actor runs them through {@link ConversationEffects}.
  */
 import type { ErrorCode } from '../src/errors.js';
-import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
+import type { ModelFinishReason, ModelMessage, ModelUsage } from '../src/agent/model.js';
 import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
@@ -77,6 +77,8 @@ export interface ConversationSettings {
   historyMessages: number;
   /** @default 'queue' */
   overlapPolicy: 'queue' | 'interrupt';
+  /** The agent that answers, as `welcome` names it. */
+  agent?: { id: string; model: string };
   /** Sent in `welcome` so clients know the limits. */
   welcomeLimits: WelcomeFrame['limits'];
   /** How long a tool call waits for a participant's approval before it counts as denied. @default 300_000 */
@@ -208,12 +210,25 @@ export type TurnActorEvent =
       outcome: ToolCallOutcome;
     }
   | { type: 'turn.usage'; turnId: string; usage: ModelUsage }
+  /** A piece of a tool call's arguments as the model writes them (before its `turn.tool_call`). */
+  | {
+      type: 'turn.tool_input_delta';
+      turnId: string;
+      toolCallId: string;
+      toolName: string;
+      delta: string;
+    }
+  /** A piece of the model's reasoning (only for agents that show it). */
+  | { type: 'turn.reasoning_delta'; turnId: string; delta: string }
   | {
       type: 'turn.finished';
       turnId: string;
-      status: 'completed' | 'step_limit' | 'failed' | 'timed_out';
+      status: 'completed' | 'step_limit' | 'failed' | 'timed_out' | 'budget_exceeded';
       steps: number;
       error?: { code: ErrorCode; message: string };
+      /** Why the last model call stopped, when the provider gave its own reason. */
+      finishReason?: ModelFinishReason;
+      rawFinishReason?: string;
     }
   /** The turn's stream ended without its `finish` (a fault, not a model error). */
   | { type: 'turn.failed'; turnId: string; reason: string }

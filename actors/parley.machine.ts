@@ -31,10 +31,13 @@ export interface ParleyMachineInput {
   heartbeatIntervalMs: number;
   /** How long a hibernated conversation with no participant is kept before it is forgotten. */
   conversationIdleMs: number;
-  /** The input of a conversation's actor: a new one, or one woken from what it kept. */
+  /**
+   * The input of a conversation's actor: a new one, or one woken from what it kept. `agentId`: the
+   * agent the first join asked for (`?agent=`); a restored conversation keeps its own.
+   */
   conversationInput(
     conversationId: string,
-    awoken?: HibernatedConversation,
+    options?: { agentId?: string | undefined; awoken?: HibernatedConversation },
   ): ConversationMachineInput;
   /**
    * Gets a hibernated conversation ready to wake (reads its history back from the log), then
@@ -71,6 +74,8 @@ export type ParleyEvent =
       conversationId: string;
       socket: SocketPort;
       since?: number;
+      /** The agent a new conversation gets; ignored when the conversation exists. */
+      agentId?: string;
     }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'conversation.stopped'; conversationId: string }
@@ -110,7 +115,7 @@ function wakeConversation(
   enqueue.spawnChild('conversation', {
     id: key,
     systemId: key,
-    input: context.conversationInput(conversationId, sleeping.conversation),
+    input: context.conversationInput(conversationId, { awoken: sleeping.conversation }),
   });
   for (const event of sleeping.waiting) enqueue.sendTo(key, event);
 }
@@ -165,7 +170,7 @@ export const parleyMachine = setup({
           enqueue.spawnChild('conversation', {
             id: key,
             systemId: key,
-            input: context.conversationInput(event.conversationId),
+            input: context.conversationInput(event.conversationId, { agentId: event.agentId }),
           });
         }),
         // Resolved after the assign above, so the conversation (new or reused) is registered.

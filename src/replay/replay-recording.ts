@@ -6,6 +6,8 @@
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { InspectionEvent } from 'xstate';
 import type { LanguageModel } from '../agent/model.js';
+import { restoreAgent } from '../agent/agent.js';
+import { createOfflineModel } from '../agent/offline-model.js';
 import { loadConfig } from '../config.js';
 import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
@@ -201,9 +203,19 @@ function startSegmentEngine(
       queuedStarts,
     ),
   };
+  const model = options.live === true ? options.model : undefined;
+  const agent =
+    settings.agent === undefined
+      ? undefined
+      : restoreAgent(settings.agent, {
+          id: settings.agent.id,
+          modelSpec: settings.agent.model,
+          model: model ?? createOfflineModel(),
+        });
   const engine = createEngine({
     config,
     store,
+    ...(agent === undefined ? { recordAgent: false } : { agents: [agent] }),
     pool: decisions.pool,
     hasTurnRoom: () => decisions.room.value,
     now: clock.now,

@@ -17,6 +17,8 @@ export interface AttachSocketOptions {
   conversationId: string;
   /** Resume from this seq (`?since=`). */
   since?: number;
+  /** The agent of a conversation this join creates (`?agent=`). */
+  agent?: string;
   logger: Logger;
 }
 
@@ -45,7 +47,7 @@ export function attachSocket(options: AttachSocketOptions): void {
   // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
   socket.on('error', onError);
   socket.on('close', onClose);
-  adapter.open(options.since);
+  adapter.open(options.since, options.agent);
 }
 
 /** Where a socket keeps its adapter, for the shared listeners below. */
@@ -123,13 +125,14 @@ class SocketAdapter implements SocketPort {
   }
 
   /** Opens the connection actor; the conversation may be restored from the log first. */
-  open(since: number | undefined): void {
+  open(since: number | undefined, agent: string | undefined): void {
     this.#engine
       .openConnection({
         userId: this.#userId,
         conversationId: this.#conversationId,
         socket: this,
         ...(since === undefined ? {} : { since }),
+        ...(agent === undefined ? {} : { agent }),
       })
       .then(
         (opened) => {
