@@ -320,19 +320,23 @@ describe('MCP servers in a running Parley', () => {
 
     alice.send({ type: 'user_message', content: 'call fixture__echo {"text":"seen"}' });
     await alice.waitForType('agent_response_complete');
-    const records = inspector.messages.flatMap((m) => (m.type === 'events' ? m.records : []));
-    expect(records).toContainEqual(
-      expect.objectContaining({
-        path: 'conversation:inspected',
-        kind: 'snapshot',
-        detail: expect.objectContaining({ state: 'working.calling_tool' }) as unknown,
-      }),
+    type Events = Extract<InspectorMessage, { type: 'events' }>;
+    type InspectedRecord = Events['records'][number];
+    // Events reach the inspector in batches, possibly after the frames.
+    const eventRecord = (predicate: (record: InspectedRecord) => boolean) =>
+      inspector
+        .waitFor<Events>((m) => m.type === 'events' && m.records.some(predicate))
+        .then((m) => m.records.find(predicate));
+    await eventRecord(
+      (record) =>
+        record.path === 'conversation:inspected' &&
+        record.kind === 'snapshot' &&
+        record.detail.state === 'working.calling_tool',
     );
-    expect(
-      records.find(
-        (record) => record.kind === 'pipeline' && record.path === 'conversation:inspected',
-      )?.detail,
-    ).toMatchObject({ tools_in_flight: [{ tool_name: 'fixture__echo' }] });
+    const pipeline = await eventRecord(
+      (record) => record.kind === 'pipeline' && record.path === 'conversation:inspected',
+    );
+    expect(pipeline?.detail).toMatchObject({ tools_in_flight: [{ tool_name: 'fixture__echo' }] });
 
     inspector.request({ type: 'timeline', conversation_id: 'inspected' });
     const timeline = await inspector.waitFor<Extract<InspectorMessage, { type: 'timeline' }>>(

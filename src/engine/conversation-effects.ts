@@ -1,12 +1,19 @@
-import { defer, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
+import { defer, filter, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { ModelToolDescription } from '../agent/model.js';
-import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import type { Agent } from '../agent/agent.js';
+import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
+import {
+  resumeTurnWithProgress,
+  runTurnWithProgress,
+  type ApprovalVerdicts,
+  type TurnDependencies,
+} from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
+import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
@@ -16,6 +23,8 @@ import { submitTurn } from './submit-turn.js';
 /** What one conversation's effects are built from. */
 export interface ConversationEffectsOptions {
   conversationId: string;
+  /** The conversation's agent: its model, system prompt, tools and limits. */
+  agent: Agent;
   config: ParleyConfig;
   log: EventLog;
   sockets: Sockets;
@@ -23,7 +32,7 @@ export interface ConversationEffectsOptions {
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
-  turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
@@ -41,6 +50,7 @@ export interface ConversationEffectsOptions {
  */
 export function createConversationEffects({
   conversationId,
+  agent,
   config,
   log,
   sockets,
@@ -53,35 +63,49 @@ export function createConversationEffects({
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
-  const append = (entries: Parameters<EventLog['append']>[1]) => {
+  /** Whether the log took the entries (a frame it did not take is never sent). */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
-    // and end the process): the conversation goes on unlogged and the operator is told.
+    // and end the process): the operator is told, and what was not logged is not delivered.
     try {
       log.append(conversationId, entries);
+      return true;
     } catch (error) {
       onLogError?.(error);
+      return false;
     }
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
+  const agentTools = agent.tools;
+  const toolsOfAgent = (described: readonly ModelToolDescription[]) =>
+    agentTools === undefined
+      ? described
+      : described.filter((tool) => agentTools.includes(tool.name));
+  const maxSteps = agent.maxSteps ?? config.maxSteps;
+  const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
+  const system: ModelMessage[] =
+    agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      append([
-        {
-          kind: 'frame',
-          conversation_id: conversationId,
-          at: now(),
-          seq,
-          frame,
-          ...(to === undefined ? {} : { to }),
-        },
+      const logged = append([
+        withFrameJson(
+          to === undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          data,
+        ),
       ]);
-      // The log is the truth: a frame leaves only once the log has it.
-      log.afterDurable(() => {
+      if (!logged) return;
+      // The log is the truth: a frame leaves only once the log has it, and never when it was
+      // not written (the log closed while the store was failing, or another instance fenced
+      // this one off).
+      log.afterDurable((written) => {
+        if (!written || log.isFenced(conversationId)) return;
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });
@@ -104,7 +128,8 @@ export function createConversationEffects({
       pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
+      // The system prompt leads every turn's context; a continuation already starts with it.
+      submitTurn(pool, turnId, runTurnWithEffects(turnId, [...system, ...messages]), send);
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -128,19 +153,19 @@ export function createConversationEffects({
 
   function runTurnWithEffects(
     turnId: string,
-    messages: Parameters<typeof runTurn>[0],
+    messages: readonly ModelMessage[],
     resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
-    const effects = turnEffects(turnId, stepsDone);
+    const effects = turnEffects(turnId, stepsDone, agent);
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const start = (tools: readonly ModelToolDescription[]) => {
-      const dependencies: Parameters<typeof runTurn>[1] = {
+    const start = (described: readonly ModelToolDescription[]) => {
+      const dependencies: TurnDependencies = {
         model: recordingModel(
           effects.model,
           (step, offsetMs, part) => {
@@ -159,10 +184,11 @@ export function createConversationEffects({
           scheduler,
           stepsDone,
         ),
-        tools,
+        tools: toolsOfAgent(described),
         executeTool: effects.executeTool,
-        maxSteps: config.maxSteps,
-        toolTimeoutMs: config.toolTimeoutMs,
+        maxSteps,
+        toolTimeoutMs,
+        toolResultMaxChars: config.toolResultMaxChars,
         turnTimeoutMs: config.turnTimeoutMs,
         tokenPacingMs: config.tokenPacingMs,
         scheduler,
@@ -170,15 +196,19 @@ export function createConversationEffects({
         ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
       };
       return resume === undefined
-        ? runTurn(messages, dependencies)
-        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+        ? runTurnWithProgress(messages, dependencies)
+        : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
     };
     // Described when a worker starts the turn; a promise (lazy MCP servers) delays it till then.
     const turn$ = defer(() => {
-      const tools = effects.tools?.() ?? toolDescriptions;
-      return tools instanceof Promise ? from(tools).pipe(switchMap(start)) : start(tools);
+      const described = effects.tools?.() ?? toolDescriptions;
+      return described instanceof Promise
+        ? from(described).pipe(switchMap(start))
+        : start(described);
     });
     return turn$.pipe(
+      // Reasoning reaches participants only from an agent that shows it.
+      filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
         if (
           pipeline !== undefined &&
@@ -188,7 +218,7 @@ export function createConversationEffects({
             inFlight.set(event.toolCallId, {
               tool_call_id: event.toolCallId,
               tool_name: event.toolName,
-              deadline_at: now() + config.toolTimeoutMs,
+              deadline_at: now() + toolTimeoutMs,
             });
           } else inFlight.delete(event.toolCallId);
           pipeline(conversationKey(conversationId), {

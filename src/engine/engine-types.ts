@@ -6,6 +6,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
+import type { Agent } from '../agent/agent.js';
 import type { LanguageModel, ModelToolCall, ModelToolDescription } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
@@ -23,8 +24,19 @@ export interface EngineOptions {
   config: ParleyConfig;
   /** Where the event log lives. @default an in-memory store (the server uses SQLite) */
   store?: EventStore;
-  /** @default the offline rule-based model */
+  /** The model of the agent `default` when `agents` is not given. @default the offline rule-based model */
   model?: LanguageModel;
+  /**
+   * The agents conversations may run (`?agent=<id>` on a conversation's first join); the one
+   * with id `default`, else the first, answers when a join names none.
+   * @default one agent `default` with `model` and every tool
+   */
+  agents?: readonly Agent[];
+  /**
+   * Whether `welcome` names the agent and its model and the log records the agent. A replay of a
+   * recording made before agents turns it off, to send the frames it sent. @default true
+   */
+  recordAgent?: boolean;
   /**
    * The tools, described again as each turn starts (an MCP server's list changes); `ready`, when
    * there, is awaited first (a registry's lazy MCP servers start on the first turn).
@@ -45,9 +57,10 @@ export interface EngineOptions {
   /**
    * The model and tool executor of one turn; `stepsDone` counts the model calls it made before
    * it paused for approvals (0 for a fresh turn). A replay swaps in recorded ones.
-   * @default the `model` and `tools` options
+   * `agent` is the conversation's.
+   * @default the agent's model and the `tools` option
    */
-  turnEffects?: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects?: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Takes a message from a user's rate budget. @default a token bucket from the config */
   takeRateToken?: (userId: string) => RateLimitDecision;
   /**
@@ -79,9 +92,9 @@ export interface TurnEffects {
   /** Whether a call waits for a participant's approval before it runs. @default none does */
   needsApproval?: (call: ModelToolCall) => boolean;
   /**
-   * The tools the model is offered, asked when the turn starts on its worker (and again when it
-   * resumes after approvals); a promise delays the turn until it settles (lazy MCP servers
-   * starting, bounded by their connect timeout).
+   * The tools the model is offered (before the agent's allow-list), asked when the turn starts on
+   * its worker (and again when it resumes after approvals); a promise delays the turn until it
+   * settles (lazy MCP servers starting, bounded by their connect timeout).
    * @default the tools as the engine described them when it was created
    */
   tools?: () => readonly ModelToolDescription[] | Promise<readonly ModelToolDescription[]>;
@@ -99,6 +112,8 @@ export interface EngineStats {
   /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
   hibernated: number;
   conversations: number;
+  /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
+  hibernated_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }
@@ -116,10 +131,23 @@ export interface Engine {
     socket: SocketPort;
     /** Resume: send the events after this seq before the live ones. */
     since?: number;
+    /**
+     * The agent of a conversation this join creates (`?agent=`); a `ParleyError`
+     * `unknown_agent` when there is none of that id. An existing conversation keeps its own.
+     */
+    agent?: string;
   }): Promise<ConnectionHandle>;
+  /** The agents conversations may run, by id. */
+  readonly agents: ReadonlyMap<string, Agent>;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;
+  /**
+   * Removes from the log every conversation whose newest entry is older than `maxAgeMs` and that
+   * is not running or being loaded; resolves with their ids. Does nothing on a store that cannot
+   * (`idleConversations`/`deleteConversation` are optional).
+   */
+  expireIdleConversations(maxAgeMs: number): Promise<string[]>;
   /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
   stop(): Promise<void>;
   /**

@@ -7,11 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
-import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
+import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
+import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
@@ -33,8 +35,18 @@ export interface ParleyOptions {
   environment?: Record<string, string | undefined>;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
-  /** The language model. @default the offline rule-based model */
+  /**
+   * The language model of the agent `default` (a Parley `LanguageModel`).
+   * @default the model `PARLEY_MODEL` names (the offline rule-based model)
+   */
   model?: EngineOptions['model'];
+  /**
+   * Named agents, as in `PARLEY_AGENTS_FILE` (which they replace); each `model` a spec string
+   * or a model object (a Parley `LanguageModel` or any AI SDK language model). A conversation
+   * picks one with `?agent=<id>` on its first join; `default` (else the first) answers otherwise.
+   * @default the agents of `PARLEY_AGENTS_FILE`, or `default` with `PARLEY_MODEL`
+   */
+  agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
   /**
@@ -105,10 +117,22 @@ export async function createParley(
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
+  const tools = options.tools ?? createDefaultToolRegistry();
+  const agents = await buildAgents(config, {
+    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    modelWasSet:
+      (environment.PARLEY_MODEL ?? '') !== '' || options.config?.defaultModel !== undefined,
+    toolNames: tools.describe().map((tool) => tool.name),
+    logger,
+  });
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
-  const mcp = await openMcp(options, { toolTimeoutMs: config.toolTimeoutMs, logger });
+  const mcp = await openMcp(
+    { mcp: options.mcp, tools },
+    { toolTimeoutMs: config.toolTimeoutMs, logger },
+  );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -120,7 +144,7 @@ export async function createParley(
       );
     },
     ...effects,
-    ...(options.model === undefined ? {} : { model: options.model }),
+    agents,
     ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
@@ -142,7 +166,9 @@ export async function createParley(
   });
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -162,12 +188,42 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
-    mcp_servers: mcp.hub.health(),
-  });
+  const health = async () => {
+    const log = engine.log.status();
+    const bytes = await store.sizeBytes?.().catch(() => undefined);
+    return {
+      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
+      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      ...engine.stats(),
+      ...(bytes === undefined ? {} : { database_bytes: bytes }),
+      mcp_servers: mcp.hub.health(),
+    };
+  };
+  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
+  // (at most once a minute). Unreferenced: it never keeps the process alive.
+  const expiry =
+    config.logMaxAgeMs === 0
+      ? undefined
+      : setInterval(
+          () => {
+            engine.expireIdleConversations(config.logMaxAgeMs).then(
+              (removed) => {
+                if (removed.length > 0) {
+                  logger.info({ conversations: removed.length }, 'idle conversations removed');
+                }
+              },
+              (error: unknown) => {
+                logger.warn(
+                  { error: error instanceof Error ? error.message : String(error) },
+                  'idle conversations could not be removed',
+                );
+              },
+            );
+          },
+          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
+        );
+  expiry?.unref();
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -175,6 +231,11 @@ export async function createParley(
       maxConnections: config.maxConnections,
       openConnections: () => wss.clients.size,
       isShuttingDown: () => shuttingDown,
+    }).then((admission) => {
+      if (admission.agent !== undefined && !engine.agents.has(admission.agent)) {
+        throw unknownAgent(admission.agent, engine.agents);
+      }
+      return admission;
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     attachSocket({
@@ -185,6 +246,7 @@ export async function createParley(
       conversationId: admission.conversationId,
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
+      ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
   // An error on the raw socket before the upgrade completes must not crash the process. One
@@ -261,6 +323,7 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      clearInterval(expiry);
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
