@@ -1,9 +1,15 @@
-import { finalize, tap, type SchedulerLike } from 'rxjs';
+import { filter, finalize, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { ModelToolDescription } from '../agent/model.js';
-import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import type { Agent } from '../agent/agent.js';
+import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
+import {
+  resumeTurnWithProgress,
+  runTurnWithProgress,
+  type ApprovalVerdicts,
+  type TurnDependencies,
+} from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
@@ -17,6 +23,8 @@ import { submitTurn } from './submit-turn.js';
 /** What one conversation's effects are built from. */
 export interface ConversationEffectsOptions {
   conversationId: string;
+  /** The conversation's agent: its model, system prompt, tools and limits. */
+  agent: Agent;
   config: ParleyConfig;
   log: EventLog;
   sockets: Sockets;
@@ -24,7 +32,7 @@ export interface ConversationEffectsOptions {
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
-  turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
@@ -42,6 +50,7 @@ export interface ConversationEffectsOptions {
  */
 export function createConversationEffects({
   conversationId,
+  agent,
   config,
   log,
   sockets,
@@ -69,6 +78,15 @@ export function createConversationEffects({
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
+  const agentTools = agent.tools;
+  const tools =
+    agentTools === undefined
+      ? toolDescriptions
+      : toolDescriptions.filter((tool) => agentTools.includes(tool.name));
+  const maxSteps = agent.maxSteps ?? config.maxSteps;
+  const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
+  const system: ModelMessage[] =
+    agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
       const frame = stampFrame(body, conversationId, seq, now());
@@ -110,7 +128,8 @@ export function createConversationEffects({
       pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
+      // The system prompt leads every turn's context; a continuation already starts with it.
+      submitTurn(pool, turnId, runTurnWithEffects(turnId, [...system, ...messages]), send);
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -134,18 +153,18 @@ export function createConversationEffects({
 
   function runTurnWithEffects(
     turnId: string,
-    messages: Parameters<typeof runTurn>[0],
+    messages: readonly ModelMessage[],
     resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
-    const effects = turnEffects(turnId, stepsDone);
+    const effects = turnEffects(turnId, stepsDone, agent);
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: Parameters<typeof runTurn>[1] = {
+    const dependencies: TurnDependencies = {
       model: recordingModel(
         effects.model,
         (step, offsetMs, part) => {
@@ -164,10 +183,11 @@ export function createConversationEffects({
         scheduler,
         stepsDone,
       ),
-      tools: toolDescriptions,
+      tools,
       executeTool: effects.executeTool,
-      maxSteps: config.maxSteps,
-      toolTimeoutMs: config.toolTimeoutMs,
+      maxSteps,
+      toolTimeoutMs,
+      toolResultMaxChars: config.toolResultMaxChars,
       turnTimeoutMs: config.turnTimeoutMs,
       tokenPacingMs: config.tokenPacingMs,
       scheduler,
@@ -176,9 +196,11 @@ export function createConversationEffects({
     };
     const turn$ =
       resume === undefined
-        ? runTurn(messages, dependencies)
-        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+        ? runTurnWithProgress(messages, dependencies)
+        : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
     return turn$.pipe(
+      // Reasoning reaches participants only from an agent that shows it.
+      filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
         if (
           pipeline !== undefined &&
@@ -188,7 +210,7 @@ export function createConversationEffects({
             inFlight.set(event.toolCallId, {
               tool_call_id: event.toolCallId,
               tool_name: event.toolName,
-              deadline_at: now() + config.toolTimeoutMs,
+              deadline_at: now() + toolTimeoutMs,
             });
           } else inFlight.delete(event.toolCallId);
           pipeline(conversationKey(conversationId), {

@@ -7,10 +7,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
-import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
+import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
@@ -32,8 +34,18 @@ export interface ParleyOptions {
   environment?: Record<string, string | undefined>;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
-  /** The language model. @default the offline rule-based model */
+  /**
+   * The language model of the agent `default` (a Parley `LanguageModel`).
+   * @default the model `PARLEY_MODEL` names (the offline rule-based model)
+   */
   model?: EngineOptions['model'];
+  /**
+   * Named agents, as in `PARLEY_AGENTS_FILE` (which they replace); each `model` a spec string
+   * or a model object (a Parley `LanguageModel` or any AI SDK language model). A conversation
+   * picks one with `?agent=<id>` on its first join; `default` (else the first) answers otherwise.
+   * @default the agents of `PARLEY_AGENTS_FILE`, or `default` with `PARLEY_MODEL`
+   */
+  agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
   /** Where the event log lives. @default the store `config.database` names */
@@ -99,6 +111,15 @@ export async function createParley(
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
+  const tools = options.tools ?? createDefaultToolRegistry();
+  const agents = await buildAgents(config, {
+    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    modelWasSet:
+      (environment.PARLEY_MODEL ?? '') !== '' || options.config?.defaultModel !== undefined,
+    toolNames: tools.describe().map((tool) => tool.name),
+    logger,
+  });
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
@@ -113,8 +134,8 @@ export async function createParley(
       );
     },
     ...effects,
-    ...(options.model === undefined ? {} : { model: options.model }),
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    agents,
+    tools,
     ...(inspectors.length === 0
       ? {}
       : {
@@ -166,6 +187,11 @@ export async function createParley(
       maxConnections: config.maxConnections,
       openConnections: () => wss.clients.size,
       isShuttingDown: () => shuttingDown,
+    }).then((admission) => {
+      if (admission.agent !== undefined && !engine.agents.has(admission.agent)) {
+        throw unknownAgent(admission.agent, engine.agents);
+      }
+      return admission;
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     attachSocket({
@@ -176,6 +202,7 @@ export async function createParley(
       conversationId: admission.conversationId,
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
+      ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
   // An error on the raw socket before the upgrade completes must not crash the process. One

@@ -7,6 +7,7 @@ const OPTION_NAMES = new Set([
   'environment',
   'logger',
   'model',
+  'agents',
   'tools',
   'store',
   'chatPage',
@@ -54,6 +55,9 @@ export function validateOptions(options: ParleyOptions): void {
     ) {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
+  }
+  if (options.agents !== undefined && !Array.isArray(options.agents)) {
+    throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');
   }
   for (const name of ['config', 'effects', 'environment'] as const) {
     const value = options[name];
