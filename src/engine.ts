@@ -28,6 +28,7 @@ import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
+import { ParleyMetrics } from './metrics/parley-metrics.js';
 import { createDefaultToolRegistry } from './tools/registry.js';
 
 export type * from './engine/engine-types.js';
@@ -46,6 +47,7 @@ export function createEngine(options: EngineOptions): Engine {
   const model = options.model ?? createOfflineModel();
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
+  const toolNames: ReadonlySet<string> = new Set(toolDescriptions.map((tool) => tool.name));
   const turnEffects =
     options.turnEffects ??
     (() => ({
@@ -58,9 +60,13 @@ export function createEngine(options: EngineOptions): Engine {
   const nextConnectionId =
     options.nextConnectionId ?? ((prefix) => seededIds(randomSeed())(prefix));
   const store = options.store ?? new MemoryEventStore();
+  const metrics = options.metrics ?? new ParleyMetrics();
   const log = createEventLog({
     store,
     ...(options.onLogError ? { onError: options.onLogError } : {}),
+    onBatch: (entries, seconds, error) => {
+      metrics.logBatch(entries, seconds, error);
+    },
   });
   const pool =
     options.pool ??
@@ -76,6 +82,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     currentSeq: (conversationId) => currentSeq(conversationId) ?? 0,
     now,
+    metrics,
   });
   const settings = replaySettings(config, model);
   const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
@@ -92,6 +99,8 @@ export function createEngine(options: EngineOptions): Engine {
       toolDescriptions,
       turnEffects,
       hasTurnRoom,
+      metrics,
+      toolNames,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
@@ -187,6 +196,14 @@ export function createEngine(options: EngineOptions): Engine {
     return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
   };
   const replies = createReplies({ log, store, sockets, currentSeq });
+  const stats = () => ({
+    connections: sockets.size,
+    hibernated: hibernatedCount(),
+    conversations: children().filter((id) => id.startsWith('conversation:')).length,
+    turns: { running: pool.running, waiting: pool.waiting },
+    log: { pending: log.pending },
+  });
+  metrics.bind(stats);
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
@@ -205,6 +222,7 @@ export function createEngine(options: EngineOptions): Engine {
     config,
     pool,
     log,
+    metrics,
     async openConnection({
       connectionId = nextConnectionId('conn'),
       userId,
@@ -226,15 +244,7 @@ export function createEngine(options: EngineOptions): Engine {
       return new Handle(connectionId, dispatch);
     },
     currentSeq,
-    stats() {
-      return {
-        connections: sockets.size,
-        hibernated: hibernatedCount(),
-        conversations: children().filter((id) => id.startsWith('conversation:')).length,
-        turns: { running: pool.running, waiting: pool.waiting },
-        log: { pending: log.pending },
-      };
-    },
+    stats,
     async stop() {
       for (const id of children()) {
         if (id.startsWith('conversation:')) actor(id)?.send({ type: 'conversation.shutdown' });

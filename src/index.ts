@@ -16,6 +16,8 @@ export {
   type StartServerOptions,
 } from './server/server.js';
 export { createParley, type ParleyHandler, type ParleyOptions } from './server/create-parley.js';
+export type { ReadinessCheck, ReadinessResult, ReadinessReport } from './server/readiness.js';
+export type { ParleyMetrics } from './metrics/parley-metrics.js';
 export { loadConfig, CONFIG_VARIABLES, type ParleyConfig, type ConfigOverrides } from './config.js';
 export {
   ParleyError,

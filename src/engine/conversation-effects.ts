@@ -8,6 +8,8 @@ import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
 import type { EventLog } from '../event-log/event-log.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
+import { TurnMeter } from '../metrics/turn-meter.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
 import { stampFrame } from './stamp-frame.js';
@@ -26,6 +28,10 @@ export interface ConversationEffectsOptions {
   turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
+  /** Moved by every turn, tool call, model part and refusal of this conversation. */
+  metrics: ParleyMetrics;
+  /** The registered tools' names: a tool call to any other counts as `unknown`. */
+  toolNames: ReadonlySet<string>;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
@@ -50,9 +56,12 @@ export function createConversationEffects({
   toolDescriptions,
   turnEffects,
   hasTurnRoom,
+  metrics,
+  toolNames,
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
+  const meter = new TurnMeter(metrics, now);
   const append = (entries: Parameters<EventLog['append']>[1]) => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
     // and end the process): the conversation goes on unlogged and the operator is told.
@@ -67,6 +76,7 @@ export function createConversationEffects({
   const jobs = new Map<string, string>();
   return {
     publish({ seq, recipients, body, to }) {
+      meter.published(body);
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
@@ -104,7 +114,7 @@ export function createConversationEffects({
       pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
+      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), meter.observe(send));
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -120,7 +130,7 @@ export function createConversationEffects({
             if (jobs.get(turnId) === jobId) jobs.delete(turnId);
           }),
         ),
-        send,
+        meter.observe(send),
         jobId,
       );
     },
@@ -133,6 +143,7 @@ export function createConversationEffects({
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
     const effects = turnEffects(turnId, stepsDone);
+    const { provider, modelId } = effects.model;
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
@@ -143,6 +154,7 @@ export function createConversationEffects({
       model: recordingModel(
         effects.model,
         (step, offsetMs, part) => {
+          if (part.type === 'error') metrics.providerError(provider, errorCode(part.error));
           append([
             {
               kind: 'model.part',
@@ -157,6 +169,9 @@ export function createConversationEffects({
         },
         scheduler,
         stepsDone,
+        (code) => {
+          metrics.providerRetry(provider, code);
+        },
       ),
       tools: toolDescriptions,
       executeTool: effects.executeTool,
@@ -174,6 +189,15 @@ export function createConversationEffects({
         : resumeTurn(resume.continuation, resume.verdicts, dependencies);
     return turn$.pipe(
       tap((event) => {
+        if (event.type === 'usage') metrics.tokens(provider, modelId, event.usage);
+        if (event.type === 'tool-result') {
+          const { outcome } = event;
+          metrics.toolCall(
+            toolNames.has(event.toolName) ? event.toolName : 'unknown',
+            outcome.ok ? 'ok' : outcome.error.code,
+            outcome.durationMs / 1000,
+          );
+        }
         if (
           pipeline !== undefined &&
           (event.type === 'tool-call' || event.type === 'tool-result')
@@ -206,4 +230,11 @@ export function createConversationEffects({
       finalize(poolStats),
     );
   }
+}
+
+/** The code of a model's error part: a ParleyError's, or `other` for anything else. */
+function errorCode(error: unknown): string {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'other';
 }

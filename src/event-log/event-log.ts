@@ -29,6 +29,11 @@ export interface EventLogOptions {
   onError?: (error: unknown) => void;
   /** Waits before each retry of a failed batch; one retry per element. @default [10, 50, 200] */
   retryDelaysMs?: readonly number[];
+  /**
+   * Told after each batch: its entries, the seconds the store took (retries included), and the
+   * error it was given up with, if it was (for metrics). @default none
+   */
+  onBatch?: (entries: number, seconds: number, error?: unknown) => void;
 }
 
 /**
@@ -153,14 +158,18 @@ export function createEventLog(options: EventLogOptions): EventLog {
   };
 
   const writeBatch = async (batch: LogEntry[]) => {
+    const startedAt = performance.now();
+    const seconds = () => (performance.now() - startedAt) / 1000;
     for (let attempt = 0; ; attempt++) {
       try {
         await store.append(batch);
+        options.onBatch?.(batch.length, seconds());
         return;
       } catch (error) {
         const delay = retryDelaysMs[attempt];
         if (delay === undefined) {
           const first = batch[0];
+          options.onBatch?.(batch.length, seconds(), error);
           report(
             new ParleyError(
               'log_unavailable',

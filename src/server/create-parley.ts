@@ -10,14 +10,18 @@ import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.j
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { ParleyMetrics } from '../metrics/parley-metrics.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
+import type { ReadinessCheck } from './readiness.js';
+import { createServerHealth } from './server-health.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
+import { allClosed, waitFor } from './wait-for.js';
 
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
@@ -45,6 +49,12 @@ export interface ParleyOptions {
    * @default {}
    */
   effects?: Omit<EngineOptions, 'config' | 'model' | 'tools' | 'store'>;
+  /**
+   * More checks for `GET /health/ready`, beside Parley's own (`draining`, `event_log`); a check
+   * with one of their names replaces it. More can be added later with `addReadinessCheck`.
+   * @default []
+   */
+  readinessChecks?: readonly ReadinessCheck[];
 }
 
 /** Parley's handlers, ready to attach to an application's server. */
@@ -67,6 +77,13 @@ export interface ParleyHandler {
   handleConnection(socket: WebSocket, request: IncomingMessage): void;
   /** Open chat sockets. */
   readonly connections: number;
+  /** The server's metrics (`GET /metrics`): its own registry, shared with no other server. */
+  readonly metrics: ParleyMetrics;
+  /**
+   * Adds a check to `GET /health/ready` (a cluster's connection, a store's status); one with the
+   * name of an existing check replaces it.
+   */
+  addReadinessCheck(check: ReadinessCheck): void;
   /** Refuses new connections from now on (shutdown has begun). */
   beginShutdown(): void;
   /** Interrupts turns, closes every socket with 1012, flushes and closes the log. */
@@ -101,6 +118,7 @@ export async function createParley(
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
+  const metrics = effects.metrics ?? new ParleyMetrics();
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -131,6 +149,7 @@ export async function createParley(
         }),
     store,
     config,
+    metrics,
   });
   const durable = () =>
     new Promise<void>((resolve) => {
@@ -146,7 +165,6 @@ export async function createParley(
           durable,
           logger,
         });
-  const startedAt = Date.now();
   let shuttingDown = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -154,10 +172,12 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
+  const { health, websocketHealth, readiness } = createServerHealth({
+    engine,
+    config,
+    isShuttingDown: () => shuttingDown,
+    openConnections: () => wss.clients.size,
+    ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
   });
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
@@ -192,11 +212,18 @@ export async function createParley(
     get connections() {
       return wss.clients.size;
     },
+    metrics,
+    addReadinessCheck(check) {
+      readiness.add(check);
+    },
     handleRequest(request, response) {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       if (!isParleyPath(path, { chatPage })) return false;
       void route(request, response, {
         health,
+        websocketHealth,
+        ready: () => readiness.report(),
+        metrics: () => metrics.text(),
         shuttingDown: () => shuttingDown,
         store,
         durable,
@@ -229,6 +256,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'upgrade refused');
           refuseUpgrade(socket, failure);
         },
@@ -242,6 +270,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'connection refused');
           socket.close(1008, failure.code);
         },
@@ -261,27 +290,4 @@ export async function createParley(
       forwarder?.stop();
     },
   };
-}
-
-/** Resolves after `promise`, or after `ms` at the latest. */
-export function waitFor(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function allClosed(wss: WebSocketServer): Promise<void> {
-  const pending = [...wss.clients].map(
-    (client) =>
-      new Promise<void>((resolve) => {
-        client.once('close', () => {
-          resolve();
-        });
-      }),
-  );
-  return Promise.all(pending).then(() => undefined);
 }

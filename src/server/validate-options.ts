@@ -11,6 +11,7 @@ const OPTION_NAMES = new Set([
   'store',
   'chatPage',
   'effects',
+  'readinessChecks',
 ]);
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
@@ -54,6 +55,9 @@ export function validateOptions(options: ParleyOptions): void {
     ) {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
+  }
+  if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
+    throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');
   }
   for (const name of ['config', 'effects', 'environment'] as const) {
     const value = options[name];
