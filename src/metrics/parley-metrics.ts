@@ -11,7 +11,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelUsage } from '../agent/model.js';
 import type { EngineStats } from '../engine/engine-types.js';
-import { ERROR_CODE_NAMES, type ErrorCode } from '../errors.js';
+import { ERROR_CODE_NAMES } from '../errors.js';
 import { frameTypeOf } from './frame-type.js';
 import { Tally } from './tally.js';
 
@@ -394,12 +394,9 @@ function knownCode(code: string): string {
   return code === 'ok' || KNOWN_CODES.has(code) ? code : 'other';
 }
 
-function codeOf(error: unknown): ErrorCode | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  // The log wraps the store's error as `log_unavailable` with the store's error as its cause.
-  const cause = (error as { cause?: unknown }).cause;
-  const inner =
-    typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  const code = typeof inner === 'string' ? inner : (error as { code?: unknown }).code;
-  return typeof code === 'string' ? (code as ErrorCode) : undefined;
+/** The store error's own code (a ParleyError's, such as `cluster_fenced`), if it has one. */
+function codeOf(error: unknown): string | undefined {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
