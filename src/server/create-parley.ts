@@ -6,7 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
+import {
+  loadConfig,
+  type ConfigFileValues,
+  type ConfigOverrides,
+  type ParleyConfig,
+} from '../config.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -33,6 +38,12 @@ export interface ParleyOptions {
   config?: ConfigOverrides;
   /** Environment to read configuration from. @default process.env */
   environment?: Record<string, string | undefined>;
+  /**
+   * Settings from a configuration file (`readConfigFile`), under the environment's: validated by
+   * the same schemas, errors naming the file and key. `parley serve` passes
+   * `parley.config.json` or the file `PARLEY_CONFIG` names. @default none
+   */
+  configFile?: ConfigFileValues;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
   /** The language model. @default the offline rule-based model */
@@ -105,7 +116,9 @@ export async function createParley(
 ): Promise<ParleyHandler> {
   validateOptions(options);
   const { environment = process.env, logger: givenLogger, effects = {} } = options;
-  const config = loadConfig(environment, options.config);
+  const config = loadConfig(environment, options.config, {
+    ...(options.configFile === undefined ? {} : { file: options.configFile }),
+  });
   const chatPage = options.chatPage ?? defaults.chatPage;
   const logger = givenLogger ?? createLogger(config.logLevel);
   const authenticator = await createAuthenticator({

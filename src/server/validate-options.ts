@@ -5,6 +5,7 @@ import type { ParleyOptions } from './create-parley.js';
 const OPTION_NAMES = new Set([
   'config',
   'environment',
+  'configFile',
   'logger',
   'model',
   'tools',
@@ -59,7 +60,7 @@ export function validateOptions(options: ParleyOptions): void {
   if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
     throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');
   }
-  for (const name of ['config', 'effects', 'environment'] as const) {
+  for (const name of ['config', 'effects', 'environment', 'configFile'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);
