@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
+import { ParleyMetrics } from '../src/metrics/parley-metrics.js';
 import { createParley } from '../src/server/create-parley.js';
 import { parseScrape, scrape } from './support/metrics.js';
 import { startProviderServer } from './support/provider-server.js';
@@ -208,6 +210,22 @@ describe('GET /metrics', () => {
       code: 'unauthorized',
       message: expect.stringContaining('PARLEY_INSPECTOR_TOKEN') as string,
     });
+  });
+});
+
+describe('docs/OPERATIONS.md', () => {
+  it('lists every Parley metric with its type and labels', () => {
+    const doc = readFileSync(new URL('../docs/OPERATIONS.md', import.meta.url), 'utf8');
+    for (const metric of new ParleyMetrics().registry.getMetricsAsArray()) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${metric.name}\``));
+      expect(row, metric.name).toBeDefined();
+      const cells = (row ?? '').split('|').map((cell) => cell.trim());
+      expect(cells[2], `type of ${metric.name}`).toBe(metric.type);
+      const labels = (metric as { labelNames?: string[] }).labelNames ?? [];
+      expect(cells[3], `labels of ${metric.name}`).toBe(
+        labels.map((name) => `\`${name}\``).join(', '),
+      );
+    }
   });
 });
 
