@@ -14,7 +14,12 @@ describe('loadConfig', () => {
       turnQueueSize: 100,
       tokenPacingMs: 30,
       toolTimeoutMs: 10_000,
-      turnTimeoutMs: 30_000,
+      turnTimeoutMs: 300_000,
+      defaultModel: 'offline',
+      openaiApi: 'chat',
+      modelFirstByteTimeoutMs: 60_000,
+      modelIdleTimeoutMs: 30_000,
+      userTokenBudget: 0,
       maxSteps: 8,
       overlapPolicy: 'queue',
       shutdownGraceMs: 10_000,
@@ -35,6 +40,14 @@ describe('loadConfig', () => {
     );
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.port).toBe(0);
+  });
+
+  it('reads PARLEY_LOG_MAX_AGE in seconds or with a unit, off by default', () => {
+    expect(loadConfig({}).logMaxAgeMs).toBe(0);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '90' }).logMaxAgeMs).toBe(90_000);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '15m' }).logMaxAgeMs).toBe(900_000);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '30d' }).logMaxAgeMs).toBe(2_592_000_000);
+    expect(() => loadConfig({ PARLEY_LOG_MAX_AGE: '3 weeks' })).toThrow(/PARLEY_LOG_MAX_AGE/);
   });
 
   it('names each invalid variable and what was expected', () => {

@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
+import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
 import { ParleyMetrics } from '../src/metrics/parley-metrics.js';
 import { createParley } from '../src/server/create-parley.js';
 import { parseScrape, scrape } from './support/metrics.js';
@@ -268,6 +272,46 @@ describe('health probes', () => {
     });
     // Liveness does not depend on readiness.
     expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
+  });
+
+  it('is not ready while the disk is full (SQLITE_FULL), and ready again once there is room', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'parley-ready-'));
+    try {
+      const path = join(directory, 'parley.db');
+      await SqliteEventStore.open(path).close();
+      // A filler conversation takes most of a file capped a few pages above its size.
+      const editor = new Database(path);
+      const filler = editor.prepare(
+        `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
+         VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
+      );
+      for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
+      const pages = editor.pragma('page_count', { simple: true }) as number;
+      editor.pragma('wal_checkpoint(TRUNCATE)');
+      const store = SqliteEventStore.open(path, { maxPageCount: pages + 4 });
+      const server = await startTestServer({ store, tokenPacingMs: 5 });
+      const alice = await connectClient(server.url, 'full', 'alice');
+      alice.send({ type: 'user_message', content: 'what can you do?' });
+      await alice.waitForType('error', (frame) => frame.code === 'log_unavailable');
+
+      const ready = await fetch(`${server.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      const report = (await ready.json()) as { checks: { name: string; reason?: string }[] };
+      const check = report.checks.find((item) => item.name === 'event_log');
+      expect(check?.reason).toMatch(/^the event log cannot write \(\d+ attempts since .*full/);
+      expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
+      const failures = (await scrape(server.url)).value('parley_event_log_failures_total', {
+        code: 'log_unavailable',
+      });
+      expect(failures).toBeGreaterThan(0);
+
+      editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
+      editor.close();
+      await alice.waitForType('agent_response_complete');
+      expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('is not ready once draining, while still live', async () => {

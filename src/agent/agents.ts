@@ -29,6 +29,8 @@ const agentSchema = z.strictObject({
   maxOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
   maxSteps: z.number().int().min(1).max(100).optional(),
   toolTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  /** Whether participants see the model's reasoning as it streams. @default false */
+  showReasoning: z.boolean().optional(),
   /** MCP servers the agent's tools come from; their shape belongs to the MCP client. */
   mcp: z.unknown().optional(),
 });
@@ -146,7 +148,7 @@ export async function resolveAgents(
  * @example
  * const agent = defaultAgent(await resolveAgents(process.env));
  */
-export function defaultAgent(agents: readonly AgentDefinition[]): AgentDefinition {
+export function defaultAgent<TAgent extends { id: string }>(agents: readonly TAgent[]): TAgent {
   const agent = agents.find((candidate) => candidate.id === DEFAULT_AGENT_ID) ?? agents[0];
   if (agent === undefined) throw new RangeError('There is no agent: expected at least one.');
   return agent;

@@ -1,12 +1,19 @@
-import { finalize, tap, type SchedulerLike } from 'rxjs';
+import { filter, finalize, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { ModelToolDescription } from '../agent/model.js';
-import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import type { Agent } from '../agent/agent.js';
+import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
+import {
+  resumeTurnWithProgress,
+  runTurnWithProgress,
+  type ApprovalVerdicts,
+  type TurnDependencies,
+} from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
+import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
 import type { ParleyMetrics } from '../metrics/parley-metrics.js';
 import { TurnMeter } from '../metrics/turn-meter.js';
@@ -18,6 +25,8 @@ import { submitTurn } from './submit-turn.js';
 /** What one conversation's effects are built from. */
 export interface ConversationEffectsOptions {
   conversationId: string;
+  /** The conversation's agent: its model, system prompt, tools and limits. */
+  agent: Agent;
   config: ParleyConfig;
   log: EventLog;
   sockets: Sockets;
@@ -25,7 +34,7 @@ export interface ConversationEffectsOptions {
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
-  turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
   /** Moved by every turn, tool call, model part and refusal of this conversation. */
@@ -47,6 +56,7 @@ export interface ConversationEffectsOptions {
  */
 export function createConversationEffects({
   conversationId,
+  agent,
   config,
   log,
   sockets,
@@ -62,36 +72,50 @@ export function createConversationEffects({
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
   const meter = new TurnMeter(metrics, now);
-  const append = (entries: Parameters<EventLog['append']>[1]) => {
+  /** Whether the log took the entries (a frame it did not take is never sent). */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
-    // and end the process): the conversation goes on unlogged and the operator is told.
+    // and end the process): the operator is told, and what was not logged is not delivered.
     try {
       log.append(conversationId, entries);
+      return true;
     } catch (error) {
       onLogError?.(error);
+      return false;
     }
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
+  const agentTools = agent.tools;
+  const tools =
+    agentTools === undefined
+      ? toolDescriptions
+      : toolDescriptions.filter((tool) => agentTools.includes(tool.name));
+  const maxSteps = agent.maxSteps ?? config.maxSteps;
+  const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
+  const system: ModelMessage[] =
+    agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
       meter.published(body);
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      append([
-        {
-          kind: 'frame',
-          conversation_id: conversationId,
-          at: now(),
-          seq,
-          frame,
-          ...(to === undefined ? {} : { to }),
-        },
+      const logged = append([
+        withFrameJson(
+          to === undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          data,
+        ),
       ]);
-      // The log is the truth: a frame leaves only once the log has it.
-      log.afterDurable(() => {
+      if (!logged) return;
+      // The log is the truth: a frame leaves only once the log has it, and never when it was
+      // not written (the log closed while the store was failing, or another instance fenced
+      // this one off).
+      log.afterDurable((written) => {
+        if (!written || log.isFenced(conversationId)) return;
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });
@@ -114,7 +138,13 @@ export function createConversationEffects({
       pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), meter.observe(send));
+      // The system prompt leads every turn's context; a continuation already starts with it.
+      submitTurn(
+        pool,
+        turnId,
+        runTurnWithEffects(turnId, [...system, ...messages]),
+        meter.observe(send),
+      );
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -138,11 +168,11 @@ export function createConversationEffects({
 
   function runTurnWithEffects(
     turnId: string,
-    messages: Parameters<typeof runTurn>[0],
+    messages: readonly ModelMessage[],
     resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
-    const effects = turnEffects(turnId, stepsDone);
+    const effects = turnEffects(turnId, stepsDone, agent);
     const { provider, modelId } = effects.model;
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
@@ -150,7 +180,7 @@ export function createConversationEffects({
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: Parameters<typeof runTurn>[1] = {
+    const dependencies: TurnDependencies = {
       model: recordingModel(
         effects.model,
         (step, offsetMs, part) => {
@@ -173,10 +203,11 @@ export function createConversationEffects({
           metrics.providerRetry(provider, code);
         },
       ),
-      tools: toolDescriptions,
+      tools,
       executeTool: effects.executeTool,
-      maxSteps: config.maxSteps,
-      toolTimeoutMs: config.toolTimeoutMs,
+      maxSteps,
+      toolTimeoutMs,
+      toolResultMaxChars: config.toolResultMaxChars,
       turnTimeoutMs: config.turnTimeoutMs,
       tokenPacingMs: config.tokenPacingMs,
       scheduler,
@@ -185,9 +216,11 @@ export function createConversationEffects({
     };
     const turn$ =
       resume === undefined
-        ? runTurn(messages, dependencies)
-        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+        ? runTurnWithProgress(messages, dependencies)
+        : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
     return turn$.pipe(
+      // Reasoning reaches participants only from an agent that shows it.
+      filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
         if (event.type === 'usage') metrics.tokens(provider, modelId, event.usage);
         if (event.type === 'tool-result') {
@@ -206,7 +239,7 @@ export function createConversationEffects({
             inFlight.set(event.toolCallId, {
               tool_call_id: event.toolCallId,
               tool_name: event.toolName,
-              deadline_at: now() + config.toolTimeoutMs,
+              deadline_at: now() + toolTimeoutMs,
             });
           } else inFlight.delete(event.toolCallId);
           pipeline(conversationKey(conversationId), {

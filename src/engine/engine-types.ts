@@ -6,6 +6,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
+import type { Agent } from '../agent/agent.js';
 import type { LanguageModel, ModelToolCall } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
@@ -24,8 +25,19 @@ export interface EngineOptions {
   config: ParleyConfig;
   /** Where the event log lives. @default an in-memory store (the server uses SQLite) */
   store?: EventStore;
-  /** @default the offline rule-based model */
+  /** The model of the agent `default` when `agents` is not given. @default the offline rule-based model */
   model?: LanguageModel;
+  /**
+   * The agents conversations may run (`?agent=<id>` on a conversation's first join); the one
+   * with id `default`, else the first, answers when a join names none.
+   * @default one agent `default` with `model` and every tool
+   */
+  agents?: readonly Agent[];
+  /**
+   * Whether `welcome` names the agent and its model and the log records the agent. A replay of a
+   * recording made before agents turns it off, to send the frames it sent. @default true
+   */
+  recordAgent?: boolean;
   /** @default calculator, datetime, weather, search */
   tools?: Pick<ToolRegistry, 'describe' | 'execute'> & Partial<Pick<ToolRegistry, 'needsApproval'>>;
   /** Wall clock for timestamps. @default Date.now */
@@ -41,9 +53,10 @@ export interface EngineOptions {
   /**
    * The model and tool executor of one turn; `stepsDone` counts the model calls it made before
    * it paused for approvals (0 for a fresh turn). A replay swaps in recorded ones.
-   * @default the `model` and `tools` options
+   * `agent` is the conversation's.
+   * @default the agent's model and the `tools` option
    */
-  turnEffects?: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects?: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Takes a message from a user's rate budget. @default a token bucket from the config */
   takeRateToken?: (userId: string) => RateLimitDecision;
   /**
@@ -93,6 +106,8 @@ export interface EngineStats {
   /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
   hibernated: number;
   conversations: number;
+  /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
+  hibernated_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }
@@ -112,10 +127,23 @@ export interface Engine {
     socket: SocketPort;
     /** Resume: send the events after this seq before the live ones. */
     since?: number;
+    /**
+     * The agent of a conversation this join creates (`?agent=`); a `ParleyError`
+     * `unknown_agent` when there is none of that id. An existing conversation keeps its own.
+     */
+    agent?: string;
   }): Promise<ConnectionHandle>;
+  /** The agents conversations may run, by id. */
+  readonly agents: ReadonlyMap<string, Agent>;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;
+  /**
+   * Removes from the log every conversation whose newest entry is older than `maxAgeMs` and that
+   * is not running or being loaded; resolves with their ids. Does nothing on a store that cannot
+   * (`idleConversations`/`deleteConversation` are optional).
+   */
+  expireIdleConversations(maxAgeMs: number): Promise<string[]>;
   /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
   stop(): Promise<void>;
   /**

@@ -17,6 +17,23 @@ const base = {
   at: z.number().int().nonnegative(),
 };
 
+/** An agent's settings as a conversation's log records them (never its model's key). */
+export const recordedAgentSchema = z.object({
+  id: z.string(),
+  /** The model spec, `openai:gpt-4o-mini`, or `<provider>:<model id>` of a model object. */
+  model: z.string(),
+  system_prompt: z.string().optional(),
+  tools: z.array(z.string()).optional(),
+  temperature: z.number().optional(),
+  max_output_tokens: z.number().int().positive().optional(),
+  max_steps: z.number().int().positive().optional(),
+  tool_timeout_ms: z.number().int().positive().optional(),
+  show_reasoning: z.boolean().optional(),
+});
+
+/** An agent's settings as a conversation's log records them. */
+export type RecordedAgent = z.infer<typeof recordedAgentSchema>;
+
 /** What a replay needs to run the engine as it ran: the settings that shape frames. */
 export const replaySettingsSchema = z.object({
   token_pacing_ms: z.number().int().nonnegative(),
@@ -30,6 +47,12 @@ export const replaySettingsSchema = z.object({
   max_participants: z.number().int().positive(),
   welcome_limits: z.record(z.string(), z.number()),
   model: z.object({ provider: z.string(), model_id: z.string() }),
+  /**
+   * The conversation's agent and its settings (absent in recordings made before agents, which
+   * ran the one model of `model`). Every `conversation.started` of a conversation repeats its
+   * first one's.
+   */
+  agent: recordedAgentSchema.optional(),
 });
 export type ReplaySettings = z.infer<typeof replaySettingsSchema>;
 

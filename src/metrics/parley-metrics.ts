@@ -56,7 +56,6 @@ export class ParleyMetrics {
   readonly #framesSent = new Tally();
   readonly #framesReceived = new Tally();
   #leasesHeld = 0;
-  #lastLogFailure: string | undefined;
 
   readonly #turnsStarted: Counter;
   readonly #turnsFinished: Counter<'status'>;
@@ -198,7 +197,7 @@ export class ParleyMetrics {
     });
     this.#logFailures = new Counter({
       name: 'parley_event_log_failures_total',
-      help: 'Event log batches given up after their retries, by the store error code.',
+      help: 'Event log writes the store refused (each attempt), by code: log_unavailable or cluster_fenced.',
       labelNames: ['code'],
       registers,
     });
@@ -324,26 +323,20 @@ export class ParleyMetrics {
     this.#toolDuration.observe({ tool }, durationSeconds);
   }
 
-  /** One event log batch: its size, how long the store took, and its error if it was given up. */
+  /**
+   * An event log batch the store took (its size, and how long it took, retries included), or one
+   * attempt the store refused (with its error: counted by code, and as a fencing rejection when
+   * another writer fenced the conversation off).
+   */
   logBatch(entries: number, seconds: number, error?: unknown): void {
-    this.#logBatchSize.observe(entries);
-    this.#logAppendSeconds.observe(seconds);
     if (error === undefined) {
-      this.#lastLogFailure = undefined;
+      this.#logBatchSize.observe(entries);
+      this.#logAppendSeconds.observe(seconds);
       return;
     }
-    const code = knownCode(codeOf(error) ?? 'internal_error');
-    this.#lastLogFailure = code;
+    const code = codeOf(error) === 'cluster_fenced' ? 'cluster_fenced' : 'log_unavailable';
     this.#logFailures.inc({ code });
     if (code === 'cluster_fenced') this.#fencingRejections.inc();
-  }
-
-  /**
-   * The error code of the last event log batch when the store gave it up, or undefined when the
-   * last batch was written (or none was yet): the built-in readiness check of the store.
-   */
-  get logFailure(): string | undefined {
-    return this.#lastLogFailure;
   }
 
   slowConsumer(): void {

@@ -12,11 +12,13 @@ import {
   type ConfigOverrides,
   type ParleyConfig,
 } from '../config.js';
-import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ParleyMetrics } from '../metrics/parley-metrics.js';
+import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
+import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
@@ -46,8 +48,18 @@ export interface ParleyOptions {
   configFile?: ConfigFileValues;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
-  /** The language model. @default the offline rule-based model */
+  /**
+   * The language model of the agent `default` (a Parley `LanguageModel`).
+   * @default the model `PARLEY_MODEL` names (the offline rule-based model)
+   */
   model?: EngineOptions['model'];
+  /**
+   * Named agents, as in `PARLEY_AGENTS_FILE` (which they replace); each `model` a spec string
+   * or a model object (a Parley `LanguageModel` or any AI SDK language model). A conversation
+   * picks one with `?agent=<id>` on its first join; `default` (else the first) answers otherwise.
+   * @default the agents of `PARLEY_AGENTS_FILE`, or `default` with `PARLEY_MODEL`
+   */
+  agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
   /** Where the event log lives. @default the store `config.database` names */
@@ -128,6 +140,15 @@ export async function createParley(
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
+  const tools = options.tools ?? createDefaultToolRegistry();
+  const agents = await buildAgents(config, {
+    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    modelWasSet:
+      (environment.PARLEY_MODEL ?? '') !== '' || options.config?.defaultModel !== undefined,
+    toolNames: tools.describe().map((tool) => tool.name),
+    logger,
+  });
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
@@ -143,8 +164,8 @@ export async function createParley(
       );
     },
     ...effects,
-    ...(options.model === undefined ? {} : { model: options.model }),
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    agents,
+    tools,
     ...(inspectors.length === 0
       ? {}
       : {
@@ -166,7 +187,9 @@ export async function createParley(
   });
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -188,10 +211,35 @@ export async function createParley(
   const { health, websocketHealth, readiness } = createServerHealth({
     engine,
     config,
+    store,
     isShuttingDown: () => shuttingDown,
     openConnections: () => wss.clients.size,
     ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
   });
+  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
+  // (at most once a minute). Unreferenced: it never keeps the process alive.
+  const expiry =
+    config.logMaxAgeMs === 0
+      ? undefined
+      : setInterval(
+          () => {
+            engine.expireIdleConversations(config.logMaxAgeMs).then(
+              (removed) => {
+                if (removed.length > 0) {
+                  logger.info({ conversations: removed.length }, 'idle conversations removed');
+                }
+              },
+              (error: unknown) => {
+                logger.warn(
+                  { error: error instanceof Error ? error.message : String(error) },
+                  'idle conversations could not be removed',
+                );
+              },
+            );
+          },
+          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
+        );
+  expiry?.unref();
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -199,6 +247,11 @@ export async function createParley(
       maxConnections: config.maxConnections,
       openConnections: () => wss.clients.size,
       isShuttingDown: () => shuttingDown,
+    }).then((admission) => {
+      if (admission.agent !== undefined && !engine.agents.has(admission.agent)) {
+        throw unknownAgent(admission.agent, engine.agents);
+      }
+      return admission;
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     attachSocket({
@@ -209,6 +262,7 @@ export async function createParley(
       conversationId: admission.conversationId,
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
+      ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
   // An error on the raw socket before the upgrade completes must not crash the process. One
@@ -294,6 +348,7 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      clearInterval(expiry);
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();

@@ -12,9 +12,9 @@ import { readElkBundle, readPageFile } from './static-files.js';
 /** What the HTTP routes need. */
 export interface RouteContext {
   /** `/health`: the process and the engine's counters. */
-  health: () => object;
+  health: () => Promise<object>;
   /** `/health/ws`: the WebSocket side (connections, the cap, whether upgrades are taken). */
-  websocketHealth: () => { accepting_connections: boolean } & object;
+  websocketHealth: () => Promise<{ accepting_connections: boolean } & object>;
   /** `/health/ready`: every readiness check. */
   ready: () => Promise<ReadinessReport>;
   /** `/metrics`: the Prometheus text. */
@@ -110,9 +110,9 @@ export async function route(
       });
       response.end(text);
     } else if (path === '/health') {
-      sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
+      sendJson(response, context.shuttingDown() ? 503 : 200, await context.health());
     } else if (path === '/health/ws') {
-      const body = context.websocketHealth();
+      const body = await context.websocketHealth();
       sendJson(response, body.accepting_connections ? 200 : 503, body);
     } else if (path === '/health/live') {
       // The process answers: a liveness probe must not fail while the server drains or its

@@ -72,7 +72,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(
-    { port, host: config.host, dev_mode: config.devMode, token_pacing_ms: config.tokenPacingMs },
+    {
+      port,
+      host: config.host,
+      dev_mode: config.devMode,
+      token_pacing_ms: config.tokenPacingMs,
+      // Specs only (`openai:gpt-4o-mini`): a model's key is never in a log line.
+      agents: [...engine.agents.values()].map((agent) => `${agent.id}=${agent.modelSpec}`),
+    },
     'parley listening',
   );
 

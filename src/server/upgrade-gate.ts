@@ -12,6 +12,8 @@ export interface Admission {
   conversationId: string;
   /** `?since=`: resume after this seq. */
   since?: number;
+  /** `?agent=`: the agent of a conversation this join creates. */
+  agent?: string;
 }
 
 /** Options for {@link admitUpgrade}. */
@@ -86,6 +88,18 @@ export async function admitUpgrade(
       );
     }
   }
+  const agent = url.searchParams.get('agent');
+  if (agent !== null && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(agent)) {
+    throw new ParleyError(
+      'unknown_agent',
+      `Invalid agent=${JSON.stringify(agent.slice(0, 80))}: expected an agent id (1-64 letters, digits, _ or -).`,
+    );
+  }
   const user = await options.authenticator.authenticate(request, url);
-  return { userId: user.userId, conversationId, ...(since === undefined ? {} : { since }) };
+  return {
+    userId: user.userId,
+    conversationId,
+    ...(since === undefined ? {} : { since }),
+    ...(agent === null ? {} : { agent }),
+  };
 }

@@ -8,6 +8,7 @@ const OPTION_NAMES = new Set([
   'configFile',
   'logger',
   'model',
+  'agents',
   'tools',
   'store',
   'chatPage',
@@ -56,6 +57,9 @@ export function validateOptions(options: ParleyOptions): void {
     ) {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
+  }
+  if (options.agents !== undefined && !Array.isArray(options.agents)) {
+    throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');
   }
   if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
     throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');

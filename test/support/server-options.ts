@@ -6,6 +6,7 @@ const PART_KEYS = new Set([
   'environment',
   'logger',
   'model',
+  'agents',
   'tools',
   'store',
   'chatPage',
