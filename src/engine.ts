@@ -69,6 +69,11 @@ export function createEngine(options: EngineOptions): Engine {
         return tools.execute(name, input, { signal, now });
       },
       needsApproval: (call: ModelToolCall) => tools.needsApproval?.(call.toolName) ?? false,
+      // Asked per turn: an MCP server's tools come, go and change while the engine runs.
+      tools: () => {
+        const pending = tools.ready?.();
+        return pending === undefined ? tools.describe() : pending.then(() => tools.describe());
+      },
     }));
   const idSeed = options.idSeed ?? (() => randomSeed());
   const nextConnectionId =

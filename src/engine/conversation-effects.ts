@@ -1,4 +1,4 @@
-import { filter, finalize, tap, type SchedulerLike } from 'rxjs';
+import { defer, filter, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
@@ -88,10 +88,10 @@ export function createConversationEffects({
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
   const agentTools = agent.tools;
-  const tools =
+  const toolsOfAgent = (described: readonly ModelToolDescription[]) =>
     agentTools === undefined
-      ? toolDescriptions
-      : toolDescriptions.filter((tool) => agentTools.includes(tool.name));
+      ? described
+      : described.filter((tool) => agentTools.includes(tool.name));
   const maxSteps = agent.maxSteps ?? config.maxSteps;
   const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
   const system: ModelMessage[] =
@@ -180,44 +180,52 @@ export function createConversationEffects({
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: TurnDependencies = {
-      model: recordingModel(
-        effects.model,
-        (step, offsetMs, part) => {
-          if (part.type === 'error') metrics.providerError(provider, errorCode(part.error));
-          append([
-            {
-              kind: 'model.part',
-              conversation_id: conversationId,
-              at: now(),
-              turn_id: turnId,
-              step,
-              offset_ms: offsetMs,
-              part: serializablePart(part),
-            },
-          ]);
-        },
+    const start = (described: readonly ModelToolDescription[]) => {
+      const dependencies: TurnDependencies = {
+        model: recordingModel(
+          effects.model,
+          (step, offsetMs, part) => {
+            if (part.type === 'error') metrics.providerError(provider, errorCode(part.error));
+            append([
+              {
+                kind: 'model.part',
+                conversation_id: conversationId,
+                at: now(),
+                turn_id: turnId,
+                step,
+                offset_ms: offsetMs,
+                part: serializablePart(part),
+              },
+            ]);
+          },
+          scheduler,
+          stepsDone,
+          (code) => {
+            metrics.providerRetry(provider, code);
+          },
+        ),
+        tools: toolsOfAgent(described),
+        executeTool: effects.executeTool,
+        maxSteps,
+        toolTimeoutMs,
+        toolResultMaxChars: config.toolResultMaxChars,
+        turnTimeoutMs: config.turnTimeoutMs,
+        tokenPacingMs: config.tokenPacingMs,
         scheduler,
-        stepsDone,
-        (code) => {
-          metrics.providerRetry(provider, code);
-        },
-      ),
-      tools,
-      executeTool: effects.executeTool,
-      maxSteps,
-      toolTimeoutMs,
-      toolResultMaxChars: config.toolResultMaxChars,
-      turnTimeoutMs: config.turnTimeoutMs,
-      tokenPacingMs: config.tokenPacingMs,
-      scheduler,
-      now,
-      ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
-    };
-    const turn$ =
-      resume === undefined
+        now,
+        ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+      };
+      return resume === undefined
         ? runTurnWithProgress(messages, dependencies)
         : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
+    };
+    // Described when a worker starts the turn; a promise (lazy MCP servers) delays it till then.
+    const turn$ = defer(() => {
+      const described = effects.tools?.() ?? toolDescriptions;
+      return described instanceof Promise
+        ? from(described).pipe(switchMap(start))
+        : start(described);
+    });
     return turn$.pipe(
       // Reasoning reaches participants only from an agent that shows it.
       filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),

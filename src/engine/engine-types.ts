@@ -7,7 +7,7 @@ import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { LanguageModel, ModelToolCall } from '../agent/model.js';
+import type { LanguageModel, ModelToolCall, ModelToolDescription } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -38,8 +38,13 @@ export interface EngineOptions {
    * recording made before agents turns it off, to send the frames it sent. @default true
    */
   recordAgent?: boolean;
-  /** @default calculator, datetime, weather, search */
-  tools?: Pick<ToolRegistry, 'describe' | 'execute'> & Partial<Pick<ToolRegistry, 'needsApproval'>>;
+  /**
+   * The tools, described again as each turn starts (an MCP server's list changes); `ready`, when
+   * there, is awaited first (a registry's lazy MCP servers start on the first turn).
+   * @default calculator, datetime, weather, search
+   */
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'> &
+    Partial<Pick<ToolRegistry, 'needsApproval' | 'ready'>>;
   /** Wall clock for timestamps. @default Date.now */
   now?: () => number;
   /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
@@ -92,6 +97,13 @@ export interface TurnEffects {
   executeTool: ToolExecutor;
   /** Whether a call waits for a participant's approval before it runs. @default none does */
   needsApproval?: (call: ModelToolCall) => boolean;
+  /**
+   * The tools the model is offered (before the agent's allow-list), asked when the turn starts on
+   * its worker (and again when it resumes after approvals); a promise delays the turn until it
+   * settles (lazy MCP servers starting, bounded by their connect timeout).
+   * @default the tools as the engine described them when it was created
+   */
+  tools?: () => readonly ModelToolDescription[] | Promise<readonly ModelToolDescription[]>;
 }
 
 /** What the transport tells the engine about one socket. */

@@ -16,6 +16,7 @@ import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ParleyMetrics } from '../metrics/parley-metrics.js';
+import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
 import { buildAgents, type AgentOptions } from './build-agents.js';
@@ -25,6 +26,7 @@ import { isParleyPath, route } from './http-routes.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
 import type { ReadinessCheck } from './readiness.js';
 import { createServerHealth } from './server-health.js';
+import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
@@ -62,6 +64,11 @@ export interface ParleyOptions {
   agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
+  /**
+   * MCP servers whose tools join `tools` (then a `ToolRegistry`) as `<server>__<tool>`, shaped
+   * like an agent's `mcp` (docs/TOOLS_GUIDE.md); closed on shutdown, listed by `/health`.
+   */
+  mcp?: McpConfig;
   /** Where the event log lives. @default the store `config.database` names */
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
@@ -153,6 +160,10 @@ export async function createParley(
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
   const metrics = effects.metrics ?? new ParleyMetrics();
+  const mcp = await openMcp(
+    { mcp: options.mcp, tools },
+    { toolTimeoutMs: config.toolTimeoutMs, logger },
+  );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -165,7 +176,7 @@ export async function createParley(
     },
     ...effects,
     agents,
-    tools,
+    ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
       : {
@@ -214,6 +225,7 @@ export async function createParley(
     store,
     isShuttingDown: () => shuttingDown,
     openConnections: () => wss.clients.size,
+    details: () => ({ mcp_servers: mcp.hub.health() }),
     ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
   });
   // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
@@ -353,6 +365,9 @@ export async function createParley(
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
+      // After the turns: a call still running was interrupted with its turn. Stdio servers
+      // have exited when this resolves.
+      await mcp.hub.close();
       wss.close();
       inspector?.close();
       forwarder?.stop();

@@ -18,6 +18,8 @@ export interface ServerHealthOptions {
   isShuttingDown: () => boolean;
   /** Open chat sockets, as the upgrade gate counts them against `maxConnections`. */
   openConnections: () => number;
+  /** More fields of `/health` (and `/health/ws`), such as the MCP servers' states. */
+  details?: () => object;
   /** More readiness checks, after Parley's own. */
   checks?: readonly ReadinessCheck[];
 }
@@ -36,6 +38,7 @@ export function createServerHealth({
   store,
   isShuttingDown,
   openConnections,
+  details,
   checks = [],
 }: ServerHealthOptions) {
   const startedAt = Date.now();
@@ -48,6 +51,7 @@ export function createServerHealth({
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       ...engine.stats(),
       ...(bytes === undefined ? {} : { database_bytes: bytes }),
+      ...details?.(),
     };
   };
   const accepting = () => !isShuttingDown() && openConnections() < config.maxConnections;

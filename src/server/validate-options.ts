@@ -1,4 +1,5 @@
 import { CONFIG_VARIABLES } from '../config.js';
+import { parseMcpConfig } from '../tools/mcp/mcp-config.js';
 import type { ParleyOptions } from './create-parley.js';
 
 /** Every option {@link ParleyOptions} knows, by name. */
@@ -10,6 +11,7 @@ const OPTION_NAMES = new Set([
   'model',
   'agents',
   'tools',
+  'mcp',
   'store',
   'chatPage',
   'effects',
@@ -64,10 +66,12 @@ export function validateOptions(options: ParleyOptions): void {
   if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
     throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');
   }
-  for (const name of ['config', 'effects', 'environment', 'configFile'] as const) {
+  for (const name of ['config', 'effects', 'environment', 'mcp', 'configFile'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);
     }
   }
+  // Before anything opens: a store or a stdio server would outlive the refusal.
+  if (options.mcp !== undefined) parseMcpConfig(options.mcp);
 }

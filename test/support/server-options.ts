@@ -8,6 +8,7 @@ const PART_KEYS = new Set([
   'model',
   'agents',
   'tools',
+  'mcp',
   'store',
   'chatPage',
   'readinessChecks',
