@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startParleyProcess } from './support/parley-process.js';
 
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 // Resolved here: the process runs in a temporary directory, where `--import tsx` finds no package.
@@ -90,5 +91,17 @@ describe('parley config', () => {
     expect(result.stderr).toBe(
       'parley: Invalid configuration: parley.config.json: PARLEY_TURN_QUEUE="many": expected a whole number\n',
     );
+  });
+});
+
+describe('parley serve', () => {
+  it('runs with the settings of the file PARLEY_CONFIG names', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'parley-serve-config-'));
+    directories.push(directory);
+    const path = join(directory, 'parley.config.json');
+    writeFileSync(path, JSON.stringify({ PARLEY_DB: 'memory', PARLEY_MAX_CONNECTIONS: 3 }));
+    const { url } = await startParleyProcess({ PARLEY_CONFIG: path });
+    const health = (await (await fetch(`${url}/health/ws`)).json()) as Record<string, unknown>;
+    expect(health.max_connections).toBe(3);
   });
 });
