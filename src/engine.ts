@@ -36,6 +36,7 @@ import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
+import { ParleyMetrics } from './metrics/parley-metrics.js';
 import { createDefaultToolRegistry } from './tools/registry.js';
 
 export type * from './engine/engine-types.js';
@@ -53,6 +54,7 @@ export function createEngine(options: EngineOptions): Engine {
   const scheduler = options.scheduler ?? asyncScheduler;
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
+  const toolNames: ReadonlySet<string> = new Set(toolDescriptions.map((tool) => tool.name));
   const agents = agentsById(options.agents, options.model);
   const fallbackAgent = defaultAgent([...agents.values()]);
   const turnEffects =
@@ -79,9 +81,13 @@ export function createEngine(options: EngineOptions): Engine {
   const nextConnectionId =
     options.nextConnectionId ?? ((prefix) => seededIds(randomSeed())(prefix));
   const store = options.store ?? new MemoryEventStore();
+  const metrics = options.metrics ?? new ParleyMetrics();
   const log = createEventLog({
     store,
     ...(options.onLogError ? { onError: options.onLogError } : {}),
+    onBatch: (entries, seconds, error) => {
+      metrics.logBatch(entries, seconds, error);
+    },
   });
   const pool =
     options.pool ??
@@ -97,6 +103,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     currentSeq: (conversationId) => currentSeq(conversationId) ?? 0,
     now,
+    metrics,
   });
   // One settings object per agent, shared by its conversations: none changes its settings, and a
   // hibernating conversation should not carry its own copy.
@@ -124,6 +131,8 @@ export function createEngine(options: EngineOptions): Engine {
       toolDescriptions,
       turnEffects,
       hasTurnRoom,
+      metrics,
+      toolNames,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
@@ -262,6 +271,15 @@ export function createEngine(options: EngineOptions): Engine {
     currentSeq,
     outboundBufferFrames: config.outboundBufferFrames,
   });
+  const stats = () => ({
+    connections: sockets.size,
+    hibernated: hibernatedCount(),
+    conversations: children().filter((id) => id.startsWith('conversation:')).length,
+    hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
+    turns: { running: pool.running, waiting: pool.waiting },
+    log: { pending: log.pending, status: log.status() },
+  });
+  metrics.bind(stats);
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
@@ -286,6 +304,7 @@ export function createEngine(options: EngineOptions): Engine {
     config,
     pool,
     log,
+    metrics,
     agents,
     async openConnection({
       connectionId = nextConnectionId('conn'),
@@ -312,16 +331,7 @@ export function createEngine(options: EngineOptions): Engine {
       return new Handle(connectionId, dispatch);
     },
     currentSeq,
-    stats() {
-      return {
-        connections: sockets.size,
-        hibernated: hibernatedCount(),
-        conversations: children().filter((id) => id.startsWith('conversation:')).length,
-        hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
-        turns: { running: pool.running, waiting: pool.waiting },
-        log: { pending: log.pending, status: log.status() },
-      };
-    },
+    stats,
     expireIdleConversations(maxAgeMs) {
       const isBusy = (id: string) => currentSeq(id) !== undefined || loader.isLoading(id);
       return expireIdleConversations({ log, now, isBusy }, maxAgeMs);

@@ -48,6 +48,7 @@ describe('the root export', () => {
         'isJsonSchemaTool',
         'loadConfig',
         'offlineSearchBackend',
+        'readConfigFile',
         'offlineWeatherBackend',
         'searchTool',
         'startServer',

@@ -5,6 +5,11 @@
 
 /** Resolved server configuration. */
 export interface ParleyConfig {
+  /**
+   * The configuration file this configuration was read from, when `parley serve` read one.
+   * Env `PARLEY_CONFIG`. @default undefined (`./parley.config.json` when present)
+   */
+  configFile?: string | undefined;
   /** TCP port to listen on (0 picks a free port). Env `PORT`. @default 8080 */
   port: number;
   /** Interface to bind. Env `HOST`. @default '127.0.0.1' */

@@ -61,6 +61,11 @@ const secret = z.string().min(1, 'expected a non-empty key');
 
 /** Every configuration variable: env name → [config key, schema with default, meaning]. */
 export const CONFIG_VARIABLES = {
+  PARLEY_CONFIG: [
+    'configFile',
+    z.string().min(1).optional(),
+    'JSON configuration file with these variables as keys; the environment overrides it. Default: `./parley.config.json` when present (read by `parley serve` and `parley config`).',
+  ],
   PORT: ['port', int(0, 65_535).default(8080), 'TCP port to listen on (0 picks a free port).'],
   HOST: ['host', z.string().min(1).default('127.0.0.1'), 'Interface to bind.'],
   LOG_LEVEL: [

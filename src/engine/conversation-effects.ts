@@ -15,6 +15,8 @@ import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
 import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
+import { TurnMeter } from '../metrics/turn-meter.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
 import { stampFrame } from './stamp-frame.js';
@@ -35,6 +37,10 @@ export interface ConversationEffectsOptions {
   turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
+  /** Moved by every turn, tool call, model part and refusal of this conversation. */
+  metrics: ParleyMetrics;
+  /** The registered tools' names: a tool call to any other counts as `unknown`. */
+  toolNames: ReadonlySet<string>;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
@@ -60,6 +66,8 @@ export function createConversationEffects({
   toolDescriptions,
   turnEffects,
   hasTurnRoom,
+  metrics,
+  toolNames,
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
@@ -74,6 +82,7 @@ export function createConversationEffects({
     at: number;
     delta: string;
   }[] = [];
+  const meter = new TurnMeter(metrics, now);
   /** Whether the log took the entries (a frame it did not take is never sent). */
   const appendNow = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
@@ -129,6 +138,7 @@ export function createConversationEffects({
     agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
+      meter.published(body);
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
@@ -180,7 +190,12 @@ export function createConversationEffects({
     },
     submitTurn(turnId, messages, send) {
       // The system prompt leads every turn's context; a continuation already starts with it.
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, [...system, ...messages]), send);
+      submitTurn(
+        pool,
+        turnId,
+        runTurnWithEffects(turnId, [...system, ...messages]),
+        meter.observe(send),
+      );
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -196,7 +211,7 @@ export function createConversationEffects({
             if (jobs.get(turnId) === jobId) jobs.delete(turnId);
           }),
         ),
-        send,
+        meter.observe(send),
         jobId,
       );
     },
@@ -209,6 +224,7 @@ export function createConversationEffects({
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
     const effects = turnEffects(turnId, stepsDone, agent);
+    const { provider, modelId } = effects.model;
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
@@ -220,6 +236,7 @@ export function createConversationEffects({
         model: recordingModel(
           effects.model,
           (step, offsetMs, part) => {
+            if (part.type === 'error') metrics.providerError(provider, errorCode(part.error));
             // A plain text delta waits for its chunk frame, which will carry it.
             if (isPlainTextDelta(part)) {
               pendingDeltas.push({ turnId, step, offsetMs, at: now(), delta: part.delta });
@@ -239,6 +256,9 @@ export function createConversationEffects({
           },
           scheduler,
           stepsDone,
+          (code) => {
+            metrics.providerRetry(provider, code);
+          },
         ),
         tools: toolsOfAgent(described),
         executeTool: effects.executeTool,
@@ -266,6 +286,15 @@ export function createConversationEffects({
       // Reasoning reaches participants only from an agent that shows it.
       filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
+        if (event.type === 'usage') metrics.tokens(provider, modelId, event.usage);
+        if (event.type === 'tool-result') {
+          const { outcome } = event;
+          metrics.toolCall(
+            toolNames.has(event.toolName) ? event.toolName : 'unknown',
+            outcome.ok ? 'ok' : outcome.error.code,
+            outcome.durationMs / 1000,
+          );
+        }
         if (
           pipeline !== undefined &&
           (event.type === 'tool-call' || event.type === 'tool-result')
@@ -305,4 +334,11 @@ function isPlainTextDelta(part: ModelStreamPart): part is { type: 'text-delta'; 
   if (part.type !== 'text-delta' || part.delta === '') return false;
   for (const key in part) if (key !== 'type' && key !== 'delta') return false;
   return true;
+}
+
+/** The code of a model's error part: a ParleyError's, or `other` for anything else. */
+function errorCode(error: unknown): string {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'other';
 }

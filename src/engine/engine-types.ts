@@ -13,6 +13,7 @@ import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
 import type { EventStore } from '../event-log/event-store.js';
 import type { IdGenerator } from '../ids.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
 import type { RateLimitDecision } from './rate-limiter.js';
 import type { ToolRegistry } from '../tools/registry.js';
 
@@ -83,6 +84,11 @@ export interface EngineOptions {
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when the log cannot be written (delivery goes on). */
   onLogError?: (error: unknown) => void;
+  /**
+   * The metrics this engine moves (served at `/metrics`). One per server: two engines in one
+   * process given their own count apart. @default a new {@link ParleyMetrics}
+   */
+  metrics?: ParleyMetrics;
 }
 
 /** How one turn reaches a model and tools. */
@@ -123,6 +129,8 @@ export interface Engine {
   readonly config: ParleyConfig;
   readonly pool: WorkerPool;
   readonly log: EventLog;
+  /** The metrics it moves (its `metrics` option, or its own). */
+  readonly metrics: ParleyMetrics;
   /** Restores the conversation from the log if needed, then joins the socket to it. */
   openConnection(options: {
     connectionId?: string;

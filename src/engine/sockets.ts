@@ -2,6 +2,7 @@
  * The engine's registry of open sockets, and the one place frames are written to them.
  */
 import type { SocketPort } from '../../actors/connection-types.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
 import { stampFrame, type FrameBody } from './stamp-frame.js';
 
 interface Buffered {
@@ -30,6 +31,8 @@ export interface SocketsOptions {
   /** The conversation's current seq, which a reply to one connection repeats. */
   currentSeq(conversationId: string): number;
   now(): number;
+  /** Counts every frame written (by type) and every refusal replied. */
+  metrics?: Pick<ParleyMetrics, 'frameSent' | 'refused'>;
 }
 
 /**
@@ -113,7 +116,10 @@ export class Sockets {
 
   /** Sends a frame to one connection that is not an event (a logged `welcome`, a reply). */
   sendDirect(connectionId: string, data: string): void {
-    this.sockets.get(connectionId)?.port.send(data);
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return;
+    this.options.metrics?.frameSent(data);
+    socket.port.send(data);
   }
 
   /** Stamps a reply with the conversation's current seq and sends it to this connection only. */
@@ -127,7 +133,11 @@ export class Sockets {
       this.options.currentSeq(conversationId),
       this.options.now(),
     );
-    socket.port.send(JSON.stringify(frame));
+    const data = JSON.stringify(frame);
+    if (body.type === 'error' && typeof body.code === 'string')
+      this.options.metrics?.refused(body.code);
+    this.options.metrics?.frameSent(data);
+    socket.port.send(data);
   }
 
   /** Holds this connection's live event frames until {@link release}. */
@@ -171,6 +181,7 @@ export class Sockets {
 
   private writeEvent(socket: OpenSocket, data: string, seq: number): void {
     socket.lastEventSeq = Math.max(socket.lastEventSeq, seq);
+    this.options.metrics?.frameSent(data);
     socket.port.send(data);
   }
 }

@@ -38,6 +38,12 @@ export interface EventLogOptions {
   retryDelaysMs?: readonly number[];
   /** The clock of {@link EventLogStatus}'s `since`. @default Date.now */
   now?: () => number;
+  /**
+   * Told after each batch the store took (its entries, and the seconds from its first attempt,
+   * retries included), and after each attempt the store refused, with the error (a batch refused
+   * because conversations were fenced off too). For metrics. @default none
+   */
+  onBatch?: (entries: number, seconds: number, error?: unknown) => void;
 }
 
 /**
@@ -208,12 +214,16 @@ export function createEventLog(options: EventLogOptions): EventLog {
   /** Writes one batch, retrying until the store takes it; false when it was not written. */
   const writeBatch = async (taken: LogEntry[]): Promise<boolean> => {
     let batch = fenced.size === 0 ? taken : taken.filter((e) => !fenced.has(e.conversation_id));
+    const startedAt = performance.now();
+    const seconds = () => (performance.now() - startedAt) / 1000;
     for (let attempt = 0; batch.length > 0;) {
       try {
         await store.append(batch);
+        options.onBatch?.(batch.length, seconds());
         if (status.current.state === 'degraded') status.set({ state: 'ok' });
         return true;
       } catch (error) {
+        options.onBatch?.(batch.length, seconds(), error);
         if (error instanceof ParleyError && error.code === 'cluster_fenced') {
           batch = dropFenced(batch, error);
           continue;

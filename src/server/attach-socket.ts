@@ -187,6 +187,7 @@ class SocketAdapter implements SocketPort {
   }
 
   close(code: CloseCode, reason: string): void {
+    if (reason === 'slow_consumer') this.#engine.metrics.slowConsumer();
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       socket.close(code, reason);
@@ -208,6 +209,7 @@ class SocketAdapter implements SocketPort {
 
   onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
+      this.#engine.metrics.frameReceived('invalid');
       this.deliver({
         type: 'frame.invalid',
         code: 'unsupported_data',
@@ -219,6 +221,7 @@ class SocketAdapter implements SocketPort {
       ? Buffer.concat(data).toString('utf8')
       : Buffer.from(data as ArrayBuffer).toString('utf8');
     const result = parseClientFrame(text);
+    this.#engine.metrics.frameReceived(result.ok ? result.frame.type : 'invalid');
     if (result.ok) {
       if (this.#logger.isLevelEnabled('trace')) {
         this.log('trace', { frame: result.frame }, 'frame received');

@@ -6,10 +6,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
+import {
+  loadConfig,
+  type ConfigFileValues,
+  type ConfigOverrides,
+  type ParleyConfig,
+} from '../config.js';
 import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { ParleyMetrics } from '../metrics/parley-metrics.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
@@ -17,12 +23,15 @@ import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
-import { healthReport, startExpiry } from './health.js';
+import { startExpiry } from './health.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
+import type { ReadinessCheck } from './readiness.js';
+import { createServerHealth } from './server-health.js';
 import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
+import { allClosed, waitFor } from './wait-for.js';
 
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
@@ -34,6 +43,12 @@ export interface ParleyOptions {
   config?: ConfigOverrides;
   /** Environment to read configuration from. @default process.env */
   environment?: Record<string, string | undefined>;
+  /**
+   * Settings from a configuration file (`readConfigFile`), under the environment's: validated by
+   * the same schemas, errors naming the file and key. `parley serve` passes
+   * `parley.config.json` or the file `PARLEY_CONFIG` names. @default none
+   */
+  configFile?: ConfigFileValues;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
   /**
@@ -65,6 +80,12 @@ export interface ParleyOptions {
    * @default {}
    */
   effects?: Omit<EngineOptions, 'config' | 'model' | 'tools' | 'store'>;
+  /**
+   * More checks for `GET /health/ready`, beside Parley's own (`draining`, `event_log`); a check
+   * with one of their names replaces it. More can be added later with `addReadinessCheck`.
+   * @default []
+   */
+  readinessChecks?: readonly ReadinessCheck[];
 }
 
 /** Parley's handlers, ready to attach to an application's server. */
@@ -87,6 +108,13 @@ export interface ParleyHandler {
   handleConnection(socket: WebSocket, request: IncomingMessage): void;
   /** Open chat sockets. */
   readonly connections: number;
+  /** The server's metrics (`GET /metrics`): its own registry, shared with no other server. */
+  readonly metrics: ParleyMetrics;
+  /**
+   * Adds a check to `GET /health/ready` (a cluster's connection, a store's status); one with the
+   * name of an existing check replaces it.
+   */
+  addReadinessCheck(check: ReadinessCheck): void;
   /** Refuses new connections from now on (shutdown has begun). */
   beginShutdown(): void;
   /** Interrupts turns, closes every socket with 1012, flushes and closes the log. */
@@ -108,7 +136,9 @@ export async function createParley(
 ): Promise<ParleyHandler> {
   validateOptions(options);
   const { environment = process.env, logger: givenLogger, effects = {} } = options;
-  const config = loadConfig(environment, options.config);
+  const config = loadConfig(environment, options.config, {
+    ...(options.configFile === undefined ? {} : { file: options.configFile }),
+  });
   const chatPage = options.chatPage ?? defaults.chatPage;
   const logger = givenLogger ?? createLogger(config.logLevel);
   const authenticator = await createAuthenticator({
@@ -130,6 +160,7 @@ export async function createParley(
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
+  const metrics = effects.metrics ?? new ParleyMetrics();
   const mcp = await openMcp(
     { mcp: options.mcp, tools },
     { toolTimeoutMs: config.toolTimeoutMs, logger },
@@ -164,6 +195,7 @@ export async function createParley(
         }),
     store,
     config,
+    metrics,
   });
   const durable = () =>
     new Promise<void>((resolve) => {
@@ -181,7 +213,6 @@ export async function createParley(
           durable,
           logger,
         });
-  const startedAt = Date.now();
   let shuttingDown = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -189,12 +220,14 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = healthReport({
+  const { health, websocketHealth, readiness } = createServerHealth({
     engine,
+    config,
     store,
-    startedAt,
-    shuttingDown: () => shuttingDown,
-    extra: () => ({ mcp_servers: mcp.hub.health() }),
+    isShuttingDown: () => shuttingDown,
+    openConnections: () => wss.clients.size,
+    details: () => ({ mcp_servers: mcp.hub.health() }),
+    ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
   });
   const stopExpiry = startExpiry(config, engine, logger);
   const gate = (request: IncomingMessage) =>
@@ -236,11 +269,18 @@ export async function createParley(
     get connections() {
       return wss.clients.size;
     },
+    metrics,
+    addReadinessCheck(check) {
+      readiness.add(check);
+    },
     handleRequest(request, response) {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       if (!isParleyPath(path, { chatPage })) return false;
       void route(request, response, {
         health,
+        websocketHealth,
+        ready: () => readiness.report(),
+        metrics: () => metrics.text(),
         shuttingDown: () => shuttingDown,
         store,
         durable,
@@ -273,6 +313,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'upgrade refused');
           refuseUpgrade(socket, failure);
         },
@@ -286,6 +327,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'connection refused');
           socket.close(1008, failure.code);
         },
@@ -309,27 +351,4 @@ export async function createParley(
       forwarder?.stop();
     },
   };
-}
-
-/** Resolves after `promise`, or after `ms` at the latest. */
-export function waitFor(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function allClosed(wss: WebSocketServer): Promise<void> {
-  const pending = [...wss.clients].map(
-    (client) =>
-      new Promise<void>((resolve) => {
-        client.once('close', () => {
-          resolve();
-        });
-      }),
-  );
-  return Promise.all(pending).then(() => undefined);
 }

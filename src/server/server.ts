@@ -8,7 +8,8 @@ import { WebSocketServer } from 'ws';
 import type { ParleyConfig } from '../config.js';
 import type { Engine } from '../engine.js';
 import { ParleyError } from '../errors.js';
-import { createParley, waitFor, type ParleyHandler, type ParleyOptions } from './create-parley.js';
+import { createParley, type ParleyHandler, type ParleyOptions } from './create-parley.js';
+import { waitFor } from './wait-for.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { CHAT_PATH_PREFIX } from './upgrade-gate.js';
 

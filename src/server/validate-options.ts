@@ -6,6 +6,7 @@ import type { ParleyOptions } from './create-parley.js';
 const OPTION_NAMES = new Set([
   'config',
   'environment',
+  'configFile',
   'logger',
   'model',
   'agents',
@@ -14,6 +15,7 @@ const OPTION_NAMES = new Set([
   'store',
   'chatPage',
   'effects',
+  'readinessChecks',
 ]);
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
@@ -61,7 +63,10 @@ export function validateOptions(options: ParleyOptions): void {
   if (options.agents !== undefined && !Array.isArray(options.agents)) {
     throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');
   }
-  for (const name of ['config', 'effects', 'environment', 'mcp'] as const) {
+  if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
+    throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');
+  }
+  for (const name of ['config', 'effects', 'environment', 'mcp', 'configFile'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);

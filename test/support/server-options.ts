@@ -11,6 +11,7 @@ const PART_KEYS = new Set([
   'mcp',
   'store',
   'chatPage',
+  'readinessChecks',
 ]);
 
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */
