@@ -16,7 +16,13 @@ import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-ty
 import { indexTimersBySource } from '../actors/index-timers.js';
 import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
-import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
+import {
+  CONVERSATION_SHARDS,
+  conversationShardKey,
+  conversationShardKeyAt,
+  ROOT_SYSTEM_ID,
+} from '../actors/system-ids.js';
+import type { ConversationShardRef } from '../actors/conversation-shard.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
@@ -127,7 +133,7 @@ export function createEngine(options: EngineOptions): Engine {
         // A log that cannot be read wakes the conversation anyway: it keeps its seq and
         // participants, and answers with the history it could read (none).
         const wake = () => {
-          root.send({ type: 'conversation.wake', conversationId });
+          conversationShard(conversationId)?.send({ type: 'conversation.wake', conversationId });
         };
         loader.load(conversationId).then(wake, (error: unknown) => {
           options.onLogError?.(error);
@@ -188,7 +194,14 @@ export function createEngine(options: EngineOptions): Engine {
   root.start();
 
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
-  const children = () => Object.keys(root.getSnapshot().children);
+  const conversationShard = (conversationId: string) =>
+    actor(conversationShardKey(conversationId)) as ConversationShardRef | undefined;
+  /** The conversation shards, to count or stop their conversations without copying them. */
+  const conversationShards = () =>
+    Array.from(
+      { length: CONVERSATION_SHARDS },
+      (_, index) => actor(conversationShardKeyAt(index)) as ConversationShardRef | undefined,
+    ).filter((shard) => shard !== undefined);
   /** The connections' ids, running or hibernated: they live in the root's shards. */
   const connectionIds = () => {
     const ids = { running: [] as string[], hibernated: [] as string[] };
@@ -219,7 +232,8 @@ export function createEngine(options: EngineOptions): Engine {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
     if (snapshot?.status === 'active') return snapshot.context.seq;
-    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
+    return conversationShard(conversationId)?.getSnapshot().context.hibernated.get(conversationId)
+      ?.conversation.seq;
   };
   const replies = createReplies({
     log,
@@ -271,15 +285,23 @@ export function createEngine(options: EngineOptions): Engine {
       return {
         connections: sockets.size,
         hibernated: hibernatedCount(),
-        conversations: children().filter((id) => id.startsWith('conversation:')).length,
-        hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
+        conversations: conversationShards().reduce(
+          (count, shard) => count + Object.keys(shard.getSnapshot().children).length,
+          0,
+        ),
+        hibernated_conversations: conversationShards().reduce(
+          (count, shard) => count + shard.getSnapshot().context.hibernated.size,
+          0,
+        ),
         turns: { running: pool.running, waiting: pool.waiting },
         log: { pending: log.pending },
       };
     },
     async stop() {
-      for (const id of children()) {
-        if (id.startsWith('conversation:')) actor(id)?.send({ type: 'conversation.shutdown' });
+      for (const shard of conversationShards()) {
+        for (const child of Object.values(shard.getSnapshot().children)) {
+          child?.send({ type: 'conversation.shutdown' });
+        }
       }
       // Frames leave after the log has them: the completions go out before the close frames.
       await new Promise<void>((resolve) => {
