@@ -1,5 +1,5 @@
 /**
- * The engine: one actor system (root → conversations, root → shards → connections), one worker
+ * The engine: one actor system (root → shards → conversations, root → shards → connections), one worker
  * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
  */
