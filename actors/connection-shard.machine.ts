@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because spawning, the heartbeat and hibernation share the shard's one child
+ * list and its map of hibernated connections.
+ *
  * A connection shard: one of {@link CONNECTION_SHARDS} plumbing actors under the root that hold
  * the connection actors. XState copies a parent's `children` object on every spawn and every
  * stop, so a root that held every connection paid O(open connections) to open or close one

@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because the statechart is one object: splitting it would hide transitions from
+ * the reader (its replies and context helpers already live in files of their own).
+ *
  * The connection actor: one per socket. It joins its conversation, forwards the client's frames
  * to it, answers pings, pings its socket on each heartbeat tick of its shard (and terminates it
  * after too many unanswered pings), enforces the per-user rate and

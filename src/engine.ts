@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because it wires the engine in one closure: the actor system's inputs need the
+ * log, the sockets, the loader and the replies together.
+ *
  * The engine: one actor system (root → shards → conversations, root → shards → connections), one worker
  * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
