@@ -130,7 +130,10 @@ export function createEngine(options: EngineOptions): Engine {
 
   // Wakes load at most WAKES_AT_ONCE histories at a time: 10,000 connections closing at once
   // wake 10,000 conversations (each tells the others its participant left), and loading them all
-  // at once took the server from 214 to 324 MiB RSS (bench/conversation-memory.ts).
+  // at once holds every load's reads and promises together (bench/conversation-memory.ts: RSS
+  // 214 → 324 MiB over such a wave; with this limit, in a run that started higher, 281 → 308 MiB:
+  // V8 keeps what the heap grew to, so the limit bounds the wave, not what came before).
+  // Evidence is two runs on a shared, noisy machine: worth measuring again.
   const wakes: string[] = [];
   let waking = 0;
   const wakeNext = (): void => {
