@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because spawning, the heartbeat and hibernation share the shard's one child
+ * list and its map of hibernated connections.
+ *
  * A connection shard: one of {@link CONNECTION_SHARDS} plumbing actors under the root that hold
  * the connection actors. XState copies a parent's `children` object on every spawn and every
  * stop, so a root that held every connection paid O(open connections) to open or close one
@@ -24,7 +27,7 @@
 import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { connectionContext } from './connection-context.js';
 import { tickVerdict } from './heartbeat.js';
-import { connectionKey } from './system-ids.js';
+import { connectionKey, stableHash } from './system-ids.js';
 import {
   connectionMachine,
   type ConnectionContext,
@@ -67,13 +70,7 @@ export function isConnectionShard(ref: AnyActorRef): boolean {
  * shardOf('conn_9b2f0c7d1a6e4b35') // a number in 0 … 63, always the same one
  */
 export function shardOf(connectionId: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < connectionId.length; index += 1) {
-    hash = Math.imul(hash ^ connectionId.charCodeAt(index), 0x01000193);
-  }
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return ((hash ^ (hash >>> 16)) >>> 0) % CONNECTION_SHARDS;
+  return stableHash(connectionId) % CONNECTION_SHARDS;
 }
 
 /** Input of a shard. */

@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because the statechart is one object: splitting it would hide transitions from
+ * the reader (its replies and context helpers already live in files of their own).
+ *
  * The connection actor: one per socket. It joins its conversation, forwards the client's frames
  * to it, answers pings, pings its socket on each heartbeat tick of its shard (and terminates it
  * after too many unanswered pings), enforces the per-user rate and
@@ -31,7 +34,7 @@ import type {
 } from './connection-types.js';
 import { tickVerdict } from './heartbeat.js';
 import type { ConversationInput } from './conversation-state.js';
-import { conversationKey, ROOT_SYSTEM_ID } from './system-ids.js';
+import { conversationKey, conversationShardKey } from './system-ids.js';
 
 export type * from './connection-types.js';
 
@@ -43,15 +46,15 @@ interface ActorLookup {
 }
 
 /**
- * Where a request to the conversation goes: to its actor when it runs, else to the root, which
+ * Where a request to the conversation goes: to its actor when it runs, else to its shard, which
  * wakes it if it hibernates (see {@link toConversation}) and drops it if it is gone.
  */
 function conversationOf(context: ConnectionContext, system: ActorLookup): AnyActorRef {
   return (system.get(conversationKey(context.conversationId)) ??
-    system.get(ROOT_SYSTEM_ID)) as AnyActorRef;
+    system.get(conversationShardKey(context.conversationId))) as AnyActorRef;
 }
 
-/** A request as {@link conversationOf}'s target takes it: as is, or wrapped for the root. */
+/** A request as {@link conversationOf}'s target takes it: as is, or wrapped for the shard. */
 function toConversation(
   context: ConnectionContext,
   system: ActorLookup,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ConnectionActorRef, SocketPort } from './connection.machine.js';
+import type { ConversationShardRef } from './conversation-shard.machine.js';
+import { CONVERSATION_SHARDS, conversationShardKey, conversationShardKeyAt } from './system-ids.js';
 import type { ConversationActorRef, ConversationEffects } from './conversation.machine.js';
 import {
   CONNECTION_SHARDS,
@@ -63,7 +65,10 @@ function createParley({
       conversationIdleMs: IDLE_MS,
       wakeConversation: (conversationId) => {
         queueMicrotask(() => {
-          root.send({ type: 'conversation.wake', conversationId });
+          (root.system.get(conversationShardKey(conversationId)) as AnyActorRef | undefined)?.send({
+            type: 'conversation.wake',
+            conversationId,
+          });
         });
       },
       conversationInput: (conversationId) => ({
@@ -126,7 +131,7 @@ function createParley({
     children() {
       const ids: string[] = [];
       for (const [id, child] of Object.entries(root.getSnapshot().children)) {
-        if (!id.startsWith('connections:')) ids.push(id);
+        if (!id.startsWith('connections:') && !id.startsWith('conversations:')) ids.push(id);
         else ids.push(...Object.keys((child as ConnectionShardRef).getSnapshot().children));
       }
       return ids.sort();
@@ -271,15 +276,20 @@ describe('parleyMachine', () => {
 });
 
 describe('parleyMachine connection shards', () => {
-  it("holds the shards and the conversations as the root's children, each connection in its shard", () => {
+  it("holds the shards as the root's children, each conversation and connection in its shard", () => {
     const parley = createParley();
 
     parley.open('c1');
 
-    const shards = Array.from({ length: CONNECTION_SHARDS }, (_, index) => shardKey(index));
-    expect(Object.keys(parley.root.getSnapshot().children).sort()).toEqual(
-      [...shards, 'conversation:demo'].sort(),
-    );
+    const shards = [
+      ...Array.from({ length: CONNECTION_SHARDS }, (_, index) => shardKey(index)),
+      ...Array.from({ length: CONVERSATION_SHARDS }, (_, index) => conversationShardKeyAt(index)),
+    ];
+    expect(Object.keys(parley.root.getSnapshot().children).sort()).toEqual(shards.sort());
+    const conversations = parley.root.system.get(
+      conversationShardKey('demo'),
+    ) as ConversationShardRef;
+    expect(Object.keys(conversations.getSnapshot().children)).toEqual(['conversation:demo']);
     const shard = required(parley.shard('c1'));
     expect(shard.id).toBe(shardKey(shardOf('c1')));
     expect(Object.keys(shard.getSnapshot().children)).toEqual(['connection:c1']);

@@ -1,5 +1,8 @@
 /**
- * The engine: one actor system (root → conversations, root → shards → connections), one worker
+ * Over 300 lines because it wires the engine in one closure: the actor system's inputs need the
+ * log, the sockets, the loader and the replies together.
+ *
+ * The engine: one actor system (root → shards → conversations, root → shards → connections), one worker
  * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
  */
@@ -16,7 +19,13 @@ import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-ty
 import { indexTimersBySource } from '../actors/index-timers.js';
 import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
-import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
+import {
+  CONVERSATION_SHARDS,
+  conversationShardKey,
+  conversationShardKeyAt,
+  ROOT_SYSTEM_ID,
+} from '../actors/system-ids.js';
+import type { ConversationShardRef } from '../actors/conversation-shard.machine.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { defaultAgent, DEFAULT_AGENT_ID } from './agent/agents.js';
@@ -40,6 +49,9 @@ import { ParleyMetrics } from './metrics/parley-metrics.js';
 import { createDefaultToolRegistry } from './tools/registry.js';
 
 export type * from './engine/engine-types.js';
+
+/** Hibernated conversations whose history is read back from the log at once, at most. */
+const WAKES_AT_ONCE = 32;
 
 /**
  * Creates and starts an engine.
@@ -153,6 +165,32 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
 
+  // Wakes load at most WAKES_AT_ONCE histories at a time: 10,000 connections closing at once
+  // wake 10,000 conversations (each tells the others its participant left), and loading them all
+  // at once holds every load's reads and promises together (bench/conversation-memory.ts: RSS
+  // 214 → 324 MiB over such a wave; with this limit, in a run that started higher, 281 → 308 MiB:
+  // V8 keeps what the heap grew to, so the limit bounds the wave, not what came before).
+  // Evidence is two runs on a shared, noisy machine: worth measuring again.
+  const wakes: string[] = [];
+  let waking = 0;
+  const wakeNext = (): void => {
+    while (waking < WAKES_AT_ONCE && wakes.length > 0) {
+      const conversationId = wakes.shift() as string;
+      waking += 1;
+      // A log that cannot be read wakes the conversation anyway: it keeps its seq and
+      // participants, and answers with the history it could read (none).
+      const wake = () => {
+        waking -= 1;
+        conversationShard(conversationId)?.send({ type: 'conversation.wake', conversationId });
+        wakeNext();
+      };
+      loader.load(conversationId).then(wake, (error: unknown) => {
+        options.onLogError?.(error);
+        wake();
+      });
+    }
+  };
+
   const root = createActor(parleyMachine, {
     systemId: ROOT_SYSTEM_ID,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -161,15 +199,8 @@ export function createEngine(options: EngineOptions): Engine {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       conversationIdleMs: config.conversationIdleMs,
       wakeConversation: (conversationId) => {
-        // A log that cannot be read wakes the conversation anyway: it keeps its seq and
-        // participants, and answers with the history it could read (none).
-        const wake = () => {
-          root.send({ type: 'conversation.wake', conversationId });
-        };
-        loader.load(conversationId).then(wake, (error: unknown) => {
-          options.onLogError?.(error);
-          wake();
-        });
+        wakes.push(conversationId);
+        wakeNext();
       },
       conversationInput: (conversationId, { agentId, awoken } = {}): ConversationMachineInput => {
         const previous = loader.take(conversationId);
@@ -231,7 +262,14 @@ export function createEngine(options: EngineOptions): Engine {
   root.start();
 
   const actor = (systemId: string) => root.system.get(systemId) as AnyActorRef | undefined;
-  const children = () => Object.keys(root.getSnapshot().children);
+  const conversationShard = (conversationId: string) =>
+    actor(conversationShardKey(conversationId)) as ConversationShardRef | undefined;
+  /** The conversation shards, to count or stop their conversations without copying them. */
+  const conversationShards = () =>
+    Array.from(
+      { length: CONVERSATION_SHARDS },
+      (_, index) => actor(conversationShardKeyAt(index)) as ConversationShardRef | undefined,
+    ).filter((shard) => shard !== undefined);
   /** The connections' ids, running or hibernated: they live in the root's shards. */
   const connectionIds = () => {
     const ids = { running: [] as string[], hibernated: [] as string[] };
@@ -262,7 +300,8 @@ export function createEngine(options: EngineOptions): Engine {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
     if (snapshot?.status === 'active') return snapshot.context.seq;
-    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
+    return conversationShard(conversationId)?.getSnapshot().context.hibernated.get(conversationId)
+      ?.conversation.seq;
   };
   const replies = createReplies({
     log,
@@ -274,8 +313,14 @@ export function createEngine(options: EngineOptions): Engine {
   const stats = () => ({
     connections: sockets.size,
     hibernated: hibernatedCount(),
-    conversations: children().filter((id) => id.startsWith('conversation:')).length,
-    hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
+    conversations: conversationShards().reduce(
+      (count, shard) => count + Object.keys(shard.getSnapshot().children).length,
+      0,
+    ),
+    hibernated_conversations: conversationShards().reduce(
+      (count, shard) => count + shard.getSnapshot().context.hibernated.size,
+      0,
+    ),
     turns: { running: pool.running, waiting: pool.waiting },
     log: { pending: log.pending, status: log.status() },
   });
@@ -337,8 +382,10 @@ export function createEngine(options: EngineOptions): Engine {
       return expireIdleConversations({ log, now, isBusy }, maxAgeMs);
     },
     async stop() {
-      for (const id of children()) {
-        if (id.startsWith('conversation:')) actor(id)?.send({ type: 'conversation.shutdown' });
+      for (const shard of conversationShards()) {
+        for (const child of Object.values(shard.getSnapshot().children)) {
+          child?.send({ type: 'conversation.shutdown' });
+        }
       }
       // Frames leave after the log has them: the completions go out before the close frames.
       await new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@
  */
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { isConnectionShard } from '../../actors/connection-shard.machine.js';
+import { isConversationShard } from '../../actors/conversation-shard.machine.js';
 import {
   conversationOf,
   isHibernated,
@@ -92,7 +93,7 @@ export class InspectionHub {
     // Connection shards are plumbing between the root and its connections: their own events
     // (created, the spawn and close events they receive, their snapshots) are not shown, and
     // must not land on the root's entry.
-    if (isConnectionShard(actorRef)) return;
+    if (isConnectionShard(actorRef) || isConversationShard(actorRef)) return;
     const path = pathOf(actorRef);
     switch (event.type) {
       case '@xstate.actor':

@@ -4,6 +4,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import { isConnectionShard } from '../../actors/connection-shard.machine.js';
+import { isConversationShard } from '../../actors/conversation-shard.machine.js';
 import { pathOf } from './actor-paths.js';
 
 type TimerRecord = 'timer.scheduled' | 'timer.cancelled';
@@ -22,7 +23,7 @@ export function tapTimers(
   const schedule = scheduler.schedule.bind(scheduler);
   const cancel = scheduler.cancel.bind(scheduler);
   scheduler.schedule = (source, target, event, delay, id) => {
-    if (!isConnectionShard(source)) {
+    if (!isConnectionShard(source) && !isConversationShard(source)) {
       onTimer(pathOf(source), 'timer.scheduled', {
         id: id ?? null,
         event_type: event.type,
@@ -33,7 +34,8 @@ export function tapTimers(
     schedule(source, target, event, delay, id);
   };
   scheduler.cancel = (source, id) => {
-    if (!isConnectionShard(source)) onTimer(pathOf(source), 'timer.cancelled', { id });
+    if (!isConnectionShard(source) && !isConversationShard(source))
+      onTimer(pathOf(source), 'timer.cancelled', { id });
     cancel(source, id);
   };
 }

@@ -1,0 +1,216 @@
+/**
+ * A conversation shard: one of {@link CONVERSATION_SHARDS} plumbing actors under the root that
+ * hold the conversation actors, as the connection shards hold the connections, and for the same
+ * reason: XState copies a parent's `children` object on every spawn and every stop, so a root that
+ * held every conversation paid O(conversations) to start, stop, hibernate or wake one. Measured
+ * with hibernation: closing 4,000 one-participant conversations' connections at once (each leave
+ * wakes its conversation, which hibernates again) took 16 s of `resolveStop`/`resolveSpawn` with
+ * the conversations under the root (2.2 s for 1,000: quadratic). Conversations keep their
+ * `conversation:<id>` system ids, so nothing but the root, the engine and the connections' way to
+ * a hibernated conversation needs to know the shards exist.
+ *
+ * A shard also keeps its hibernated conversations (`conversation.machine.ts`, state
+ * `hibernated`): what each handed over, in a map the shard's actions update in place. An event
+ * for one (`conversation.deliver`, from a connection) waits in its record while the engine reads
+ * the conversation's history back from the log (`wakeConversation`); `conversation.wake` then
+ * spawns it from the record and hands it the waiting events in order.
+ */
+import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import {
+  conversationMachine,
+  type ConversationEvent,
+  type ConversationMachineInput,
+  type HibernatedConversation,
+} from './conversation.machine.js';
+import { conversationKey } from './system-ids.js';
+
+export { CONVERSATION_SHARDS, conversationShardKey, conversationShardKeyAt } from './system-ids.js';
+
+/**
+ * Whether an actor is a conversation shard, by its id. The inspector skips shards: they are
+ * plumbing, not part of the actor tree.
+ */
+export function isConversationShard(ref: AnyActorRef): boolean {
+  return ref.id.startsWith('conversations:');
+}
+
+/** How a shard builds and wakes its conversations (the root's input, passed on). */
+export interface ConversationShardInput {
+  /** How long a hibernated conversation with no participant is kept before it is forgotten. */
+  conversationIdleMs: number;
+  /**
+   * The input of a conversation's actor: a new one, or one woken from what it kept. `agentId`: the
+   * agent the first join asked for (`?agent=`); a restored conversation keeps its own.
+   */
+  conversationInput(
+    conversationId: string,
+    options?: { agentId?: string | undefined; awoken?: HibernatedConversation },
+  ): ConversationMachineInput;
+  /**
+   * Gets a hibernated conversation ready to wake (reads its history back from the log), then
+   * sends its shard `conversation.wake`. Called once per wake, when its first event arrives.
+   */
+  wakeConversation(conversationId: string): void;
+}
+
+/** A hibernated conversation as its shard keeps it: its data, and the events that wait for it. */
+export interface SleepingConversation {
+  conversation: HibernatedConversation;
+  /** Events that arrived since it hibernated, delivered in order when it wakes. */
+  waiting: ConversationEvent[];
+}
+
+/** The context of a shard: its input, and its hibernated conversations by conversation id. */
+export interface ConversationShardContext extends ConversationShardInput {
+  /** Updated in place by the shard's actions (one conversation at a time, never copied). */
+  hibernated: Map<string, SleepingConversation>;
+}
+
+/** Events of a conversation shard. */
+export type ConversationShardEvent =
+  /** From the root on `connection.open`: start the conversation, or wake it, unless it runs. */
+  | { type: 'conversation.spawn'; conversationId: string; agentId?: string }
+  | { type: 'conversation.stopped'; conversationId: string }
+  /** From a conversation that just hibernated: what it keeps until its next event. */
+  | { type: 'conversation.hibernated'; conversation: HibernatedConversation }
+  /** An event for a conversation whose actor is not running (a connection sends it here). */
+  | { type: 'conversation.deliver'; conversationId: string; event: ConversationEvent }
+  /** A hibernated conversation's history is loaded: spawn it and hand it what waited. */
+  | { type: 'conversation.wake'; conversationId: string }
+  /** A hibernated conversation with no participant was kept for `conversationIdleMs`. */
+  | { type: 'conversation.forget'; conversationId: string }
+  | { type: 'system.shutdown' };
+
+/** The id of the delayed event that forgets a hibernated conversation with no participant. */
+const forgetId = (conversationId: string) => `forget:${conversationId}`;
+
+/** The actions {@link wake} enqueues (a subset of XState's `enqueue`). */
+interface WakeQueue {
+  spawnChild(
+    src: 'conversation',
+    options: { id: string; systemId: string; input: ConversationMachineInput },
+  ): unknown;
+  sendTo(to: string, event: ConversationEvent): void;
+  cancel(id: string): void;
+}
+
+/** Spawns a hibernated conversation's actor from what it kept, then hands it what waited. */
+function wake(
+  context: ConversationShardContext,
+  enqueue: WakeQueue,
+  sleeping: SleepingConversation,
+): void {
+  const { conversationId } = sleeping.conversation;
+  const key = conversationKey(conversationId);
+  context.hibernated.delete(conversationId);
+  enqueue.cancel(forgetId(conversationId));
+  enqueue.spawnChild('conversation', {
+    id: key,
+    systemId: key,
+    input: context.conversationInput(conversationId, { awoken: sleeping.conversation }),
+  });
+  for (const event of sleeping.waiting) enqueue.sendTo(key, event);
+}
+
+/**
+ * The shard machine: starts, stops, hibernates and wakes the conversations of its share.
+ *
+ * @example
+ * root.system.get(conversationShardKey('demo'))?.send({ type: 'conversation.spawn', conversationId: 'demo' });
+ */
+export const conversationShardMachine = setup({
+  types: {
+    context: {} as ConversationShardContext,
+    events: {} as ConversationShardEvent,
+    input: {} as ConversationShardInput,
+  },
+  actors: { conversation: conversationMachine },
+}).createMachine({
+  id: 'conversations',
+  context: ({ input }) => ({ ...input, hibernated: new Map() }),
+  on: {
+    'conversation.spawn': {
+      // A conversation that just stopped for idleness may still be registered: replace it. A
+      // hibernated one wakes (the engine loaded its history before opening the connection).
+      actions: enqueueActions(({ context, enqueue, event, system }) => {
+        const key = conversationKey(event.conversationId);
+        const existing = system.get(key) as AnyActorRef | undefined;
+        if ((existing?.getSnapshot() as { status: string } | undefined)?.status === 'active') {
+          return;
+        }
+        const sleeping = context.hibernated.get(event.conversationId);
+        if (sleeping !== undefined) {
+          wake(context, enqueue, sleeping);
+          return;
+        }
+        enqueue.spawnChild('conversation', {
+          id: key,
+          systemId: key,
+          input: context.conversationInput(event.conversationId, { agentId: event.agentId }),
+        });
+      }),
+    },
+    'conversation.stopped': {
+      actions: stopChild(({ event }) => conversationKey(event.conversationId)),
+    },
+    'conversation.hibernated': {
+      actions: enqueueActions(({ context, enqueue, event }) => {
+        const { conversationId } = event.conversation;
+        enqueue.stopChild(conversationKey(conversationId));
+        context.hibernated.set(conversationId, { conversation: event.conversation, waiting: [] });
+        // Kept as long as an empty conversation's actor would have been, then forgotten: its
+        // next participant starts it from the log as after a restart.
+        if (event.conversation.participants.length === 0) {
+          enqueue.raise(
+            { type: 'conversation.forget', conversationId },
+            { id: forgetId(conversationId), delay: context.conversationIdleMs },
+          );
+        }
+      }),
+    },
+    'conversation.deliver': {
+      actions: enqueueActions(({ context, enqueue, event, self }) => {
+        // Woken since the event was addressed here: the running actor takes it.
+        const running = self.getSnapshot().children[conversationKey(event.conversationId)];
+        if (running !== undefined) {
+          enqueue.sendTo(running, event.event);
+          return;
+        }
+        const sleeping = context.hibernated.get(event.conversationId);
+        if (sleeping === undefined) return;
+        sleeping.waiting.push(event.event);
+        if (sleeping.waiting.length === 1) {
+          enqueue.cancel(forgetId(event.conversationId));
+          enqueue(() => {
+            context.wakeConversation(event.conversationId);
+          });
+        }
+      }),
+    },
+    'conversation.wake': {
+      actions: enqueueActions(({ context, enqueue, event }) => {
+        const sleeping = context.hibernated.get(event.conversationId);
+        if (sleeping !== undefined) wake(context, enqueue, sleeping);
+      }),
+    },
+    'conversation.forget': {
+      actions: ({ context, event }) => {
+        const sleeping = context.hibernated.get(event.conversationId);
+        if (sleeping?.conversation.participants.length === 0 && sleeping.waiting.length === 0) {
+          context.hibernated.delete(event.conversationId);
+        }
+      },
+    },
+    'system.shutdown': {
+      actions: enqueueActions(({ context, enqueue, self }) => {
+        context.hibernated.clear();
+        for (const child of Object.values(self.getSnapshot().children)) {
+          if (child !== undefined) enqueue.stopChild(child);
+        }
+      }),
+    },
+  },
+});
+
+/** A running conversation shard. */
+export type ConversationShardRef = ActorRefFrom<typeof conversationShardMachine>;
