@@ -96,7 +96,9 @@ async function parleyWithFixture(
 }
 
 const https: HttpFixture[] = [];
+const closing: { close(): Promise<void> }[] = [];
 afterEach(async () => {
+  await Promise.all(closing.splice(0).map((parley) => parley.close()));
   await Promise.all(https.splice(0).map((fixture) => fixture.kill()));
 });
 
@@ -436,6 +438,59 @@ describe('the mcp option', () => {
 });
 
 describe('an agent’s mcp', () => {
+  it('connects each agent’s own servers, whose tools only that agent is offered, beside its allow-list', async () => {
+    const librarian: string[][] = [];
+    const other: string[][] = [];
+    const parley = await startServer({
+      environment: {},
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        logLevel: 'silent',
+        database: 'memory',
+        tokenPacingMs: 0,
+        shutdownGraceMs: 0,
+      },
+      agents: [
+        {
+          id: 'librarian',
+          model: commandModel(librarian),
+          tools: ['calculator'],
+          mcp: { servers: { fixture: stdioFixture({ extra: { needsApproval: ['slow'] } }) } },
+        },
+        { id: 'other', model: commandModel(other) },
+      ],
+    });
+    closing.push(parley);
+    const alice = await connectClient(parley.url, 'library', 'alice', {
+      query: 'user_id=alice&agent=librarian',
+    });
+    alice.send({ type: 'user_message', content: 'call fixture__echo {"text":"own"}' });
+    const result = await alice.waitForType('tool_result');
+    expect(result).toMatchObject({ tool_name: 'fixture__echo', ok: true, result: 'own' });
+    expect(librarian[0]).toContain('calculator');
+    expect(librarian[0]).toContain('fixture__echo');
+    expect(librarian[0]).not.toContain('weather');
+
+    alice.send({ type: 'user_message', content: 'call fixture__slow {"id":"own","ms":1}' });
+    await alice.waitForType('tool_approval_request');
+
+    const bob = await connectClient(parley.url, 'elsewhere', 'bob', {
+      query: 'user_id=bob&agent=other',
+    });
+    bob.send({ type: 'user_message', content: 'call fixture__echo {"text":"not yours"}' });
+    const refused = await bob.waitForType('tool_result');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unknown_tool' } });
+    expect(other[0]).not.toContain('fixture__echo');
+
+    const health = (await (await fetch(`${parley.url}/health`)).json()) as {
+      mcp_servers: McpServerHealth[];
+    };
+    expect(health.mcp_servers).toMatchObject([
+      { agent: 'librarian', name: 'fixture', state: 'ready', tools: 12 },
+    ]);
+  });
+
   it('becomes a tool source in the agent’s registry, bounded by the agent’s tool timeout', async () => {
     const [agent, plain] = parseAgents(
       {

@@ -130,7 +130,7 @@ export async function createParley(
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
   const mcp = await openMcp(
-    { mcp: options.mcp, tools },
+    { mcp: options.mcp, tools, agents },
     { toolTimeoutMs: config.toolTimeoutMs, logger },
   );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
@@ -144,7 +144,7 @@ export async function createParley(
       );
     },
     ...effects,
-    agents,
+    agents: mcp.agents,
     ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
