@@ -5,6 +5,9 @@
  * tool, lazy start, a crash and its reconnect on `/health`, and stdio servers closed on shutdown.
  * Over 300 lines because each behaviour the issue names gets its own test on the same fixtures.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAgentMcpTools, parseAgents } from '../src/agent/agents.js';
 import type { LanguageModel, ModelMessage, ModelStreamPart } from '../src/agent/model.js';
@@ -489,6 +492,26 @@ describe('an agent’s mcp', () => {
     expect(health.mcp_servers).toMatchObject([
       { agent: 'librarian', name: 'fixture', state: 'ready', tools: 12 },
     ]);
+  });
+
+  it('connects the servers an agent of PARLEY_AGENTS_FILE names', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'parley-mcp-'));
+    try {
+      const path = join(directory, 'agents.json');
+      const agents = [
+        { id: 'default', model: 'offline', mcp: { servers: { files: stdioFixture() } } },
+      ];
+      await writeFile(path, JSON.stringify({ agents }));
+      const parley = await startTestServer({ environment: { PARLEY_AGENTS_FILE: path } });
+      const health = (await (await fetch(`${parley.url}/health`)).json()) as {
+        mcp_servers: McpServerHealth[];
+      };
+      expect(health.mcp_servers).toMatchObject([
+        { agent: 'default', name: 'files', transport: 'stdio', state: 'ready', tools: 12 },
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('becomes a tool source in the agent’s registry, bounded by the agent’s tool timeout', async () => {
