@@ -29,6 +29,8 @@ import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
 import { RateLimiter } from './engine/rate-limiter.js';
+import { expireIdleConversations } from './engine/expire-conversations.js';
+import { logUnavailableFrame, watchLogOutage } from './engine/log-outage.js';
 import { createReplies } from './engine/replies.js';
 import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
@@ -273,29 +275,14 @@ export function createEngine(options: EngineOptions): Engine {
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
-    // While the log cannot be written, conversations take no input: it could not be logged, so
-    // it could not be answered. Pings still get their pong.
-    if (
-      event.type === 'frame.received' &&
-      event.frame.type !== 'ping' &&
-      log.status().state === 'degraded'
-    ) {
+    if (event.type === 'frame.received' && outage.refuses(event.frame.type)) {
       sockets.reply(connectionId, logUnavailableFrame(event.frame.type));
       return;
     }
     sendToConnection(root.system, connectionId, event);
   };
 
-  // Every participant hears at once that the log stopped: their frames are held until it recovers.
-  let logState = log.status().state;
-  log.onStatus((status) => {
-    const previous = logState;
-    logState = status.state;
-    if (status.state !== 'degraded' || previous === 'degraded') return;
-    for (const connectionId of [...sockets.connectionIds()]) {
-      sockets.reply(connectionId, logUnavailableFrame());
-    }
-  });
+  const outage = watchLogOutage(log, sockets);
 
   const loader = createConversationLoader({
     log,
@@ -321,7 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (agent !== undefined && !agents.has(agent)) throw unknownAgent(agent, agents);
       await loader.load(conversationId);
       sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
-      if (log.status().state === 'degraded') sockets.reply(connectionId, logUnavailableFrame());
+      outage.greet(connectionId);
       root.send({
         type: 'connection.open',
         connectionId,
@@ -345,21 +332,9 @@ export function createEngine(options: EngineOptions): Engine {
         log: { pending: log.pending, status: log.status() },
       };
     },
-    async expireIdleConversations(maxAgeMs) {
-      if (store.idleConversations === undefined || store.deleteConversation === undefined) {
-        return [];
-      }
-      const removed: string[] = [];
-      // Entries still on their way would otherwise land after the removal.
-      await log.flush();
-      for (const conversationId of await store.idleConversations(now() - maxAgeMs)) {
-        // Checked right before each removal: a conversation joined meanwhile is kept.
-        if (currentSeq(conversationId) !== undefined || loader.isLoading(conversationId)) continue;
-        log.forget(conversationId);
-        await store.deleteConversation(conversationId);
-        removed.push(conversationId);
-      }
-      return removed;
+    expireIdleConversations(maxAgeMs) {
+      const isBusy = (id: string) => currentSeq(id) !== undefined || loader.isLoading(id);
+      return expireIdleConversations({ log, now, isBusy }, maxAgeMs);
     },
     async stop() {
       for (const id of children()) {
@@ -383,17 +358,6 @@ export function createEngine(options: EngineOptions): Engine {
       if (keepStore) await log.flush();
       else await log.close();
     },
-  };
-}
-
-/** The `error` frame of a log that cannot be written (no store detail: clients see no paths). */
-function logUnavailableFrame(inReplyTo?: string) {
-  return {
-    type: 'error' as const,
-    code: 'log_unavailable' as const,
-    message:
-      'The event log cannot be written: this conversation takes no input until it recovers; nothing sent to you is lost, and what is held is delivered in order once it is written.',
-    ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
   };
 }
 

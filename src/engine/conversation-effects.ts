@@ -3,7 +3,7 @@ import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
+import type { ModelMessage, ModelStreamPart, ModelToolDescription } from '../agent/model.js';
 import {
   resumeTurnWithProgress,
   runTurnWithProgress,
@@ -63,8 +63,19 @@ export function createConversationEffects({
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
+  /**
+   * Text-delta parts whose entry waits for their chunk frame: a chunk that follows its part with
+   * nothing logged between carries it (`part`, entry version 2), so a token is one entry, not two.
+   */
+  const pendingDeltas: {
+    turnId: string;
+    step: number;
+    offsetMs: number;
+    at: number;
+    delta: string;
+  }[] = [];
   /** Whether the log took the entries (a frame it did not take is never sent). */
-  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
+  const appendNow = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
     // and end the process): the operator is told, and what was not logged is not delivered.
     try {
@@ -74,6 +85,35 @@ export function createConversationEffects({
       onLogError?.(error);
       return false;
     }
+  };
+  /** Logs the waiting text-delta parts as their own entries, in the order they came. */
+  const flushDeltas = () => {
+    if (pendingDeltas.length === 0) return;
+    appendNow(
+      pendingDeltas.splice(0).map((pending) => ({
+        kind: 'model.part' as const,
+        conversation_id: conversationId,
+        at: pending.at,
+        turn_id: pending.turnId,
+        step: pending.step,
+        offset_ms: pending.offsetMs,
+        part: { type: 'text-delta', delta: pending.delta },
+      })),
+    );
+  };
+  /** Appends after the waiting parts, so the log keeps the order things happened in. */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
+    flushDeltas();
+    return appendNow(entries);
+  };
+  /** The waiting part a chunk frame carries: the first one, when it is this chunk's text. */
+  const carriedPart = (body: { type: string }) => {
+    const pending = pendingDeltas[0];
+    if (pending === undefined || body.type !== 'agent_response_chunk') return undefined;
+    const chunk = body as { turn_id?: unknown; delta?: unknown };
+    if (chunk.turn_id !== pending.turnId || chunk.delta !== pending.delta) return undefined;
+    pendingDeltas.shift();
+    return { step: pending.step, offset_ms: pending.offsetMs };
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
@@ -95,11 +135,22 @@ export function createConversationEffects({
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      const logged = append([
+      const carried = to === undefined ? carriedPart(body) : undefined;
+      if (carried === undefined) flushDeltas();
+      const logged = appendNow([
         withFrameJson(
-          to === undefined
-            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
-            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          to !== undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to }
+            : carried === undefined
+              ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+              : {
+                  kind: 'frame',
+                  conversation_id: conversationId,
+                  at: now(),
+                  seq,
+                  frame,
+                  part: carried,
+                },
           data,
         ),
       ]);
@@ -172,6 +223,11 @@ export function createConversationEffects({
         model: recordingModel(
           effects.model,
           (step, offsetMs, part) => {
+            // A plain text delta waits for its chunk frame, which will carry it.
+            if (isPlainTextDelta(part)) {
+              pendingDeltas.push({ turnId, step, offsetMs, at: now(), delta: part.delta });
+              return;
+            }
             append([
               {
                 kind: 'model.part',
@@ -245,4 +301,11 @@ export function createConversationEffects({
       finalize(poolStats),
     );
   }
+}
+
+/** A text-delta part with nothing but its text, which a chunk frame can carry whole. */
+function isPlainTextDelta(part: ModelStreamPart): part is { type: 'text-delta'; delta: string } {
+  if (part.type !== 'text-delta' || part.delta === '') return false;
+  for (const key in part) if (key !== 'type' && key !== 'delta') return false;
+  return true;
 }

@@ -17,6 +17,7 @@ import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
+import { healthReport, startExpiry } from './health.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
 import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -188,42 +189,14 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = async () => {
-    const log = engine.log.status();
-    const bytes = await store.sizeBytes?.().catch(() => undefined);
-    return {
-      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
-      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
-      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-      ...engine.stats(),
-      ...(bytes === undefined ? {} : { database_bytes: bytes }),
-      mcp_servers: mcp.hub.health(),
-    };
-  };
-  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
-  // (at most once a minute). Unreferenced: it never keeps the process alive.
-  const expiry =
-    config.logMaxAgeMs === 0
-      ? undefined
-      : setInterval(
-          () => {
-            engine.expireIdleConversations(config.logMaxAgeMs).then(
-              (removed) => {
-                if (removed.length > 0) {
-                  logger.info({ conversations: removed.length }, 'idle conversations removed');
-                }
-              },
-              (error: unknown) => {
-                logger.warn(
-                  { error: error instanceof Error ? error.message : String(error) },
-                  'idle conversations could not be removed',
-                );
-              },
-            );
-          },
-          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
-        );
-  expiry?.unref();
+  const health = healthReport({
+    engine,
+    store,
+    startedAt,
+    shuttingDown: () => shuttingDown,
+    extra: () => ({ mcp_servers: mcp.hub.health() }),
+  });
+  const stopExpiry = startExpiry(config, engine, logger);
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -323,7 +296,7 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
-      clearInterval(expiry);
+      stopExpiry();
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
