@@ -74,6 +74,10 @@ export function createEngine(options: EngineOptions): Engine {
     ((_turnId: string, _stepsDone: number, agent: Agent) => ({
       model: agent.model,
       executeTool: (name: string, input: unknown, signal: AbortSignal) => {
+        // The agent's own MCP tools first: they are outside its allow-list of shared tools.
+        if (agent.ownTools?.has(name) === true) {
+          return agent.ownTools.execute(name, input, { signal, now });
+        }
         // The model sees only the agent's tools; one it names anyway is not run.
         if (agent.tools !== undefined && !agent.tools.includes(name)) {
           return Promise.reject(
@@ -82,11 +86,17 @@ export function createEngine(options: EngineOptions): Engine {
         }
         return tools.execute(name, input, { signal, now });
       },
-      needsApproval: (call: ModelToolCall) => tools.needsApproval?.(call.toolName) ?? false,
+      needsApproval: (call: ModelToolCall) =>
+        agent.ownTools?.has(call.toolName) === true
+          ? agent.ownTools.needsApproval(call.toolName)
+          : (tools.needsApproval?.(call.toolName) ?? false),
       // Asked per turn: an MCP server's tools come, go and change while the engine runs.
       tools: () => {
-        const pending = tools.ready?.();
-        return pending === undefined ? tools.describe() : pending.then(() => tools.describe());
+        const own = agent.ownTools;
+        const describe = () =>
+          own === undefined ? tools.describe() : [...tools.describe(), ...own.describe()];
+        const pending = [tools.ready?.(), own?.ready()].filter((ready) => ready !== undefined);
+        return pending.length === 0 ? describe() : Promise.all(pending).then(describe);
       },
     }));
   const idSeed = options.idSeed ?? (() => randomSeed());

@@ -5,6 +5,9 @@
  * tool, lazy start, a crash and its reconnect on `/health`, and stdio servers closed on shutdown.
  * Over 300 lines because each behaviour the issue names gets its own test on the same fixtures.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAgentMcpTools, parseAgents } from '../src/agent/agents.js';
 import type { LanguageModel, ModelMessage, ModelStreamPart } from '../src/agent/model.js';
@@ -96,7 +99,9 @@ async function parleyWithFixture(
 }
 
 const https: HttpFixture[] = [];
+const closing: { close(): Promise<void> }[] = [];
 afterEach(async () => {
+  await Promise.all(closing.splice(0).map((parley) => parley.close()));
   await Promise.all(https.splice(0).map((fixture) => fixture.kill()));
 });
 
@@ -436,6 +441,79 @@ describe('the mcp option', () => {
 });
 
 describe('an agent’s mcp', () => {
+  it('connects each agent’s own servers, whose tools only that agent is offered, beside its allow-list', async () => {
+    const librarian: string[][] = [];
+    const other: string[][] = [];
+    const parley = await startServer({
+      environment: {},
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        logLevel: 'silent',
+        database: 'memory',
+        tokenPacingMs: 0,
+        shutdownGraceMs: 0,
+      },
+      agents: [
+        {
+          id: 'librarian',
+          model: commandModel(librarian),
+          tools: ['calculator'],
+          mcp: { servers: { fixture: stdioFixture({ extra: { needsApproval: ['slow'] } }) } },
+        },
+        { id: 'other', model: commandModel(other) },
+      ],
+    });
+    closing.push(parley);
+    const alice = await connectClient(parley.url, 'library', 'alice', {
+      query: 'user_id=alice&agent=librarian',
+    });
+    alice.send({ type: 'user_message', content: 'call fixture__echo {"text":"own"}' });
+    const result = await alice.waitForType('tool_result');
+    expect(result).toMatchObject({ tool_name: 'fixture__echo', ok: true, result: 'own' });
+    expect(librarian[0]).toContain('calculator');
+    expect(librarian[0]).toContain('fixture__echo');
+    expect(librarian[0]).not.toContain('weather');
+
+    alice.send({ type: 'user_message', content: 'call fixture__slow {"id":"own","ms":1}' });
+    await alice.waitForType('tool_approval_request');
+
+    const bob = await connectClient(parley.url, 'elsewhere', 'bob', {
+      query: 'user_id=bob&agent=other',
+    });
+    bob.send({ type: 'user_message', content: 'call fixture__echo {"text":"not yours"}' });
+    const refused = await bob.waitForType('tool_result');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unknown_tool' } });
+    expect(other[0]).not.toContain('fixture__echo');
+
+    const health = (await (await fetch(`${parley.url}/health`)).json()) as {
+      mcp_servers: McpServerHealth[];
+    };
+    expect(health.mcp_servers).toMatchObject([
+      { agent: 'librarian', name: 'fixture', state: 'ready', tools: 12 },
+    ]);
+  });
+
+  it('connects the servers an agent of PARLEY_AGENTS_FILE names', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'parley-mcp-'));
+    try {
+      const path = join(directory, 'agents.json');
+      const agents = [
+        { id: 'default', model: 'offline', mcp: { servers: { files: stdioFixture() } } },
+      ];
+      await writeFile(path, JSON.stringify({ agents }));
+      const parley = await startTestServer({ environment: { PARLEY_AGENTS_FILE: path } });
+      const health = (await (await fetch(`${parley.url}/health`)).json()) as {
+        mcp_servers: McpServerHealth[];
+      };
+      expect(health.mcp_servers).toMatchObject([
+        { agent: 'default', name: 'files', transport: 'stdio', state: 'ready', tools: 12 },
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('becomes a tool source in the agent’s registry, bounded by the agent’s tool timeout', async () => {
     const [agent, plain] = parseAgents(
       {

@@ -4,6 +4,7 @@
  * log (`conversation.started`), so a restart and a replay run it the same way.
  */
 import type { RecordedAgent } from '../event-log/log-entry.js';
+import type { ToolRegistry } from '../tools/registry.js';
 import type { LanguageModel } from './model.js';
 
 /**
@@ -31,7 +32,18 @@ export interface Agent {
   showReasoning?: boolean;
   /** MCP servers of the agent, passed through untouched (the MCP client owns the shape). */
   mcp?: unknown;
+  /**
+   * The tools of the agent's own MCP servers, offered beside the shared tools and outside its
+   * `tools` allow-list (which names shared tools); never recorded.
+   */
+  ownTools?: AgentOwnTools;
 }
+
+/** A registry of an agent's own tools, as the engine uses it. */
+export type AgentOwnTools = Pick<
+  ToolRegistry,
+  'describe' | 'execute' | 'has' | 'needsApproval' | 'ready'
+>;
 
 /** An agent's settings as its conversation's log records them (snake_case JSON). */
 export type { RecordedAgent };
@@ -79,5 +91,6 @@ export function restoreAgent(recorded: RecordedAgent, current: Agent): Agent {
     ...(recorded.tool_timeout_ms === undefined ? {} : { toolTimeoutMs: recorded.tool_timeout_ms }),
     ...(recorded.show_reasoning === undefined ? {} : { showReasoning: recorded.show_reasoning }),
     ...(current.mcp === undefined ? {} : { mcp: current.mcp }),
+    ...(current.ownTools === undefined ? {} : { ownTools: current.ownTools }),
   };
 }

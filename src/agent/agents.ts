@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ParleyError } from '../errors.js';
 import { isModelSpec } from '../providers/model-spec.js';
 import { mcpConfigField } from '../tools/mcp/mcp-config.js';
+import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import type { McpTools, McpToolsOptions } from '../tools/mcp/mcp-tools.js';
 
 /** The id of the agent `PARLEY_MODEL` defines, which answers when a conversation names none. */
@@ -167,12 +168,13 @@ export function defaultAgent<TAgent extends { id: string }>(agents: readonly TAg
  * if (mcp !== undefined) hub.add(mcp, agent.id);
  */
 export async function createAgentMcpTools(
-  agent: AgentDefinition,
+  agent: Pick<AgentDefinition, 'toolTimeoutMs'> & { mcp?: unknown },
   options: McpToolsOptions,
 ): Promise<McpTools | undefined> {
   if (agent.mcp === undefined) return undefined;
   const { McpTools } = await import('../tools/mcp/mcp-tools.js');
-  return new McpTools(agent.mcp, {
+  // Validated already: by the agents file's schema, or by buildAgents for agents in code.
+  return new McpTools(agent.mcp as McpConfig, {
     ...options,
     ...(agent.toolTimeoutMs === undefined ? {} : { toolTimeoutMs: agent.toolTimeoutMs }),
   });

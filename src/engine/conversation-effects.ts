@@ -128,10 +128,13 @@ export function createConversationEffects({
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
   const agentTools = agent.tools;
+  // The allow-list names shared tools; the agent's own MCP tools are its own.
   const toolsOfAgent = (described: readonly ModelToolDescription[]) =>
     agentTools === undefined
       ? described
-      : described.filter((tool) => agentTools.includes(tool.name));
+      : described.filter(
+          (tool) => agentTools.includes(tool.name) || agent.ownTools?.has(tool.name) === true,
+        );
   const maxSteps = agent.maxSteps ?? config.maxSteps;
   const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
   const system: ModelMessage[] =

@@ -162,7 +162,7 @@ export async function createParley(
   const forwarder = await createForwarder(config);
   const metrics = effects.metrics ?? new ParleyMetrics();
   const mcp = await openMcp(
-    { mcp: options.mcp, tools },
+    { mcp: options.mcp, tools, agents },
     { toolTimeoutMs: config.toolTimeoutMs, logger },
   );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
@@ -176,7 +176,7 @@ export async function createParley(
       );
     },
     ...effects,
-    agents,
+    agents: mcp.agents,
     ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}

@@ -1,8 +1,11 @@
 /**
- * The `mcp` option of `startServer`/`attachParley`: the servers whose tools join `tools`, started
- * before Parley serves (their eager ones) and listed by `/health`. The MCP client loads only
- * when a server is configured, so a Parley without MCP does not carry its code.
+ * MCP servers of a Parley instance: the `mcp` option's, whose tools join `tools`, and each
+ * agent's own (its `mcp` field), whose tools only that agent is offered. Eager servers start
+ * before Parley serves; all are listed by `/health`. The MCP client loads only when a server is
+ * configured, so a Parley without MCP does not carry its code.
  */
+import type { Agent } from '../agent/agent.js';
+import { createAgentMcpTools } from '../agent/agents.js';
 import type { EngineOptions } from '../engine.js';
 import type { Logger } from '../logger.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
@@ -16,6 +19,8 @@ import { createDefaultToolRegistry, ToolRegistry } from '../tools/registry.js';
 export interface OpenedMcp {
   tools: EngineOptions['tools'];
   hub: McpHub;
+  /** The agents, each with its own MCP servers' registry as `ownTools`. */
+  agents: Agent[];
 }
 
 /**
@@ -27,11 +32,31 @@ export interface OpenedMcp {
  * const { tools, hub } = await openMcp({ mcp, tools }, { toolTimeoutMs: 10_000, logger });
  */
 export async function openMcp(
-  options: { mcp?: McpConfig | undefined; tools?: EngineOptions['tools'] },
+  options: {
+    mcp?: McpConfig | undefined;
+    tools?: EngineOptions['tools'];
+    agents: readonly Agent[];
+  },
   settings: { toolTimeoutMs: number; logger: Logger },
 ): Promise<OpenedMcp> {
   const hub = new McpHub();
-  if (options.mcp === undefined) return { tools: options.tools, hub };
+  const agents = await Promise.all(
+    options.agents.map(async (agent) => {
+      const ownTools = new ToolRegistry();
+      const mcp = await createAgentMcpTools(agent, {
+        registry: ownTools,
+        toolTimeoutMs: settings.toolTimeoutMs,
+        logger: settings.logger,
+      });
+      if (mcp === undefined) return agent;
+      hub.add(mcp, agent.id);
+      return { ...agent, ownTools };
+    }),
+  );
+  if (options.mcp === undefined) {
+    await hub.start();
+    return { tools: options.tools, hub, agents };
+  }
   const registry = options.tools ?? createDefaultToolRegistry();
   if (!(registry instanceof ToolRegistry)) {
     throw new TypeError(
@@ -46,5 +71,5 @@ export async function openMcp(
   });
   hub.add(tools);
   await hub.start();
-  return { tools: registry, hub };
+  return { tools: registry, hub, agents };
 }
