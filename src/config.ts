@@ -32,7 +32,12 @@ export type ConfigSchemasMatch = [
 export type ConfigOverrides = Partial<ParleyConfig>;
 
 /** Settings whose values are secrets: an error names them but never shows the value. */
-export const SECRET_SETTINGS = new Set(['PARLEY_JWT_SECRET', 'PARLEY_INSPECTOR_TOKEN']);
+export const SECRET_SETTINGS = new Set([
+  'PARLEY_JWT_SECRET',
+  'PARLEY_INSPECTOR_TOKEN',
+  'PARLEY_REDIS_URL',
+  'PARLEY_DB',
+]);
 
 /** A setting's value as an error message may show it: a secret's is never shown. */
 function shown(name: string, value: unknown): string {
@@ -89,7 +94,17 @@ export function loadConfig(
       'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
     );
   }
+  if (merged.redisUrl !== undefined && !isPostgresUrl(merged.database)) {
+    throw new RangeError(
+      `Invalid configuration: cluster mode (PARLEY_REDIS_URL is set) needs the PostgreSQL event log that every instance shares; PARLEY_DB is ${merged.database === 'memory' ? 'memory' : 'an SQLite file'}. Set PARLEY_DB=postgres://user@host:5432/database, or unset PARLEY_REDIS_URL to run one instance.`,
+    );
+  }
   return { ...merged, devMode, inspector };
+}
+
+/** Whether `PARLEY_DB` names PostgreSQL rather than SQLite or memory. */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//.test(database);
 }
 
 interface Problem {

@@ -94,6 +94,7 @@ export function createEngine(options: EngineOptions): Engine {
       hasTurnRoom,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
+      ...(options.onFrameDurable === undefined ? {} : { onFrameDurable: options.onFrameDurable }),
     });
 
   // One effects object for every connection: nothing in it belongs to a connection, and an idle
@@ -211,9 +212,15 @@ export function createEngine(options: EngineOptions): Engine {
       conversationId,
       socket,
       since,
+      remote = false,
+      lastEventSeq = 0,
     }) {
       await loader.load(conversationId);
-      sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      sockets.add(connectionId, conversationId, socket, {
+        gated: since !== undefined && !remote,
+        remote,
+        lastEventSeq,
+      });
       root.send({
         type: 'connection.open',
         connectionId,
@@ -222,8 +229,23 @@ export function createEngine(options: EngineOptions): Engine {
         socket,
         ...(since === undefined ? {} : { since }),
       });
-      if (since !== undefined) void replies.resume(connectionId, since);
+      if (since !== undefined && !remote) void replies.resume(connectionId, since);
       return new Handle(connectionId, dispatch);
+    },
+    evict(conversationId) {
+      const connections = sockets.connectionsOf(conversationId);
+      for (const { connectionId } of connections) {
+        sockets.remove(connectionId);
+        // The socket is gone from `sockets` first, so the actor's leave and close reach nobody.
+        sendToConnection(root.system, connectionId, { type: 'socket.closed', code: 1001 });
+      }
+      const conversation = actor(conversationKey(conversationId));
+      if (conversation !== undefined) {
+        conversation.send({ type: 'conversation.shutdown' });
+        root.send({ type: 'conversation.stopped', conversationId });
+      }
+      log.forget(conversationId);
+      return connections;
     },
     currentSeq,
     stats() {

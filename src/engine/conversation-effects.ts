@@ -29,6 +29,11 @@ export interface ConversationEffectsOptions {
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
+  /** Cluster mode: each frame once the log has it (see EngineOptions.onFrameDurable). */
+  onFrameDurable?: (
+    conversationId: string,
+    frame: { seq: number; to?: string; text: string },
+  ) => void;
 }
 
 /**
@@ -52,6 +57,7 @@ export function createConversationEffects({
   hasTurnRoom,
   onPipeline,
   onLogError,
+  onFrameDurable,
 }: ConversationEffectsOptions): ConversationEffects {
   const append = (entries: Parameters<EventLog['append']>[1]) => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
@@ -82,6 +88,10 @@ export function createConversationEffects({
       ]);
       // The log is the truth: a frame leaves only once the log has it.
       log.afterDurable(() => {
+        onFrameDurable?.(
+          conversationId,
+          to === undefined ? { seq, text: data } : { seq, to, text: data },
+        );
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });

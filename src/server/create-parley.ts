@@ -18,6 +18,19 @@ import { INSPECTOR_PATH } from './inspector-access.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
+import type { ClusterNode, ClusterStatus } from '../cluster/cluster-node.js';
+import type { ClusterRuntime } from '../cluster/start-cluster.js';
+
+/** The cluster part of `/health`: counts, not every conversation. */
+function clusterSummary(status: ClusterStatus) {
+  return {
+    instance_id: status.instance_id,
+    redis: status.redis,
+    postgres: status.postgres,
+    owned: status.conversations.filter((item) => item.role === 'owner').length,
+    followed: status.conversations.filter((item) => item.role === 'follower').length,
+  };
+}
 
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
@@ -52,6 +65,11 @@ export interface ParleyHandler {
   readonly config: ParleyConfig;
   readonly engine: Engine;
   readonly logger: Logger;
+  /**
+   * Cluster mode only: this instance, the conversations it owns and follows with each one's
+   * owner, and whether Redis and PostgreSQL answer (for `/health/ready` and the inspector).
+   */
+  readonly clusterStatus?: () => ClusterStatus;
   /** Answers a request to one of Parley's HTTP routes; false (untouched) for any other path. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /**
@@ -98,7 +116,20 @@ export async function createParley(
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
-  const store = options.store ?? (await openEventStore(config, logger));
+  let cluster: ClusterRuntime | undefined;
+  const store =
+    options.store ??
+    (await openEventStore(
+      config,
+      logger,
+      config.redisUrl === undefined
+        ? undefined
+        : { onFenced: (conversationIds) => cluster?.node.onFenced(conversationIds) },
+    ));
+  if (config.redisUrl !== undefined) {
+    const { createCluster } = await import('../cluster/start-cluster.js');
+    cluster = createCluster(config, store, logger);
+  }
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
@@ -129,9 +160,21 @@ export async function createParley(
             hub.pipeline(path, detail);
           },
         }),
+    ...(cluster === undefined ? {} : { onFrameDurable: cluster.node.onFrameDurable }),
     store,
     config,
   });
+  cluster?.node.start(engine);
+  const clusterNode = cluster?.node;
+  /** What the socket adapter opens connections through: the cluster's routing, or the engine. */
+  const connections =
+    clusterNode === undefined
+      ? engine
+      : {
+          config,
+          openConnection: (opening: Parameters<ClusterNode['openConnection']>[0]) =>
+            clusterNode.openConnection(opening),
+        };
   const durable = () =>
     new Promise<void>((resolve) => {
       engine.log.afterDurable(resolve);
@@ -158,6 +201,7 @@ export async function createParley(
     status: shuttingDown ? 'shutting_down' : 'ok',
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
     ...engine.stats(),
+    ...(clusterNode === undefined ? {} : { cluster: clusterSummary(clusterNode.status()) }),
   });
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
@@ -169,7 +213,7 @@ export async function createParley(
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     attachSocket({
-      engine,
+      engine: connections,
       socket,
       ...(rawSocket === undefined ? {} : { rawSocket }),
       userId: admission.userId,
@@ -189,6 +233,7 @@ export async function createParley(
     config,
     engine,
     logger,
+    ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
     get connections() {
       return wss.clients.size;
     },
@@ -252,9 +297,15 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      // Other instances' participants stay connected there; they move to the next owner.
+      clusterNode?.beginDrain();
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
+      // Only once the last frames are logged and published are the leases released.
+      await engine.log.flush();
+      await clusterNode?.close();
+      cluster?.disconnect();
       await engine.dispose();
       wss.close();
       inspector?.close();

@@ -1,0 +1,122 @@
+/**
+ * Cluster mode end to end: three `parley serve` processes on loopback sharing the test PostgreSQL
+ * (a fresh schema) and the test Redis (a fresh key prefix); participants of one conversation on
+ * all three.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  describeWithPostgres,
+  describeWithRedis,
+  probePostgres,
+  probeRedis,
+} from './support/services.js';
+import {
+  clusterEnvironment,
+  clusterHealth,
+  isGapless,
+  kill9,
+  seqsOf,
+  startInstance,
+} from './support/cluster-processes.js';
+import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+
+const postgresProbe = await probePostgres();
+const redisProbe = await probeRedis();
+
+/** The event frames a client got from seq `from` on. */
+function from(client: TestClient, seq: number) {
+  return eventFrames(client.frames).filter((frame) => frame.seq >= seq);
+}
+
+describe('cluster mode', () => {
+  describeWithPostgres(postgresProbe, 'with PostgreSQL', (postgres) => {
+    describeWithRedis(redisProbe, 'and Redis', (redis) => {
+      const environment = () =>
+        clusterEnvironment({
+          postgresUrl: postgres.url,
+          schema: postgres.freshSchema(),
+          redisUrl: redis.url,
+          prefix: redis.freshPrefix(),
+        });
+
+      it(
+        'gives participants on three instances the identical gapless frames of an answer with a tool call',
+        { timeout: 60_000 },
+        async () => {
+          const env = environment();
+          const [a, b, c] = await Promise.all([
+            startInstance(env, 'a'),
+            startInstance(env, 'b'),
+            startInstance(env, 'c'),
+          ]);
+          const alice = await connectClient(a.url, 'demo', 'alice');
+          const bob = await connectClient(b.url, 'demo', 'bob');
+          const carol = await connectClient(c.url, 'demo', 'carol');
+          const joinedAt = (await carol.waitForType('welcome')).seq;
+          bob.send({ type: 'user_message', content: 'What is 12 * 7?' });
+          const answers = await Promise.all(
+            [alice, bob, carol].map((client) => client.waitForType('agent_response_complete')),
+          );
+          expect(answers[0]).toMatchObject({ status: 'completed' });
+          expect(answers[0]?.content).toContain('84');
+          const seen = [alice, bob, carol].map((client) => from(client, joinedAt + 1));
+          expect(seen[0]?.map((frame) => frame.type)).toContain('tool_call');
+          expect(seen[0]?.map((frame) => frame.type)).toContain('tool_result');
+          expect(isGapless(seqsOf(seen[0] ?? []))).toBe(true);
+          expect(seen[1]).toEqual(seen[0]);
+          expect(seen[2]).toEqual(seen[0]);
+          // One owner; the others follow it.
+          const health = await Promise.all([a, b, c].map((instance) => clusterHealth(instance)));
+          expect(health.map((item) => item.owned).sort()).toEqual([0, 0, 1]);
+          expect(health.map((item) => item.followed).sort()).toEqual([0, 1, 1]);
+          await Promise.all([alice, bob, carol].map((client) => client.close()));
+        },
+      );
+
+      it(
+        'after kill -9 of the owner mid-answer, another instance takes over: the turn ends interrupted, nobody sees a gap or a duplicate, the next message is answered',
+        { timeout: 60_000 },
+        async () => {
+          const env = environment();
+          const [a, b, c] = await Promise.all([
+            startInstance(env, 'a'),
+            startInstance(env, 'b'),
+            startInstance(env, 'c'),
+          ]);
+          const alice = await connectClient(a.url, 'crash', 'alice');
+          const bob = await connectClient(b.url, 'crash', 'bob');
+          const carol = await connectClient(c.url, 'crash', 'carol');
+          const joinedAt = (await carol.waitForType('welcome')).seq;
+          bob.send({ type: 'user_message', content: 'what can you do?' });
+          await bob.waitForType('agent_response_chunk', (frame) => frame.index === 5);
+          await kill9(a);
+          await alice.closed;
+          const since = seqsOf(alice.frames).at(-1) ?? 0;
+          // Alice reconnects to a surviving instance and resumes from the last seq she had.
+          const again = await connectClient(c.url, 'crash', 'alice', {
+            query: `user_id=alice&since=${since}`,
+          });
+          const ended = await Promise.all(
+            [bob, carol, again].map((client) => client.waitForType('agent_response_complete')),
+          );
+          for (const complete of ended) expect(complete.status).toBe('interrupted');
+          for (const client of [bob, carol])
+            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+          const aliceSeqs = [...seqsOf(alice.frames), ...seqsOf(again.frames)];
+          expect(isGapless(aliceSeqs)).toBe(true);
+          carol.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const next = await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.seq > (ended[0]?.seq ?? 0),
+          );
+          expect(next).toMatchObject({ status: 'completed', content: '2 + 2 = 4.' });
+          await again.waitFor((frame) => frame.seq === next.seq);
+          for (const client of [bob, carol])
+            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+          expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
+          await Promise.all([bob, carol, again].map((client) => client.close()));
+        },
+      );
+    });
+  });
+});
