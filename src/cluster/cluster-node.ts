@@ -422,6 +422,7 @@ export class ClusterNode {
       if (connection.local !== undefined) connection.local.port.cut = true;
       connection.local = undefined;
       connection.lastSeq = Math.max(connection.lastSeq, lastEventSeq);
+      connection.receiving = true;
       connection.mode = 'pending';
     }
   }

@@ -106,6 +106,8 @@ export class LocalPort implements SocketPort {
     if (isWelcome(data)) {
       if (this.connection.welcomed) return;
       this.connection.welcomed = true;
+      // The client has the conversation as of its welcome: a later move goes on from there.
+      this.connection.lastSeq = Math.max(this.connection.lastSeq, seqOf(data) ?? 0);
     }
     this.connection.socket.send(data);
   }

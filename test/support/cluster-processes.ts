@@ -69,3 +69,9 @@ export function seqsOf(frames: readonly ServerFrame[]): number[] {
 export function isGapless(seqs: readonly number[]): boolean {
   return seqs.every((seq, index) => index === 0 || seq === (seqs[index - 1] ?? 0) + 1);
 }
+
+/** The value, or an error naming what was missing (instead of a non-null assertion). */
+export function defined<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing: ${what}`);
+  return value;
+}
