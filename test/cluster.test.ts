@@ -72,6 +72,28 @@ describe('cluster mode', () => {
           const health = await Promise.all([a, b, c].map((instance) => clusterHealth(instance)));
           expect(health.map((item) => item.owned).sort()).toEqual([0, 0, 1]);
           expect(health.map((item) => item.followed).sort()).toEqual([0, 1, 1]);
+          // The inspector of every instance names the owner; the owner lists it as owned.
+          const views = await Promise.all(
+            [a, b, c].map(async (instance) => {
+              const response = await fetch(`${instance.url}/inspector/cluster`);
+              return (await response.json()) as {
+                instance_id: string;
+                conversations: { conversation_id: string; role: string; owner: string }[];
+              };
+            }),
+          );
+          const owner = views.find((view) => view.conversations[0]?.role === 'owner')?.instance_id;
+          expect(owner).toBeDefined();
+          for (const view of views) {
+            expect(view.conversations).toEqual([
+              expect.objectContaining({
+                conversation_id: 'demo',
+                owner,
+                role: view.instance_id === owner ? 'owner' : 'follower',
+                local_connections: 1,
+              }),
+            ]);
+          }
           await Promise.all([alice, bob, carol].map((client) => client.close()));
         },
       );

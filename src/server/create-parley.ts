@@ -247,6 +247,7 @@ export async function createParley(
         durable,
         authenticator,
         config,
+        ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
       });
       return true;
     },
