@@ -1,8 +1,8 @@
 /**
- * The event store as cluster mode uses it: the PostgreSQL store, with an append that does not give
- * up while PostgreSQL is unreachable (a batch that is not in the log is never sent, so retrying is
- * the only way to lose nothing), and a record of whether PostgreSQL answers, for the node's status
- * and for refusing input while it does not.
+ * The event store as cluster mode uses it: the PostgreSQL store with a record of whether
+ * PostgreSQL answers, for the node's status and for refusing input while it does not. (The event
+ * log holds and retries a batch PostgreSQL refuses, and drops the entries of a conversation it
+ * fences off.)
  */
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from '../event-log/event-store.js';
@@ -11,30 +11,24 @@ import type { PostgresEventStore } from '../event-log/postgres-store.js';
 
 /** Options for {@link ClusterStore}. */
 export interface ClusterStoreOptions {
-  /** Waits between attempts of a batch while PostgreSQL is unreachable; the last one repeats. */
-  retryDelaysMs?: readonly number[];
   /** Told once when PostgreSQL stops answering, and once when it answers again. */
   onAvailability?: (available: boolean, error?: Error) => void;
 }
 
 /**
- * Wraps the PostgreSQL store: appends retry until they succeed or the store closes; every call
- * updates {@link ClusterStore.available}.
+ * Wraps the PostgreSQL store; every call updates {@link ClusterStore.available}.
  *
  * @example
  * const store = new ClusterStore(await PostgresEventStore.open(url, { requireFence: true, onFenced }));
  */
 export class ClusterStore implements EventStore {
   readonly inner: PostgresEventStore;
-  readonly #delays: readonly number[];
   readonly #onAvailability: (available: boolean, error?: Error) => void;
   #available = true;
   #lastError: string | undefined;
-  #closed = false;
 
   constructor(inner: PostgresEventStore, options: ClusterStoreOptions = {}) {
     this.inner = inner;
-    this.#delays = options.retryDelaysMs ?? [20, 100, 250, 500, 1000];
     this.#onAvailability = options.onAvailability ?? (() => undefined);
   }
 
@@ -48,17 +42,9 @@ export class ClusterStore implements EventStore {
     return this.#available ? undefined : this.#lastError;
   }
 
-  async append(entries: readonly LogEntry[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#track(() => this.inner.append(entries));
-        return;
-      } catch (error) {
-        if (this.#closed || !isUnavailable(error)) throw error;
-        const delay = this.#delays[Math.min(attempt, this.#delays.length - 1)] ?? 1000;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  /** One attempt: the event log holds and retries a batch that fails (and reports it). */
+  append(entries: readonly LogEntry[]): Promise<void> {
+    return this.#track(() => this.inner.append(entries));
   }
 
   readEntries(
@@ -98,7 +84,6 @@ export class ClusterStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
     await this.inner.close();
   }
 

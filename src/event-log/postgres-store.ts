@@ -34,14 +34,6 @@ export interface PostgresEventStoreOptions {
   connectionTimeoutMs?: number;
   /** Told when an idle pooled connection fails (the pool replaces it). @default ignored */
   onConnectionError?: (error: Error) => void;
-  /**
-   * Cluster mode: instead of refusing a whole batch because some of its conversations are not
-   * (or no longer) this instance's, write the others and drop those conversations' entries, then
-   * tell this callback which they were (before `append` resolves). A batch mixes the conversations
-   * of one tick; one that was taken over must not cost the others their entries. When absent,
-   * such a batch is refused whole with `cluster_fenced`.
-   */
-  onFenced?: (conversationIds: string[]) => void;
 }
 
 /**
@@ -57,7 +49,6 @@ export class PostgresEventStore implements EventStore {
   readonly #schema: string;
   readonly #retention: number | null;
   readonly #requireFence: boolean;
-  readonly #onFenced: ((conversationIds: string[]) => void) | undefined;
   /** The epoch this instance writes each fenced conversation with. */
   readonly #fences = new Map<string, number>();
   #closed = false;
@@ -67,7 +58,6 @@ export class PostgresEventStore implements EventStore {
     this.#schema = schema;
     this.#retention = options.retentionPerConversation ?? null;
     this.#requireFence = options.requireFence ?? false;
-    this.#onFenced = options.onFenced;
   }
 
   /**
@@ -168,32 +158,6 @@ export class PostgresEventStore implements EventStore {
 
   async append(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const onFenced = this.#onFenced;
-    if (onFenced === undefined) {
-      const stale = await this.#appendChecked(entries);
-      if (stale.length > 0) throw fenced(entries.length, [...stale], stale.how);
-      return;
-    }
-    // Drop the conversations that are refused and write the rest; a conversation found stale
-    // inside the transaction (taken over meanwhile) goes too, and the rest is written again.
-    const dropped: string[] = [];
-    let batch = entries;
-    for (;;) {
-      const stale = await this.#appendChecked(batch);
-      if (stale.length === 0) break;
-      dropped.push(...stale);
-      const refused = new Set(stale);
-      batch = batch.filter((entry) => !refused.has(entry.conversation_id));
-      if (batch.length === 0) break;
-    }
-    if (dropped.length > 0) onFenced([...new Set(dropped)].sort());
-  }
-
-  /**
-   * Appends the batch unless some of its conversations are refused: those are returned (locally
-   * unfenced ones without a round trip, with `how` saying why) and nothing is written.
-   */
-  async #appendChecked(entries: readonly LogEntry[]): Promise<string[] & { how?: string }> {
     const { columns, conversations } = appendColumns(entries);
     const fencedIds: string[] = [];
     const fencedEpochs: number[] = [];
@@ -207,13 +171,14 @@ export class PostgresEventStore implements EventStore {
         unfenced.push(conversation);
       }
     }
-    if (unfenced.length > 0) return Object.assign(unfenced.sort(), { how: 'not fenced by' });
+    if (unfenced.length > 0) throw fenced(entries.length, unfenced.sort(), 'not fenced by');
     const { rows } = await this.#query<{ stale: string[] }>(
       'write',
       `SELECT ${this.#schema}.append_entries($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS stale`,
       [...columns, fencedIds, fencedEpochs, this.#retention],
     );
-    return Object.assign(rows[0]?.stale ?? [], { how: 'taken over from' });
+    const stale = rows[0]?.stale ?? [];
+    if (stale.length > 0) throw fenced(entries.length, stale, 'taken over from');
   }
 
   async readEntries(
@@ -324,7 +289,7 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function fenced(entries: number, conversationIds: string[], how = 'taken over from'): ParleyError {
+function fenced(entries: number, conversationIds: string[], how: string): ParleyError {
   return new ParleyError(
     'cluster_fenced',
     `The event log refused a batch of ${entries} entries: ${conversationIds.join(', ')} ${conversationIds.length === 1 ? 'is' : 'are'} ${how} this instance.`,

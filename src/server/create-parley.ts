@@ -119,13 +119,7 @@ export async function createParley(
   let cluster: ClusterRuntime | undefined;
   const store =
     options.store ??
-    (await openEventStore(
-      config,
-      logger,
-      config.redisUrl === undefined
-        ? undefined
-        : { onFenced: (conversationIds) => cluster?.node.onFenced(conversationIds) },
-    ));
+    (await openEventStore(config, logger, { cluster: config.redisUrl !== undefined }));
   if (config.redisUrl !== undefined) {
     const { createCluster } = await import('../cluster/start-cluster.js');
     cluster = createCluster(config, store, logger);
@@ -137,6 +131,11 @@ export async function createParley(
   );
   const engine = createEngine({
     onLogError: (error) => {
+      // Cluster mode: PostgreSQL holds a newer epoch, so another instance owns these now.
+      if (error instanceof ParleyError && error.code === 'cluster_fenced') {
+        const ids = error.details?.conversation_ids;
+        if (Array.isArray(ids)) cluster?.node.onFenced(ids.map(String));
+      }
       logger.error(
         { error: error instanceof Error ? error.message : String(error) },
         'event log write failed',
@@ -177,7 +176,9 @@ export async function createParley(
         };
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -197,12 +198,42 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
-    ...(clusterNode === undefined ? {} : { cluster: clusterSummary(clusterNode.status()) }),
-  });
+  const health = async () => {
+    const log = engine.log.status();
+    const bytes = await store.sizeBytes?.().catch(() => undefined);
+    return {
+      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
+      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      ...engine.stats(),
+      ...(bytes === undefined ? {} : { database_bytes: bytes }),
+      ...(clusterNode === undefined ? {} : { cluster: clusterSummary(clusterNode.status()) }),
+    };
+  };
+  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
+  // (at most once a minute). Unreferenced: it never keeps the process alive.
+  const expiry =
+    config.logMaxAgeMs === 0
+      ? undefined
+      : setInterval(
+          () => {
+            engine.expireIdleConversations(config.logMaxAgeMs).then(
+              (removed) => {
+                if (removed.length > 0) {
+                  logger.info({ conversations: removed.length }, 'idle conversations removed');
+                }
+              },
+              (error: unknown) => {
+                logger.warn(
+                  { error: error instanceof Error ? error.message : String(error) },
+                  'idle conversations could not be removed',
+                );
+              },
+            );
+          },
+          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
+        );
+  expiry?.unref();
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -300,6 +331,7 @@ export async function createParley(
       shuttingDown = true;
       // Other instances' participants stay connected there; they move to the next owner.
       clusterNode?.beginDrain();
+      clearInterval(expiry);
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();

@@ -22,7 +22,7 @@ import type { Logger } from '../logger.js';
 export async function openEventStore(
   config: ParleyConfig,
   logger?: Logger,
-  cluster?: { onFenced: (conversationIds: string[]) => void },
+  { cluster = false }: { cluster?: boolean } = {},
 ): Promise<EventStore> {
   if (isPostgresUrl(config.database)) {
     const { PostgresEventStore } = await import('../event-log/postgres-store.js');
@@ -30,7 +30,7 @@ export async function openEventStore(
     const inner = await PostgresEventStore.open(config.database, {
       schema: config.databaseSchema,
       ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
-      ...(cluster === undefined ? {} : { requireFence: true, onFenced: cluster.onFenced }),
+      requireFence: cluster,
       onConnectionError: (error) => logger?.warn({ error: error.message }, 'event log connection'),
     });
     return new ClusterStore(inner, {

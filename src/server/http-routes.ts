@@ -10,7 +10,7 @@ import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
 export interface RouteContext {
-  health: () => object;
+  health: () => Promise<object>;
   shuttingDown: () => boolean;
   store: EventStore;
   /** Waits until everything appended is readable from the store. */
@@ -108,7 +108,7 @@ export async function route(
       });
       response.end(text);
     } else if (path === '/health' || path === '/health/ws') {
-      sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
+      sendJson(response, context.shuttingDown() ? 503 : 200, await context.health());
     } else if (path === '/api/conversations') {
       await context.authenticator.authenticate(request, url);
       const limit = integer(url, 'limit', 1, 1000) ?? 100;
