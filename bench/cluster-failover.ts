@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startParleyProcess } from '../test/support/parley-process.js';
+import { spawn } from 'node:child_process';
 import { connectClient, eventFrames, type TestClient } from '../test/support/test-client.js';
 
 const { values } = parseArgs({
@@ -44,6 +44,26 @@ const environment = {
   PARLEY_TOKEN_PACING_MS: '20',
   PARLEY_RATE_LIMIT_MESSAGES: '100000',
 };
+
+/** `parley serve` as a process of its own (test/support/parley-process.ts needs vitest). */
+function startParleyProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    cwd: new URL('..', import.meta.url),
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise<{ child: typeof child; url: string }>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match?.[1] !== undefined) resolve({ child, url: match[1] });
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`parley exited with ${String(code)}: ${output}`));
+    });
+  });
+}
 
 type Instance = Awaited<ReturnType<typeof startParleyProcess>>;
 let generation = 0;
@@ -88,8 +108,9 @@ try {
     const killed = instances[owner];
     if (killed === undefined) throw new Error('no owner');
     // A participant on another instance asks; the answer is cut at a random token.
-    const watcherIndex = (owner + 1) % 3;
-    const watcher = participants[watcherIndex]?.at(-1);
+    const onKilled = (client: TestClient | undefined) =>
+      client?.socket.url.startsWith(killed.url.replace('http', 'ws')) === true;
+    const watcher = participants.map((clients) => clients.at(-1)).find((c) => !onKilled(c));
     if (watcher === undefined) throw new Error('no watcher');
     const before = watcher.frames.length;
     watcher.send({ type: 'user_message', content: 'what can you do?' });
@@ -113,20 +134,25 @@ try {
     if (complete.type !== 'agent_response_complete') {
       throw new Error(`expected the interrupted completion first, got ${complete.type}`);
     }
-    // The killed instance's participant resumes on a survivor.
+    // The killed instance's participants resume on a survivor.
     const survivors = instances.filter((instance) => instance !== killed);
-    const lost = participants[owner];
-    const lastClient = lost?.at(-1);
-    if (lost !== undefined && lastClient !== undefined) {
-      await lastClient.closed;
-      const since = seqs(lost).at(-1) ?? 0;
-      const target = survivors[kill % survivors.length] ?? survivors[0];
-      lost.push(
-        await connectClient(target?.url ?? '', 'failover', users[owner] ?? 'x', {
-          query: `user_id=${users[owner] ?? 'x'}&since=${String(since)}`,
-        }),
-      );
-      await lost.at(-1)?.waitFor((frame) => frame.seq === complete.seq);
+    for (const [index, clients] of participants.entries()) {
+      const lastClient = clients.at(-1);
+      if (!onKilled(lastClient)) continue;
+      await lastClient?.closed;
+      const since = seqs(clients).at(-1) ?? 0;
+      // To the survivor with the fewest participants, so that one stays away from each owner.
+      const load = (instance: Instance) =>
+        participants.filter((each) =>
+          each.at(-1)?.socket.url.startsWith(instance.url.replace('http', 'ws')),
+        ).length;
+      const target = [...survivors].sort((x, y) => load(x) - load(y))[0];
+      const user = users[index] ?? 'x';
+      const resumed = await connectClient(target?.url ?? '', 'failover', user, {
+        query: `user_id=${user}&since=${String(since)}`,
+      });
+      clients.push(resumed);
+      await resumed.waitFor((frame) => frame.seq >= complete.seq);
     }
     instances[owner] = await replacement;
     // The moved participant now sits on a survivor; keep one participant per instance index.
