@@ -15,7 +15,7 @@
  * the conversation's history back from the log (`wakeConversation`); `conversation.wake` then
  * spawns it from the record and hands it the waiting events in order.
  */
-import { enqueueActions, setup, stopChild, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import {
   conversationMachine,
   type ConversationEvent,
@@ -150,8 +150,15 @@ export const conversationShardMachine = setup({
         });
       }),
     },
+    // Also when the engine lets a conversation go (cluster mode: another instance owns it now):
+    // what a hibernated one kept is stale from then on.
     'conversation.stopped': {
-      actions: stopChild(({ event }) => conversationKey(event.conversationId)),
+      actions: enqueueActions(({ context, enqueue, event }) => {
+        enqueue.stopChild(conversationKey(event.conversationId));
+        if (context.hibernated.delete(event.conversationId)) {
+          enqueue.cancel(forgetId(event.conversationId));
+        }
+      }),
     },
     'conversation.hibernated': {
       actions: enqueueActions(({ context, enqueue, event }) => {

@@ -82,4 +82,27 @@ describe('loadConfig', () => {
     expect(attempt).not.toThrow(new RegExp(secret));
     expect(() => loadConfig({}, { inspectorToken: secret })).not.toThrow(new RegExp(secret));
   });
+
+  it('refuses cluster mode on SQLite or memory, naming both variables; PostgreSQL alone is one node', () => {
+    for (const database of ['memory', './data/parley.db']) {
+      expect(() =>
+        loadConfig({ PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_DB: database }),
+      ).toThrow(
+        /cluster mode \(PARLEY_REDIS_URL is set\) needs the PostgreSQL event log.*PARLEY_DB=postgres/,
+      );
+    }
+    const cluster = loadConfig({
+      PARLEY_REDIS_URL: 'redis://127.0.0.1:6379',
+      PARLEY_DB: 'postgres://postgres@127.0.0.1:5432/test',
+      PARLEY_LEASE_MS: '2500',
+    });
+    expect(cluster).toMatchObject({
+      leaseMs: 2500,
+      redisPrefix: 'parley:',
+      databaseSchema: 'parley',
+    });
+    expect(loadConfig({ PARLEY_DB: 'postgres://db/parley' }).redisUrl).toBeUndefined();
+    expect(() => loadConfig({ PARLEY_REDIS_URL: 'http://x' })).toThrow(/PARLEY_REDIS_URL=\(hidden/);
+    expect(() => loadConfig({ PARLEY_LEASE_MS: '5' })).toThrow(/PARLEY_LEASE_MS/);
+  });
 });

@@ -44,6 +44,8 @@ export const SECRET_SETTINGS = new Set([
   'ANTHROPIC_BASE_URL',
   'PARLEY_MODEL_API_KEY',
   'PARLEY_MODEL_BASE_URL',
+  'PARLEY_REDIS_URL',
+  'PARLEY_DB',
 ]);
 
 /**
@@ -152,12 +154,22 @@ export function resolveConfig(
       'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
     );
   }
+  if (merged.redisUrl !== undefined && !isPostgresUrl(merged.database)) {
+    throw new RangeError(
+      `Invalid configuration: cluster mode (PARLEY_REDIS_URL is set) needs the PostgreSQL event log that every instance shares; PARLEY_DB is ${merged.database === 'memory' ? 'memory' : 'an SQLite file'}. Set PARLEY_DB=postgres://user@host:5432/database, or unset PARLEY_REDIS_URL to run one instance.`,
+    );
+  }
   // The file found without PARLEY_CONFIG (./parley.config.json) is still the one in use.
   if (merged.configFile === undefined && file !== undefined) merged.configFile = file.path;
   return {
     config: { ...merged, devMode, inspector },
     sources: sources,
   };
+}
+
+/** Whether `PARLEY_DB` names PostgreSQL rather than SQLite or memory. */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//.test(database);
 }
 
 interface Problem {

@@ -157,6 +157,7 @@ export function createEngine(options: EngineOptions): Engine {
       toolNames,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
+      ...(options.onFrameDurable === undefined ? {} : { onFrameDurable: options.onFrameDurable }),
     });
 
   // One effects object for every connection: nothing in it belongs to a connection, and an idle
@@ -368,10 +369,16 @@ export function createEngine(options: EngineOptions): Engine {
       socket,
       since,
       agent,
+      remote = false,
+      lastEventSeq = 0,
     }) {
       if (agent !== undefined && !agents.has(agent)) throw unknownAgent(agent, agents);
       await loader.load(conversationId);
-      sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      sockets.add(connectionId, conversationId, socket, {
+        gated: since !== undefined && !remote,
+        remote,
+        lastEventSeq,
+      });
       outage.greet(connectionId);
       root.send({
         type: 'connection.open',
@@ -382,8 +389,23 @@ export function createEngine(options: EngineOptions): Engine {
         ...(since === undefined ? {} : { since }),
         ...(agent === undefined ? {} : { agentId: agent }),
       });
-      if (since !== undefined) void replies.resume(connectionId, since);
+      if (since !== undefined && !remote) void replies.resume(connectionId, since);
       return new Handle(connectionId, dispatch);
+    },
+    evict(conversationId) {
+      const connections = sockets.connectionsOf(conversationId);
+      for (const { connectionId } of connections) {
+        sockets.remove(connectionId);
+        // The socket is gone from `sockets` first, so the actor's leave and close reach nobody.
+        sendToConnection(root.system, connectionId, { type: 'socket.closed', code: 1001 });
+      }
+      actor(conversationKey(conversationId))?.send({ type: 'conversation.shutdown' });
+      actor(conversationShardKey(conversationId))?.send({
+        type: 'conversation.stopped',
+        conversationId,
+      });
+      log.forget(conversationId);
+      return connections;
     },
     currentSeq,
     stats,

@@ -13,6 +13,11 @@ export interface ClusterFrame {
   to?: string;
   /** The frame's JSON text, sent to clients as it is. */
   text: string;
+  /**
+   * With `to`: after sending `text` (when not empty), the owner closed that connection with this
+   * WebSocket close code and reason; the instance serving it closes its socket the same way.
+   */
+  close?: { code: number; reason: string };
 }
 
 /** The stream entry id for a frame: `<seq>-*`, so Redis (7.0 and later) adds the sequence part. */
@@ -32,6 +37,8 @@ export function streamIdAfter(seq: number): string {
 export function encodeFrameFields(frame: ClusterFrame): string[] {
   const fields = ['s', String(frame.seq), 'f', frame.text];
   if (frame.to !== undefined) fields.push('t', frame.to);
+  if (frame.close !== undefined)
+    fields.push('c', String(frame.close.code), 'r', frame.close.reason);
   return fields;
 }
 
@@ -40,6 +47,8 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   let seq: number | undefined;
   let text: string | undefined;
   let to: string | undefined;
+  let code: number | undefined;
+  let reason = '';
   for (let index = 0; index + 1 < fields.length; index += 2) {
     const value = fields[index + 1];
     switch (fields[index] ?? '') {
@@ -52,6 +61,12 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
       case 't':
         to = value;
         break;
+      case 'c':
+        code = Number(value);
+        break;
+      case 'r':
+        reason = value ?? '';
+        break;
       default:
         break;
     }
@@ -59,5 +74,8 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   if (seq === undefined || !Number.isSafeInteger(seq) || seq < 0 || text === undefined) {
     return undefined;
   }
-  return to === undefined ? { seq, text } : { seq, to, text };
+  if (to === undefined) return { seq, text };
+  return code === undefined || !Number.isInteger(code)
+    ? { seq, to, text }
+    : { seq, to, text, close: { code, reason } };
 }

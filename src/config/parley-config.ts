@@ -16,8 +16,18 @@ export interface ParleyConfig {
   host: string;
   /** pino log level. Env `LOG_LEVEL`. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Event log: an SQLite file, or `memory`. Env `PARLEY_DB`. @default './data/parley.db' */
+  /** Event log: an SQLite file, `memory`, or a `postgres://` URL. Env `PARLEY_DB`. @default './data/parley.db' */
   database: string;
+  /** PostgreSQL schema of the event log. Env `PARLEY_DB_SCHEMA`. @default 'parley' */
+  databaseSchema: string;
+  /** Cluster mode's Redis; cluster mode is on when set. Env `PARLEY_REDIS_URL`. @default undefined */
+  redisUrl?: string | undefined;
+  /** Prefix of cluster mode's Redis keys. Env `PARLEY_REDIS_PREFIX`. @default 'parley:' */
+  redisPrefix: string;
+  /** Ownership lease time in cluster mode. Env `PARLEY_LEASE_MS`. @default 10_000 */
+  leaseMs: number;
+  /** This instance's name in cluster mode. Env `PARLEY_INSTANCE_ID`. @default host-pid-random */
+  instanceId?: string | undefined;
   /** Log entries kept per conversation; 0 keeps all. Env `PARLEY_LOG_RETENTION`. @default 1_000_000 */
   logRetention: number;
   /**

@@ -76,7 +76,41 @@ export const CONFIG_VARIABLES = {
   PARLEY_DB: [
     'database',
     z.string().min(1).default('./data/parley.db'),
-    'Event log: an SQLite file (created with its directory), or `memory` to keep it in memory only.',
+    'Event log: an SQLite file (created with its directory), `memory` to keep it in memory only, or a `postgres://` URL (required in cluster mode).',
+  ],
+  PARLEY_DB_SCHEMA: [
+    'databaseSchema',
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case PostgreSQL identifier')
+      .default('parley'),
+    'PostgreSQL schema that holds the event log (created when missing).',
+  ],
+  PARLEY_REDIS_URL: [
+    'redisUrl',
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .optional(),
+    'Cluster mode: the Redis that holds ownership leases and carries frames between instances. Needs `PARLEY_DB=postgres://…`.',
+  ],
+  PARLEY_REDIS_PREFIX: [
+    'redisPrefix',
+    z.string().min(1).max(64).default('parley:'),
+    "Cluster mode: prefix of Parley's Redis keys (instances of one cluster share it).",
+  ],
+  PARLEY_LEASE_MS: [
+    'leaseMs',
+    int(100, 600_000).default(10_000),
+    "Cluster mode: how long a conversation's ownership lease lives unless renewed; an owner that died is replaced after about this long.",
+  ],
+  PARLEY_INSTANCE_ID: [
+    'instanceId',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of A-Za-z0-9_.:-')
+      .optional(),
+    "Cluster mode: this instance's name in leases, the inspector and logs. Default: host name, process id and a random suffix.",
   ],
   PARLEY_LOG_RETENTION: [
     'logRetention',

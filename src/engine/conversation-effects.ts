@@ -44,6 +44,11 @@ export interface ConversationEffectsOptions {
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
+  /** Cluster mode: each frame once the log has it (see EngineOptions.onFrameDurable). */
+  onFrameDurable?: (
+    conversationId: string,
+    frame: { seq: number; to?: string; text: string },
+  ) => void;
 }
 
 /**
@@ -70,6 +75,7 @@ export function createConversationEffects({
   toolNames,
   onPipeline,
   onLogError,
+  onFrameDurable,
 }: ConversationEffectsOptions): ConversationEffects {
   /**
    * Text-delta parts whose entry waits for their chunk frame: a chunk that follows its part with
@@ -170,6 +176,10 @@ export function createConversationEffects({
       // this one off).
       log.afterDurable((written) => {
         if (!written || log.isFenced(conversationId)) return;
+        onFrameDurable?.(
+          conversationId,
+          to === undefined ? { seq, text: data } : { seq, to, text: data },
+        );
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });

@@ -89,6 +89,14 @@ export interface EngineOptions {
    * process given their own count apart. @default a new {@link ParleyMetrics}
    */
   metrics?: ParleyMetrics;
+  /**
+   * Cluster mode: each frame once the log has it, in log order (the owner publishes it on the
+   * conversation's frame stream). `to` is set for a frame to one connection.
+   */
+  onFrameDurable?: (
+    conversationId: string,
+    frame: { seq: number; to?: string; text: string },
+  ) => void;
 }
 
 /** How one turn reaches a model and tools. */
@@ -144,9 +152,23 @@ export interface Engine {
      * `unknown_agent` when there is none of that id. An existing conversation keeps its own.
      */
     agent?: string;
+    /**
+     * Cluster mode: the socket is on another instance, which delivers the conversation's frames
+     * from the frame stream; only replies (pong, history, errors) go to `socket`.
+     */
+    remote?: boolean;
+    /** Cluster mode: the highest event seq the client already has (a connection moved here). */
+    lastEventSeq?: number;
   }): Promise<ConnectionHandle>;
   /** The agents conversations may run, by id. */
   readonly agents: ReadonlyMap<string, Agent>;
+  /**
+   * Cluster mode: this instance no longer owns the conversation. Its connections' actors end
+   * without closing their sockets, its turns are interrupted (nothing of that is logged: the
+   * store refuses it), and its actor stops. Returns the connections it had with the highest
+   * event seq each was sent.
+   */
+  evict(conversationId: string): { connectionId: string; lastEventSeq: number; remote: boolean }[];
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;

@@ -19,6 +19,11 @@ interface OpenSocket {
   lastEventSeq: number;
   /** Settles a {@link Sockets.flushed} wait, also when the socket goes away. */
   onFlushed: ((open: boolean) => void) | undefined;
+  /**
+   * Cluster mode: the socket is on another instance, which gets the conversation's events and
+   * logged direct frames from the frame stream; only replies go to this port.
+   */
+  remote: boolean;
 }
 
 /** Past this many live frames waiting behind a catch-up, the client is treated as too slow. */
@@ -57,14 +62,37 @@ export class Sockets {
     return this.sockets.size;
   }
 
-  add(connectionId: string, conversationId: string, port: SocketPort, { gated = false } = {}) {
+  add(
+    connectionId: string,
+    conversationId: string,
+    port: SocketPort,
+    { gated = false, remote = false, lastEventSeq = 0 } = {},
+  ) {
     this.sockets.set(connectionId, {
       conversationId,
       port,
       gate: gated ? [] : null,
-      lastEventSeq: 0,
+      lastEventSeq,
+      remote,
       onFlushed: undefined,
     });
+  }
+
+  /** The connections of a conversation with the highest event seq each was sent (cluster mode). */
+  connectionsOf(
+    conversationId: string,
+  ): { connectionId: string; lastEventSeq: number; remote: boolean }[] {
+    const found = [];
+    for (const [connectionId, socket] of this.sockets) {
+      if (socket.conversationId !== conversationId) continue;
+      found.push({ connectionId, lastEventSeq: socket.lastEventSeq, remote: socket.remote });
+    }
+    return found;
+  }
+
+  /** The highest event seq sent to a connection, 0 when none or unknown. */
+  lastEventSeqOf(connectionId: string): number {
+    return this.sockets.get(connectionId)?.lastEventSeq ?? 0;
   }
 
   remove(connectionId: string): void {
@@ -102,7 +130,7 @@ export class Sockets {
   /** Sends a conversation event frame, or holds it while the connection catches up. */
   sendEvent(connectionId: string, data: string, seq: number): void {
     const socket = this.sockets.get(connectionId);
-    if (socket === undefined) return;
+    if (socket === undefined || socket.remote) return;
     if (socket.gate !== null) {
       socket.gate.push({ data, seq });
       if (socket.gate.length > MAX_GATED_FRAMES) {
@@ -117,7 +145,7 @@ export class Sockets {
   /** Sends a frame to one connection that is not an event (a logged `welcome`, a reply). */
   sendDirect(connectionId: string, data: string): void {
     const socket = this.sockets.get(connectionId);
-    if (socket === undefined) return;
+    if (socket === undefined || socket.remote) return;
     this.options.metrics?.frameSent(data);
     socket.port.send(data);
   }

@@ -9,7 +9,8 @@ import { parseClientFrame } from '../protocol/parse-client-frame.js';
 
 /** Options for {@link attachSocket}. */
 export interface AttachSocketOptions {
-  engine: Engine;
+  /** The engine, or in cluster mode the routing in front of it. */
+  engine: Pick<Engine, 'openConnection' | 'config' | 'metrics'>;
   socket: WebSocket;
   /** The upgraded TCP socket under `socket`: corked while one tick's frames are written. */
   rawSocket?: Duplex;
@@ -81,7 +82,7 @@ function uncork(adapter: SocketAdapter): void {
 
 /** The per-socket state: the {@link SocketPort} the connection actor drives, and the inbound side. */
 class SocketAdapter implements SocketPort {
-  readonly #engine: Engine;
+  readonly #engine: AttachSocketOptions['engine'];
   readonly #socket: WebSocket;
   readonly #rawSocket: Duplex | undefined;
   readonly #logger: Logger;

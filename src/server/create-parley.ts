@@ -32,6 +32,35 @@ import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
 import { allClosed, waitFor } from './wait-for.js';
+import type { ClusterNode, ClusterStatus } from '../cluster/cluster-node.js';
+import type { ClusterRuntime } from '../cluster/start-cluster.js';
+
+/** The cluster part of `/health`: counts, not every conversation. */
+function clusterSummary(status: ClusterStatus) {
+  return {
+    instance_id: status.instance_id,
+    redis: status.redis,
+    postgres: status.postgres,
+    owned: status.conversations.filter((item) => item.role === 'owner').length,
+    followed: status.conversations.filter((item) => item.role === 'follower').length,
+  };
+}
+
+/** `/health/ready`'s cluster check: Redis and PostgreSQL both answer this instance. */
+function clusterReadiness(node: ClusterNode): ReadinessCheck {
+  return {
+    name: 'cluster',
+    check: () => {
+      const { redis, postgres } = node.status();
+      if (redis.ok && postgres.ok) return { ok: true };
+      const down = [
+        ...(redis.ok ? [] : [`Redis: ${redis.error ?? 'unreachable'}`]),
+        ...(postgres.ok ? [] : [`PostgreSQL: ${postgres.error ?? 'unreachable'}`]),
+      ];
+      return { ok: false, reason: down.join('; ') };
+    },
+  };
+}
 
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
@@ -93,6 +122,11 @@ export interface ParleyHandler {
   readonly config: ParleyConfig;
   readonly engine: Engine;
   readonly logger: Logger;
+  /**
+   * Cluster mode only: this instance, the conversations it owns and follows with each one's
+   * owner, and whether Redis and PostgreSQL answer (for `/health/ready` and the inspector).
+   */
+  readonly clusterStatus?: () => ClusterStatus;
   /** Answers a request to one of Parley's HTTP routes; false (untouched) for any other path. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /**
@@ -157,7 +191,14 @@ export async function createParley(
     toolNames: tools.describe().map((tool) => tool.name),
     logger,
   });
-  const store = options.store ?? (await openEventStore(config, logger));
+  let cluster: ClusterRuntime | undefined;
+  const store =
+    options.store ??
+    (await openEventStore(config, logger, { cluster: config.redisUrl !== undefined }));
+  if (config.redisUrl !== undefined) {
+    const { createCluster } = await import('../cluster/start-cluster.js');
+    cluster = createCluster(config, store, logger);
+  }
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
   const metrics = effects.metrics ?? new ParleyMetrics();
@@ -170,6 +211,11 @@ export async function createParley(
   );
   const engine = createEngine({
     onLogError: (error) => {
+      // Cluster mode: PostgreSQL holds a newer epoch, so another instance owns these now.
+      if (error instanceof ParleyError && error.code === 'cluster_fenced') {
+        const ids = error.details?.conversation_ids;
+        if (Array.isArray(ids)) cluster?.node.onFenced(ids.map(String));
+      }
       logger.error(
         { error: error instanceof Error ? error.message : String(error) },
         'event log write failed',
@@ -193,10 +239,23 @@ export async function createParley(
             hub.pipeline(path, detail);
           },
         }),
+    ...(cluster === undefined ? {} : { onFrameDurable: cluster.node.onFrameDurable }),
     store,
     config,
     metrics,
   });
+  cluster?.node.start(engine);
+  const clusterNode = cluster?.node;
+  /** What the socket adapter opens connections through: the cluster's routing, or the engine. */
+  const connections =
+    clusterNode === undefined
+      ? engine
+      : {
+          config,
+          metrics: engine.metrics,
+          openConnection: (opening: Parameters<ClusterNode['openConnection']>[0]) =>
+            clusterNode.openConnection(opening),
+        };
   const durable = () =>
     new Promise<void>((resolve) => {
       engine.log.afterDurable(() => {
@@ -226,10 +285,17 @@ export async function createParley(
     store,
     isShuttingDown: () => shuttingDown,
     openConnections: () => wss.clients.size,
-    details: () => ({ mcp_servers: mcp.hub.health() }),
-    ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
+    details: () => ({
+      mcp_servers: mcp.hub.health(),
+      ...(clusterNode === undefined ? {} : { cluster: clusterSummary(clusterNode.status()) }),
+    }),
+    checks: [
+      ...(clusterNode === undefined ? [] : [clusterReadiness(clusterNode)]),
+      ...(options.readinessChecks ?? []),
+    ],
   });
   const stopExpiry = startExpiry(config, engine, logger);
+  const stopLeaseMetrics = clusterNode && metrics.observeLeases(clusterNode.leaseEvents$);
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -245,7 +311,7 @@ export async function createParley(
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     attachSocket({
-      engine,
+      engine: connections,
       socket,
       ...(rawSocket === undefined ? {} : { rawSocket }),
       userId: admission.userId,
@@ -266,6 +332,7 @@ export async function createParley(
     config,
     engine,
     logger,
+    ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
     get connections() {
       return wss.clients.size;
     },
@@ -286,6 +353,7 @@ export async function createParley(
         durable,
         authenticator,
         config,
+        ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
       });
       return true;
     },
@@ -338,10 +406,17 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      // Other instances' participants stay connected there; they move to the next owner.
+      clusterNode?.beginDrain();
       stopExpiry();
+      stopLeaseMetrics?.unsubscribe();
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
+      // Only once the last frames are logged and published are the leases released.
+      await engine.log.flush();
+      await clusterNode?.close();
+      cluster?.disconnect();
       await engine.dispose();
       // After the turns: a call still running was interrupted with its turn. Stdio servers
       // have exited when this resolves.

@@ -3,7 +3,7 @@
  * and forwarder. The inspector's modules load only when it is on, so a server with it off (the
  * production default) does not carry their code.
  */
-import type { ParleyConfig } from '../config.js';
+import { isPostgresUrl, type ParleyConfig } from '../config.js';
 import type { EventStore } from '../event-log/event-store.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
 import { SqliteEventStore } from '../event-log/sqlite-store.js';
@@ -19,7 +19,27 @@ import type { Logger } from '../logger.js';
  * @example
  * const store = await openEventStore(loadConfig(), logger);
  */
-export async function openEventStore(config: ParleyConfig, logger?: Logger): Promise<EventStore> {
+export async function openEventStore(
+  config: ParleyConfig,
+  logger?: Logger,
+  { cluster = false }: { cluster?: boolean } = {},
+): Promise<EventStore> {
+  if (isPostgresUrl(config.database)) {
+    const { PostgresEventStore } = await import('../event-log/postgres-store.js');
+    const { ClusterStore } = await import('../cluster/cluster-store.js');
+    const inner = await PostgresEventStore.open(config.database, {
+      schema: config.databaseSchema,
+      ...(config.logRetention === 0 ? {} : { retentionPerConversation: config.logRetention }),
+      requireFence: cluster,
+      onConnectionError: (error) => logger?.warn({ error: error.message }, 'event log connection'),
+    });
+    return new ClusterStore(inner, {
+      onAvailability: (available, error) => {
+        if (available) logger?.info('event log: PostgreSQL answers again');
+        else logger?.warn({ error: error?.message }, 'event log: PostgreSQL unavailable, retrying');
+      },
+    });
+  }
   if (config.database === 'memory') {
     return new MemoryEventStore({
       maxEntriesPerConversation: config.logRetention || 1_000_000_000,

@@ -25,6 +25,8 @@ export interface RouteContext {
   durable: () => Promise<void>;
   authenticator: Authenticator;
   config: ParleyConfig;
+  /** Cluster mode: owned and followed conversations with their owners (`/inspector/cluster`). */
+  clusterStatus?: () => object;
 }
 
 const EVENTS_PATH = /^\/api\/conversations\/([^/]+)\/events$/;
@@ -87,7 +89,15 @@ export async function route(
       }
       if (path === '/inspector')
         sendText(response, HTML, await readPageFile('inspector', 'index.html'));
-      else if (path === '/inspector/elk.js') sendText(response, ASSET_TYPES.js, readElkBundle());
+      else if (path === '/inspector/cluster') {
+        if (!context.config.devMode && !isInspectorAdmin(context.config, request, url)) {
+          throw new ParleyError('unauthorized', 'The cluster view needs the inspector token.');
+        }
+        if (context.clusterStatus === undefined) {
+          throw new ParleyError('not_found', 'Cluster mode is off (set PARLEY_REDIS_URL).');
+        }
+        sendJson(response, 200, context.clusterStatus());
+      } else if (path === '/inspector/elk.js') sendText(response, ASSET_TYPES.js, readElkBundle());
       else await sendAsset(response, path);
     } else if (path.startsWith('/chat/')) {
       await sendAsset(response, path);

@@ -1,0 +1,746 @@
+/**
+ * Cluster mode on one instance: who owns each conversation this instance serves, and the routing
+ * that follows from it. The owner (the holder of the conversation's Redis lease, fenced in
+ * PostgreSQL with the lease's epoch) runs the conversation in its engine and publishes every
+ * logged frame on the conversation's Redis Stream; any other instance with participants follows
+ * that stream for them and forwards their inputs to the owner's inbox. When the owner's lease ends
+ * (it died, paused, drained, or lost Redis), an instance with participants takes the lease,
+ * restores the conversation from PostgreSQL and moves its participants to its engine; every
+ * client goes on from the highest seq it had.
+ *
+ * Over 300 lines because ownership changes touch every part at once (lease, fence, engine,
+ * follow, inbox, ports), and splitting them would spread one state change over several files.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Subscription } from 'rxjs';
+import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { ConnectionHandle, Engine } from '../engine/engine-types.js';
+import { stampFrame } from '../engine/stamp-frame.js';
+import { ParleyError } from '../errors.js';
+import { clusterKeys, type ClusterKeys } from './cluster-keys.js';
+import { LocalPort, RemotePort, RoutedConnection } from './cluster-ports.js';
+import type { ClusterStore } from './cluster-store.js';
+import { FrameFollower } from './frame-follower.js';
+import { FramePublisher } from './frame-publisher.js';
+import type { ClusterFrame } from './frame-stream-entry.js';
+import { InboundSender } from './inbound-sender.js';
+import { InboxReader, type InboxDelivery } from './inbox-reader.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { RedisLeases } from './redis-lease.js';
+
+/** Options for {@link ClusterNode}. */
+export interface ClusterNodeOptions {
+  redis: Redis;
+  store: ClusterStore;
+  instanceId: string;
+  /** `PARLEY_LEASE_MS`. @default 10_000 */
+  leaseMs?: number;
+  /** Redis key prefix. @default 'parley:' */
+  keyPrefix?: string;
+  /** Told about Redis and PostgreSQL failures (retried) and ownership changes. */
+  log?: (level: 'info' | 'warn', fields: object, message: string) => void;
+}
+
+/** One conversation in the node's status. */
+export interface ClusterConversationStatus {
+  conversation_id: string;
+  /** `owner`: this instance writes it; `follower`: another does; `none`: nobody holds it now. */
+  role: 'owner' | 'follower' | 'none';
+  owner: string | null;
+  epoch: number | null;
+  local_connections: number;
+  remote_connections: number;
+}
+
+/** What {@link ClusterNode.status} returns (for /health/ready and the inspector). */
+export interface ClusterStatus {
+  instance_id: string;
+  redis: { ok: boolean; error?: string };
+  postgres: { ok: boolean; error?: string };
+  lease_ms: number;
+  conversations: ClusterConversationStatus[];
+}
+
+interface Route {
+  conversationId: string;
+  role: 'owner' | 'follower' | 'none';
+  owner: string | undefined;
+  epoch: number | undefined;
+  connections: Map<string, RoutedConnection>;
+  follow: Subscription | undefined;
+  /** The highest event seq the follow delivered. */
+  followSeq: number;
+  /** Ownership checks and changes of one conversation run one at a time. */
+  busy: Promise<void>;
+}
+
+type InboxInput =
+  { type: 'open'; user_id: string; since?: number } | { type: 'event'; event: ConnectionEvent };
+
+/**
+ * The cluster side of one Parley instance.
+ *
+ * @example
+ * const node = new ClusterNode({ redis, store, instanceId: 'parley-1' });
+ * const engine = createEngine({ config, store, onFrameDurable: node.onFrameDurable });
+ * node.start(engine);
+ */
+export class ClusterNode {
+  readonly instanceId: string;
+  readonly leaseMs: number;
+  readonly #redis: Redis;
+  readonly #store: ClusterStore;
+  readonly #keys: ClusterKeys;
+  readonly #leases: RedisLeases;
+  readonly #keeper: LeaseKeeper;
+  readonly #publisher: FramePublisher;
+  readonly #follower: FrameFollower;
+  readonly #sender: InboundSender;
+  readonly #inbox: InboxReader;
+  readonly #log: NonNullable<ClusterNodeOptions['log']>;
+  readonly #routes = new Map<string, Route>();
+  /** Connections of other instances to conversations this instance owns. */
+  readonly #remotes = new Map<string, RemotePort>();
+  /** Frames to publish at the end of this tick, per conversation, and each one's chain. */
+  readonly #toPublish = new Map<string, ClusterFrame[]>();
+  readonly #publishing = new Map<string, Promise<void>>();
+  #publishScheduled = false;
+  #engine: Engine | undefined;
+  #inboxSubscription: Subscription | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #redisOk = true;
+  #redisError: string | undefined;
+  #draining = false;
+
+  constructor(options: ClusterNodeOptions) {
+    this.instanceId = options.instanceId;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.#redis = options.redis;
+    this.#store = options.store;
+    this.#keys = clusterKeys(options.keyPrefix ?? 'parley:');
+    this.#log = options.log ?? (() => undefined);
+    const keys = this.#keys;
+    this.#leases = new RedisLeases(this.#redis, {
+      instanceId: this.instanceId,
+      leaseMs: this.leaseMs,
+      keys,
+    });
+    this.#keeper = new LeaseKeeper(this.#leases, {
+      onError: (error) => {
+        this.#redisFailed(error);
+      },
+    });
+    this.#publisher = new FramePublisher(this.#redis, { keys });
+    this.#follower = new FrameFollower(this.#redis, {
+      store: this.#store,
+      keys,
+      blockMs: 1_000,
+      onError: (error) => {
+        this.#log('warn', { error: error.message }, 'cluster: following frames failed');
+      },
+    });
+    this.#sender = new InboundSender(this.#redis, { instanceId: this.instanceId, keys });
+    this.#inbox = new InboxReader(this.#redis, {
+      instanceId: this.instanceId,
+      keys,
+      blockMs: 1_000,
+      onError: (error) => {
+        this.#redisFailed(error);
+      },
+    });
+  }
+
+  /** The engine hook: publishes each logged frame of an owned conversation. */
+  readonly onFrameDurable = (
+    conversationId: string,
+    frame: { seq: number; to?: string; text: string },
+  ): void => {
+    const route = this.#routes.get(conversationId);
+    if (route?.role !== 'owner') return;
+    this.#queuePublish(conversationId, frame);
+  };
+
+  /** The store hook: PostgreSQL refused a conversation's entries (another instance took it). */
+  readonly onFenced = (conversationIds: string[]): void => {
+    for (const conversationId of conversationIds) {
+      const route = this.#routes.get(conversationId);
+      if (route?.role !== 'owner') continue;
+      this.#log('warn', { conversation_id: conversationId }, 'cluster: fenced by a newer owner');
+      this.#serially(route, async () => {
+        this.#demote(route);
+        await this.#keeper.release(conversationId).catch(() => undefined);
+      });
+    }
+  };
+
+  /** Starts reading the inbox and watching leases. */
+  start(engine: Engine): void {
+    this.#engine = engine;
+    this.#inboxSubscription = this.#inbox.records().subscribe((delivery) => {
+      this.#onInbox(delivery);
+    });
+    this.#keeper.events$.subscribe((event) => {
+      if (event.type !== 'lost') return;
+      const route = this.#routes.get(event.lease.conversationId);
+      if (route?.role !== 'owner' || route.epoch !== event.lease.epoch) return;
+      this.#log(
+        'warn',
+        { conversation_id: route.conversationId, reason: event.reason },
+        'cluster: lease lost',
+      );
+      this.#serially(route, () => {
+        this.#demote(route);
+        return Promise.resolve();
+      });
+    });
+    const watchMs = Math.max(50, Math.floor(this.leaseMs / 4));
+    this.#timers.push(
+      setInterval(() => {
+        for (const route of this.#routes.values()) {
+          if (route.role !== 'owner') this.#serially(route, () => this.#check(route));
+        }
+      }, watchMs).unref(),
+      setInterval(() => {
+        void this.#pingRedis();
+      }, 1_000).unref(),
+    );
+  }
+
+  /** The WebSocket adapter's way in: a connection routed to wherever its conversation is owned. */
+  async openConnection(options: {
+    userId: string;
+    conversationId: string;
+    socket: SocketPort;
+    since?: number;
+  }): Promise<ConnectionHandle> {
+    const { userId, conversationId, socket, since } = options;
+    const connection = new RoutedConnection(
+      `conn_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      userId,
+      conversationId,
+      socket,
+      (routed, event) => {
+        this.#onClientEvent(routed, event);
+      },
+    );
+    if (since !== undefined) {
+      connection.lastSeq = since;
+      connection.receiving = true;
+    }
+    const route = this.#route(conversationId);
+    route.connections.set(connection.connectionId, connection);
+    await new Promise<void>((resolve) => {
+      this.#serially(route, async () => {
+        try {
+          if (route.role !== 'owner') await this.#check(route);
+          await this.#attach(route, connection, since);
+        } finally {
+          resolve();
+        }
+      });
+    });
+    return connection;
+  }
+
+  /** Whether the conversation takes input now (its owner is known and the services answer). */
+  accepting(conversationId: string): boolean {
+    const route = this.#routes.get(conversationId);
+    if (route === undefined || !this.#redisOk || !this.#store.available) return false;
+    if (route.role === 'owner') return this.#keeper.lease(conversationId) !== undefined;
+    return route.role === 'follower';
+  }
+
+  /** Owned and followed conversations, and whether Redis and PostgreSQL answer. */
+  /** The lease keeper's acquisitions, losses and releases (for the lease metrics). */
+  get leaseEvents$() {
+    return this.#keeper.events$;
+  }
+
+  status(): ClusterStatus {
+    const conversations: ClusterConversationStatus[] = [];
+    const remoteCounts = new Map<string, number>();
+    for (const port of this.#remotes.values()) {
+      remoteCounts.set(port.conversationId, (remoteCounts.get(port.conversationId) ?? 0) + 1);
+    }
+    for (const route of this.#routes.values()) {
+      conversations.push({
+        conversation_id: route.conversationId,
+        role: route.role,
+        owner: route.role === 'owner' ? this.instanceId : (route.owner ?? null),
+        epoch: route.role === 'owner' ? (route.epoch ?? null) : null,
+        local_connections: route.connections.size,
+        remote_connections: remoteCounts.get(route.conversationId) ?? 0,
+      });
+    }
+    const storeError = this.#store.lastError;
+    return {
+      instance_id: this.instanceId,
+      redis: this.#redisOk ? { ok: true } : { ok: false, error: this.#redisError ?? 'unknown' },
+      postgres: this.#store.available
+        ? { ok: true }
+        : { ok: false, error: storeError ?? 'unknown' },
+      lease_ms: this.leaseMs,
+      conversations,
+    };
+  }
+
+  /**
+   * Before the engine stops: other instances' participants are not closed by it (their
+   * instances take the conversations over once the leases are released).
+   */
+  beginDrain(): void {
+    this.#draining = true;
+    for (const port of this.#remotes.values()) port.cut = true;
+  }
+
+  /** After the engine stopped: publishes what is left, releases every lease, stops reading. */
+  async close(): Promise<void> {
+    this.#draining = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#flushPublish();
+    await Promise.allSettled([...this.#publishing.values()]);
+    for (const route of this.#routes.values()) {
+      route.follow?.unsubscribe();
+      if (route.role === 'owner') this.#store.unfence(route.conversationId);
+    }
+    await this.#keeper.close().catch((error: unknown) => {
+      this.#log('warn', { error: String(error) }, 'cluster: releasing leases failed');
+    });
+    this.#inboxSubscription?.unsubscribe();
+    await this.#follower.close();
+  }
+
+  // --- ownership -------------------------------------------------------------------------------
+
+  #route(conversationId: string): Route {
+    let route = this.#routes.get(conversationId);
+    if (route === undefined) {
+      route = {
+        conversationId,
+        role: 'none',
+        owner: undefined,
+        epoch: undefined,
+        connections: new Map(),
+        follow: undefined,
+        followSeq: 0,
+        busy: Promise.resolve(),
+      };
+      this.#routes.set(conversationId, route);
+    }
+    return route;
+  }
+
+  #serially(route: Route, work: () => Promise<void>): void {
+    route.busy = route.busy.then(work).catch((error: unknown) => {
+      this.#log(
+        'warn',
+        { conversation_id: route.conversationId, error: String(error) },
+        'cluster: ownership step failed',
+      );
+    });
+  }
+
+  /** Finds the conversation's owner, taking the lease when nobody holds it. */
+  async #check(route: Route): Promise<void> {
+    if (this.#draining) return;
+    if (route.connections.size === 0 && route.role !== 'owner') {
+      this.#forgetRoute(route);
+      return;
+    }
+    const holder = await this.#leases.holder(route.conversationId).catch((error: unknown) => {
+      this.#redisFailed(error as Error);
+      return null;
+    });
+    if (holder === null) return;
+    if (holder === undefined) {
+      await this.#claim(route);
+      return;
+    }
+    // A lease of ours that the keeper gave up on (Redis paused past it) only waits to expire.
+    if (holder.holder === this.instanceId) return;
+    if (route.role !== 'follower' || route.owner !== holder.holder) {
+      await this.#follow(route, holder.holder);
+    }
+  }
+
+  async #claim(route: Route): Promise<void> {
+    const { conversationId } = route;
+    const stored = await this.#store.currentEpoch(conversationId);
+    const result = await this.#keeper.acquire(conversationId, { minEpoch: (stored ?? 0) + 1 });
+    if (!result.acquired) {
+      await this.#follow(route, result.current.holder);
+      return;
+    }
+    try {
+      await this.#store.fence(conversationId, result.lease.epoch);
+    } catch (error) {
+      this.#store.unfence(conversationId);
+      await this.#keeper.release(conversationId).catch(() => undefined);
+      throw error;
+    }
+    this.#log(
+      'info',
+      { conversation_id: conversationId, epoch: result.lease.epoch },
+      'cluster: took ownership',
+    );
+    route.follow?.unsubscribe();
+    route.follow = undefined;
+    route.role = 'owner';
+    route.owner = this.instanceId;
+    route.epoch = result.lease.epoch;
+    for (const connection of route.connections.values()) {
+      if (connection.mode !== 'local') await this.#attachLocal(connection);
+    }
+  }
+
+  /** Follows another owner: its frames from the stream, this instance's inputs to its inbox. */
+  async #follow(route: Route, owner: string): Promise<void> {
+    route.role = 'follower';
+    route.owner = owner;
+    route.epoch = undefined;
+    await this.#ensureFollow(route);
+    for (const connection of route.connections.values()) {
+      if (connection.mode !== 'remote' || connection.owner !== owner) {
+        await this.#attachRemote(route, connection);
+      }
+    }
+  }
+
+  /** This instance no longer owns the conversation: its engine lets go, its clients stay. */
+  #demote(route: Route): void {
+    const engine = this.#requireEngine();
+    this.#store.unfence(route.conversationId);
+    route.role = 'none';
+    route.epoch = undefined;
+    this.#toPublish.delete(route.conversationId);
+    const evicted = engine.evict(route.conversationId);
+    for (const { connectionId, lastEventSeq, remote } of evicted) {
+      if (remote) {
+        const port = this.#remotes.get(connectionId);
+        if (port !== undefined) port.cut = true;
+        this.#remotes.delete(connectionId);
+        continue;
+      }
+      const connection = route.connections.get(connectionId);
+      if (connection === undefined) continue;
+      if (connection.local !== undefined) connection.local.port.cut = true;
+      connection.local = undefined;
+      connection.lastSeq = Math.max(connection.lastSeq, lastEventSeq);
+      connection.receiving = true;
+      connection.mode = 'pending';
+    }
+  }
+
+  #forgetRoute(route: Route): void {
+    route.follow?.unsubscribe();
+    this.#routes.delete(route.conversationId);
+  }
+
+  // --- connections -----------------------------------------------------------------------------
+
+  async #attach(route: Route, connection: RoutedConnection, since?: number): Promise<void> {
+    // Taking or finding the owner may have attached it already.
+    if (connection.mode !== 'pending') return;
+    if (route.role === 'owner') await this.#attachLocal(connection, since);
+    else if (route.role === 'follower') await this.#attachRemote(route, connection, since);
+  }
+
+  async #attachLocal(connection: RoutedConnection, since?: number): Promise<void> {
+    const engine = this.#requireEngine();
+    const port = new LocalPort(connection);
+    const resumeFrom = connection.receiving || since !== undefined ? connection.lastSeq : undefined;
+    const previous = connection.mode;
+    connection.mode = 'local';
+    connection.gate = null;
+    const handle = await engine.openConnection({
+      connectionId: connection.connectionId,
+      userId: connection.userId,
+      conversationId: connection.conversationId,
+      socket: port,
+      ...(resumeFrom === undefined ? {} : { since: resumeFrom, lastEventSeq: resumeFrom }),
+    });
+    connection.local = { handle, port };
+    if (previous === 'remote' && connection.owner !== undefined) {
+      this.#forward(connection, connection.owner, {
+        type: 'event',
+        event: { type: 'socket.closed', code: 1001 },
+      });
+    }
+    connection.owner = undefined;
+    if (connection.closed) {
+      handle.send({ type: 'socket.closed', code: 1001 });
+      return;
+    }
+    for (const event of connection.queue.splice(0)) handle.send(event);
+  }
+
+  async #attachRemote(route: Route, connection: RoutedConnection, since?: number): Promise<void> {
+    const owner = route.owner;
+    if (owner === undefined) return;
+    const wasRemote = connection.mode === 'remote';
+    connection.mode = 'remote';
+    connection.owner = owner;
+    await this.#ensureFollow(route);
+    const catchUpFrom =
+      connection.receiving || since !== undefined ? connection.lastSeq : undefined;
+    this.#forward(connection, owner, {
+      type: 'open',
+      user_id: connection.userId,
+      ...(catchUpFrom === undefined ? {} : { since: catchUpFrom }),
+    });
+    for (const event of connection.queue.splice(0)) {
+      this.#forward(connection, owner, { type: 'event', event });
+    }
+    // A connection that followed the stream already has everything up to the follow's seq.
+    if (!wasRemote && catchUpFrom !== undefined && catchUpFrom < route.followSeq) {
+      await this.#catchUp(connection, catchUpFrom);
+    }
+  }
+
+  /** Sends the events after `after` from the log while live ones wait, then lets them through. */
+  async #catchUp(connection: RoutedConnection, after: number): Promise<void> {
+    connection.gate ??= [];
+    try {
+      for (let from = after; ;) {
+        const page = await this.#store.readFrames(connection.conversationId, {
+          after: from,
+          limit: 500,
+        });
+        const gate: RoutedConnection['gate'] = connection.gate;
+        connection.gate = null;
+        for (const entry of page) connection.deliverEvent(entry.seq, JSON.stringify(entry.frame));
+        connection.gate = gate;
+        const last = page.at(-1);
+        if (last === undefined || page.length < 500) break;
+        from = last.seq;
+      }
+    } finally {
+      connection.release();
+    }
+  }
+
+  async #ensureFollow(route: Route): Promise<void> {
+    if (route.follow !== undefined) return;
+    let from = Number.POSITIVE_INFINITY;
+    for (const connection of route.connections.values()) {
+      if (connection.receiving) from = Math.min(from, connection.lastSeq);
+    }
+    if (from === Number.POSITIVE_INFINITY) {
+      from = (await this.#store.lastPosition(route.conversationId))?.seq ?? 0;
+    }
+    route.followSeq = from;
+    route.follow = this.#follower.follow(route.conversationId, from).subscribe({
+      next: (frame) => {
+        this.#onStreamFrame(route, frame);
+      },
+      error: (error: unknown) => {
+        this.#log(
+          'warn',
+          { conversation_id: route.conversationId, error: String(error) },
+          'cluster: follow ended',
+        );
+        route.follow = undefined;
+      },
+    });
+  }
+
+  #onStreamFrame(route: Route, frame: ClusterFrame): void {
+    if (frame.to !== undefined) {
+      const connection = route.connections.get(frame.to);
+      if (connection?.mode !== 'remote') return;
+      if (frame.text !== '') connection.deliverDirect(frame.text);
+      if (frame.close !== undefined) {
+        connection.socket.close(frame.close.code as never, frame.close.reason);
+      }
+      return;
+    }
+    route.followSeq = Math.max(route.followSeq, frame.seq);
+    for (const connection of route.connections.values()) {
+      if (connection.mode === 'remote' && connection.receiving) {
+        connection.deliverEvent(frame.seq, frame.text);
+      }
+    }
+  }
+
+  #onClientEvent(connection: RoutedConnection, event: ConnectionEvent): void {
+    const route = this.#routes.get(connection.conversationId);
+    if (event.type === 'socket.closed') {
+      connection.closed = true;
+      route?.connections.delete(connection.connectionId);
+    } else if (
+      event.type === 'frame.received' &&
+      event.frame.type === 'user_message' &&
+      !this.accepting(connection.conversationId)
+    ) {
+      this.#refuse(connection, 'user_message');
+      return;
+    }
+    if (connection.mode === 'local') connection.local?.handle.send(event);
+    else if (connection.mode === 'remote' && connection.owner !== undefined) {
+      this.#forward(connection, connection.owner, { type: 'event', event });
+    } else if (event.type !== 'socket.closed') connection.queue.push(event);
+  }
+
+  #refuse(connection: RoutedConnection, inReplyTo: string): void {
+    const error = new ParleyError(
+      'cluster_unavailable',
+      `Conversation ${connection.conversationId} takes no input now: its owner, Redis or PostgreSQL is unavailable. Send again shortly.`,
+    );
+    const frame = stampFrame(
+      { type: 'error', code: error.code, message: error.message, in_reply_to: inReplyTo },
+      connection.conversationId,
+      connection.lastSeq,
+      Date.now(),
+    );
+    connection.socket.send(JSON.stringify(frame));
+  }
+
+  #forward(connection: RoutedConnection, owner: string, input: InboxInput): void {
+    connection.forwarding = connection.forwarding.then(async () => {
+      try {
+        await this.#sender.forward(owner, {
+          conversation_id: connection.conversationId,
+          connection_id: connection.connectionId,
+          input,
+        });
+      } catch (error) {
+        this.#redisFailed(error as Error);
+        if (input.type === 'event' && input.event.type === 'frame.received') {
+          this.#refuse(connection, input.event.frame.type);
+        }
+      }
+    });
+  }
+
+  // --- the owner's side ------------------------------------------------------------------------
+
+  #onInbox(delivery: InboxDelivery): void {
+    const { record } = delivery;
+    void delivery.ack().catch(() => undefined);
+    const route = this.#routes.get(record.conversation_id);
+    if (route === undefined) return;
+    // After any ownership step under way: a relay may see this instance's lease before the
+    // fence that ends the claim, and send its inputs here at once.
+    this.#serially(route, () => {
+      this.#onRecord(route, record.connection_id, record.input as InboxInput);
+      return Promise.resolve();
+    });
+  }
+
+  #onRecord(route: Route, connectionId: string, input: InboxInput): void {
+    if (input.type === 'open') {
+      if (route.role === 'owner') this.#openRemote(route, connectionId, input);
+      return;
+    }
+    const port = this.#remotes.get(connectionId);
+    if (port === undefined) return;
+    if (input.event.type === 'socket.closed') this.#remotes.delete(connectionId);
+    port.deliver(input.event);
+  }
+
+  #openRemote(route: Route, connectionId: string, input: { user_id: string; since?: number }) {
+    const engine = this.#requireEngine();
+    // A repeated open (a resend) finds the connection open already.
+    if (this.#remotes.has(connectionId)) return;
+    const port = new RemotePort(connectionId, route.conversationId, {
+      direct: (frame) => {
+        // After the log has what came before it, so the stream keeps the conversation's order.
+        engine.log.afterDurable(() => {
+          if (route.role === 'owner') this.#queuePublish(route.conversationId, frame);
+        });
+      },
+      currentSeq: () => engine.currentSeq(route.conversationId) ?? 0,
+    });
+    this.#remotes.set(connectionId, port);
+    engine
+      .openConnection({
+        connectionId,
+        userId: input.user_id,
+        conversationId: route.conversationId,
+        socket: port,
+        remote: true,
+        ...(input.since === undefined ? {} : { since: input.since }),
+      })
+      .then(
+        (handle) => {
+          port.handle = handle;
+          for (const event of port.early.splice(0)) handle.send(event);
+        },
+        (error: unknown) => {
+          this.#remotes.delete(connectionId);
+          this.#log(
+            'warn',
+            { error: String(error) },
+            'cluster: opening a remote connection failed',
+          );
+        },
+      );
+  }
+
+  #queuePublish(conversationId: string, frame: ClusterFrame): void {
+    let frames = this.#toPublish.get(conversationId);
+    if (frames === undefined) {
+      frames = [];
+      this.#toPublish.set(conversationId, frames);
+    }
+    frames.push(frame);
+    if (this.#publishScheduled) return;
+    this.#publishScheduled = true;
+    process.nextTick(() => {
+      this.#flushPublish();
+    });
+  }
+
+  #flushPublish(): void {
+    this.#publishScheduled = false;
+    for (const [conversationId, frames] of this.#toPublish) {
+      const previous = this.#publishing.get(conversationId) ?? Promise.resolve();
+      const next = previous.then(() =>
+        this.#publisher.publish(conversationId, frames).catch((error: unknown) => {
+          // Followers read what the stream lacks from PostgreSQL at the next frame's gap.
+          this.#redisFailed(error as Error);
+        }),
+      );
+      this.#publishing.set(conversationId, next);
+      void next.then(() => {
+        if (this.#publishing.get(conversationId) === next) this.#publishing.delete(conversationId);
+      });
+    }
+    this.#toPublish.clear();
+  }
+
+  // --- health ----------------------------------------------------------------------------------
+
+  async #pingRedis(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error('no answer to PING within 1000 ms'));
+          }, 1_000);
+        }),
+      ]);
+      if (!this.#redisOk) this.#log('info', {}, 'cluster: Redis answers again');
+      this.#redisOk = true;
+      this.#redisError = undefined;
+    } catch (error) {
+      this.#redisFailed(error as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #redisFailed(error: Error): void {
+    if (this.#redisOk) this.#log('warn', { error: error.message }, 'cluster: Redis failed');
+    this.#redisOk = false;
+    this.#redisError = error.message;
+  }
+
+  #requireEngine(): Engine {
+    if (this.#engine === undefined) throw new Error('ClusterNode.start(engine) was not called.');
+    return this.#engine;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Cluster mode under real faults: a paused Redis (`CLIENT PAUSE`, on a private redis-server so
+ * that other suites are not paused) and a stopped PostgreSQL (`pg_ctlcluster … stop`, restarted
+ * in a `finally`, kept to a few seconds because other suites share that server). Two `parley
+ * serve` processes each. What is checked: the failure is reported (health, `cluster_unavailable`
+ * frames), every message a client sent is either refused with `cluster_unavailable` or answered,
+ * nobody sees a gap or a duplicate, and the conversation recovers without a restart.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import type { ServerFrame } from '../src/protocol/frames.js';
+import {
+  clusterEnvironment,
+  clusterHealth,
+  isGapless,
+  seqsOf,
+  startInstance,
+  type ClusterInstance,
+} from './support/cluster-processes.js';
+import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
+import { describeWithPostgres, probePostgres, skipOrFail } from './support/services.js';
+import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+
+const run = promisify(execFile);
+const postgresProbe = await probePostgres();
+const redisServerProbe = await probeRedisServer();
+const PG_CTL = ['--skip-systemctl-redirect', '15', 'main'];
+const canStopPostgres = await run('pg_ctlcluster', [...PG_CTL, 'status']).then(
+  () => true,
+  () => false,
+);
+
+/** Resolves once `check` holds for the instance's cluster health (polled; bounded by the test). */
+async function healthUntil(
+  instance: ClusterInstance,
+  check: (health: Awaited<ReturnType<typeof clusterHealth>>) => boolean,
+): Promise<void> {
+  for (;;) {
+    const health = await clusterHealth(instance).catch(() => undefined);
+    if (health !== undefined && check(health)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Each message content sent: its echo (accepted) or an error answering it (refused):
+ * `cluster_unavailable` (Redis, or the owner, unavailable) or `log_unavailable` (PostgreSQL).
+ */
+function outcomes(client: TestClient, contents: readonly string[]) {
+  const echoes = new Set(
+    client.frames
+      .filter((frame) => frame.type === 'user_message')
+      .map((frame) => (frame as { content: string }).content),
+  );
+  const refusals = client.frames.filter(
+    (frame) => frame.type === 'error' && (frame as { code: string }).code === 'cluster_unavailable',
+  ).length;
+  const accepted = contents.filter((content) => echoes.has(content));
+  return { accepted, refused: refusals, lost: contents.length - accepted.length - refusals };
+}
+
+function from(frames: readonly ServerFrame[], seq: number) {
+  return eventFrames(frames).filter((frame) => frame.seq >= seq);
+}
+
+describeWithPostgres(postgresProbe, 'cluster faults', (postgres) => {
+  describeWithPrivateRedis(redisServerProbe, 'with a private Redis', (servers) => {
+    it(
+      'Redis paused past the lease: input is refused with cluster_unavailable, health says so, then the conversation goes on without a restart',
+      { timeout: 60_000 },
+      async () => {
+        const { url } = await servers.start();
+        const env = clusterEnvironment({
+          postgresUrl: postgres.url,
+          schema: postgres.freshSchema(),
+          redisUrl: url,
+          prefix: 'parley:',
+        });
+        const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
+        const alice = await connectClient(a.url, 'paused-redis', 'alice');
+        const bob = await connectClient(b.url, 'paused-redis', 'bob');
+        const joinedAt = (await bob.waitForType('welcome')).seq;
+
+        const admin = new Redis(url);
+        try {
+          await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+          await healthUntil(a, (health) => !health.redis.ok);
+          alice.send({ type: 'user_message', content: 'What is 1 + 1?' });
+          bob.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          await alice.waitFor(
+            (frame) => frame.type === 'error' || frame.type === 'user_message',
+            'a refusal or the echo',
+          );
+        } finally {
+          await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+          admin.disconnect();
+        }
+        await Promise.all([a, b].map((instance) => healthUntil(instance, (h) => h.redis.ok)));
+        // Recovered: someone owns the conversation again and answers.
+        await healthUntil(a, (health) => health.owned + health.followed === 1);
+        alice.send({ type: 'user_message', content: 'What is 3 + 3?' });
+        const answer = await bob.waitForType(
+          'agent_response_complete',
+          (frame) => frame.content === '3 + 3 = 6.',
+        );
+        await alice.waitFor((frame) => frame.seq === answer.seq);
+        expect(outcomes(alice, ['What is 1 + 1?']).lost).toBe(0);
+        expect(outcomes(bob, ['What is 2 + 2?']).lost).toBe(0);
+        for (const client of [alice, bob]) {
+          expect(isGapless(seqsOf(from(client.frames, joinedAt + 1)))).toBe(true);
+        }
+        await Promise.all([alice.close(), bob.close()]);
+      },
+    );
+  });
+});
+
+if (!canStopPostgres) {
+  skipOrFail(
+    'pg_ctlcluster cannot manage PostgreSQL 15 main here',
+    'cluster with PostgreSQL stopped',
+  );
+} else {
+  describeWithPostgres(postgresProbe, 'cluster with PostgreSQL stopped', (postgres) => {
+    describeWithPrivateRedis(redisServerProbe, 'and a private Redis', (servers) => {
+      it(
+        'holds the frames of a stopped PostgreSQL until it is back, refuses new input meanwhile, and loses nothing',
+        { timeout: 60_000 },
+        async () => {
+          const { url } = await servers.start();
+          const env = clusterEnvironment({
+            postgresUrl: postgres.url,
+            schema: postgres.freshSchema(),
+            redisUrl: url,
+            prefix: 'parley:',
+          });
+          const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
+          const alice = await connectClient(a.url, 'stopped-pg', 'alice');
+          const bob = await connectClient(b.url, 'stopped-pg', 'bob');
+          const joinedAt = (await bob.waitForType('welcome')).seq;
+
+          try {
+            await run('pg_ctlcluster', [...PG_CTL, 'stop', '--', '-m', 'fast']);
+            // The owner (alice's instance) finds out at its next write.
+            alice.send({ type: 'user_message', content: 'What is 1 + 1?' });
+            await healthUntil(a, (health) => !health.postgres.ok);
+            alice.send({ type: 'user_message', content: 'What is 5 + 5?' });
+            const refused = await alice.waitForType(
+              'error',
+              (frame) => frame.in_reply_to === 'user_message',
+            );
+            expect(['cluster_unavailable', 'log_unavailable']).toContain(refused.code);
+            // Nothing of the first message was sent: it is not in the log yet.
+            expect(alice.frames.some((frame) => frame.type === 'user_message')).toBe(false);
+          } finally {
+            await run('pg_ctlcluster', [...PG_CTL, 'start']);
+          }
+          // Back: the held message goes out and is answered, the log has it, input is taken again.
+          await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '1 + 1 = 2.',
+          );
+          await healthUntil(a, (health) => health.postgres.ok);
+          alice.send({ type: 'user_message', content: 'What is 3 + 3?' });
+          const answer = await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '3 + 3 = 6.',
+          );
+          await alice.waitFor((frame) => frame.seq === answer.seq);
+          expect(outcomes(alice, ['What is 1 + 1?', 'What is 5 + 5?'])).toMatchObject({
+            lost: 0,
+            refused: 1,
+          });
+          for (const client of [alice, bob]) {
+            expect(isGapless(seqsOf(from(client.frames, joinedAt + 1)))).toBe(true);
+          }
+          await Promise.all([alice.close(), bob.close()]);
+        },
+      );
+    });
+  });
+}

@@ -1,0 +1,311 @@
+/**
+ * Cluster mode end to end: three `parley serve` processes on loopback sharing the test PostgreSQL
+ * (a fresh schema) and the test Redis (a fresh key prefix); participants of one conversation on
+ * all three.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  describeWithPostgres,
+  describeWithRedis,
+  probePostgres,
+  probeRedis,
+} from './support/services.js';
+import {
+  clusterEnvironment,
+  clusterHealth,
+  defined,
+  isGapless,
+  kill9,
+  seqsOf,
+  startInstance,
+} from './support/cluster-processes.js';
+import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+
+/** kill -9s of the owner in one test run; bench/cluster-failover.ts runs 20. */
+const KILLS = 6;
+const postgresProbe = await probePostgres();
+const redisProbe = await probeRedis();
+
+/** The event frames a client got from seq `from` on. */
+function from(client: TestClient, seq: number) {
+  return eventFrames(client.frames).filter((frame) => frame.seq >= seq);
+}
+
+describe('cluster mode', () => {
+  describeWithPostgres(postgresProbe, 'with PostgreSQL', (postgres) => {
+    describeWithRedis(redisProbe, 'and Redis', (redis) => {
+      const environment = () =>
+        clusterEnvironment({
+          postgresUrl: postgres.url,
+          schema: postgres.freshSchema(),
+          redisUrl: redis.url,
+          prefix: redis.freshPrefix(),
+        });
+
+      it(
+        'gives participants on three instances the identical gapless frames of an answer with a tool call',
+        { timeout: 60_000 },
+        async () => {
+          const env = environment();
+          const [a, b, c] = await Promise.all([
+            startInstance(env, 'a'),
+            startInstance(env, 'b'),
+            startInstance(env, 'c'),
+          ]);
+          const alice = await connectClient(a.url, 'demo', 'alice');
+          const bob = await connectClient(b.url, 'demo', 'bob');
+          const carol = await connectClient(c.url, 'demo', 'carol');
+          const joinedAt = (await carol.waitForType('welcome')).seq;
+          bob.send({ type: 'user_message', content: 'What is 12 * 7?' });
+          const answers = await Promise.all(
+            [alice, bob, carol].map((client) => client.waitForType('agent_response_complete')),
+          );
+          expect(answers[0]).toMatchObject({ status: 'completed' });
+          expect(answers[0]?.content).toContain('84');
+          const seen = [alice, bob, carol].map((client) => from(client, joinedAt + 1));
+          expect(seen[0]?.map((frame) => frame.type)).toContain('tool_call');
+          expect(seen[0]?.map((frame) => frame.type)).toContain('tool_result');
+          expect(isGapless(seqsOf(seen[0] ?? []))).toBe(true);
+          expect(seen[1]).toEqual(seen[0]);
+          expect(seen[2]).toEqual(seen[0]);
+          // One owner; the others follow it.
+          const health = await Promise.all([a, b, c].map((instance) => clusterHealth(instance)));
+          expect(health.map((item) => item.owned).sort()).toEqual([0, 0, 1]);
+          expect(health.map((item) => item.followed).sort()).toEqual([0, 1, 1]);
+          // The inspector of every instance names the owner; the owner lists it as owned.
+          const views = await Promise.all(
+            [a, b, c].map(async (instance) => {
+              const response = await fetch(`${instance.url}/inspector/cluster`);
+              return (await response.json()) as {
+                instance_id: string;
+                conversations: { conversation_id: string; role: string; owner: string }[];
+              };
+            }),
+          );
+          const owner = views.find((view) => view.conversations[0]?.role === 'owner')?.instance_id;
+          expect(owner).toBeDefined();
+          for (const view of views) {
+            expect(view.conversations).toEqual([
+              expect.objectContaining({
+                conversation_id: 'demo',
+                owner,
+                role: view.instance_id === owner ? 'owner' : 'follower',
+                local_connections: 1,
+              }),
+            ]);
+          }
+          await Promise.all([alice, bob, carol].map((client) => client.close()));
+        },
+      );
+
+      it(
+        'after kill -9 of the owner mid-answer, another instance takes over: the turn ends interrupted, nobody sees a gap or a duplicate, the next message is answered',
+        { timeout: 60_000 },
+        async () => {
+          const env = environment();
+          const [a, b, c] = await Promise.all([
+            startInstance(env, 'a'),
+            startInstance(env, 'b'),
+            startInstance(env, 'c'),
+          ]);
+          const alice = await connectClient(a.url, 'crash', 'alice');
+          const bob = await connectClient(b.url, 'crash', 'bob');
+          const carol = await connectClient(c.url, 'crash', 'carol');
+          const joinedAt = (await carol.waitForType('welcome')).seq;
+          bob.send({ type: 'user_message', content: 'what can you do?' });
+          await bob.waitForType('agent_response_chunk', (frame) => frame.index === 5);
+          await kill9(a);
+          await alice.closed;
+          const since = seqsOf(alice.frames).at(-1) ?? 0;
+          // Alice reconnects to a surviving instance and resumes from the last seq she had.
+          const again = await connectClient(c.url, 'crash', 'alice', {
+            query: `user_id=alice&since=${since}`,
+          });
+          const ended = await Promise.all(
+            [bob, carol, again].map((client) => client.waitForType('agent_response_complete')),
+          );
+          for (const complete of ended) expect(complete.status).toBe('interrupted');
+          for (const client of [bob, carol])
+            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+          const aliceSeqs = [...seqsOf(alice.frames), ...seqsOf(again.frames)];
+          expect(isGapless(aliceSeqs)).toBe(true);
+          carol.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const next = await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.seq > (ended[0]?.seq ?? 0),
+          );
+          expect(next).toMatchObject({ status: 'completed', content: '2 + 2 = 4.' });
+          await again.waitFor((frame) => frame.seq === next.seq);
+          for (const client of [bob, carol])
+            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+          expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
+          await Promise.all([bob, carol, again].map((client) => client.close()));
+        },
+      );
+
+      it(
+        'fences an owner stopped past its lease: after SIGCONT it writes nothing, and no client sees a duplicate or a seq out of order',
+        { timeout: 60_000 },
+        async () => {
+          const env = environment();
+          const schema = env.PARLEY_DB_SCHEMA ?? '';
+          const [a, b, c] = await Promise.all([
+            startInstance(env, 'a'),
+            startInstance(env, 'b'),
+            startInstance(env, 'c'),
+          ]);
+          const alice = await connectClient(a.url, 'paused', 'alice');
+          const bob = await connectClient(b.url, 'paused', 'bob');
+          const carol = await connectClient(c.url, 'paused', 'carol');
+          const joinedAt = (await carol.waitForType('welcome')).seq;
+          bob.send({ type: 'user_message', content: 'what can you do?' });
+          const first = await bob.waitForType('agent_response_chunk', (frame) => frame.index === 3);
+          a.child.kill('SIGSTOP');
+          try {
+            // Past the lease (1 s): another instance takes over and closes the cut-off turn.
+            const interrupted = await bob.waitForType(
+              'agent_response_complete',
+              (frame) => frame.turn_id === first.turn_id,
+            );
+            expect(interrupted.status).toBe('interrupted');
+            bob.send({ type: 'user_message', content: 'What is 2 + 2?' });
+            await carol.waitForType(
+              'agent_response_complete',
+              (frame) => frame.content === '2 + 2 = 4.',
+            );
+          } finally {
+            a.child.kill('SIGCONT');
+          }
+          // The woken owner's pending tokens and timers run now; then it follows the new owner.
+          carol.send({ type: 'user_message', content: 'What is 3 + 3?' });
+          const last = await alice.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '3 + 3 = 6.',
+          );
+          await Promise.all(
+            [bob, carol].map((client) => client.waitFor((frame) => frame.seq === last.seq)),
+          );
+          for (const client of [alice, bob, carol]) {
+            const seqs = seqsOf(from(client, joinedAt + 1));
+            expect(isGapless(seqs)).toBe(true);
+          }
+          // PostgreSQL: one frame per seq, and nothing of the cut-off turn after its completion.
+          const db = await postgres.connect();
+          const duplicates = await db.query(
+            `SELECT seq FROM ${schema}.entries WHERE conversation_id = 'paused' AND kind = 'frame'
+           AND to_connection IS NULL GROUP BY seq HAVING count(*) > 1`,
+          );
+          expect(duplicates.rows).toEqual([]);
+          const late = await db.query(
+            `SELECT seq FROM ${schema}.entries WHERE conversation_id = 'paused' AND kind = 'frame'
+           AND frame_type = 'agent_response_chunk' AND body::jsonb -> 'frame' ->> 'turn_id' = $1
+           AND seq > (SELECT seq FROM ${schema}.entries WHERE conversation_id = 'paused'
+                      AND frame_type = 'agent_response_complete'
+                      AND body::jsonb -> 'frame' ->> 'turn_id' = $1)`,
+            [first.turn_id],
+          );
+          expect(late.rows).toEqual([]);
+          const health = await Promise.all([a, b, c].map((instance) => clusterHealth(instance)));
+          expect(health.map((item) => item.owned).sort()).toEqual([0, 0, 1]);
+          expect(health[0]?.owned).toBe(0);
+          await Promise.all([alice, bob, carol].map((client) => client.close()));
+        },
+      );
+
+      it(
+        `survives ${KILLS} kill -9 of the owner at random points: 0 gaps and 0 duplicates for every participant, resumed or not`,
+        { timeout: 120_000 },
+        async () => {
+          const env = environment();
+          let generation = 0;
+          const start = () => startInstance(env, `i${String(generation++)}`);
+          const instances = await Promise.all([start(), start(), start()]);
+          /** Each participant's sockets over time; its frames are all of theirs, in order. */
+          const participants = await Promise.all(
+            ['alice', 'bob', 'carol'].map(async (user, index) => ({
+              user,
+              clients: [await connectClient(instances[index]?.url ?? '', 'storm', user)],
+            })),
+          );
+          const joinedAt = (
+            await defined(participants[2]?.clients[0], 'carol').waitForType('welcome')
+          ).seq;
+          const seqs = (participant: (typeof participants)[number]) =>
+            participant.clients
+              .flatMap((client) => seqsOf(client.frames))
+              .filter((seq) => seq > joinedAt);
+          for (let kill = 0; kill < KILLS; kill += 1) {
+            const speaker = defined(participants[kill % 3], 'speaker');
+            const client = defined(speaker.clients.at(-1), 'client');
+            const sent = client.frames.length;
+            client.send({ type: 'user_message', content: 'what can you do?' });
+            const cut = 1 + Math.floor(Math.random() * 8);
+            await client.waitFor(
+              (frame) =>
+                client.frames.indexOf(frame) >= sent &&
+                frame.type === 'agent_response_chunk' &&
+                frame.index === cut,
+              `chunk ${cut}`,
+            );
+            const health = await Promise.all(instances.map((instance) => clusterHealth(instance)));
+            const ownerIndex = health.findIndex((item) => item.owned === 1);
+            const owner = defined(instances[ownerIndex], 'owner');
+            await kill9(owner);
+            const replacement = start();
+            // Clients of the dead instance resume on a survivor from their last seq.
+            const survivors = instances.filter((instance) => instance !== owner);
+            for (const participant of participants) {
+              const last = defined(participant.clients.at(-1), 'client');
+              if (!last.socket.url.startsWith(owner.url.replace('http', 'ws'))) continue;
+              await last.closed;
+              const since = seqsOf(participant.clients.flatMap((each) => each.frames)).at(-1) ?? 0;
+              const target = defined(
+                survivors[Math.floor(Math.random() * survivors.length)],
+                'survivor',
+              );
+              participant.clients.push(
+                await connectClient(target.url, 'storm', participant.user, {
+                  query: `user_id=${participant.user}&since=${String(since)}`,
+                }),
+              );
+            }
+            const turn = (await client.waitFor(
+              (frame) =>
+                frame.type === 'agent_response_chunk' && client.frames.indexOf(frame) >= sent,
+            )) as { turn_id: string };
+            await Promise.all(
+              participants.map((participant) =>
+                defined(participant.clients.at(-1), 'client').waitForType(
+                  'agent_response_complete',
+                  (frame) => frame.turn_id === turn.turn_id,
+                ),
+              ),
+            );
+            instances[ownerIndex] = await replacement;
+          }
+          // The next message is answered, and every participant saw every seq once.
+          const last = defined(participants[0]?.clients.at(-1), 'alice');
+          last.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const answer = await last.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '2 + 2 = 4.',
+          );
+          await Promise.all(
+            participants.map((participant) =>
+              defined(participant.clients.at(-1), 'client').waitFor(
+                (frame) => frame.seq === answer.seq,
+              ),
+            ),
+          );
+          for (const participant of participants) {
+            const seen = seqs(participant);
+            expect(isGapless(seen), `${participant.user}: ${seen.join(',')}`).toBe(true);
+            expect(seen.at(-1)).toBe(answer.seq);
+          }
+          for (const participant of participants)
+            await defined(participant.clients.at(-1), 'client').close();
+        },
+      );
+    });
+  });
+});
