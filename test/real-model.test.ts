@@ -167,6 +167,49 @@ describe('a real model from PARLEY_MODEL', () => {
   });
 });
 
+describe('per-user token budget', () => {
+  it('stops a turn that crosses the budget before its next model call, then refuses the user before a turn starts; others go on', async () => {
+    provider.reply(
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
+    );
+    const server = await startTestServer({
+      environment: environment(),
+      userTokenBudget: 150,
+      userTokenWindowMs: 60_000,
+    });
+    const alice = await connectClient(server.url, 'budget-room', 'alice');
+    const bob = await connectClient(server.url, 'budget-room', 'bob');
+
+    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+    // The first model call reports 171 tokens: over 150, so no second call follows.
+    const stopped = await alice.waitForType('agent_response_complete');
+    expect(stopped).toMatchObject({
+      status: 'budget_exceeded',
+      steps: 1,
+      error: { code: 'budget_exceeded' },
+      usage: { total_tokens: 171 },
+    });
+    expect(provider.requests).toHaveLength(1);
+
+    alice.send({ type: 'user_message', content: 'And in Rome?' });
+    const refused = await alice.waitForType('error');
+    expect(refused).toMatchObject({ code: 'budget_exceeded', in_reply_to: 'user_message' });
+    expect(refused.details?.retry_after_ms).toBeGreaterThan(0);
+    expect(refused.details?.retry_after_ms).toBeLessThanOrEqual(60_600);
+    // Not broadcast: bob never sees the refused message.
+    expect(bob.frames.filter((frame) => frame.type === 'user_message')).toHaveLength(1);
+
+    bob.send({ type: 'user_message', content: 'Weather in Paris?' });
+    const answered = await bob.waitForType(
+      'agent_response_complete',
+      (frame) => frame.status === 'completed',
+    );
+    expect(answered.content).toMatch(/sunny/);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});
+
 describe('named agents', () => {
   let directory: string;
   beforeEach(async () => {

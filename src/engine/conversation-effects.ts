@@ -3,7 +3,7 @@ import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { ModelMessage, ModelToolDescription } from '../agent/model.js';
+import type { ModelMessage, ModelToolDescription, ModelUsage } from '../agent/model.js';
 import {
   resumeTurnWithProgress,
   runTurnWithProgress,
@@ -152,6 +152,9 @@ export function createConversationEffects({
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
     const effects = turnEffects(turnId, stepsDone, agent);
+    const { overBudget } = effects;
+    // The turn's tokens are charged to the user whose message started it.
+    const userId = messages.findLast((message) => message.role === 'user')?.userId;
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
@@ -187,6 +190,9 @@ export function createConversationEffects({
       scheduler,
       now,
       ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+      ...(overBudget === undefined || userId === undefined
+        ? {}
+        : { overBudget: (usage: ModelUsage) => overBudget(userId, usage) }),
     };
     const turn$ =
       resume === undefined
