@@ -7,6 +7,7 @@ import { createLogger } from '../src/logger.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { startServer } from '../src/server/server.js';
 import { startProviderServer, type ProviderServer } from './support/provider-server.js';
+import { connectInspector } from './support/inspector-client.js';
 import { connectClient, upgradeRefusal } from './support/test-client.js';
 import { startTestServer, toServerOptions } from './support/test-server.js';
 
@@ -112,6 +113,33 @@ describe('a real model from PARLEY_MODEL', () => {
     expect(lines.some((line) => line.includes('"level":10'))).toBe(true);
     for (const line of lines) expect(line).not.toContain(KEY);
     await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('shows the inspector the agent and model of a conversation, never the key', async () => {
+    provider.reply(
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
+    );
+    const server = await startTestServer({ environment: environment(), inspector: true });
+    const inspector = await connectInspector(server.url);
+    const alice = await connectClient(server.url, 'inspected', 'alice');
+    inspector.request({ type: 'subscribe', path: 'parley' });
+    inspector.request({ type: 'subscribe', path: 'conversation:inspected' });
+    await inspector.waitFor(
+      (message) => message.type === 'actor' && message.path === 'conversation:inspected',
+    );
+    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+    await alice.waitForType('agent_response_complete');
+    inspector.request({ type: 'timeline', conversation_id: 'inspected' });
+    await inspector.waitFor((message) => message.type === 'timeline');
+    inspector.request({ type: 'list', filter: '' });
+    await inspector.waitFor((message) => message.type === 'actors');
+    const everything = JSON.stringify(inspector.messages);
+    expect(everything).toContain(MODEL);
+    expect(everything).toContain('sunny');
+    expect(everything).not.toContain(KEY);
+    inspector.close();
+    await alice.close();
   });
 
   it('closes the provider connection when a participant cancels mid-stream', async () => {
