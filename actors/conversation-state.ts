@@ -103,6 +103,24 @@ export type RestoredConversation = Pick<
   awaitingApproval?: ActiveTurn & { approval: PendingApproval };
 };
 
+/**
+ * What a hibernated conversation keeps in memory (the root holds it): the part of its data the log
+ * cannot give back. Its history is read back from the log when it wakes; a conversation
+ * hibernates only with no turn running, queued or waiting, so nothing else is lost. The ids go on
+ * from the same seed and counts, so a wake leaves no trace in the log and a replay (which never
+ * hibernates) makes the same frames.
+ */
+export type HibernatedConversation = Pick<
+  ConversationState,
+  | 'conversationId'
+  | 'seq'
+  | 'idSeed'
+  | 'turnsNamed'
+  | 'messagesNamed'
+  | 'participants'
+  | 'typingUsers'
+>;
+
 /** The conversation's data: everything its single writer decides on. */
 export interface ConversationState {
   conversationId: string;
@@ -262,7 +280,9 @@ export type ConversationEvent =
   | TurnActorEvent
   | { type: 'conversation.shutdown' }
   /** Raised on start by a conversation restored with a turn that waits for approvals. */
-  | { type: 'approval.restored' };
+  | { type: 'approval.restored' }
+  /** Raised on start by a conversation woken from hibernation with participants. */
+  | { type: 'conversation.woken' };
 
 /** How a turn ended, as the completion frame says it. */
 export type CompletionStatus = TurnStatus;

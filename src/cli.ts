@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `parley` command line: `serve`, `export` and `replay`.
+ * The `parley` command line: `serve`, `config`, `export` and `replay`.
  */
 import { parseArgs } from 'node:util';
+import { configCommand } from './cli/config-command.js';
 import { exportCommand } from './cli/export-command.js';
 import { replayCommand } from './cli/replay-command.js';
 import { serveCommand } from './cli/serve-command.js';
@@ -10,7 +11,9 @@ import { serveCommand } from './cli/serve-command.js';
 const USAGE = `Usage: parley <command> [options]
 
 Commands:
-  serve                          Start the server (configuration from environment variables; see README)
+  serve                          Start the server (configuration: environment, .env, parley.config.json)
+  config                         Print the configuration serve would use, secrets masked, and where
+                                 each value came from (default, file, .env, env)
   export [conversation_id]       Print a conversation's event log as JSONL (no id: list conversations)
   replay <file|directory>        Replay recordings and compare every frame; exit 1 on a divergence
 
@@ -20,6 +23,7 @@ Options:
   --db <path>      export: SQLite event log (overrides PARLEY_DB; default ./data/parley.db)
   --live           replay: call the current model and tools instead of the recorded answers
   --update         replay: rewrite each diverging recording with the replayed session
+  --json           config: print JSON instead of a table
   -h, --help       Show this help
 `;
 
@@ -33,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       db: { type: 'string' },
       live: { type: 'boolean' },
       update: { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -44,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serveCommand(values);
+    case 'config':
+      return configCommand(values);
     case 'export':
       return exportCommand(argument, values);
     case 'replay':

@@ -46,8 +46,14 @@ export const SECRET_SETTINGS = new Set([
   'PARLEY_MODEL_BASE_URL',
 ]);
 
-/** A setting's value as an error message may show it: a secret's is never shown. */
-function shown(name: string, value: unknown): string {
+/**
+ * A setting's value as an error message or `parley config` may show it: a secret's is never
+ * shown, only its length.
+ *
+ * @example
+ * shownValue('PARLEY_JWT_SECRET', 'abc…') // '(hidden, 32 characters)'
+ */
+export function shownValue(name: string, value: unknown): string {
   if (!SECRET_SETTINGS.has(name)) return JSON.stringify(value);
   return typeof value === 'string' ? `(hidden, ${value.length} characters)` : '(hidden)';
 }
@@ -55,6 +61,22 @@ function shown(name: string, value: unknown): string {
 const KEYS = new Map<string, [name: string, schema: z.ZodType]>(
   Object.entries(CONFIG_VARIABLES).map(([name, [key, schema]]) => [key, [name, schema]]),
 );
+
+/** Where a setting's value came from, lowest precedence first. */
+export type ConfigSource = 'default' | 'file' | 'env' | 'code';
+
+/** A configuration file's settings, keyed by variable name as in the environment. */
+export interface ConfigFileValues {
+  /** The file's path, as errors and `parley config` name it. */
+  path: string;
+  values: Readonly<Record<string, unknown>>;
+}
+
+/** The resolved configuration and, for each variable, where its value came from. */
+export interface ResolvedConfig {
+  config: ParleyConfig;
+  sources: Record<keyof typeof CONFIG_VARIABLES, ConfigSource>;
+}
 
 /**
  * Reads configuration from environment variables, applies overrides from code, and fills
@@ -68,22 +90,51 @@ const KEYS = new Map<string, [name: string, schema: z.ZodType]>(
 export function loadConfig(
   environment: Record<string, string | undefined> = process.env,
   overrides: ConfigOverrides = {},
+  options: { file?: ConfigFileValues } = {},
 ): ParleyConfig {
+  return resolveConfig(environment, overrides, options).config;
+}
+
+/**
+ * {@link loadConfig}, telling where each value came from: its default, the configuration file
+ * (`options.file`, keyed like the environment), the environment, or code. Each overrides the
+ * one before it; every one is validated by the variable's schema, and an error in the file
+ * names the file and the key.
+ *
+ * @example
+ * const { config, sources } = resolveConfig(process.env, {}, { file: readConfigFile(process.env) });
+ * sources.PORT // 'default' | 'file' | 'env' | 'code'
+ */
+export function resolveConfig(
+  environment: Record<string, string | undefined> = process.env,
+  overrides: ConfigOverrides = {},
+  { file }: { file?: ConfigFileValues } = {},
+): ResolvedConfig {
   const values: Record<string, unknown> = {};
+  const sources = {} as Record<string, ConfigSource>;
   const problems: Problem[] = [];
   for (const [name, [key, schema]] of Object.entries(CONFIG_VARIABLES)) {
-    const raw = environment[name];
-    const parsed = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
+    const fromEnvironment = environment[name];
+    const fromFile = file?.values[name];
+    const [raw, source, where]: [unknown, ConfigSource, string] =
+      fromEnvironment !== undefined && fromEnvironment !== ''
+        ? [fromEnvironment, 'env', name]
+        : fromFile !== undefined && fromFile !== ''
+          ? [fromFile, 'file', `${file?.path ?? ''}: ${name}`]
+          : [undefined, 'default', name];
+    const parsed = (schema as z.ZodType).safeParse(raw);
+    sources[name] = source;
     if (parsed.success) values[key] = parsed.data;
-    else problems.push(problem(`${name}=${shown(name, raw)}`, parsed.error));
+    else problems.push(problem(`${where}=${shownValue(name, raw)}`, parsed.error));
   }
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     const known = KEYS.get(key);
     if (known === undefined) throw new TypeError(`Unknown configuration option "${key}".`);
     const parsed = known[1].safeParse(value);
+    sources[known[0]] = 'code';
     if (parsed.success) values[key] = parsed.data;
-    else problems.push(problem(`config.${key}=${shown(known[0], value)}`, parsed.error));
+    else problems.push(problem(`config.${key}=${shownValue(known[0], value)}`, parsed.error));
   }
   if (problems.length > 0) {
     const message = `Invalid configuration: ${problems.map((item) => item.text).join('; ')}`;
@@ -101,7 +152,12 @@ export function loadConfig(
       'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
     );
   }
-  return { ...merged, devMode, inspector };
+  // The file found without PARLEY_CONFIG (./parley.config.json) is still the one in use.
+  if (merged.configFile === undefined && file !== undefined) merged.configFile = file.path;
+  return {
+    config: { ...merged, devMode, inspector },
+    sources: sources,
+  };
 }
 
 interface Problem {

@@ -14,7 +14,9 @@ import {
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
+import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
+import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { defaultAgent, DEFAULT_AGENT_ID } from './agent/agents.js';
@@ -28,11 +30,14 @@ import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
 import { RateLimiter } from './engine/rate-limiter.js';
+import { expireIdleConversations } from './engine/expire-conversations.js';
+import { logUnavailableFrame, watchLogOutage } from './engine/log-outage.js';
 import { createReplies } from './engine/replies.js';
 import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
+import { ParleyMetrics } from './metrics/parley-metrics.js';
 import { createDefaultToolRegistry } from './tools/registry.js';
 
 export type * from './engine/engine-types.js';
@@ -50,6 +55,7 @@ export function createEngine(options: EngineOptions): Engine {
   const scheduler = options.scheduler ?? asyncScheduler;
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
+  const toolNames: ReadonlySet<string> = new Set(toolDescriptions.map((tool) => tool.name));
   const agents = agentsById(options.agents, options.model);
   const fallbackAgent = defaultAgent([...agents.values()]);
   const budget =
@@ -78,14 +84,23 @@ export function createEngine(options: EngineOptions): Engine {
         return tools.execute(name, input, { signal, now });
       },
       needsApproval: (call: ModelToolCall) => tools.needsApproval?.(call.toolName) ?? false,
+      // Asked per turn: an MCP server's tools come, go and change while the engine runs.
+      tools: () => {
+        const pending = tools.ready?.();
+        return pending === undefined ? tools.describe() : pending.then(() => tools.describe());
+      },
     }));
   const idSeed = options.idSeed ?? (() => randomSeed());
   const nextConnectionId =
     options.nextConnectionId ?? ((prefix) => seededIds(randomSeed())(prefix));
   const store = options.store ?? new MemoryEventStore();
+  const metrics = options.metrics ?? new ParleyMetrics();
   const log = createEventLog({
     store,
     ...(options.onLogError ? { onError: options.onLogError } : {}),
+    onBatch: (entries, seconds, error) => {
+      metrics.logBatch(entries, seconds, error);
+    },
   });
   const pool =
     options.pool ??
@@ -101,7 +116,19 @@ export function createEngine(options: EngineOptions): Engine {
     },
     currentSeq: (conversationId) => currentSeq(conversationId) ?? 0,
     now,
+    metrics,
   });
+  // One settings object per agent, shared by its conversations: none changes its settings, and a
+  // hibernating conversation should not carry its own copy.
+  const settingsByAgent = new WeakMap<Agent, ReturnType<typeof conversationSettings>>();
+  const settingsOf = (agent: Agent) => {
+    let settings = settingsByAgent.get(agent);
+    if (settings === undefined) {
+      settings = conversationSettings(config, options.recordAgent === false ? undefined : agent);
+      settingsByAgent.set(agent, settings);
+    }
+    return settings;
+  };
   const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
 
   const conversationEffects = (conversationId: string, agent: Agent) =>
@@ -117,6 +144,8 @@ export function createEngine(options: EngineOptions): Engine {
       toolDescriptions,
       turnEffects,
       hasTurnRoom,
+      metrics,
+      toolNames,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
       ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     });
@@ -141,22 +170,49 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const root = createActor(parleyMachine, {
-    systemId: 'parley',
+    systemId: ROOT_SYSTEM_ID,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     input: {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
-      conversationInput: (conversationId, agentId) => {
+      conversationIdleMs: config.conversationIdleMs,
+      wakeConversation: (conversationId) => {
+        // A log that cannot be read wakes the conversation anyway: it keeps its seq and
+        // participants, and answers with the history it could read (none).
+        const wake = () => {
+          root.send({ type: 'conversation.wake', conversationId });
+        };
+        loader.load(conversationId).then(wake, (error: unknown) => {
+          options.onLogError?.(error);
+          wake();
+        });
+      },
+      conversationInput: (conversationId, { agentId, awoken } = {}): ConversationMachineInput => {
         const previous = loader.take(conversationId);
-        const seed = idSeed(conversationId);
         // A conversation keeps the agent it was created with, whatever a later join asks for.
         const recorded = previous?.agent;
         const agent =
           recorded === undefined
             ? ((agentId === undefined ? undefined : agents.get(agentId)) ?? fallbackAgent)
             : restoreAgent(recorded, agents.get(recorded.id) ?? fallbackAgent);
+        const common = {
+          conversationId,
+          idleMs: config.conversationIdleMs,
+          hibernateAfterMs: config.conversationHibernateAfterMs,
+          effects: conversationEffects(conversationId, agent),
+          settings: settingsOf(agent),
+        };
+        // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
+        if (awoken !== undefined) {
+          return {
+            ...common,
+            idSeed: awoken.idSeed,
+            awoken,
+            ...(previous === undefined ? {} : { restored: previous }),
+          };
+        }
+        const seed = idSeed(conversationId);
         const settings = replaySettings(config, agent, options.recordAgent !== false);
-        const effects = conversationEffects(conversationId, agent);
         try {
           log.append(conversationId, [
             {
@@ -173,11 +229,8 @@ export function createEngine(options: EngineOptions): Engine {
           options.onLogError?.(error);
         }
         return {
-          conversationId,
+          ...common,
           idSeed: seed,
-          idleMs: config.conversationIdleMs,
-          effects,
-          settings: conversationSettings(config, options.recordAgent === false ? undefined : agent),
           ...(previous === undefined ? {} : { restored: previous }),
         };
       },
@@ -216,30 +269,58 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return count;
   };
-  const currentSeq = (conversationId: string) => {
+  /** Whether the conversation's actor runs (not hibernated, not stopped). */
+  const isRunning = (conversationId: string) =>
+    (actor(conversationKey(conversationId))?.getSnapshot() as { status: string } | undefined)
+      ?.status === 'active';
+  /** The conversation's seq, running or hibernated; undefined for one that is not kept. */
+  const currentSeq = (conversationId: string): number | undefined => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
-    return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
+    if (snapshot?.status === 'active') return snapshot.context.seq;
+    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
   };
-  const replies = createReplies({ log, store, sockets, currentSeq });
+  const replies = createReplies({
+    log,
+    store,
+    sockets,
+    currentSeq,
+    outboundBufferFrames: config.outboundBufferFrames,
+  });
+  const stats = () => ({
+    connections: sockets.size,
+    hibernated: hibernatedCount(),
+    conversations: children().filter((id) => id.startsWith('conversation:')).length,
+    hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
+    turns: { running: pool.running, waiting: pool.waiting },
+    log: { pending: log.pending, status: log.status() },
+  });
+  metrics.bind(stats);
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
+    if (event.type === 'frame.received' && outage.refuses(event.frame.type)) {
+      sockets.reply(connectionId, logUnavailableFrame(event.frame.type));
+      return;
+    }
     sendToConnection(root.system, connectionId, event);
   };
+
+  const outage = watchLogOutage(log, sockets);
 
   const loader = createConversationLoader({
     log,
     store,
     historyMessages: config.historyMessages,
     now,
-    isAlive: (conversationId) => currentSeq(conversationId) !== undefined,
+    isAlive: isRunning,
   });
 
   return {
     config,
     pool,
     log,
+    metrics,
     agents,
     async openConnection({
       connectionId = nextConnectionId('conn'),
@@ -252,6 +333,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (agent !== undefined && !agents.has(agent)) throw unknownAgent(agent, agents);
       await loader.load(conversationId);
       sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      outage.greet(connectionId);
       root.send({
         type: 'connection.open',
         connectionId,
@@ -265,14 +347,10 @@ export function createEngine(options: EngineOptions): Engine {
       return new Handle(connectionId, dispatch);
     },
     currentSeq,
-    stats() {
-      return {
-        connections: sockets.size,
-        hibernated: hibernatedCount(),
-        conversations: children().filter((id) => id.startsWith('conversation:')).length,
-        turns: { running: pool.running, waiting: pool.waiting },
-        log: { pending: log.pending },
-      };
+    stats,
+    expireIdleConversations(maxAgeMs) {
+      const isBusy = (id: string) => currentSeq(id) !== undefined || loader.isLoading(id);
+      return expireIdleConversations({ log, now, isBusy }, maxAgeMs);
     },
     async stop() {
       for (const id of children()) {
@@ -280,7 +358,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
       // Frames leave after the log has them: the completions go out before the close frames.
       await new Promise<void>((resolve) => {
-        log.afterDurable(resolve);
+        log.afterDurable(() => {
+          resolve();
+        });
       });
       const { running, hibernated } = connectionIds();
       for (const id of [...running, ...hibernated]) {

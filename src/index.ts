@@ -16,7 +16,16 @@ export {
   type StartServerOptions,
 } from './server/server.js';
 export { createParley, type ParleyHandler, type ParleyOptions } from './server/create-parley.js';
-export { loadConfig, CONFIG_VARIABLES, type ParleyConfig, type ConfigOverrides } from './config.js';
+export type { ReadinessCheck, ReadinessResult, ReadinessReport } from './server/readiness.js';
+export type { ParleyMetrics } from './metrics/parley-metrics.js';
+export {
+  loadConfig,
+  CONFIG_VARIABLES,
+  type ParleyConfig,
+  type ConfigOverrides,
+  type ConfigFileValues,
+} from './config.js';
+export { readConfigFile } from './config/config-file.js';
 export {
   ParleyError,
   toParleyError,
@@ -37,3 +46,9 @@ export {
 export { resilientModel, type ResilienceOptions } from './providers/resilient-model.js';
 export { createLogger, type Logger } from './logger.js';
 export type { EventStore } from './event-log/event-store.js';
+export type {
+  McpConfig,
+  McpServerHealth,
+  McpServerState,
+  McpServerStatus,
+} from './tools/mcp/index.js';

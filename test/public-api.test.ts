@@ -49,6 +49,7 @@ describe('the root export', () => {
         'isJsonSchemaTool',
         'loadConfig',
         'offlineSearchBackend',
+        'readConfigFile',
         'offlineWeatherBackend',
         'resilientModel',
         'searchTool',

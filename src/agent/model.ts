@@ -107,6 +107,11 @@ export interface ModelRequest {
 /** Per-call options: the signal aborts the request (turn cancelled or timed out). */
 export interface ModelCallOptions {
   signal: AbortSignal;
+  /**
+   * Told each time a model that retries (`resilientModel`) retries this call, with the error
+   * code of the attempt that failed (for metrics). @default none
+   */
+  onRetry?: (code: string) => void;
 }
 
 /** The contract versions Parley accepts. */

@@ -5,6 +5,11 @@
 
 /** Resolved server configuration. */
 export interface ParleyConfig {
+  /**
+   * The configuration file this configuration was read from, when `parley serve` read one.
+   * Env `PARLEY_CONFIG`. @default undefined (`./parley.config.json` when present)
+   */
+  configFile?: string | undefined;
   /** TCP port to listen on (0 picks a free port). Env `PORT`. @default 8080 */
   port: number;
   /** Interface to bind. Env `HOST`. @default '127.0.0.1' */
@@ -15,6 +20,11 @@ export interface ParleyConfig {
   database: string;
   /** Log entries kept per conversation; 0 keeps all. Env `PARLEY_LOG_RETENTION`. @default 1_000_000 */
   logRetention: number;
+  /**
+   * Remove whole conversations idle longer than this, in ms (0 keeps them); from the environment
+   * in seconds or with a unit (`30d`). Env `PARLEY_LOG_MAX_AGE`. @default 0
+   */
+  logMaxAgeMs: number;
   /** Thread that writes the SQLite log. Env `PARLEY_LOG_THREAD`. @default 'main' */
   logThread: 'main' | 'worker';
   /** Where the SQLite log's WAL checkpoints run. Env `PARLEY_LOG_CHECKPOINTS`. @default 'background' */
@@ -113,6 +123,8 @@ export interface ParleyConfig {
   historyMessages: number;
   /** An empty conversation stops after this long. Env `PARLEY_CONVERSATION_IDLE_MS`. @default 300_000 */
   conversationIdleMs: number;
+  /** Quiet time before an idle conversation hibernates; 0: never. Env `PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`. @default 30_000 */
+  conversationHibernateAfterMs: number;
   /** How long running turns may finish at shutdown. Env `PARLEY_SHUTDOWN_GRACE_MS`. @default 10_000 */
   shutdownGraceMs: number;
 }

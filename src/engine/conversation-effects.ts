@@ -1,9 +1,14 @@
-import { filter, finalize, tap, type SchedulerLike } from 'rxjs';
+import { defer, filter, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { ModelMessage, ModelToolDescription, ModelUsage } from '../agent/model.js';
+import type {
+  ModelMessage,
+  ModelStreamPart,
+  ModelToolDescription,
+  ModelUsage,
+} from '../agent/model.js';
 import {
   resumeTurnWithProgress,
   runTurnWithProgress,
@@ -13,7 +18,10 @@ import {
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
+import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
+import { TurnMeter } from '../metrics/turn-meter.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
 import { stampFrame } from './stamp-frame.js';
@@ -34,6 +42,10 @@ export interface ConversationEffectsOptions {
   turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
+  /** Moved by every turn, tool call, model part and refusal of this conversation. */
+  metrics: ParleyMetrics;
+  /** The registered tools' names: a tool call to any other counts as `unknown`. */
+  toolNames: ReadonlySet<string>;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
@@ -59,47 +71,107 @@ export function createConversationEffects({
   toolDescriptions,
   turnEffects,
   hasTurnRoom,
+  metrics,
+  toolNames,
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
-  const append = (entries: Parameters<EventLog['append']>[1]) => {
+  /**
+   * Text-delta parts whose entry waits for their chunk frame: a chunk that follows its part with
+   * nothing logged between carries it (`part`, entry version 2), so a token is one entry, not two.
+   */
+  const pendingDeltas: {
+    turnId: string;
+    step: number;
+    offsetMs: number;
+    at: number;
+    delta: string;
+  }[] = [];
+  const meter = new TurnMeter(metrics, now);
+  /** Whether the log took the entries (a frame it did not take is never sent). */
+  const appendNow = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
-    // and end the process): the conversation goes on unlogged and the operator is told.
+    // and end the process): the operator is told, and what was not logged is not delivered.
     try {
       log.append(conversationId, entries);
+      return true;
     } catch (error) {
       onLogError?.(error);
+      return false;
     }
+  };
+  /** Logs the waiting text-delta parts as their own entries, in the order they came. */
+  const flushDeltas = () => {
+    if (pendingDeltas.length === 0) return;
+    appendNow(
+      pendingDeltas.splice(0).map((pending) => ({
+        kind: 'model.part' as const,
+        conversation_id: conversationId,
+        at: pending.at,
+        turn_id: pending.turnId,
+        step: pending.step,
+        offset_ms: pending.offsetMs,
+        part: { type: 'text-delta', delta: pending.delta },
+      })),
+    );
+  };
+  /** Appends after the waiting parts, so the log keeps the order things happened in. */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
+    flushDeltas();
+    return appendNow(entries);
+  };
+  /** The waiting part a chunk frame carries: the first one, when it is this chunk's text. */
+  const carriedPart = (body: { type: string }) => {
+    const pending = pendingDeltas[0];
+    if (pending === undefined || body.type !== 'agent_response_chunk') return undefined;
+    const chunk = body as { turn_id?: unknown; delta?: unknown };
+    if (chunk.turn_id !== pending.turnId || chunk.delta !== pending.delta) return undefined;
+    pendingDeltas.shift();
+    return { step: pending.step, offset_ms: pending.offsetMs };
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
   const agentTools = agent.tools;
-  const tools =
+  const toolsOfAgent = (described: readonly ModelToolDescription[]) =>
     agentTools === undefined
-      ? toolDescriptions
-      : toolDescriptions.filter((tool) => agentTools.includes(tool.name));
+      ? described
+      : described.filter((tool) => agentTools.includes(tool.name));
   const maxSteps = agent.maxSteps ?? config.maxSteps;
   const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
   const system: ModelMessage[] =
     agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
+      meter.published(body);
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      append([
-        {
-          kind: 'frame',
-          conversation_id: conversationId,
-          at: now(),
-          seq,
-          frame,
-          ...(to === undefined ? {} : { to }),
-        },
+      const carried = to === undefined ? carriedPart(body) : undefined;
+      if (carried === undefined) flushDeltas();
+      const logged = appendNow([
+        withFrameJson(
+          to !== undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to }
+            : carried === undefined
+              ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+              : {
+                  kind: 'frame',
+                  conversation_id: conversationId,
+                  at: now(),
+                  seq,
+                  frame,
+                  part: carried,
+                },
+          data,
+        ),
       ]);
-      // The log is the truth: a frame leaves only once the log has it.
-      log.afterDurable(() => {
+      if (!logged) return;
+      // The log is the truth: a frame leaves only once the log has it, and never when it was
+      // not written (the log closed while the store was failing, or another instance fenced
+      // this one off).
+      log.afterDurable((written) => {
+        if (!written || log.isFenced(conversationId)) return;
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });
@@ -123,7 +195,12 @@ export function createConversationEffects({
     },
     submitTurn(turnId, messages, send) {
       // The system prompt leads every turn's context; a continuation already starts with it.
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, [...system, ...messages]), send);
+      submitTurn(
+        pool,
+        turnId,
+        runTurnWithEffects(turnId, [...system, ...messages]),
+        meter.observe(send),
+      );
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -139,7 +216,7 @@ export function createConversationEffects({
             if (jobs.get(turnId) === jobId) jobs.delete(turnId);
           }),
         ),
-        send,
+        meter.observe(send),
         jobId,
       );
     },
@@ -152,6 +229,7 @@ export function createConversationEffects({
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
     const effects = turnEffects(turnId, stepsDone, agent);
+    const { provider, modelId } = effects.model;
     const { overBudget } = effects;
     // The turn's tokens are charged to the user whose message started it.
     const userId = messages.findLast((message) => message.role === 'user')?.userId;
@@ -161,47 +239,73 @@ export function createConversationEffects({
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: TurnDependencies = {
-      model: recordingModel(
-        effects.model,
-        (step, offsetMs, part) => {
-          append([
-            {
-              kind: 'model.part',
-              conversation_id: conversationId,
-              at: now(),
-              turn_id: turnId,
-              step,
-              offset_ms: offsetMs,
-              part: serializablePart(part),
-            },
-          ]);
-        },
+    const start = (described: readonly ModelToolDescription[]) => {
+      const dependencies: TurnDependencies = {
+        model: recordingModel(
+          effects.model,
+          (step, offsetMs, part) => {
+            if (part.type === 'error') metrics.providerError(provider, errorCode(part.error));
+            // A plain text delta waits for its chunk frame, which will carry it.
+            if (isPlainTextDelta(part)) {
+              pendingDeltas.push({ turnId, step, offsetMs, at: now(), delta: part.delta });
+              return;
+            }
+            append([
+              {
+                kind: 'model.part',
+                conversation_id: conversationId,
+                at: now(),
+                turn_id: turnId,
+                step,
+                offset_ms: offsetMs,
+                part: serializablePart(part),
+              },
+            ]);
+          },
+          scheduler,
+          stepsDone,
+          (code) => {
+            metrics.providerRetry(provider, code);
+          },
+        ),
+        tools: toolsOfAgent(described),
+        executeTool: effects.executeTool,
+        maxSteps,
+        toolTimeoutMs,
+        toolResultMaxChars: config.toolResultMaxChars,
+        turnTimeoutMs: config.turnTimeoutMs,
+        tokenPacingMs: config.tokenPacingMs,
         scheduler,
-        stepsDone,
-      ),
-      tools,
-      executeTool: effects.executeTool,
-      maxSteps,
-      toolTimeoutMs,
-      toolResultMaxChars: config.toolResultMaxChars,
-      turnTimeoutMs: config.turnTimeoutMs,
-      tokenPacingMs: config.tokenPacingMs,
-      scheduler,
-      now,
-      ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
-      ...(overBudget === undefined || userId === undefined
-        ? {}
-        : { overBudget: (usage: ModelUsage) => overBudget(userId, usage) }),
-    };
-    const turn$ =
-      resume === undefined
+        now,
+        ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+        ...(overBudget === undefined || userId === undefined
+          ? {}
+          : { overBudget: (usage: ModelUsage) => overBudget(userId, usage) }),
+      };
+      return resume === undefined
         ? runTurnWithProgress(messages, dependencies)
         : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
+    };
+    // Described when a worker starts the turn; a promise (lazy MCP servers) delays it till then.
+    const turn$ = defer(() => {
+      const described = effects.tools?.() ?? toolDescriptions;
+      return described instanceof Promise
+        ? from(described).pipe(switchMap(start))
+        : start(described);
+    });
     return turn$.pipe(
       // Reasoning reaches participants only from an agent that shows it.
       filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
+        if (event.type === 'usage') metrics.tokens(provider, modelId, event.usage);
+        if (event.type === 'tool-result') {
+          const { outcome } = event;
+          metrics.toolCall(
+            toolNames.has(event.toolName) ? event.toolName : 'unknown',
+            outcome.ok ? 'ok' : outcome.error.code,
+            outcome.durationMs / 1000,
+          );
+        }
         if (
           pipeline !== undefined &&
           (event.type === 'tool-call' || event.type === 'tool-result')
@@ -234,4 +338,18 @@ export function createConversationEffects({
       finalize(poolStats),
     );
   }
+}
+
+/** A text-delta part with nothing but its text, which a chunk frame can carry whole. */
+function isPlainTextDelta(part: ModelStreamPart): part is { type: 'text-delta'; delta: string } {
+  if (part.type !== 'text-delta' || part.delta === '') return false;
+  for (const key in part) if (key !== 'type' && key !== 'delta') return false;
+  return true;
+}
+
+/** The code of a model's error part: a ParleyError's, or `other` for anything else. */
+function errorCode(error: unknown): string {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'other';
 }

@@ -7,12 +7,18 @@ import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { LanguageModel, ModelToolCall, ModelUsage } from '../agent/model.js';
+import type {
+  LanguageModel,
+  ModelToolCall,
+  ModelToolDescription,
+  ModelUsage,
+} from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
 import type { EventStore } from '../event-log/event-store.js';
 import type { IdGenerator } from '../ids.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
 import type { RateLimitDecision } from './rate-limiter.js';
 import type { ToolRegistry } from '../tools/registry.js';
 
@@ -37,8 +43,13 @@ export interface EngineOptions {
    * recording made before agents turns it off, to send the frames it sent. @default true
    */
   recordAgent?: boolean;
-  /** @default calculator, datetime, weather, search */
-  tools?: Pick<ToolRegistry, 'describe' | 'execute'> & Partial<Pick<ToolRegistry, 'needsApproval'>>;
+  /**
+   * The tools, described again as each turn starts (an MCP server's list changes); `ready`, when
+   * there, is awaited first (a registry's lazy MCP servers start on the first turn).
+   * @default calculator, datetime, weather, search
+   */
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'> &
+    Partial<Pick<ToolRegistry, 'needsApproval' | 'ready'>>;
   /** Wall clock for timestamps. @default Date.now */
   now?: () => number;
   /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
@@ -78,6 +89,11 @@ export interface EngineOptions {
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when the log cannot be written (delivery goes on). */
   onLogError?: (error: unknown) => void;
+  /**
+   * The metrics this engine moves (served at `/metrics`). One per server: two engines in one
+   * process given their own count apart. @default a new {@link ParleyMetrics}
+   */
+  metrics?: ParleyMetrics;
 }
 
 /** How one turn reaches a model and tools. */
@@ -92,6 +108,13 @@ export interface TurnEffects {
    * @default the `PARLEY_USER_TOKEN_BUDGET` budget, or never when it is off
    */
   overBudget?: (userId: string, usage: ModelUsage) => boolean;
+  /**
+   * The tools the model is offered (before the agent's allow-list), asked when the turn starts on
+   * its worker (and again when it resumes after approvals); a promise delays the turn until it
+   * settles (lazy MCP servers starting, bounded by their connect timeout).
+   * @default the tools as the engine described them when it was created
+   */
+  tools?: () => readonly ModelToolDescription[] | Promise<readonly ModelToolDescription[]>;
 }
 
 /** What the transport tells the engine about one socket. */
@@ -106,6 +129,8 @@ export interface EngineStats {
   /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
   hibernated: number;
   conversations: number;
+  /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
+  hibernated_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }
@@ -115,6 +140,8 @@ export interface Engine {
   readonly config: ParleyConfig;
   readonly pool: WorkerPool;
   readonly log: EventLog;
+  /** The metrics it moves (its `metrics` option, or its own). */
+  readonly metrics: ParleyMetrics;
   /** Restores the conversation from the log if needed, then joins the socket to it. */
   openConnection(options: {
     connectionId?: string;
@@ -134,6 +161,12 @@ export interface Engine {
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;
+  /**
+   * Removes from the log every conversation whose newest entry is older than `maxAgeMs` and that
+   * is not running or being loaded; resolves with their ids. Does nothing on a store that cannot
+   * (`idleConversations`/`deleteConversation` are optional).
+   */
+  expireIdleConversations(maxAgeMs: number): Promise<string[]>;
   /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
   stop(): Promise<void>;
   /**

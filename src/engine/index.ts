@@ -9,6 +9,7 @@
  * handle.send({ type: 'frame.received', frame: { type: 'user_message', content: 'Hi' } });
  */
 export { createEngine } from '../engine.js';
+export { ParleyMetrics, type LeaseEventLike } from '../metrics/parley-metrics.js';
 export type * from './engine-types.js';
 export type { SocketPort, ConnectionEvent } from '../../actors/connection-types.js';
 export type { TurnEvent, TurnFinishStatus } from '../agent/turn-event.js';

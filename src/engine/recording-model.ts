@@ -6,7 +6,7 @@ export type ModelPartRecorder = (step: number, offsetMs: number, part: ModelStre
 
 /**
  * Wraps a model so every part it streams is recorded (for the event log) before the turn sees
- * it. One wrapper serves one turn: `step` counts its model calls from 1, or on from `stepsDone`
+ * it, and tells `onRetry` when the model retries a call. One wrapper serves one turn: `step` counts its model calls from 1, or on from `stepsDone`
  * for the continuation of a turn that waited for approvals.
  *
  * @example
@@ -17,6 +17,7 @@ export function recordingModel(
   record: ModelPartRecorder,
   scheduler: SchedulerLike,
   stepsDone = 0,
+  onRetry?: (code: string) => void,
 ): LanguageModel {
   let step = stepsDone;
   return {
@@ -28,7 +29,8 @@ export function recordingModel(
       const thisStep = step;
       const startedAt = scheduler.now();
       try {
-        for await (const part of model.stream(request, options)) {
+        const callOptions = onRetry === undefined ? options : { ...options, onRetry };
+        for await (const part of model.stream(request, callOptions)) {
           record(thisStep, scheduler.now() - startedAt, part);
           yield part;
         }

@@ -2,6 +2,7 @@
  * The engine's registry of open sockets, and the one place frames are written to them.
  */
 import type { SocketPort } from '../../actors/connection-types.js';
+import type { ParleyMetrics } from '../metrics/parley-metrics.js';
 import { stampFrame, type FrameBody } from './stamp-frame.js';
 
 interface Buffered {
@@ -16,6 +17,8 @@ interface OpenSocket {
   gate: Buffered[] | null;
   /** Highest event seq sent to this connection. */
   lastEventSeq: number;
+  /** Settles a {@link Sockets.flushed} wait, also when the socket goes away. */
+  onFlushed: ((open: boolean) => void) | undefined;
 }
 
 /** Past this many live frames waiting behind a catch-up, the client is treated as too slow. */
@@ -28,6 +31,8 @@ export interface SocketsOptions {
   /** The conversation's current seq, which a reply to one connection repeats. */
   currentSeq(conversationId: string): number;
   now(): number;
+  /** Counts every frame written (by type) and every refusal replied. */
+  metrics?: Pick<ParleyMetrics, 'frameSent' | 'refused'>;
 }
 
 /**
@@ -35,7 +40,8 @@ export interface SocketsOptions {
  * logged; replies (`reply`) are answers to one connection that the log does not keep (pong,
  * history, errors about its own frames). A connection that resumes is gated: its live event
  * frames wait while the missed ones are sent from the log, then flow on, skipping any it already
- * got, so a resume has no gap and no duplicate. Replies are never held back.
+ * got, so a resume has no gap and no duplicate. Replies are never held back. A catch-up sends a
+ * page, waits until {@link flushed}, then sends the next, so it never fills the outbound buffer.
  *
  * @example
  * sockets.add('conn_1', 'demo', port, { gated: true });
@@ -57,11 +63,36 @@ export class Sockets {
       port,
       gate: gated ? [] : null,
       lastEventSeq: 0,
+      onFlushed: undefined,
     });
   }
 
   remove(connectionId: string): void {
+    const socket = this.sockets.get(connectionId);
     this.sockets.delete(connectionId);
+    socket?.onFlushed?.(false);
+  }
+
+  /**
+   * Resolves once every frame sent to this connection so far has left for the kernel: `true`,
+   * or `false` when the socket is gone (then there is nothing more to send it).
+   */
+  flushed(connectionId: string): Promise<boolean> {
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      socket.onFlushed = (open) => {
+        socket.onFlushed = undefined;
+        resolve(open);
+      };
+      if (socket.port.whenFlushed === undefined) socket.onFlushed(true);
+      else socket.port.whenFlushed(() => socket.onFlushed?.(true));
+    });
+  }
+
+  /** The open connections' ids (a live view: copy it before changing the registry). */
+  connectionIds(): IterableIterator<string> {
+    return this.sockets.keys();
   }
 
   conversationOf(connectionId: string): string | undefined {
@@ -85,7 +116,10 @@ export class Sockets {
 
   /** Sends a frame to one connection that is not an event (a logged `welcome`, a reply). */
   sendDirect(connectionId: string, data: string): void {
-    this.sockets.get(connectionId)?.port.send(data);
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return;
+    this.options.metrics?.frameSent(data);
+    socket.port.send(data);
   }
 
   /** Stamps a reply with the conversation's current seq and sends it to this connection only. */
@@ -99,7 +133,11 @@ export class Sockets {
       this.options.currentSeq(conversationId),
       this.options.now(),
     );
-    socket.port.send(JSON.stringify(frame));
+    const data = JSON.stringify(frame);
+    if (body.type === 'error' && typeof body.code === 'string')
+      this.options.metrics?.refused(body.code);
+    this.options.metrics?.frameSent(data);
+    socket.port.send(data);
   }
 
   /** Holds this connection's live event frames until {@link release}. */
@@ -114,19 +152,36 @@ export class Sockets {
     if (socket !== undefined) this.writeEvent(socket, data, seq);
   }
 
-  /** Ends a catch-up: sends the held frames the connection has not had yet, then goes live. */
-  release(connectionId: string): void {
+  /**
+   * Ends a catch-up one page at a time: sends up to `max` held frames the connection has not had
+   * yet (skipping those the catch-up already sent). Returns `true` once nothing is held any more
+   * and the connection is live (or gone), `false` while more frames wait for the next page.
+   */
+  releasePage(connectionId: string, max: number): boolean {
     const socket = this.sockets.get(connectionId);
-    if (socket?.gate == null) return;
+    if (socket?.gate == null) return true;
     const held = socket.gate;
-    socket.gate = null;
-    for (const frame of held) {
-      if (frame.seq > socket.lastEventSeq) this.writeEvent(socket, frame.data, frame.seq);
+    let taken = 0;
+    let sent = 0;
+    while (taken < held.length && sent < max) {
+      const frame = held[taken] as Buffered;
+      taken += 1;
+      if (frame.seq > socket.lastEventSeq) {
+        this.writeEvent(socket, frame.data, frame.seq);
+        sent += 1;
+      }
     }
+    if (taken === held.length) {
+      socket.gate = null;
+      return true;
+    }
+    held.splice(0, taken);
+    return false;
   }
 
   private writeEvent(socket: OpenSocket, data: string, seq: number): void {
     socket.lastEventSeq = Math.max(socket.lastEventSeq, seq);
+    this.options.metrics?.frameSent(data);
     socket.port.send(data);
   }
 }

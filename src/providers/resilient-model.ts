@@ -65,7 +65,8 @@ export function resilientModel(
     specificationVersion: 'parley.model.v2',
     provider: inner.provider,
     modelId: inner.modelId,
-    stream: (request, { signal }) => resilientStream(inner, request, signal, options),
+    stream: (request, { signal, onRetry }) =>
+      resilientStream(inner, request, signal, options, onRetry),
   };
 }
 
@@ -74,6 +75,7 @@ async function* resilientStream(
   request: ModelRequest,
   signal: AbortSignal,
   options: ResilienceOptions,
+  onRetry: ((code: string) => void) | undefined,
 ): AsyncGenerator<ModelStreamPart> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxRetries = options.maxRetries ?? 2;
@@ -163,6 +165,7 @@ async function* resilientStream(
       },
       'model call failed before its answer began; retrying',
     );
+    onRetry?.(failure.code);
     if (!(await sleep(delayMs, scheduler, signal))) return;
   }
 }

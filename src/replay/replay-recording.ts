@@ -184,8 +184,13 @@ function startSegmentEngine(
       heartbeatIntervalMs: limits.heartbeat_interval_ms ?? 30_000,
     },
   );
-  // Beyond what a server may be configured with: a replay's conversation never stops for idleness.
-  const config = { ...recorded, conversationIdleMs: NEVER_IDLE_MS };
+  // Beyond what a server may be configured with: a replay's conversation never stops for idleness
+  // and never hibernates (a wake leaves no trace in the log: the recording cannot tell).
+  const config = {
+    ...recorded,
+    conversationIdleMs: NEVER_IDLE_MS,
+    conversationHibernateAfterMs: 0,
+  };
   const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
   // Held by job id: a turn's own, or its continuation's after approvals (`turn.resumed`).
   const queuedStarts = segment.entries.flatMap((entry) =>

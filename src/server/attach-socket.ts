@@ -69,6 +69,7 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 }
 function onClose(this: WebSocket, code: number): void {
   const adapter = adapterOf(this);
+  adapter.closed();
   adapter.log('info', { code }, 'connection closed');
   adapter.deliver({ type: 'socket.closed', code });
 }
@@ -90,6 +91,8 @@ class SocketAdapter implements SocketPort {
   #corked = false;
   #unflushed = 0;
   #overflowed = false;
+  /** Who waits for #unflushed to reach 0 (a resume between two pages). */
+  #flushWaiters: (() => void)[] | undefined;
   /** Set once the connection actor exists; what the socket says before that waits in #early. */
   #handle: ConnectionHandle | undefined;
   #early: ConnectionEvent[] | undefined = [];
@@ -107,7 +110,13 @@ class SocketAdapter implements SocketPort {
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
       this.#unflushed -= 1;
+      if (this.#unflushed === 0 && this.#flushWaiters !== undefined) this.#flushed();
     };
+  }
+
+  /** The socket closed: nothing more will flush, so nobody waits for it. */
+  closed(): void {
+    this.#flushed();
   }
 
   uncork(): void {
@@ -165,7 +174,20 @@ class SocketAdapter implements SocketPort {
     socket.send(data, this.#onFlushed);
   }
 
+  whenFlushed(callback: () => void): void {
+    const socket = this.#socket;
+    if (this.#unflushed === 0 || socket.readyState !== socket.OPEN) callback();
+    else (this.#flushWaiters ??= []).push(callback);
+  }
+
+  #flushed(): void {
+    const waiters = this.#flushWaiters ?? [];
+    this.#flushWaiters = undefined;
+    for (const waiter of waiters) waiter();
+  }
+
   close(code: CloseCode, reason: string): void {
+    if (reason === 'slow_consumer') this.#engine.metrics.slowConsumer();
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       socket.close(code, reason);
@@ -187,6 +209,7 @@ class SocketAdapter implements SocketPort {
 
   onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
+      this.#engine.metrics.frameReceived('invalid');
       this.deliver({
         type: 'frame.invalid',
         code: 'unsupported_data',
@@ -198,6 +221,7 @@ class SocketAdapter implements SocketPort {
       ? Buffer.concat(data).toString('utf8')
       : Buffer.from(data as ArrayBuffer).toString('utf8');
     const result = parseClientFrame(text);
+    this.#engine.metrics.frameReceived(result.ok ? result.frame.type : 'invalid');
     if (result.ok) {
       if (this.#logger.isLevelEnabled('trace')) {
         this.log('trace', { frame: result.frame }, 'frame received');

@@ -6,20 +6,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
+import {
+  loadConfig,
+  type ConfigFileValues,
+  type ConfigOverrides,
+  type ParleyConfig,
+} from '../config.js';
 import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { ParleyMetrics } from '../metrics/parley-metrics.js';
+import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { createDefaultToolRegistry } from '../tools/registry.js';
 import { attachSocket } from './attach-socket.js';
 import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
+import { startExpiry } from './health.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
+import type { ReadinessCheck } from './readiness.js';
+import { createServerHealth } from './server-health.js';
+import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
+import { allClosed, waitFor } from './wait-for.js';
 
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
@@ -31,6 +43,12 @@ export interface ParleyOptions {
   config?: ConfigOverrides;
   /** Environment to read configuration from. @default process.env */
   environment?: Record<string, string | undefined>;
+  /**
+   * Settings from a configuration file (`readConfigFile`), under the environment's: validated by
+   * the same schemas, errors naming the file and key. `parley serve` passes
+   * `parley.config.json` or the file `PARLEY_CONFIG` names. @default none
+   */
+  configFile?: ConfigFileValues;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
   /**
@@ -47,6 +65,11 @@ export interface ParleyOptions {
   agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
+  /**
+   * MCP servers whose tools join `tools` (then a `ToolRegistry`) as `<server>__<tool>`, shaped
+   * like an agent's `mcp` (docs/TOOLS_GUIDE.md); closed on shutdown, listed by `/health`.
+   */
+  mcp?: McpConfig;
   /** Where the event log lives. @default the store `config.database` names */
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
@@ -57,6 +80,12 @@ export interface ParleyOptions {
    * @default {}
    */
   effects?: Omit<EngineOptions, 'config' | 'model' | 'tools' | 'store'>;
+  /**
+   * More checks for `GET /health/ready`, beside Parley's own (`draining`, `event_log`); a check
+   * with one of their names replaces it. More can be added later with `addReadinessCheck`.
+   * @default []
+   */
+  readinessChecks?: readonly ReadinessCheck[];
 }
 
 /** Parley's handlers, ready to attach to an application's server. */
@@ -79,6 +108,13 @@ export interface ParleyHandler {
   handleConnection(socket: WebSocket, request: IncomingMessage): void;
   /** Open chat sockets. */
   readonly connections: number;
+  /** The server's metrics (`GET /metrics`): its own registry, shared with no other server. */
+  readonly metrics: ParleyMetrics;
+  /**
+   * Adds a check to `GET /health/ready` (a cluster's connection, a store's status); one with the
+   * name of an existing check replaces it.
+   */
+  addReadinessCheck(check: ReadinessCheck): void;
   /** Refuses new connections from now on (shutdown has begun). */
   beginShutdown(): void;
   /** Interrupts turns, closes every socket with 1012, flushes and closes the log. */
@@ -100,7 +136,9 @@ export async function createParley(
 ): Promise<ParleyHandler> {
   validateOptions(options);
   const { environment = process.env, logger: givenLogger, effects = {} } = options;
-  const config = loadConfig(environment, options.config);
+  const config = loadConfig(environment, options.config, {
+    ...(options.configFile === undefined ? {} : { file: options.configFile }),
+  });
   const chatPage = options.chatPage ?? defaults.chatPage;
   const logger = givenLogger ?? createLogger(config.logLevel);
   const authenticator = await createAuthenticator({
@@ -122,6 +160,11 @@ export async function createParley(
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
+  const metrics = effects.metrics ?? new ParleyMetrics();
+  const mcp = await openMcp(
+    { mcp: options.mcp, tools },
+    { toolTimeoutMs: config.toolTimeoutMs, logger },
+  );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -134,7 +177,7 @@ export async function createParley(
     },
     ...effects,
     agents,
-    tools,
+    ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
       : {
@@ -152,10 +195,13 @@ export async function createParley(
         }),
     store,
     config,
+    metrics,
   });
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -167,7 +213,6 @@ export async function createParley(
           durable,
           logger,
         });
-  const startedAt = Date.now();
   let shuttingDown = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -175,11 +220,16 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
+  const { health, websocketHealth, readiness } = createServerHealth({
+    engine,
+    config,
+    store,
+    isShuttingDown: () => shuttingDown,
+    openConnections: () => wss.clients.size,
+    details: () => ({ mcp_servers: mcp.hub.health() }),
+    ...(options.readinessChecks === undefined ? {} : { checks: options.readinessChecks }),
   });
+  const stopExpiry = startExpiry(config, engine, logger);
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -219,11 +269,18 @@ export async function createParley(
     get connections() {
       return wss.clients.size;
     },
+    metrics,
+    addReadinessCheck(check) {
+      readiness.add(check);
+    },
     handleRequest(request, response) {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       if (!isParleyPath(path, { chatPage })) return false;
       void route(request, response, {
         health,
+        websocketHealth,
+        ready: () => readiness.report(),
+        metrics: () => metrics.text(),
         shuttingDown: () => shuttingDown,
         store,
         durable,
@@ -256,6 +313,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'upgrade refused');
           refuseUpgrade(socket, failure);
         },
@@ -269,6 +327,7 @@ export async function createParley(
         },
         (error: unknown) => {
           const failure = toParleyError(error);
+          metrics.refused(failure.code);
           logger.info({ code: failure.code, reason: failure.message }, 'connection refused');
           socket.close(1008, failure.code);
         },
@@ -279,36 +338,17 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      stopExpiry();
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
+      // After the turns: a call still running was interrupted with its turn. Stdio servers
+      // have exited when this resolves.
+      await mcp.hub.close();
       wss.close();
       inspector?.close();
       forwarder?.stop();
     },
   };
-}
-
-/** Resolves after `promise`, or after `ms` at the latest. */
-export function waitFor(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function allClosed(wss: WebSocketServer): Promise<void> {
-  const pending = [...wss.clients].map(
-    (client) =>
-      new Promise<void>((resolve) => {
-        client.once('close', () => {
-          resolve();
-        });
-      }),
-  );
-  return Promise.all(pending).then(() => undefined);
 }

@@ -5,12 +5,20 @@ import { readHistoryPage } from '../engine/replies.js';
 import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
 import type { ParleyConfig } from '../config.js';
 import type { Authenticator } from './authenticate.js';
-import { authorizeInspector } from './inspector-access.js';
+import { authorizeAdmin, authorizeInspector } from './inspector-access.js';
+import type { ReadinessReport } from './readiness.js';
 import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
 export interface RouteContext {
-  health: () => object;
+  /** `/health`: the process and the engine's counters. */
+  health: () => Promise<object>;
+  /** `/health/ws`: the WebSocket side (connections, the cap, whether upgrades are taken). */
+  websocketHealth: () => Promise<{ accepting_connections: boolean } & object>;
+  /** `/health/ready`: every readiness check. */
+  ready: () => Promise<ReadinessReport>;
+  /** `/metrics`: the Prometheus text. */
+  metrics: () => Promise<string>;
   shuttingDown: () => boolean;
   store: EventStore;
   /** Waits until everything appended is readable from the store. */
@@ -25,6 +33,8 @@ const EXPORT_PATH = /^\/api\/conversations\/([^/]+)\/export$/;
 const PAGE_ASSET = /^\/(chat|inspector)\/([a-z0-9-]+\.(js|css))$/;
 const ASSET_TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const HTML = 'text/html; charset=utf-8';
+/** The Prometheus text exposition format, version 0.0.4 (prom-client's `contentType`). */
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * Whether a path is one of Parley's HTTP routes (the chat page at `/` only when it is served).
@@ -37,6 +47,7 @@ export function isParleyPath(path: string, { chatPage }: { chatPage: boolean }):
     (chatPage && (path === '/' || path.startsWith('/chat/'))) ||
     path === '/health' ||
     path.startsWith('/health/') ||
+    path === '/metrics' ||
     path === '/inspector' ||
     path.startsWith('/inspector/') ||
     path === '/api/conversations' ||
@@ -47,7 +58,8 @@ export function isParleyPath(path: string, { chatPage }: { chatPage: boolean }):
 /**
  * Serves the HTTP side: the chat page (`/`, its script and stylesheet under `/chat/`), the
  * inspector page (`/inspector`, its files and elkjs under `/inspector/`), health (`/health`,
- * `/health/ws`), and the log API (`/api/conversations`,
+ * `/health/ws`, and the probes `/health/live`, `/health/ready`), Prometheus metrics (`/metrics`,
+ * with the admin token outside development mode), and the log API (`/api/conversations`,
  * `/api/conversations/{id}/events?after=&before=&limit=`, `/api/conversations/{id}/export`),
  * which needs the same credentials as the WebSocket.
  *
@@ -97,8 +109,21 @@ export async function route(
         'content-disposition': `attachment; filename="${conversationId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl"`,
       });
       response.end(text);
-    } else if (path === '/health' || path === '/health/ws') {
-      sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
+    } else if (path === '/health') {
+      sendJson(response, context.shuttingDown() ? 503 : 200, await context.health());
+    } else if (path === '/health/ws') {
+      const body = await context.websocketHealth();
+      sendJson(response, body.accepting_connections ? 200 : 503, body);
+    } else if (path === '/health/live') {
+      // The process answers: a liveness probe must not fail while the server drains or its
+      // store is down, or the orchestrator would kill a process that is finishing its work.
+      sendJson(response, 200, { status: 'live' });
+    } else if (path === '/health/ready') {
+      const report = await context.ready();
+      sendJson(response, report.status === 'ready' ? 200 : 503, report);
+    } else if (path === '/metrics') {
+      authorizeAdmin(context.config, request, url);
+      sendText(response, METRICS_TYPE, await context.metrics());
     } else if (path === '/api/conversations') {
       await context.authenticator.authenticate(request, url);
       const limit = integer(url, 'limit', 1, 1000) ?? 100;

@@ -8,7 +8,8 @@ import { WebSocketServer } from 'ws';
 import type { ParleyConfig } from '../config.js';
 import type { Engine } from '../engine.js';
 import { ParleyError } from '../errors.js';
-import { createParley, waitFor, type ParleyHandler, type ParleyOptions } from './create-parley.js';
+import { createParley, type ParleyHandler, type ParleyOptions } from './create-parley.js';
+import { waitFor } from './wait-for.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { CHAT_PATH_PREFIX } from './upgrade-gate.js';
 
@@ -61,13 +62,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       );
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Nothing may outlive a server that could not listen: the log, stdio MCP servers.
+    await parley.close();
+    throw error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(

@@ -1,17 +1,21 @@
 import { CONFIG_VARIABLES } from '../config.js';
+import { parseMcpConfig } from '../tools/mcp/mcp-config.js';
 import type { ParleyOptions } from './create-parley.js';
 
 /** Every option {@link ParleyOptions} knows, by name. */
 const OPTION_NAMES = new Set([
   'config',
   'environment',
+  'configFile',
   'logger',
   'model',
   'agents',
   'tools',
+  'mcp',
   'store',
   'chatPage',
   'effects',
+  'readinessChecks',
 ]);
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
@@ -59,10 +63,15 @@ export function validateOptions(options: ParleyOptions): void {
   if (options.agents !== undefined && !Array.isArray(options.agents)) {
     throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');
   }
-  for (const name of ['config', 'effects', 'environment'] as const) {
+  if (options.readinessChecks !== undefined && !Array.isArray(options.readinessChecks)) {
+    throw new TypeError('Option "readinessChecks" must be an array of { name, check() }.');
+  }
+  for (const name of ['config', 'effects', 'environment', 'mcp', 'configFile'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);
     }
   }
+  // Before anything opens: a store or a stdio server would outlive the refusal.
+  if (options.mcp !== undefined) parseMcpConfig(options.mcp);
 }

@@ -8,8 +8,10 @@ const PART_KEYS = new Set([
   'model',
   'agents',
   'tools',
+  'mcp',
   'store',
   'chatPage',
+  'readinessChecks',
 ]);
 
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */
