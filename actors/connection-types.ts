@@ -34,6 +34,11 @@ export interface ConnectionEffects {
   history(connectionId: string, query: Extract<ClientFrame, { type: 'history' }>): void;
   /** Takes one message from the user's rate budget. */
   takeRateToken(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
+  /**
+   * Whether the user's token budget lets a turn start (`PARLEY_USER_TOKEN_BUDGET`).
+   * @default always (no budget)
+   */
+  checkBudget?(userId: string): { allowed: true } | { allowed: false; retryAfterMs: number };
 }
 
 /** Input of the connection actor. */

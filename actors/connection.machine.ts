@@ -199,6 +199,20 @@ const forwardWithinRate = connectionSetup.createAction(
         enqueue.raise({ type: 'strikes.check' });
         return;
       }
+      // Not a strike: the user did nothing wrong, they have used what they were given.
+      const budget = context.effects.checkBudget?.(context.userId);
+      if (budget?.allowed === false) {
+        enqueue({
+          type: 'replyError',
+          params: {
+            code: 'budget_exceeded',
+            message: `Your token budget for this period is spent; try again in ${budget.retryAfterMs} ms.`,
+            inReplyTo: 'user_message',
+            extra: { details: { retry_after_ms: budget.retryAfterMs } },
+          },
+        });
+        return;
+      }
     }
     enqueue('forward');
   }),

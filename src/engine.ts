@@ -30,7 +30,8 @@ import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
 import { defaultAgent, DEFAULT_AGENT_ID } from './agent/agents.js';
 import { restoreAgent, type Agent } from './agent/agent.js';
-import type { LanguageModel } from './agent/model.js';
+import type { LanguageModel, ModelUsage } from './agent/model.js';
+import { TokenBudget } from './engine/token-budget.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { ParleyError } from './errors.js';
 import { createConversationEffects } from './engine/conversation-effects.js';
@@ -69,9 +70,21 @@ export function createEngine(options: EngineOptions): Engine {
   const toolNames: ReadonlySet<string> = new Set(toolDescriptions.map((tool) => tool.name));
   const agents = agentsById(options.agents, options.model);
   const fallbackAgent = defaultAgent([...agents.values()]);
+  const budget =
+    config.userTokenBudget > 0
+      ? new TokenBudget({ limit: config.userTokenBudget, windowMs: config.userTokenWindowMs, now })
+      : undefined;
   const turnEffects =
     options.turnEffects ??
     ((_turnId: string, _stepsDone: number, agent: Agent) => ({
+      ...(budget === undefined
+        ? {}
+        : {
+            overBudget: (userId: string, usage: ModelUsage) => {
+              budget.spend(userId, usage.inputTokens + usage.outputTokens);
+              return budget.exceeded(userId);
+            },
+          }),
       model: agent.model,
       executeTool: (name: string, input: unknown, signal: AbortSignal) => {
         // The agent's own MCP tools first: they are outside its allow-list of shared tools.
@@ -168,6 +181,9 @@ export function createEngine(options: EngineOptions): Engine {
       sockets.reply(connectionId, body);
     },
     takeRateToken: options.takeRateToken ?? ((userId) => rateLimiter.take(userId)),
+    ...(budget === undefined || options.takeRateToken !== undefined
+      ? {}
+      : { checkBudget: (userId: string) => budget.check(userId) }),
     resume: (connectionId, since) => {
       void replies.resume(connectionId, since);
     },

@@ -38,6 +38,12 @@ export {
 export * from './tools/index.js';
 export type * from './agent/model.js';
 export { createOfflineModel, type OfflineModelOptions } from './agent/offline-model.js';
+export type { AgentOptions, AiSdkLanguageModel } from './server/build-agents.js';
+export {
+  createModelFromSpec,
+  type CreateModelOptions,
+} from './providers/create-model-from-spec.js';
+export { resilientModel, type ResilienceOptions } from './providers/resilient-model.js';
 export { createLogger, type Logger } from './logger.js';
 export type { EventStore } from './event-log/event-store.js';
 export type {

@@ -7,6 +7,7 @@ import { createLogger } from '../src/logger.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { startServer } from '../src/server/server.js';
 import { startProviderServer, type ProviderServer } from './support/provider-server.js';
+import { connectInspector } from './support/inspector-client.js';
 import { connectClient, upgradeRefusal } from './support/test-client.js';
 import { startTestServer, toServerOptions } from './support/test-server.js';
 
@@ -114,6 +115,33 @@ describe('a real model from PARLEY_MODEL', () => {
     await Promise.all([alice.close(), bob.close()]);
   });
 
+  it('shows the inspector the agent and model of a conversation, never the key', async () => {
+    provider.reply(
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
+    );
+    const server = await startTestServer({ environment: environment(), inspector: true });
+    const inspector = await connectInspector(server.url);
+    const alice = await connectClient(server.url, 'inspected', 'alice');
+    inspector.request({ type: 'subscribe', path: 'parley' });
+    inspector.request({ type: 'subscribe', path: 'conversation:inspected' });
+    await inspector.waitFor(
+      (message) => message.type === 'actor' && message.path === 'conversation:inspected',
+    );
+    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+    await alice.waitForType('agent_response_complete');
+    inspector.request({ type: 'timeline', conversation_id: 'inspected' });
+    await inspector.waitFor((message) => message.type === 'timeline');
+    inspector.request({ type: 'list', filter: '' });
+    await inspector.waitFor((message) => message.type === 'actors');
+    const everything = JSON.stringify(inspector.messages);
+    expect(everything).toContain(MODEL);
+    expect(everything).toContain('sunny');
+    expect(everything).not.toContain(KEY);
+    inspector.close();
+    await alice.close();
+  });
+
   it('closes the provider connection when a participant cancels mid-stream', async () => {
     provider.reply({
       kind: 'stream',
@@ -164,6 +192,49 @@ describe('a real model from PARLEY_MODEL', () => {
     );
     await expect(attempt).rejects.toThrow(/OPENAI_BASE_URL/);
     await expect(attempt).rejects.not.toThrow(new RegExp(KEY));
+  });
+});
+
+describe('per-user token budget', () => {
+  it('stops a turn that crosses the budget before its next model call, then refuses the user before a turn starts; others go on', async () => {
+    provider.reply(
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
+    );
+    const server = await startTestServer({
+      environment: environment(),
+      userTokenBudget: 150,
+      userTokenWindowMs: 60_000,
+    });
+    const alice = await connectClient(server.url, 'budget-room', 'alice');
+    const bob = await connectClient(server.url, 'budget-room', 'bob');
+
+    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+    // The first model call reports 171 tokens: over 150, so no second call follows.
+    const stopped = await alice.waitForType('agent_response_complete');
+    expect(stopped).toMatchObject({
+      status: 'budget_exceeded',
+      steps: 1,
+      error: { code: 'budget_exceeded' },
+      usage: { total_tokens: 171 },
+    });
+    expect(provider.requests).toHaveLength(1);
+
+    alice.send({ type: 'user_message', content: 'And in Rome?' });
+    const refused = await alice.waitForType('error');
+    expect(refused).toMatchObject({ code: 'budget_exceeded', in_reply_to: 'user_message' });
+    expect(refused.details?.retry_after_ms).toBeGreaterThan(0);
+    expect(refused.details?.retry_after_ms).toBeLessThanOrEqual(60_600);
+    // Not broadcast: bob never sees the refused message.
+    expect(bob.frames.filter((frame) => frame.type === 'user_message')).toHaveLength(1);
+
+    bob.send({ type: 'user_message', content: 'Weather in Paris?' });
+    const answered = await bob.waitForType(
+      'agent_response_complete',
+      (frame) => frame.status === 'completed',
+    );
+    expect(answered.content).toMatch(/sunny/);
+    await Promise.all([alice.close(), bob.close()]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { formatRecording, parseRecording } from '../src/replay/read-recording.js
 import { MemoryEventStore } from '../src/event-log/memory-store.js';
 import { exportConversation } from '../src/replay/export-conversation.js';
 import { replayRecording } from '../src/replay/replay-recording.js';
+import { startProviderServer } from './support/provider-server.js';
 import { connectClient } from './support/test-client.js';
 import { startTestServer } from './support/test-server.js';
 
@@ -24,10 +25,11 @@ afterEach(() => {
 });
 
 describe('golden recordings', () => {
-  it('has the seven scenarios', () => {
+  it('has the eight scenarios', () => {
     expect(recordings.sort()).toEqual([
       'busy.jsonl',
       'cancelled-turn.jsonl',
+      'real-model.jsonl',
       'resume-mid-stream.jsonl',
       'tool-approval.jsonl',
       'tool-call.jsonl',
@@ -46,6 +48,28 @@ describe('golden recordings', () => {
   it('replays with the live offline model too, since it is deterministic', async () => {
     const result = await replayRecording(fixture('tool-call.jsonl'), { live: true });
     expect(result.divergence).toBeUndefined();
+  });
+});
+
+describe('a recording against a real provider', () => {
+  it('holds every model part (streamed tool arguments, response metadata, the raw finish reason) and its agent, never the key', () => {
+    const text = readFileSync(fixture('real-model.jsonl'), 'utf8');
+    const entries = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as LogEntry);
+    const started = entries[0];
+    expect(started?.kind === 'conversation.started' && started.settings.agent).toEqual({
+      id: 'default',
+      model: 'openai-compatible:llama3.2:1b',
+    });
+    const parts = entries.flatMap((entry) =>
+      entry.kind === 'model.part' ? [entry.part.type] : [],
+    );
+    expect(parts).toEqual(
+      expect.arrayContaining(['response-metadata', 'tool-input-delta', 'tool-call', 'finish']),
+    );
+    expect(text).not.toContain('sk-');
   });
 });
 
@@ -232,8 +256,40 @@ describe('parley replay', () => {
   it('replays a directory with progress and a summary, exiting 0', () => {
     const run = cli('test/fixtures');
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('[2/7] ✓ test/fixtures/cancelled-turn.jsonl');
-    expect(run.stdout).toContain('7 recordings: 7 identical, 0 diverged, 0 unreadable');
+    expect(run.stdout).toContain('[2/8] ✓ test/fixtures/cancelled-turn.jsonl');
+    expect(run.stdout).toContain('8 recordings: 8 identical, 0 diverged, 0 unreadable');
+  });
+
+  it('--live calls the configured provider again, with the recorded agent, and matches', async () => {
+    await using provider = await startProviderServer();
+    provider.reply(
+      { kind: 'stream', api: 'chat-completions', chunks: 'openai-chat-weather-tool-call' },
+      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
+    );
+    // Asynchronous: the provider server answers from this process while the CLI runs.
+    const run = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', 'replay', '--live', 'test/fixtures/real-model.jsonl'],
+        {
+          cwd: new URL('..', import.meta.url),
+          env: {
+            ...process.env,
+            PARLEY_MODEL: 'openai-compatible:llama3.2:1b',
+            PARLEY_MODEL_BASE_URL: `${provider.origin}/v1`,
+          },
+        },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.on('close', (code) => {
+        resolve({ code, stdout });
+      });
+    });
+    expect(run.stdout).toContain('✓ test/fixtures/real-model.jsonl');
+    expect(run.code).toBe(0);
+    expect(provider.requests).toHaveLength(2);
+    expect(provider.requests[0]?.body).toMatchObject({ model: 'llama3.2:1b', stream: true });
   });
 
   it('prints the first divergence as a diff and exits 1', () => {

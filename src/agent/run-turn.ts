@@ -180,6 +180,7 @@ function runOneTurn(
   const progress = (event: TurnProgressEvent): Observable<TurnEventWithProgress> =>
     withProgress ? of(event) : EMPTY;
   let steps = resume?.continuation.steps ?? 0;
+  let budgetSpent = false;
   let lastFinish: Extract<ModelStreamPart, { type: 'finish' }> | undefined;
   const finish = (status: 'completed' | 'step_limit'): TurnEvent => ({
     type: 'finish',
@@ -302,6 +303,7 @@ function runOneTurn(
             }
             case 'finish':
               lastFinish = part;
+              if (dependencies.overBudget?.(part.usage) === true) budgetSpent = true;
               return of({ type: 'usage', usage: part.usage });
             case 'error':
               return throwError(() => toParleyError(part.error, 'model_failed'));
@@ -311,6 +313,19 @@ function runOneTurn(
       const next$ = defer((): Observable<TurnEventWithProgress> => {
         if (toolCalls.length === 0) return of(finish('completed'));
         if (steps >= dependencies.maxSteps) return of(finish('step_limit'));
+        // The user's budget is spent: no further model call (this step's tools do not run).
+        if (budgetSpent) {
+          return of<TurnEventWithProgress>({
+            type: 'finish',
+            status: 'budget_exceeded',
+            steps,
+            error: {
+              code: 'budget_exceeded',
+              message:
+                'Your token budget for this period is spent; the turn stopped before its next model call.',
+            },
+          });
+        }
         const assistant: ModelMessage = { role: 'assistant', content: text, toolCalls };
         const approvalNeeded = toolCalls
           .filter((call) => dependencies.needsApproval?.(call) === true)

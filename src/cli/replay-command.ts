@@ -1,6 +1,9 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadConfig } from '../config.js';
 import { ParleyError } from '../errors.js';
+import { buildAgents } from '../server/build-agents.js';
+import { createDefaultToolRegistry } from '../tools/registry.js';
 import { formatRecording } from '../replay/read-recording.js';
 import { replayRecording, type ReplayResult } from '../replay/replay-recording.js';
 
@@ -27,12 +30,26 @@ export async function replayCommand(
         .sort()
         .map((name) => join(target, name))
     : [target];
+  // `--live` runs the recorded agent against the model configured now (PARLEY_MODEL, the agents
+  // file, the providers' keys), so a recording made with a real provider calls it again.
+  const agents =
+    values.live === true
+      ? await buildAgents(loadConfig(process.env), {
+          modelWasSet: (process.env.PARLEY_MODEL ?? '') !== '',
+          toolNames: createDefaultToolRegistry()
+            .describe()
+            .map((tool) => tool.name),
+        })
+      : undefined;
   let diverged = 0;
   let unreadable = 0;
   for (const [index, file] of files.entries()) {
     const prefix = files.length > 1 ? `[${index + 1}/${files.length}] ` : '';
     try {
-      const result = await replayRecording(file, { live: values.live === true });
+      const result = await replayRecording(file, {
+        live: values.live === true,
+        ...(agents === undefined ? {} : { agents }),
+      });
       report(prefix, result);
       if (!result.ok) diverged += 1;
       if (values.update === true && !result.ok) {

@@ -3,7 +3,12 @@ import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { ModelMessage, ModelStreamPart, ModelToolDescription } from '../agent/model.js';
+import type {
+  ModelMessage,
+  ModelStreamPart,
+  ModelToolDescription,
+  ModelUsage,
+} from '../agent/model.js';
 import {
   resumeTurnWithProgress,
   runTurnWithProgress,
@@ -238,6 +243,9 @@ export function createConversationEffects({
     const stepsDone = resume?.continuation.steps ?? 0;
     const effects = turnEffects(turnId, stepsDone, agent);
     const { provider, modelId } = effects.model;
+    const { overBudget } = effects;
+    // The turn's tokens are charged to the user whose message started it.
+    const userId = messages.findLast((message) => message.role === 'user')?.userId;
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
@@ -283,6 +291,9 @@ export function createConversationEffects({
         scheduler,
         now,
         ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+        ...(overBudget === undefined || userId === undefined
+          ? {}
+          : { overBudget: (usage: ModelUsage) => overBudget(userId, usage) }),
       };
       return resume === undefined
         ? runTurnWithProgress(messages, dependencies)

@@ -7,7 +7,12 @@ import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
-import type { LanguageModel, ModelToolCall, ModelToolDescription } from '../agent/model.js';
+import type {
+  LanguageModel,
+  ModelToolCall,
+  ModelToolDescription,
+  ModelUsage,
+} from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -105,6 +110,12 @@ export interface TurnEffects {
   executeTool: ToolExecutor;
   /** Whether a call waits for a participant's approval before it runs. @default none does */
   needsApproval?: (call: ModelToolCall) => boolean;
+  /**
+   * Charges a model call's usage to the user whose message started the turn; true when that
+   * user's token budget is now spent (the turn then stops before its next model call).
+   * @default the `PARLEY_USER_TOKEN_BUDGET` budget, or never when it is off
+   */
+  overBudget?: (userId: string, usage: ModelUsage) => boolean;
   /**
    * The tools the model is offered (before the agent's allow-list), asked when the turn starts on
    * its worker (and again when it resumes after approvals); a promise delays the turn until it

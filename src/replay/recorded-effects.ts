@@ -24,7 +24,16 @@ export function recordedTurnEffects(
   const parts = new Map<string, PartEntry[]>();
   const outcomes = new Map<string, OutcomeEntry['outcome']>();
   const approvalRequested = new Set<string>();
+  // Turns the user's token budget stopped, by the model call after which it did.
+  const budgetStops = new Map<string, number>();
   for (const entry of entries) {
+    if (
+      entry.kind === 'frame' &&
+      entry.frame.type === 'agent_response_complete' &&
+      entry.frame.status === 'budget_exceeded'
+    ) {
+      budgetStops.set(String(entry.frame.turn_id), Number(entry.frame.steps));
+    }
     if (entry.kind === 'frame' && entry.frame.type === 'tool_approval_request') {
       approvalRequested.add(`${String(entry.frame.turn_id)}#${String(entry.frame.tool_call_id)}`);
     }
@@ -67,8 +76,14 @@ export function recordedTurnEffects(
         }
       },
     };
+    let charged = stepsDone;
     return {
       model,
+      // The budget said then what it says now: spent after the same model call.
+      overBudget: () => {
+        charged += 1;
+        return budgetStops.get(turnId) === charged;
+      },
       needsApproval: (call) => approvalRequested.has(`${turnId}#${call.toolCallId}`),
       executeTool: async (_name, _input, signal, toolCallId) => {
         const outcome = outcomes.get(`${turnId}#${toolCallId}`);

@@ -6,7 +6,8 @@
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { InspectionEvent } from 'xstate';
 import type { LanguageModel } from '../agent/model.js';
-import { restoreAgent } from '../agent/agent.js';
+import { restoreAgent, type Agent } from '../agent/agent.js';
+import { defaultAgent } from '../agent/agents.js';
 import { createOfflineModel } from '../agent/offline-model.js';
 import { loadConfig } from '../config.js';
 import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
@@ -24,8 +25,13 @@ import { VirtualClock } from './virtual-clock.js';
 export interface ReplayOptions {
   /** Call the current model and tools instead of the recorded answers. @default false */
   live?: boolean;
-  /** With `live`: the model. @default the offline model */
+  /** With `live`: the model. @default the model of the recorded agent's id in `agents`, else offline */
   model?: LanguageModel;
+  /**
+   * With `live`: the agents of the current configuration; the recording's agent runs with the
+   * model its id has here (the `default` agent's when the id is gone). @default none
+   */
+  agents?: readonly Agent[];
   /** With `live`: the tools. @default the built-in tools */
   tools?: Pick<ToolRegistry, 'describe' | 'execute'>;
   /** Receives the replaying engine's inspection events (the inspector's time travel). */
@@ -203,7 +209,13 @@ function startSegmentEngine(
       queuedStarts,
     ),
   };
-  const model = options.live === true ? options.model : undefined;
+  const recordedId = settings.agent?.id;
+  const configured =
+    options.agents === undefined || options.agents.length === 0
+      ? undefined
+      : (options.agents.find((candidate) => candidate.id === recordedId) ??
+        defaultAgent(options.agents));
+  const model = options.live === true ? (options.model ?? configured?.model) : undefined;
   const agent =
     settings.agent === undefined
       ? undefined
@@ -227,7 +239,7 @@ function startSegmentEngine(
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ...(options.live === true
       ? {
-          ...(options.model === undefined ? {} : { model: options.model }),
+          ...(model === undefined ? {} : { model }),
           ...(options.tools === undefined ? {} : { tools: options.tools }),
         }
       : {

@@ -16,10 +16,7 @@ import type { Logger } from '../logger.js';
 import { createModelFromSpec, type ModelEnvironment } from '../providers/create-model-from-spec.js';
 import { fromSpecificationModel } from '../providers/from-specification-model.js';
 import { resilientModel, type ResilienceOptions } from '../providers/resilient-model.js';
-import {
-  isSpecificationModel,
-  type SpecificationLanguageModel,
-} from '../providers/specification-model.js';
+import { isSpecificationModel } from '../providers/specification-model.js';
 
 /**
  * An agent given in code: as in the agents file, but `model` may also be a model object, either
@@ -33,8 +30,19 @@ import {
  * });
  */
 export type AgentOptions = Omit<AgentDefinition, 'model'> & {
-  model: string | LanguageModel | SpecificationLanguageModel;
+  model: string | LanguageModel | AiSdkLanguageModel;
 };
+
+/**
+ * Any AI SDK provider's language model, described by shape only: the public types must not
+ * depend on `@ai-sdk/provider`'s, which need `@types/json-schema` in the application.
+ */
+export interface AiSdkLanguageModel {
+  readonly specificationVersion: 'v3' | 'v4';
+  readonly provider: string;
+  readonly modelId: string;
+  doStream(options: never): PromiseLike<unknown>;
+}
 
 /** What {@link buildAgents} reads besides the configuration. */
 export interface BuildAgentsOptions {
@@ -87,7 +95,7 @@ export async function buildAgents(
       built = resilientModel(fromSpecificationModel(model, sampling), resilience);
       modelSpec = `${built.provider}:${built.modelId}`;
     } else if (typeof (model as Partial<LanguageModel>).stream === 'function') {
-      built = model;
+      built = model as LanguageModel;
       modelSpec = built.provider === 'offline' ? 'offline' : `${built.provider}:${built.modelId}`;
     } else {
       throw new TypeError(
