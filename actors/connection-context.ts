@@ -24,6 +24,7 @@ export function connectionContext(input: ConnectionMachineInput): ConnectionCont
     socket: input.socket,
     effects: input.effects,
     since: input.since,
+    role: input.role,
     maxMissedPongs: input.maxMissedPongs ?? 2,
     maxStrikes: input.maxStrikes ?? 10,
     hibernateAfterMs: input.hibernateAfterMs ?? 0,

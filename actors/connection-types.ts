@@ -5,6 +5,7 @@
 import type { CloseCode, ErrorCode } from '../src/errors.js';
 import type { ClientFrame } from '../src/protocol/frames.js';
 import type { JoinAnswer } from './conversation-state.js';
+import type { Role } from './membership.js';
 
 /** What the connection actor needs from its socket; the ws adapter implements it. */
 export interface SocketPort {
@@ -40,6 +41,8 @@ export interface ConnectionMachineInput {
   effects: ConnectionEffects;
   /** The seq this connection resumes from (`?since=`), announced in its welcome. */
   since?: number | undefined;
+  /** The member role it was admitted with; absent when its access is not a role's. */
+  role?: Role | undefined;
   /** Unanswered pings before the socket is terminated. @default 2 */
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */

@@ -59,6 +59,7 @@ const connectionSetup = setup({
         connectionId: context.connectionId,
         userId: context.userId,
         ...(context.since === undefined ? {} : { since: context.since }),
+        ...(context.role === undefined ? {} : { role: context.role }),
       }),
     ),
     leave: sendTo(

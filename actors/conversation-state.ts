@@ -11,12 +11,20 @@ import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
 import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
+import type { CloseCode } from '../src/errors.js';
 import type { ConversationEventBody, TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
+import type { Member, MemberChange, MembershipAction, Role } from './membership.js';
 
 /** One connected participant. */
 export interface Participant {
   connectionId: string;
   userId: string;
+  /**
+   * The member role the participant joined with, which follows membership changes (a removed
+   * member is disconnected). Absent when access does not come from a role: `open` mode, or a
+   * grant by JWT claim, admin or the application's `authorize` hook.
+   */
+  role?: Role;
 }
 
 /** A turn accepted but not yet handed to the worker pool (another turn is running). */
@@ -97,6 +105,8 @@ export type RestoredConversation = Pick<
   ConversationState,
   'seq' | 'history' | 'unfinishedTurns'
 > & {
+  /** The member list of its last `membership` frame; none when it has no members. */
+  members?: Member[];
   /** The turn that was waiting for approvals when the process stopped: it waits on. */
   awaitingApproval?: ActiveTurn & { approval: PendingApproval };
 };
@@ -112,6 +122,8 @@ export interface ConversationState {
   turnsNamed: number;
   messagesNamed: number;
   participants: Participant[];
+  /** Who belongs to the conversation, from its `membership` events. */
+  members: Member[];
   history: ModelMessage[];
   activeTurn: ActiveTurn | null;
   pendingTurns: PendingTurn[];
@@ -174,6 +186,8 @@ export interface ConversationEffects {
     verdicts: ApprovalVerdicts,
     send: (event: TurnActorEvent) => void,
   ): void;
+  /** Closes one connection's socket once the frames published before are sent. */
+  closeConnection(connectionId: string, code: CloseCode, reason: string): void;
 }
 
 /** What a running turn tells its conversation, one flat event per thing that happened. */
@@ -206,7 +220,16 @@ export type TurnActorEvent =
 
 /** Everything a connection can ask of a conversation; the log records each as an input. */
 export type ConversationInput =
-  | { type: 'participant.join'; connectionId: string; userId: string; since?: number }
+  | {
+      type: 'participant.join';
+      connectionId: string;
+      userId: string;
+      since?: number;
+      /** The member role the connection was admitted with (see {@link Participant.role}). */
+      role?: Role;
+    }
+  /** Members added, changed or removed (`by`: the user who asked, or `admin`). */
+  | { type: 'membership.change'; by: string; action: MembershipAction; changes: MemberChange[] }
   | { type: 'participant.leave'; connectionId: string }
   | {
       type: 'user.message';

@@ -20,7 +20,9 @@ import {
 import * as actions from './conversation-actions.js';
 import type { ConversationAction } from './conversation-actions.js';
 import * as approval from './conversation-approval.js';
+import * as membership from './conversation-membership.js';
 import { isLastOpenRequest, mayApprove, openRequest } from './approval-rules.js';
+import { mayWrite } from './membership.js';
 import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
   ConversationEffects,
@@ -101,6 +103,12 @@ const conversationSetup = setup({
         self.send(event);
       });
     },
+    closeConnection: (
+      { context },
+      params: Extract<ConversationEffectAction, { type: 'closeConnection' }>['params'],
+    ) => {
+      context.effects.closeConnection(params.connectionId, params.code, params.reason);
+    },
     notifyStopped: sendParent(({ context }) => ({
       type: 'conversation.stopped',
       conversationId: context.conversationId,
@@ -141,6 +149,10 @@ const conversationSetup = setup({
       event.type === 'user.tool_approval' &&
       isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
+    /** The sender's role may only read (a viewer; see `mayWrite`). */
+    isReadOnly: ({ context, event }) =>
+      'connectionId' in event &&
+      !mayWrite(context.participants.find((p) => p.connectionId === event.connectionId)?.role),
   },
   delays: {
     idle: ({ context }) => context.idleMs,
@@ -210,6 +222,8 @@ export const conversationMachine = conversationSetup
       changeTyping: decide(actions.changeTyping),
       acceptMessage: decide(actions.acceptMessage),
       refuseBusy: decide(actions.refuseBusy),
+      refuseReadOnly: decide(membership.refuseReadOnly),
+      changeMembership: decide(membership.changeMembership),
       interruptActiveTurn: decide(actions.interruptActiveTurn),
       startNextTurn: decide(actions.startNextTurn),
       cancelPendingTurn: decide(actions.cancelPendingTurn),
@@ -244,6 +258,7 @@ export const conversationMachine = conversationSetup
       turnsNamed: 0,
       messagesNamed: 0,
       participants: [],
+      members: input.restored?.members ?? [],
       history: input.restored?.history ?? [],
       activeTurn: input.restored?.awaitingApproval ?? null,
       pendingTurns: [],
@@ -263,17 +278,23 @@ export const conversationMachine = conversationSetup
         { actions: 'addParticipant' },
       ],
       'participant.leave': { actions: 'removeParticipant' },
-      'user.typing': { actions: 'changeTyping' },
+      // A viewer's typing is not news for anyone: dropped without an answer.
+      'user.typing': [{ guard: 'isReadOnly' }, { actions: 'changeTyping' }],
+      'membership.change': { actions: 'changeMembership' },
     },
     states: {
       idle: {
         initial: 'empty',
         on: {
           'user.message': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             { target: 'working', actions: ['acceptMessage', 'startNextTurn'] },
           ],
-          'user.cancel': { actions: 'refuseCancel' },
+          'user.cancel': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
+            { actions: 'refuseCancel' },
+          ],
           'user.tool_approval': { actions: 'refuseApproval' },
           'approval.restored': { target: '#conversation.working.awaiting_approval' },
         },
@@ -301,6 +322,7 @@ export const conversationMachine = conversationSetup
         initial: 'waiting',
         on: {
           'user.message': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             {
               guard: 'interruptsRunningTurn',
@@ -310,6 +332,7 @@ export const conversationMachine = conversationSetup
             { actions: 'acceptMessage' },
           ],
           'user.cancel': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'cancelsPendingTurn', actions: 'cancelPendingTurn' },
             { guard: 'cancelsActiveTurn', target: 'ending', actions: 'cancelActiveTurn' },
             { actions: 'refuseCancel' },

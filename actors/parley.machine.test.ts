@@ -54,6 +54,7 @@ function createParley({
     submitTurn: () => undefined,
     cancelTurn: () => undefined,
     resumeTurn: () => undefined,
+    closeConnection: () => undefined,
   };
   const root = createActor(parleyMachine, {
     clock,

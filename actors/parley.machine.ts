@@ -16,6 +16,7 @@ import {
 import type { ConnectionMachineInput, SocketPort } from './connection.machine.js';
 import { conversationMachine, type ConversationMachineInput } from './conversation.machine.js';
 
+import type { Role } from './membership.js';
 import { conversationKey } from './system-ids.js';
 
 export { connectionKey, conversationKey } from './system-ids.js';
@@ -28,7 +29,7 @@ export interface ParleyMachineInput {
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
-      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since'
+      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since' | 'role'
     >,
   ): ConnectionMachineInput;
 }
@@ -42,7 +43,10 @@ export type ParleyEvent =
       conversationId: string;
       socket: SocketPort;
       since?: number;
+      role?: Role;
     }
+  /** Spawns the conversation when it is not running (a membership change over HTTP). */
+  | { type: 'conversation.ensure'; conversationId: string }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'conversation.stopped'; conversationId: string }
   | { type: 'system.shutdown' };
@@ -66,6 +70,22 @@ export const parleyMachine = setup({
     input: {} as ParleyMachineInput,
   },
   actors: { conversation: conversationMachine, connectionShard: connectionShardMachine },
+  actions: {
+    // A conversation that just stopped for idleness may still be registered: replace it.
+    ensureConversation: assign(({ context, event, spawn, system }) => {
+      if (event.type !== 'connection.open' && event.type !== 'conversation.ensure') return {};
+      const key = conversationKey(event.conversationId);
+      const existing = system.get(key) as AnyActorRef | undefined;
+      if ((existing?.getSnapshot() as { status: string } | undefined)?.status !== 'active') {
+        spawn('conversation', {
+          id: key,
+          systemId: key,
+          input: context.conversationInput(event.conversationId),
+        });
+      }
+      return {};
+    }),
+  },
 }).createMachine({
   id: 'parley',
   context: ({ input }) => input,
@@ -81,20 +101,8 @@ export const parleyMachine = setup({
   on: {
     'connection.open': {
       actions: [
-        // A conversation that just stopped for idleness may still be registered: replace it.
-        assign(({ context, event, spawn, system }) => {
-          const key = conversationKey(event.conversationId);
-          const existing = system.get(key) as AnyActorRef | undefined;
-          if ((existing?.getSnapshot() as { status: string } | undefined)?.status !== 'active') {
-            spawn('conversation', {
-              id: key,
-              systemId: key,
-              input: context.conversationInput(event.conversationId),
-            });
-          }
-          return {};
-        }),
-        // Resolved after the assign above, so the conversation (new or reused) is registered.
+        'ensureConversation',
+        // Resolved after the spawn above, so the conversation (new or reused) is registered.
         sendTo(
           ({ event }) => shardKey(shardOf(event.connectionId)),
           ({ context, event }) => ({
@@ -105,11 +113,13 @@ export const parleyMachine = setup({
               conversationId: event.conversationId,
               socket: event.socket,
               ...(event.since === undefined ? {} : { since: event.since }),
+              ...(event.role === undefined ? {} : { role: event.role }),
             }),
           }),
         ),
       ],
     },
+    'conversation.ensure': { actions: 'ensureConversation' },
     // Connections tell their shard themselves; this is for anyone else who closes one.
     'connection.closed': {
       actions: sendTo(

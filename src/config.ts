@@ -25,7 +25,9 @@ type SameKeys<TLeft, TRight> = [keyof TLeft] extends [keyof TRight]
 /** Compile-time only: the schemas' keys and value types are those of {@link ParleyConfig}. */
 export type ConfigSchemasMatch = [
   SameKeys<FromSchemas, ParleyConfig> extends true ? true : never,
-  FromSchemas & Pick<ParleyConfig, 'devMode' | 'inspector'> extends ParleyConfig ? true : never,
+  FromSchemas & Pick<ParleyConfig, 'devMode' | 'inspector' | 'access'> extends ParleyConfig
+    ? true
+    : never,
 ];
 
 /** Settings given in code (`startServer({ config })`); they override the environment. */
@@ -77,9 +79,10 @@ export function loadConfig(
     const message = `Invalid configuration: ${problems.map((item) => item.text).join('; ')}`;
     throw problems.every((item) => item.type) ? new TypeError(message) : new RangeError(message);
   }
-  const merged = values as Omit<ParleyConfig, 'devMode' | 'inspector'> & {
+  const merged = values as Omit<ParleyConfig, 'devMode' | 'inspector' | 'access'> & {
     devMode?: boolean;
     inspector?: boolean;
+    access?: ParleyConfig['access'];
   };
   const hasKey = merged.jwtSecret !== undefined || merged.jwtPublicKeyFile !== undefined;
   const devMode = merged.devMode ?? (isLoopback(merged.host) && !hasKey);
@@ -89,7 +92,8 @@ export function loadConfig(
       'Invalid configuration: PARLEY_INSPECTOR=1 outside development mode needs PARLEY_INSPECTOR_TOKEN (16+ characters).',
     );
   }
-  return { ...merged, devMode, inspector };
+  const access = merged.access ?? (hasKey ? 'members' : 'open');
+  return { ...merged, devMode, inspector, access };
 }
 
 interface Problem {

@@ -24,6 +24,8 @@ import { conversationSettings, replaySettings } from './engine/engine-settings.j
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
 import { RateLimiter } from './engine/rate-limiter.js';
 import { createReplies } from './engine/replies.js';
+import { readMembers } from './engine/restore-conversation.js';
+import type { Member } from '../actors/membership.js';
 import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
@@ -186,6 +188,11 @@ export function createEngine(options: EngineOptions): Engine {
       { status: string; context: { seq: number } } | undefined;
     return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
   };
+  const membersOf = (conversationId: string) => {
+    const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
+      { status: string; context: { members: Member[] } } | undefined;
+    return snapshot?.status === 'active' ? snapshot.context.members : undefined;
+  };
   const replies = createReplies({ log, store, sockets, currentSeq });
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
@@ -211,6 +218,7 @@ export function createEngine(options: EngineOptions): Engine {
       conversationId,
       socket,
       since,
+      role,
     }) {
       await loader.load(conversationId);
       sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
@@ -221,11 +229,42 @@ export function createEngine(options: EngineOptions): Engine {
         conversationId,
         socket,
         ...(since === undefined ? {} : { since }),
+        ...(role === undefined ? {} : { role }),
       });
       if (since !== undefined) void replies.resume(connectionId, since);
       return new Handle(connectionId, dispatch);
     },
     currentSeq,
+    async changeMembership(conversationId, change) {
+      await loader.load(conversationId);
+      root.send({ type: 'conversation.ensure', conversationId });
+      const conversation = actor(conversationKey(conversationId));
+      conversation?.send({ type: 'membership.change', ...change });
+      const members = membersOf(conversationId) ?? [];
+      await new Promise<void>((resolve) => {
+        log.afterDurable(resolve);
+      });
+      return members;
+    },
+    async conversationInfo(conversationId) {
+      const seq = currentSeq(conversationId);
+      if (seq !== undefined) {
+        const members = membersOf(conversationId);
+        return {
+          conversationId,
+          members: members?.length === 0 ? undefined : members,
+          lastSeq: seq,
+        };
+      }
+      await log.flush();
+      const last = await store.lastPosition(conversationId);
+      if (last === undefined) return undefined;
+      return {
+        conversationId,
+        members: await readMembers(store, conversationId, last.seq),
+        lastSeq: last.seq,
+      };
+    },
     stats() {
       return {
         connections: sockets.size,

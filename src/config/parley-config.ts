@@ -32,6 +32,11 @@ export interface ParleyConfig {
   jwtIssuer?: string | undefined;
   /** Required `aud` claim. Env `PARLEY_JWT_AUDIENCE`. @default undefined */
   jwtAudience?: string | undefined;
+  /**
+   * Who may use a conversation: `open` (anyone who knows its id) or `members`. Env `PARLEY_ACCESS`.
+   * @default 'members' when a JWT key is set, else 'open'
+   */
+  access: 'open' | 'members';
   /** `Origin` allowlist for browsers; unset allows any. Env `PARLEY_ALLOWED_ORIGINS`. @default undefined */
   allowedOrigins?: string[] | undefined;
   /** Serve the inspector. Env `PARLEY_INSPECTOR`. @default `devMode` */

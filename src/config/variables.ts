@@ -65,6 +65,11 @@ export const CONFIG_VARIABLES = {
   ],
   PARLEY_JWT_ISSUER: ['jwtIssuer', z.string().optional(), 'Required `iss` claim, when set.'],
   PARLEY_JWT_AUDIENCE: ['jwtAudience', z.string().optional(), 'Required `aud` claim, when set.'],
+  PARLEY_ACCESS: [
+    'access',
+    z.enum(['open', 'members']).optional(),
+    'Who may use a conversation: `open` (anyone who knows its id) or `members` (its members, and JWT claims that grant it; docs/SECURITY.md). Default: `members` when a JWT key is set, else `open`.',
+  ],
   PARLEY_ALLOWED_ORIGINS: [
     'allowedOrigins',
     z

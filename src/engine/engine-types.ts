@@ -5,6 +5,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { Member, MemberChange, MembershipAction, Role } from '../../actors/membership.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { LanguageModel, ModelToolCall } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
@@ -81,6 +82,14 @@ export interface ConnectionHandle {
   send(event: ConnectionEvent): void;
 }
 
+/** A conversation as the log knows it (see {@link Engine.conversationInfo}). */
+export interface ConversationInfo {
+  conversationId: string;
+  /** Undefined when it has no `membership` frame (made by a join in `open` mode). */
+  members: Member[] | undefined;
+  lastSeq: number;
+}
+
 /** Live counters for `/health`. */
 export interface EngineStats {
   connections: number;
@@ -104,7 +113,23 @@ export interface Engine {
     socket: SocketPort;
     /** Resume: send the events after this seq before the live ones. */
     since?: number;
+    /** The member role the connection was admitted with; absent when its access is not a role's. */
+    role?: Role;
   }): Promise<ConnectionHandle>;
+  /**
+   * Changes a conversation's members: the conversation (restored if needed) logs the change and
+   * sends a `membership` frame to every participant; a removed member's sockets close with 4403.
+   * Resolves with the member list after the change, once the log has it.
+   */
+  changeMembership(
+    conversationId: string,
+    change: { by: string; action: MembershipAction; changes: MemberChange[] },
+  ): Promise<Member[]>;
+  /**
+   * What the log knows of a conversation: its members (from its newest `membership` frame; none
+   * for a conversation without one) and its last seq; undefined when the log has never seen it.
+   */
+  conversationInfo(conversationId: string): Promise<ConversationInfo | undefined>;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;

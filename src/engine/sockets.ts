@@ -2,6 +2,7 @@
  * The engine's registry of open sockets, and the one place frames are written to them.
  */
 import type { SocketPort } from '../../actors/connection-types.js';
+import type { CloseCode } from '../errors.js';
 import { stampFrame, type FrameBody } from './stamp-frame.js';
 
 interface Buffered {
@@ -100,6 +101,20 @@ export class Sockets {
       this.options.now(),
     );
     socket.port.send(JSON.stringify(frame));
+  }
+
+  /** Closes one connection's socket (its actor hears `socket.closed` and leaves). */
+  close(connectionId: string, code: CloseCode, reason: string): void {
+    this.sockets.get(connectionId)?.port.close(code, reason);
+  }
+
+  /** Open connection ids of a conversation. */
+  connectionsOf(conversationId: string): string[] {
+    const ids: string[] = [];
+    for (const [connectionId, socket] of this.sockets) {
+      if (socket.conversationId === conversationId) ids.push(connectionId);
+    }
+    return ids;
   }
 
   /** Holds this connection's live event frames until {@link release}. */

@@ -154,6 +154,23 @@ export const presenceFrameSchema = z.object({
   participants: z.array(z.string()),
 });
 
+/** A member's role in a conversation (docs/SECURITY.md). */
+export const roleSchema = z.enum(['owner', 'member', 'viewer']);
+
+/**
+ * The conversation's members changed: `created` (the creator is its owner), `added`, `changed`
+ * or `removed`. `changes` lists what this event did (`role: null` removed the user), `members`
+ * the whole list after it; `by` is the user who asked (`admin` for an admin token).
+ */
+export const membershipFrameSchema = z.object({
+  type: z.literal('membership'),
+  ...envelope,
+  action: z.enum(['created', 'added', 'changed', 'removed']),
+  by: z.string(),
+  changes: z.array(z.object({ user_id: z.string(), role: roleSchema.nullable() })),
+  members: z.array(z.object({ user_id: z.string(), role: roleSchema })),
+});
+
 /** A participant's message, as accepted; `turn_id` is the agent turn that will answer it. */
 export const userMessageFrameSchema = z.object({
   type: z.literal('user_message'),
@@ -300,6 +317,7 @@ export const errorFrameSchema = z.object({
 export const serverFrameSchema = z.discriminatedUnion('type', [
   welcomeFrameSchema,
   presenceFrameSchema,
+  membershipFrameSchema,
   userMessageFrameSchema,
   typingIndicatorFrameSchema,
   toolCallFrameSchema,
@@ -318,6 +336,7 @@ export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type HistoryFrame = z.infer<typeof historyFrameSchema>;
+export type MembershipFrame = z.infer<typeof membershipFrameSchema>;
 export type ToolApprovalRequestFrame = z.infer<typeof toolApprovalRequestFrameSchema>;
 export type ToolApprovalDecisionFrame = z.infer<typeof toolApprovalDecisionFrameSchema>;
 

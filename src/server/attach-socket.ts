@@ -5,6 +5,7 @@ import type { ConnectionEvent } from '../../actors/connection-types.js';
 import type { ConnectionHandle, Engine } from '../engine.js';
 import type { CloseCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Role } from '../../actors/membership.js';
 import { parseClientFrame } from '../protocol/parse-client-frame.js';
 
 /** Options for {@link attachSocket}. */
@@ -17,6 +18,8 @@ export interface AttachSocketOptions {
   conversationId: string;
   /** Resume from this seq (`?since=`). */
   since?: number;
+  /** The member role the connection was admitted with (absent when its access is not a role's). */
+  role?: Role;
   logger: Logger;
 }
 
@@ -84,6 +87,7 @@ class SocketAdapter implements SocketPort {
   readonly #logger: Logger;
   readonly #userId: string;
   readonly #conversationId: string;
+  readonly #role: Role | undefined;
   #connectionId: string | undefined;
   #corked = false;
   #unflushed = 0;
@@ -94,13 +98,22 @@ class SocketAdapter implements SocketPort {
   /** Made once per socket, not once per frame (see the constructor). */
   readonly #onFlushed: () => void;
 
-  constructor({ engine, socket, rawSocket, logger, userId, conversationId }: AttachSocketOptions) {
+  constructor({
+    engine,
+    socket,
+    rawSocket,
+    logger,
+    userId,
+    conversationId,
+    role,
+  }: AttachSocketOptions) {
     this.#engine = engine;
     this.#socket = socket;
     this.#rawSocket = rawSocket;
     this.#logger = logger;
     this.#userId = userId;
     this.#conversationId = conversationId;
+    this.#role = role;
     // Assigned here rather than as class fields: a field initializer names the function, which
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
@@ -121,6 +134,7 @@ class SocketAdapter implements SocketPort {
         conversationId: this.#conversationId,
         socket: this,
         ...(since === undefined ? {} : { since }),
+        ...(this.#role === undefined ? {} : { role: this.#role }),
       })
       .then(
         (opened) => {

@@ -10,6 +10,7 @@ import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.j
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { createAccess, type AuthorizeHook } from './access.js';
 import { attachSocket } from './attach-socket.js';
 import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
@@ -39,6 +40,16 @@ export interface ParleyOptions {
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
   chatPage?: boolean;
+  /**
+   * The application's own access rule, asked before the built-in ones for every conversation
+   * read and write: `true` allows, `false` denies (as if the conversation did not exist),
+   * `undefined` leaves it to the built-in rules (docs/SECURITY.md). Over a WebSocket it is asked
+   * once, at the upgrade, and its answer holds for the connection.
+   * @default none: the built-in rules alone
+   * @example
+   * startServer({ authorize: async ({ user, conversationId }) => (await acl.allows(user.userId, conversationId)) || undefined });
+   */
+  authorize?: AuthorizeHook;
   /**
    * The engine's other injectable effects: clocks, ids, turn effects, the rate limiter, inspection
    * hooks. For tests, replays and embedding; production needs none of them.
@@ -146,8 +157,15 @@ export async function createParley(
           durable,
           logger,
         });
+  const access = createAccess({
+    mode: config.access,
+    authorize: options.authorize,
+    conversationInfo: (conversationId) => engine.conversationInfo(conversationId),
+  });
   const startedAt = Date.now();
   let shuttingDown = false;
+  /** Upgrades past the cap check whose socket is not open yet (see `reserveSlot`). */
+  let reservedSlots = 0;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxFrameBytes,
@@ -164,7 +182,19 @@ export async function createParley(
       authenticator,
       allowedOrigins: config.allowedOrigins,
       maxConnections: config.maxConnections,
-      openConnections: () => wss.clients.size,
+      // Counted before the credentials are checked: with the slot taken only once the socket is
+      // open, concurrent upgrades all passed the check while their tokens were being verified.
+      reserveSlot: () => {
+        if (wss.clients.size + reservedSlots >= config.maxConnections) return undefined;
+        reservedSlots += 1;
+        let held = true;
+        return () => {
+          if (!held) return;
+          held = false;
+          reservedSlots -= 1;
+        };
+      },
+      access,
       isShuttingDown: () => shuttingDown,
     });
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
@@ -176,6 +206,7 @@ export async function createParley(
       conversationId: admission.conversationId,
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
+      ...(admission.role === undefined ? {} : { role: admission.role }),
     });
   };
   // An error on the raw socket before the upgrade completes must not crash the process. One
@@ -201,6 +232,8 @@ export async function createParley(
         store,
         durable,
         authenticator,
+        access,
+        engine,
         config,
       });
       return true;
@@ -221,8 +254,16 @@ export async function createParley(
       socket.on('error', onUpgradeSocketError);
       gate(request).then(
         (admission) => {
-          if (socket.destroyed) return;
+          if (socket.destroyed) {
+            admission.releaseSlot();
+            return;
+          }
+          // ws may abort the handshake itself (a bad key header): the slot goes back with the socket.
+          socket.once('close', admission.releaseSlot);
           wss.handleUpgrade(request, socket, head, (ws) => {
+            // ws counts the socket in `clients` before this callback: the slot is no longer needed.
+            admission.releaseSlot();
+            socket.off('close', admission.releaseSlot);
             socket.off('error', onUpgradeSocketError);
             attach(ws, socket, admission);
           });
@@ -238,6 +279,7 @@ export async function createParley(
     handleConnection(socket, request) {
       gate(request).then(
         (admission) => {
+          admission.releaseSlot();
           attach(socket, undefined, admission);
         },
         (error: unknown) => {

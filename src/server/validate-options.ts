@@ -11,6 +11,7 @@ const OPTION_NAMES = new Set([
   'store',
   'chatPage',
   'effects',
+  'authorize',
 ]);
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
@@ -54,6 +55,11 @@ export function validateOptions(options: ParleyOptions): void {
     ) {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
+  }
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+    throw new TypeError(
+      'Option "authorize" must be a function ({ user, claims, conversationId, action }) => boolean | undefined | Promise<boolean | undefined>.',
+    );
   }
   for (const name of ['config', 'effects', 'environment'] as const) {
     const value = options[name];

@@ -2,7 +2,15 @@ import { CONFIG_VARIABLES, type ConfigOverrides } from '../../src/config.js';
 import type { ParleyOptions } from '../../src/server/create-parley.js';
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
-const PART_KEYS = new Set(['environment', 'logger', 'model', 'tools', 'store', 'chatPage']);
+const PART_KEYS = new Set([
+  'environment',
+  'logger',
+  'model',
+  'tools',
+  'store',
+  'chatPage',
+  'authorize',
+]);
 
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */
 export type TestServerOptions = ConfigOverrides &
