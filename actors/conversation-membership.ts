@@ -59,3 +59,33 @@ export const refuseReadOnly: ConversationAction<'user.message' | 'user.cancel'> 
     `Your role in this conversation is viewer: you may read it, but not send ${frame}.`,
   );
 };
+
+/**
+ * The conversation was deleted (its log is being erased): no frame, since nothing may be logged;
+ * every participant is closed with 4404, the running turn is cancelled and queued ones give back
+ * their places. The machine then stops.
+ */
+export const closeForDeletion: ConversationAction<'conversation.delete'> = (
+  state,
+  _event,
+  output,
+) => {
+  if (state.activeTurn !== null) {
+    output.effect({ type: 'cancelTurn', params: { turnId: state.activeTurn.turnId } });
+  }
+  for (let index = 0; index < state.pendingTurns.length; index += 1) {
+    output.effect({ type: 'releaseTurnSlot' });
+  }
+  for (const participant of state.participants) {
+    output.effect({
+      type: 'closeConnection',
+      params: {
+        connectionId: participant.connectionId,
+        code: 4404,
+        reason: 'conversation_deleted',
+      },
+    });
+  }
+  state.pendingTurns = [];
+  state.activeTurn = null;
+};

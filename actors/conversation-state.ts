@@ -269,6 +269,8 @@ export type ConversationEvent =
   | ConversationInput
   | TurnActorEvent
   | { type: 'conversation.shutdown' }
+  /** The conversation was deleted: its participants are closed with 4404 and it stops. */
+  | { type: 'conversation.delete' }
   /** Raised on start by a conversation restored with a turn that waits for approvals. */
   | { type: 'approval.restored' };
 

@@ -224,6 +224,7 @@ export const conversationMachine = conversationSetup
       refuseBusy: decide(actions.refuseBusy),
       refuseReadOnly: decide(membership.refuseReadOnly),
       changeMembership: decide(membership.changeMembership),
+      closeForDeletion: decide(membership.closeForDeletion),
       interruptActiveTurn: decide(actions.interruptActiveTurn),
       startNextTurn: decide(actions.startNextTurn),
       cancelPendingTurn: decide(actions.cancelPendingTurn),
@@ -281,6 +282,7 @@ export const conversationMachine = conversationSetup
       // A viewer's typing is not news for anyone: dropped without an answer.
       'user.typing': [{ guard: 'isReadOnly' }, { actions: 'changeTyping' }],
       'membership.change': { actions: 'changeMembership' },
+      'conversation.delete': { target: '#conversation.stopped', actions: 'closeForDeletion' },
     },
     states: {
       idle: {

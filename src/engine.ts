@@ -246,6 +246,14 @@ export function createEngine(options: EngineOptions): Engine {
       });
       return members;
     },
+    async deleteConversation(conversationId) {
+      actor(conversationKey(conversationId))?.send({ type: 'conversation.delete' });
+      // Its last appends (inputs before the delete) are written before the erase, not after it.
+      await log.flush();
+      const erased = await store.deleteConversation(conversationId);
+      log.forget(conversationId);
+      return erased;
+    },
     async conversationInfo(conversationId) {
       const seq = currentSeq(conversationId);
       if (seq !== undefined) {

@@ -194,6 +194,50 @@ describe('access control', () => {
     await owner.close();
   });
 
+  it('deletes a conversation: sockets closed with 4404, entries erased, the id reusable from seq 1', async () => {
+    const server = await jwtServer();
+    const alice = await token('alice');
+    const bobToken = await token('bob');
+    await api(`${server.url}/api/conversations`, alice, {
+      method: 'POST',
+      body: { id: 'doomed', members: [{ user_id: 'bob', role: 'member' }] },
+    });
+    const bob = await connectAs(server.url, 'doomed', 'bob');
+    bob.send({ type: 'user_message', content: 'What is 5 + 3?' });
+    await bob.waitForType('agent_response_complete');
+    const byMember = await api(`${server.url}/api/conversations/doomed`, bobToken, {
+      method: 'DELETE',
+    });
+    expect(byMember).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+
+    const deleted = await api(`${server.url}/api/conversations/doomed`, alice, {
+      method: 'DELETE',
+    });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ id: 'doomed', deleted: true });
+    expect(deleted.body.entries).toBeGreaterThan(5);
+    await expect(bob.closed).resolves.toEqual({ code: 4404, reason: 'conversation_deleted' });
+    expect(await api(`${server.url}/api/conversations/doomed/events`, alice)).toMatchObject({
+      status: 404,
+    });
+    await expect(
+      upgradeRefusal(`${server.url}/ws/chat/doomed?since=3&token=${bobToken}`),
+    ).resolves.toMatchObject({ status: 404, body: { code: 'not_found' } });
+
+    const again = await api(`${server.url}/api/conversations`, alice, {
+      method: 'POST',
+      body: { id: 'doomed' },
+    });
+    expect(again.body).toMatchObject({
+      last_seq: 1,
+      members: [{ user_id: 'alice', role: 'owner' }],
+    });
+    const fresh = await connectAs(server.url, 'doomed', 'alice', '&since=0');
+    await fresh.waitFor((frame) => frame.type === 'membership' && frame.seq === 1);
+    expect(fresh.frames.some((frame) => frame.type === 'user_message')).toBe(false);
+    await fresh.close();
+  });
+
   it('keeps members across a restart: they are events in the SQLite log', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'parley-access-'));
     directories.push(directory);

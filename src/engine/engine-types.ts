@@ -130,6 +130,12 @@ export interface Engine {
    * for a conversation without one) and its last seq; undefined when the log has never seen it.
    */
   conversationInfo(conversationId: string): Promise<ConversationInfo | undefined>;
+  /**
+   * Deletes a conversation: its participants are closed with 4404, its turns cancelled, its
+   * actor stopped, and every log entry erased. The id can then be created again from seq 1.
+   * Resolves with the number of entries erased.
+   */
+  deleteConversation(conversationId: string): Promise<number>;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;

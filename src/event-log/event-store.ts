@@ -61,5 +61,10 @@ export interface EventStore {
   firstRetainedSeq(conversationId: string): Promise<number | undefined>;
   /** Known conversations, latest `last_at` first (ties by id), at most `limit` (default 100). */
   listConversations(options?: { limit?: number }): Promise<ConversationSummary[]>;
+  /**
+   * Erases every entry of a conversation (`DELETE /api/conversations/{id}`); resolves with how
+   * many. The conversation is then unknown: its next append starts again at position 1.
+   */
+  deleteConversation(conversationId: string): Promise<number>;
   close(): Promise<void>;
 }

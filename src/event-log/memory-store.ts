@@ -137,6 +137,14 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#settle(() => {
+      const conversation = this.#conversations.get(conversationId);
+      this.#conversations.delete(conversationId);
+      return conversation === undefined ? 0 : conversation.entries.length - conversation.head;
+    });
+  }
+
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     return this.#settle(() => {
       const summaries: ConversationSummary[] = [];

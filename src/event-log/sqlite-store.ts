@@ -111,6 +111,7 @@ export class SqliteEventStore implements EventStore {
          FROM entries GROUP BY conversation_id
          ORDER BY last_at DESC, conversation_id LIMIT ?`,
       ),
+      deleteConversation: db.prepare<[string]>(`DELETE FROM entries WHERE conversation_id = ?`),
       trim: db.prepare<{ conversation: string; retention: number }>(
         `DELETE FROM entries
          WHERE conversation_id = @conversation
@@ -238,6 +239,13 @@ export class SqliteEventStore implements EventStore {
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     return this.#settle('read', () =>
       this.#statements.listConversations.all(Math.max(0, options.limit ?? 100)),
+    );
+  }
+
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#settle(
+      'write',
+      () => this.#statements.deleteConversation.run(conversationId).changes,
     );
   }
 

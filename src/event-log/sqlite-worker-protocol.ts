@@ -14,6 +14,7 @@ export type WorkerRequest = { id: number } & (
   | { op: 'lastPosition'; conversationId: string }
   | { op: 'firstRetainedSeq'; conversationId: string }
   | { op: 'listConversations'; options?: { limit?: number } }
+  | { op: 'deleteConversation'; conversationId: string }
   | { op: 'close' }
 );
 

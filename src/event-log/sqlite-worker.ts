@@ -39,6 +39,8 @@ async function run(request: WorkerRequest): Promise<unknown> {
       return store.firstRetainedSeq(request.conversationId);
     case 'listConversations':
       return store.listConversations(request.options);
+    case 'deleteConversation':
+      return store.deleteConversation(request.conversationId);
     case 'close':
       return store.close();
   }

@@ -100,6 +100,10 @@ export class WorkerSqliteEventStore implements EventStore {
     return this.#call({ op: 'firstRetainedSeq', conversationId }) as Promise<number | undefined>;
   }
 
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#call({ op: 'deleteConversation', conversationId }) as Promise<number>;
+  }
+
   listConversations(options?: { limit?: number }): Promise<ConversationSummary[]> {
     return this.#call({
       op: 'listConversations',

@@ -141,6 +141,20 @@ export async function changeMember(
   return { members: membersView(after) };
 }
 
+/**
+ * `DELETE /api/conversations/{id}` (owner or admin): participants are closed with 4404 and every
+ * log entry is erased; the id may be created again, from seq 1.
+ */
+export async function deleteConversation(
+  conversationId: string,
+  user: AuthenticatedUser,
+  context: ConversationRoutesContext,
+): Promise<{ id: string; deleted: true; entries: number }> {
+  await context.access.require(user, conversationId, 'delete');
+  const entries = await context.engine.deleteConversation(conversationId);
+  return { id: conversationId, deleted: true, entries };
+}
+
 /** `GET /api/conversations/{id}`: what the caller may read of it. */
 export async function readConversation(
   conversationId: string,

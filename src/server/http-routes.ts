@@ -7,7 +7,12 @@ import type { ParleyConfig } from '../config.js';
 import type { Engine } from '../engine.js';
 import type { Access } from './access.js';
 import type { AuthenticatedUser, Authenticator } from './authenticate.js';
-import { changeMember, createConversation, readConversation } from './conversation-routes.js';
+import {
+  changeMember,
+  createConversation,
+  deleteConversation,
+  readConversation,
+} from './conversation-routes.js';
 import { authorizeInspector } from './inspector-access.js';
 import { readElkBundle, readPageFile } from './static-files.js';
 
@@ -152,9 +157,15 @@ async function conversationApi(
   }
   const conversation = CONVERSATION_PATH.exec(path);
   if (conversation !== null) {
-    allow('GET', 'HEAD');
+    allow('GET', 'HEAD', 'DELETE');
     const conversationId = parseConversationId(conversation[1] ?? '');
-    sendJson(response, 200, await readConversation(conversationId, user, routes));
+    sendJson(
+      response,
+      200,
+      method === 'DELETE'
+        ? await deleteConversation(conversationId, user, routes)
+        : await readConversation(conversationId, user, routes),
+    );
     return;
   }
   allow('GET', 'HEAD');
