@@ -235,6 +235,9 @@ export function createEngine(options: EngineOptions): Engine {
       return new Handle(connectionId, dispatch);
     },
     currentSeq,
+    reply(connectionId, body) {
+      sockets.reply(connectionId, body);
+    },
     async changeMembership(conversationId, change) {
       await loader.load(conversationId);
       root.send({ type: 'conversation.ensure', conversationId });

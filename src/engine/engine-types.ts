@@ -136,6 +136,14 @@ export interface Engine {
    * Resolves with the number of entries erased.
    */
   deleteConversation(conversationId: string): Promise<number>;
+  /**
+   * Sends one connection a reply that is not a conversation event (`authenticated`, an `error`
+   * about its own frame), stamped with the conversation's current seq.
+   */
+  reply(
+    connectionId: string,
+    body: Record<string, unknown> & { type: 'authenticated' | 'error' },
+  ): void;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;

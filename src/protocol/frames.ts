@@ -87,6 +87,18 @@ export const clientHistorySchema = z.object({
   request_id: z.string().max(64).optional(),
 });
 
+/** Longest token an `authenticate` frame may carry, in characters. */
+export const MAX_TOKEN_CHARS = 16_384;
+
+/**
+ * `authenticate`: a fresh JWT for this connection, sent before the current one's `exp`; answered
+ * by `authenticated` with the new expiry, or an `error` `unauthorized` (the old token stays).
+ */
+export const clientAuthenticateSchema = z.object({
+  type: z.literal('authenticate'),
+  token: z.string().min(1).max(MAX_TOKEN_CHARS),
+});
+
 /** Every frame a client may send, discriminated on `type`. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
   clientUserMessageSchema,
@@ -96,6 +108,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   clientResumeSchema,
   clientHistorySchema,
   clientToolApprovalSchema,
+  clientAuthenticateSchema,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -289,6 +302,14 @@ export const pongFrameSchema = z.object({
   id: z.string().optional(),
 });
 
+/** The connection's new token was accepted; it is closed with 4401 at `expires_at` (epoch ms). */
+export const authenticatedFrameSchema = z.object({
+  type: z.literal('authenticated'),
+  ...envelope,
+  user_id: z.string(),
+  expires_at: z.number().int().nonnegative(),
+});
+
 /** A page of past conversation events, oldest first, answering a `history` request. */
 export const historyFrameSchema = z.object({
   type: z.literal('history'),
@@ -328,6 +349,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   agentResponseCompleteFrameSchema,
   pongFrameSchema,
   historyFrameSchema,
+  authenticatedFrameSchema,
   errorFrameSchema,
 ]);
 
@@ -341,7 +363,7 @@ export type ToolApprovalRequestFrame = z.infer<typeof toolApprovalRequestFrameSc
 export type ToolApprovalDecisionFrame = z.infer<typeof toolApprovalDecisionFrameSchema>;
 
 /** Frame types that are replies to one connection: they repeat the current seq. */
-export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'error'] as const;
+export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'authenticated', 'error'] as const;
 
 /** A conversation event frame: consumes the next seq and reaches every participant. */
 export type ConversationEventFrame = Exclude<

@@ -20,7 +20,24 @@ export interface AttachSocketOptions {
   since?: number;
   /** The member role the connection was admitted with (absent when its access is not a role's). */
   role?: Role;
+  /** Takes `authenticate` frames (one object for the whole server). @default refuses them */
+  credentials?: CredentialRenewal;
   logger: Logger;
+}
+
+/** What an `authenticate` frame's token came to. */
+export type RenewalOutcome =
+  | { ok: true; userId: string; expiresAt: number }
+  /** `close`: the new token no longer grants this conversation (closed with 4403). */
+  | { ok: false; code: 'unauthorized' | 'membership_revoked'; message: string };
+
+/** Verifies a connection's fresh token and moves its expiry (see create-parley.ts). */
+export interface CredentialRenewal {
+  renew(
+    socket: WebSocket,
+    connection: { userId: string; conversationId: string },
+    token: string,
+  ): Promise<RenewalOutcome>;
 }
 
 /**
@@ -88,6 +105,7 @@ class SocketAdapter implements SocketPort {
   readonly #userId: string;
   readonly #conversationId: string;
   readonly #role: Role | undefined;
+  readonly #credentials: CredentialRenewal | undefined;
   #connectionId: string | undefined;
   #corked = false;
   #unflushed = 0;
@@ -106,6 +124,7 @@ class SocketAdapter implements SocketPort {
     userId,
     conversationId,
     role,
+    credentials,
   }: AttachSocketOptions) {
     this.#engine = engine;
     this.#socket = socket;
@@ -114,6 +133,7 @@ class SocketAdapter implements SocketPort {
     this.#userId = userId;
     this.#conversationId = conversationId;
     this.#role = role;
+    this.#credentials = credentials;
     // Assigned here rather than as class fields: a field initializer names the function, which
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
@@ -209,6 +229,11 @@ class SocketAdapter implements SocketPort {
       ? Buffer.concat(data).toString('utf8')
       : Buffer.from(data as ArrayBuffer).toString('utf8');
     const result = parseClientFrame(text);
+    if (result.ok && result.frame.type === 'authenticate') {
+      // Answered here, never logged or shown to an actor: the frame holds a credential.
+      void this.#renew(result.frame.token);
+      return;
+    }
     if (result.ok) {
       if (this.#logger.isLevelEnabled('trace')) {
         this.log('trace', { frame: result.frame }, 'frame received');
@@ -223,6 +248,40 @@ class SocketAdapter implements SocketPort {
         ...(result.error.issues === undefined ? {} : { issues: result.error.issues }),
       });
     }
+  }
+
+  async #renew(token: string): Promise<void> {
+    const connectionId = this.#connectionId;
+    const outcome: RenewalOutcome =
+      this.#credentials === undefined
+        ? {
+            ok: false,
+            code: 'unauthorized',
+            message: 'This server does not take authenticate frames.',
+          }
+        : await this.#credentials.renew(
+            this.#socket,
+            { userId: this.#userId, conversationId: this.#conversationId },
+            token,
+          );
+    if (connectionId === undefined) return;
+    if (outcome.ok) {
+      this.log('info', { expires_at: outcome.expiresAt }, 'token renewed');
+      this.#engine.reply(connectionId, {
+        type: 'authenticated',
+        user_id: outcome.userId,
+        expires_at: outcome.expiresAt,
+      });
+      return;
+    }
+    this.log('info', { code: outcome.code, reason: outcome.message }, 'token renewal refused');
+    this.#engine.reply(connectionId, {
+      type: 'error',
+      code: outcome.code,
+      message: outcome.message,
+      in_reply_to: 'authenticate',
+    });
+    if (outcome.code === 'membership_revoked') this.close(4403, 'membership_revoked');
   }
 
   /** One log line with this connection's ids, built only when the level is enabled. */

@@ -36,12 +36,16 @@ export interface AuthenticatedUser {
 export interface Authenticator {
   /** Resolves with the user, or rejects with an `unauthorized` {@link ParleyError} saying why. */
   authenticate(request: IncomingMessage, url: URL): Promise<AuthenticatedUser>;
+  /** Verifies a bare token (an `authenticate` frame's), with the same rules and errors. */
+  verifyToken(token: string): Promise<AuthenticatedUser>;
 }
 
 const SUBPROTOCOL = 'parley.v1';
 const BEARER_PREFIX = 'bearer.';
 const HMAC_ALGORITHMS = ['HS256'];
-const CLOCK_TOLERANCE_SECONDS = 5;
+/** Seconds a token is still accepted after its `exp` (clocks drift); its socket closes then. */
+export const JWT_CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = JWT_CLOCK_TOLERANCE_SECONDS;
 const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
 const USER_ID_RULE = 'must be 1-64 characters of letters, digits, _ . @ -';
 /** Most entries a `parley_conversations` claim may list. */
@@ -49,7 +53,7 @@ const MAX_CLAIMED_CONVERSATIONS = 1_000;
 const MISSING_CREDENTIALS =
   'missing credentials: send Authorization: Bearer <jwt>, a bearer.<jwt> subprotocol or ?token=';
 
-type TokenSource = 'authorization_header' | 'subprotocol' | 'query';
+type TokenSource = 'authorization_header' | 'subprotocol' | 'query' | 'frame';
 
 /**
  * Builds the authenticator once at startup, reading the key file so a bad path fails the start
@@ -130,6 +134,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   }
 
   return {
+    verifyToken: (token) => verify(token, 'frame'),
     async authenticate(request, url) {
       const found = findToken(request, url);
       if (found !== undefined) return verify(found.token, found.source);

@@ -11,8 +11,13 @@ import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createAccess, type AuthorizeHook } from './access.js';
-import { attachSocket } from './attach-socket.js';
-import { createAuthenticator, selectSubprotocol } from './authenticate.js';
+import { attachSocket, type CredentialRenewal } from './attach-socket.js';
+import { TokenExpiry } from './token-expiry.js';
+import {
+  createAuthenticator,
+  JWT_CLOCK_TOLERANCE_SECONDS,
+  selectSubprotocol,
+} from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
@@ -197,8 +202,55 @@ export async function createParley(
       access,
       isShuttingDown: () => shuttingDown,
     });
+  // A socket outlived its token: 8 s after `exp` a message was still accepted (issue 14). Each
+  // JWT socket is closed with 4401 once its token (and the verifier's clock tolerance) has passed.
+  const expiry = new TokenExpiry<WebSocket>({
+    onExpired: (socket) => {
+      socket.close(4401, 'token_expired');
+    },
+  });
+  const expiresAtMs = (expiresAt: number) => (expiresAt + JWT_CLOCK_TOLERANCE_SECONDS) * 1000;
+  const credentials: CredentialRenewal = {
+    async renew(socket, connection, token) {
+      let user;
+      try {
+        user = await authenticator.verifyToken(token);
+      } catch (error) {
+        return { ok: false, code: 'unauthorized', message: toParleyError(error).message };
+      }
+      if (user.userId !== connection.userId) {
+        return {
+          ok: false,
+          code: 'unauthorized',
+          message: `the new token is for ${user.userId}, this connection for ${connection.userId}`,
+        };
+      }
+      try {
+        await access.require(user, connection.conversationId, 'read');
+      } catch {
+        return {
+          ok: false,
+          code: 'membership_revoked',
+          message: 'the new token does not grant this conversation',
+        };
+      }
+      if (user.expiresAt === undefined) {
+        return { ok: false, code: 'unauthorized', message: 'token is missing the exp claim' };
+      }
+      if (socket.readyState === socket.OPEN) expiry.track(socket, expiresAtMs(user.expiresAt));
+      return { ok: true, userId: user.userId, expiresAt: expiresAtMs(user.expiresAt) };
+    },
+  };
+  const untrack = function (this: WebSocket) {
+    expiry.untrack(this);
+  };
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
+    if (admission.user.expiresAt !== undefined) {
+      expiry.track(socket, expiresAtMs(admission.user.expiresAt));
+      socket.once('close', untrack);
+    }
     attachSocket({
+      credentials,
       engine,
       socket,
       ...(rawSocket === undefined ? {} : { rawSocket }),
@@ -299,6 +351,7 @@ export async function createParley(
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
       wss.close();
+      expiry.stop();
       inspector?.close();
       forwarder?.stop();
     },
