@@ -161,6 +161,7 @@ export async function createParley(
           store,
           durable,
           logger,
+          authenticator,
         });
   const access = createAccess({
     mode: config.access,
