@@ -14,7 +14,7 @@
  * `openConnection`), which both builds share.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,20 +30,33 @@ interface Sample {
 }
 
 const CHILD = `
-const [dist, database, participantsText, turnsText, tokensText] = process.argv.slice(1);
+const [dist, database, participantsText, turnsText, tokensText, perTickText = '0', thread = 'main'] = process.argv.slice(2);
 const participants = Number(participantsText), turns = Number(turnsText), tokens = Number(tokensText);
+const perTick = Number(perTickText);
 const { createEngine } = await import(dist + '/src/engine.js');
 const { loadConfig } = await import(dist + '/src/config.js');
 const { SqliteEventStore } = await import(dist + '/src/event-log/sqlite-store.js');
+const { WorkerSqliteEventStore } = await import(dist + '/src/event-log/worker-sqlite-store.js');
 const config = loadConfig({}, { database, tokenPacingMs: 0, logLevel: 'silent', turnTimeoutMs: 600000, rateLimitMessages: 1000000 });
 const model = {
   specificationVersion: 'parley.model.v1', provider: 'bench', modelId: 'tokens',
   async *stream() {
-    for (let index = 0; index < tokens; index += 1) yield { type: 'text-delta', delta: ' token' };
+    // perTick > 0: packets of 2, 1, 2, 1 … (up to perTick) tokens, each in its own tick (issue 15's shape).
+    let left = 0, size = 1;
+    for (let index = 0; index < tokens; index += 1) {
+      if (perTick > 0 && left === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        size = (size % perTick) + 1;
+        left = size;
+      }
+      left -= 1;
+      yield { type: 'text-delta', delta: ' token' };
+    }
     yield { type: 'finish', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: tokens } };
   },
 };
-const engine = createEngine({ config, model, store: SqliteEventStore.open(database) });
+const store = thread === 'worker' ? await WorkerSqliteEventStore.open(database) : SqliteEventStore.open(database);
+const engine = createEngine({ config, model, store });
 let frames = 0;
 let done = () => {};
 const handles = [];
@@ -70,20 +83,37 @@ await engine.dispose();
 process.stdout.write(JSON.stringify({ cpuMicrosPerToken: micros / (turns * tokens), cpuMicrosPerFrame: micros / delivered, frames: delivered, tokens: turns * tokens }));
 `;
 
-async function sample(dist: string, participants: number, turns: number, tokens: number) {
+function childScript(directory: string): string {
+  const path = join(directory, 'child.mjs');
+  writeFileSync(path, CHILD);
+  return path;
+}
+
+interface Shape {
+  participants: number;
+  turns: number;
+  tokens: number;
+  /** 0: every token in one tick; n: packets of 1..n tokens, one per tick. */
+  perTick: number;
+  thread: 'main' | 'worker';
+}
+
+async function sample(dist: string, { participants, turns, tokens, perTick, thread }: Shape) {
   const directory = mkdtempSync(join(tmpdir(), 'parley-compare-'));
   try {
     const { stdout } = await run(
       process.execPath,
       [
-        '--input-type=module',
-        '--eval',
-        CHILD,
+        // A file, not --eval: a worker thread (the log's, with thread 'worker') inherits execArgv,
+        // and --input-type fails there.
+        childScript(directory),
         dist,
         join(directory, 'log.db'),
         String(participants),
         String(turns),
         String(tokens),
+        String(perTick),
+        thread,
       ],
       { maxBuffer: 1 << 20 },
     );
@@ -101,23 +131,30 @@ const median = (values: number[]) => {
 const [baseArgument, headArgument] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 if (baseArgument === undefined || headArgument === undefined) {
   process.stderr.write(
-    'usage: npx tsx bench/compare-builds.ts <base-dist> <head-dist> [--rounds N]\n',
+    'usage: npx tsx bench/compare-builds.ts <base-dist> <head-dist> [--rounds N] [--ticked]\n',
   );
   process.exit(2);
 }
 const roundsIndex = process.argv.indexOf('--rounds');
 const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : 6;
 const builds = { base: resolve(baseArgument), head: resolve(headArgument) };
-const shapes = [
-  { participants: 1, turns: 40, tokens: 200 },
-  { participants: 10, turns: 20, tokens: 200 },
-];
+// --ticked: only issue 15's per-token shape (1 participant, 1-2 tokens per tick), with the log
+// written from the main thread and from a worker.
+const shapes: Shape[] = process.argv.includes('--ticked')
+  ? [
+      { participants: 1, turns: 20, tokens: 200, perTick: 2, thread: 'main' },
+      { participants: 1, turns: 20, tokens: 200, perTick: 2, thread: 'worker' },
+    ]
+  : [
+      { participants: 1, turns: 40, tokens: 200, perTick: 0, thread: 'main' },
+      { participants: 10, turns: 20, tokens: 200, perTick: 0, thread: 'main' },
+    ];
 for (const shape of shapes) {
   const results: Record<keyof typeof builds, Sample[]> = { base: [], head: [] };
   for (let round = 0; round < rounds; round += 1) {
     const order: (keyof typeof builds)[] = round % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
     for (const name of order) {
-      results[name].push(await sample(builds[name], shape.participants, shape.turns, shape.tokens));
+      results[name].push(await sample(builds[name], shape));
     }
   }
   const line = (name: keyof typeof builds) => {
@@ -129,6 +166,6 @@ for (const shape of shapes) {
     median(results.head.map((item) => item.cpuMicrosPerToken)) /
     median(results.base.map((item) => item.cpuMicrosPerToken));
   process.stdout.write(
-    `${shape.participants} participant(s), ${shape.turns} turns × ${shape.tokens} tokens, ${rounds} rounds\n  ${line('base')}\n  ${line('head')}\n  head/base CPU per token: ${ratio.toFixed(2)}\n`,
+    `${shape.participants} participant(s), ${shape.turns} turns × ${shape.tokens} tokens, ${shape.perTick === 0 ? 'all in one tick' : `1-${shape.perTick} per tick`}, log on the ${shape.thread} thread, ${rounds} rounds\n  ${line('base')}\n  ${line('head')}\n  head/base CPU per token: ${ratio.toFixed(2)}\n`,
   );
 }

@@ -76,7 +76,6 @@ function counting(store: EventStore): EventStore & { calls: number } {
     lastPosition: store.lastPosition.bind(store),
     firstRetainedSeq: store.firstRetainedSeq.bind(store),
     listConversations: store.listConversations.bind(store),
-    deleteConversation: store.deleteConversation.bind(store),
     close: store.close.bind(store),
   };
   return counted;

@@ -37,6 +37,14 @@ describe('loadConfig', () => {
     expect(config.port).toBe(0);
   });
 
+  it('reads PARLEY_LOG_MAX_AGE in seconds or with a unit, off by default', () => {
+    expect(loadConfig({}).logMaxAgeMs).toBe(0);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '90' }).logMaxAgeMs).toBe(90_000);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '15m' }).logMaxAgeMs).toBe(900_000);
+    expect(loadConfig({ PARLEY_LOG_MAX_AGE: '30d' }).logMaxAgeMs).toBe(2_592_000_000);
+    expect(() => loadConfig({ PARLEY_LOG_MAX_AGE: '3 weeks' })).toThrow(/PARLEY_LOG_MAX_AGE/);
+  });
+
   it('names each invalid variable and what was expected', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', PARLEY_OVERLAP_POLICY: 'drop', PARLEY_TURN_CONCURRENCY: '0' });

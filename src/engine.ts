@@ -27,6 +27,7 @@ import { createReplies } from './engine/replies.js';
 import { readMembers } from './engine/restore-conversation.js';
 import type { Member } from '../actors/membership.js';
 import { Sockets } from './engine/sockets.js';
+import { ParleyError } from './errors.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
@@ -197,8 +198,29 @@ export function createEngine(options: EngineOptions): Engine {
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
+    // While the log cannot be written, conversations take no input: it could not be logged, so
+    // it could not be answered. Pings still get their pong.
+    if (
+      event.type === 'frame.received' &&
+      event.frame.type !== 'ping' &&
+      log.status().state === 'degraded'
+    ) {
+      sockets.reply(connectionId, logUnavailableFrame(event.frame.type));
+      return;
+    }
     sendToConnection(root.system, connectionId, event);
   };
+
+  // Every participant hears at once that the log stopped: their frames are held until it recovers.
+  let logState = log.status().state;
+  log.onStatus((status) => {
+    const previous = logState;
+    logState = status.state;
+    if (status.state !== 'degraded' || previous === 'degraded') return;
+    for (const connectionId of [...sockets.connectionIds()]) {
+      sockets.reply(connectionId, logUnavailableFrame());
+    }
+  });
 
   const loader = createConversationLoader({
     log,
@@ -222,6 +244,7 @@ export function createEngine(options: EngineOptions): Engine {
     }) {
       await loader.load(conversationId);
       sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
+      if (log.status().state === 'degraded') sockets.reply(connectionId, logUnavailableFrame());
       root.send({
         type: 'connection.open',
         connectionId,
@@ -245,11 +268,19 @@ export function createEngine(options: EngineOptions): Engine {
       conversation?.send({ type: 'membership.change', ...change });
       const members = membersOf(conversationId) ?? [];
       await new Promise<void>((resolve) => {
-        log.afterDurable(resolve);
+        log.afterDurable(() => {
+          resolve();
+        });
       });
       return members;
     },
     async deleteConversation(conversationId) {
+      if (store.deleteConversation === undefined) {
+        throw new ParleyError(
+          'internal_error',
+          'This event store cannot delete conversations (it has no deleteConversation).',
+        );
+      }
       actor(conversationKey(conversationId))?.send({ type: 'conversation.delete' });
       // Its last appends (inputs before the delete) are written before the erase, not after it.
       await log.flush();
@@ -282,8 +313,24 @@ export function createEngine(options: EngineOptions): Engine {
         hibernated: hibernatedCount(),
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
         turns: { running: pool.running, waiting: pool.waiting },
-        log: { pending: log.pending },
+        log: { pending: log.pending, status: log.status() },
       };
+    },
+    async expireIdleConversations(maxAgeMs) {
+      if (store.idleConversations === undefined || store.deleteConversation === undefined) {
+        return [];
+      }
+      const removed: string[] = [];
+      // Entries still on their way would otherwise land after the removal.
+      await log.flush();
+      for (const conversationId of await store.idleConversations(now() - maxAgeMs)) {
+        // Checked right before each removal: a conversation joined meanwhile is kept.
+        if (currentSeq(conversationId) !== undefined || loader.isLoading(conversationId)) continue;
+        log.forget(conversationId);
+        await store.deleteConversation(conversationId);
+        removed.push(conversationId);
+      }
+      return removed;
     },
     async stop() {
       for (const id of children()) {
@@ -291,7 +338,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
       // Frames leave after the log has them: the completions go out before the close frames.
       await new Promise<void>((resolve) => {
-        log.afterDurable(resolve);
+        log.afterDurable(() => {
+          resolve();
+        });
       });
       const { running, hibernated } = connectionIds();
       for (const id of [...running, ...hibernated]) {
@@ -305,6 +354,17 @@ export function createEngine(options: EngineOptions): Engine {
       if (keepStore) await log.flush();
       else await log.close();
     },
+  };
+}
+
+/** The `error` frame of a log that cannot be written (no store detail: clients see no paths). */
+function logUnavailableFrame(inReplyTo?: string) {
+  return {
+    type: 'error' as const,
+    code: 'log_unavailable' as const,
+    message:
+      'The event log cannot be written: this conversation takes no input until it recovers; nothing sent to you is lost, and what is held is delivered in order once it is written.',
+    ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
   };
 }
 

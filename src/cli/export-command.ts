@@ -15,7 +15,8 @@ export async function exportCommand(
     process.stderr.write(`parley export: no database at ${path} (set --db or PARLEY_DB)\n`);
     return 1;
   }
-  const store = SqliteEventStore.open(path);
+  // A reader beside a running server: it takes no lock.
+  const store = SqliteEventStore.open(path, { lock: false });
   try {
     if (conversationId === undefined) {
       const conversations = await store.listConversations({ limit: 1000 });

@@ -15,6 +15,11 @@ export interface ParleyConfig {
   database: string;
   /** Log entries kept per conversation; 0 keeps all. Env `PARLEY_LOG_RETENTION`. @default 1_000_000 */
   logRetention: number;
+  /**
+   * Remove whole conversations idle longer than this, in ms (0 keeps them); from the environment
+   * in seconds or with a unit (`30d`). Env `PARLEY_LOG_MAX_AGE`. @default 0
+   */
+  logMaxAgeMs: number;
   /** Thread that writes the SQLite log. Env `PARLEY_LOG_THREAD`. @default 'main' */
   logThread: 'main' | 'worker';
   /** Where the SQLite log's WAL checkpoints run. Env `PARLEY_LOG_CHECKPOINTS`. @default 'background' */

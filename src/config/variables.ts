@@ -23,6 +23,32 @@ const flag = z.union([
   z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true'),
 ]);
 
+const DURATION_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration in ms: `90`, `90s`, `15m`, `12h`, `30d` from the environment (bare = seconds), or ms given in code. */
+const duration = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(
+        /^\d+[smhd]?$/,
+        'expected a whole number of seconds, or one with a unit: 90s, 15m, 12h, 30d',
+      )
+      .transform((value) => {
+        const unit = value.at(-1) as string;
+        return unit in DURATION_UNITS
+          ? Number(value.slice(0, -1)) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS]
+          : Number(value) * 1000;
+      }),
+  ])
+  .pipe(
+    z
+      .number()
+      .int('expected a whole number')
+      .min(0)
+      .max(3650 * 86_400_000),
+  );
+
 /** Every configuration variable: env name → [config key, schema with default, meaning]. */
 export const CONFIG_VARIABLES = {
   PORT: ['port', int(0, 65_535).default(8080), 'TCP port to listen on (0 picks a free port).'],
@@ -41,6 +67,11 @@ export const CONFIG_VARIABLES = {
     'logRetention',
     int(0, 1_000_000_000).default(1_000_000),
     'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
+  ],
+  PARLEY_LOG_MAX_AGE: [
+    'logMaxAgeMs',
+    duration.default(0),
+    'Whole conversations idle (no new entry) for longer than this are removed from the log, checked every minute or so; `0` (the default) keeps them. Seconds, or with a unit: `90s`, `15m`, `12h`, `30d`. A running conversation is never removed.',
   ],
   PARLEY_LOG_THREAD: [
     'logThread',

@@ -7,6 +7,7 @@ import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
+import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
@@ -53,13 +54,16 @@ export function createConversationEffects({
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
-  const append = (entries: Parameters<EventLog['append']>[1]) => {
+  /** Whether the log took the entries (a frame it did not take is never sent). */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
-    // and end the process): the conversation goes on unlogged and the operator is told.
+    // and end the process): the operator is told, and what was not logged is not delivered.
     try {
       log.append(conversationId, entries);
+      return true;
     } catch (error) {
       onLogError?.(error);
+      return false;
     }
   };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
@@ -70,18 +74,20 @@ export function createConversationEffects({
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      append([
-        {
-          kind: 'frame',
-          conversation_id: conversationId,
-          at: now(),
-          seq,
-          frame,
-          ...(to === undefined ? {} : { to }),
-        },
+      const logged = append([
+        withFrameJson(
+          to === undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          data,
+        ),
       ]);
-      // The log is the truth: a frame leaves only once the log has it.
-      log.afterDurable(() => {
+      if (!logged) return;
+      // The log is the truth: a frame leaves only once the log has it, and never when it was
+      // not written (the log closed while the store was failing, or another instance fenced
+      // this one off).
+      log.afterDurable((written) => {
+        if (!written || log.isFenced(conversationId)) return;
         if (to !== undefined) sockets.sendDirect(to, data);
         else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
       });

@@ -51,6 +51,10 @@ export function createConversationLoader({
       }
       await load;
     },
+    /** Whether a load of the conversation is under way or waits for its actor to take it. */
+    isLoading(conversationId: string): boolean {
+      return loading.has(conversationId) || restored.has(conversationId);
+    },
     take(conversationId: string): RestoredConversation | undefined {
       const result = restored.get(conversationId);
       restored.delete(conversationId);

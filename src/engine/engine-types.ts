@@ -147,6 +147,12 @@ export interface Engine {
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;
+  /**
+   * Removes from the log every conversation whose newest entry is older than `maxAgeMs` and that
+   * is not running or being loaded; resolves with their ids. Does nothing on a store that cannot
+   * (`idleConversations`/`deleteConversation` are optional).
+   */
+  expireIdleConversations(maxAgeMs: number): Promise<string[]>;
   /** Interrupts remaining turns, lets their last frames out, then closes every connection with 1012. */
   stop(): Promise<void>;
   /**

@@ -27,7 +27,9 @@ export interface RepliesOptions {
 export function createReplies({ log, store, sockets, currentSeq }: RepliesOptions) {
   const durable = () =>
     new Promise<void>((resolve) => {
-      log.afterDurable(resolve);
+      log.afterDurable(() => {
+        resolve();
+      });
     });
 
   const sendError = (connectionId: string, error: ParleyError, inReplyTo: string) => {

@@ -65,6 +65,11 @@ export class Sockets {
     this.sockets.delete(connectionId);
   }
 
+  /** The open connections' ids (a live view: copy it before changing the registry). */
+  connectionIds(): IterableIterator<string> {
+    return this.sockets.keys();
+  }
+
   conversationOf(connectionId: string): string | undefined {
     return this.sockets.get(connectionId)?.conversationId;
   }

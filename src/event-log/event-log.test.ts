@@ -256,41 +256,103 @@ describe('createEventLog', () => {
 
     expect(store.appendCalls).toHaveLength(3);
     expect(durable).toBe(true);
-    expect(onError).not.toHaveBeenCalled();
+    // Told once, at the first failure of the run; the store is writing again.
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(log.status()).toEqual({ state: 'ok' });
     expect((await store.readEntries('a')).map((entry) => entry.position)).toEqual([1]);
   });
 
-  it('gives a batch up after 3 retries: reports it, runs the callbacks and writes later batches', async () => {
+  it('holds a batch the store keeps refusing, reports degraded, then writes and delivers it in order', async () => {
     vi.useFakeTimers();
+    const store = new SpyStore();
+    const onError = vi.fn();
+    const log = createEventLog({ store, onError, now: () => 5_000 });
+    await log.open('a');
+    const statuses: string[] = [];
+    log.onStatus((status) => statuses.push(status.state));
+    store.failures = 8;
+    const delivered: string[] = [];
+
+    log.append('a', [message('a', 1), message('a', 2)]);
+    log.afterDurable((written) => delivered.push(`first ${String(written)}`));
+    await vi.advanceTimersByTimeAsync(10 + 50 + 200 + 1000 + 2000);
+    log.append('a', [message('a', 3)]);
+    log.afterDurable((written) => delivered.push(`second ${String(written)}`));
+    await vi.advanceTimersByTimeAsync(5000 * 2);
+
+    expect(delivered).toEqual([]);
+    expect(log.pending).toBe(3);
+    expect(log.status()).toEqual({
+      state: 'degraded',
+      reason: 'disk full',
+      since: 5_000,
+      attempts: 8,
+    });
+    expect(onError).toHaveBeenCalledTimes(1);
+    const [error] = onError.mock.calls[0] as [ParleyError];
+    expect(error.code).toBe('log_unavailable');
+    expect(error.message).toBe(
+      'The event log cannot write 2 entries (attempt 1); they are held, and nothing after them is delivered, until the store takes them: disk full',
+    );
+
+    await vi.advanceTimersByTimeAsync(5000);
+
+    expect(delivered).toEqual(['first true', 'second true']);
+    expect(log.status()).toEqual({ state: 'ok' });
+    expect(statuses).toEqual(['degraded', 'ok']);
+    expect((await store.readEntries('a')).map((entry) => entry.position)).toEqual([1, 2, 3]);
+  });
+
+  it('gives held batches up only when closed, and tells their callbacks they were not written', async () => {
+    vi.useFakeTimers();
+    const store = new SpyStore();
+    const log = createEventLog({ store, onError: () => undefined });
+    await log.open('a');
+    store.failures = 100;
+    const delivered: boolean[] = [];
+    log.append('a', [message('a', 1)]);
+    log.afterDurable((written) => delivered.push(written));
+    await vi.advanceTimersByTimeAsync(100);
+
+    const closing = log.close();
+    await vi.advanceTimersByTimeAsync(0);
+    await closing;
+
+    expect(delivered).toEqual([false]);
+    expect(log.status()).toEqual({ state: 'closed' });
+  });
+
+  it('drops the entries of a fenced conversation and writes the rest of the batch', async () => {
     const store = new SpyStore();
     const onError = vi.fn();
     const log = createEventLog({ store, onError });
     await log.open('a');
-    store.failures = 4;
-    let durable = false;
+    await log.open('b');
+    const append = store.append.bind(store);
+    let fence = true;
+    store.append = async (entries) => {
+      if (fence && entries.some((entry) => entry.conversation_id === 'a')) {
+        fence = false;
+        throw new ParleyError('cluster_fenced', 'a is owned by another instance', {
+          details: { conversation_ids: ['a'] },
+        });
+      }
+      await append(entries);
+    };
+    log.append('a', [message('a', 1)]);
+    log.append('b', [message('b', 1)]);
+    const written = await new Promise<boolean>((resolve) => {
+      log.afterDurable(resolve);
+    });
 
-    log.append('a', [message('a', 1), message('a', 2)]);
-    log.afterDurable(() => (durable = true));
-    await vi.advanceTimersByTimeAsync(10 + 50 + 199);
-    expect(store.appendCalls).toHaveLength(3);
-    expect(durable).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-
-    expect(store.appendCalls).toHaveLength(4);
-    expect(durable).toBe(true);
-    expect(log.pending).toBe(0);
-    expect(onError).toHaveBeenCalledTimes(1);
-    const [error] = onError.mock.calls[0] as [ParleyError];
-    expect(error).toBeInstanceOf(ParleyError);
-    expect(error.code).toBe('log_unavailable');
-    expect(error.message).toBe(
-      'The event log could not write 2 entries after 4 attempts; they are lost and delivery goes on.',
-    );
-    expect(error.cause).toEqual(new Error('disk full'));
-
-    log.append('a', [message('a', 3)]);
-    await vi.advanceTimersByTimeAsync(0);
-    expect((await store.readEntries('a')).map((entry) => entry.position)).toEqual([3]);
+    expect(written).toBe(true);
+    expect(log.isFenced('a')).toBe(true);
+    expect(log.isFenced('b')).toBe(false);
+    expect(await store.readEntries('a')).toEqual([]);
+    expect((await store.readEntries('b')).map((entry) => entry.position)).toEqual([1]);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'cluster_fenced' }));
+    await log.open('a');
+    expect(log.isFenced('a')).toBe(false);
   });
 
   it('throws log_unavailable and queues nothing when maxPending would be exceeded', async () => {

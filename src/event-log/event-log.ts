@@ -1,13 +1,16 @@
 /**
  * The event log's writer on the hot path: positions entries synchronously, writes them to the
  * store in batches (everything appended in one tick is one transaction), and tells callers when
- * what they appended is durable, so that a frame is sent only once the log has it.
+ * what they appended is durable, so that a frame is sent only once the log has it. A batch the
+ * store refuses is held and retried with backoff until it is written: nothing is ever given up
+ * while the log is open, so nothing is sent that the log does not have.
  *
  * Over 300 lines because about a third is the interface's documentation of its ordering and
  * failure guarantees, which callers rely on; the logic itself is one batching loop.
  */
 import { ParleyError } from '../errors.js';
 import type { EventStore } from './event-store.js';
+import { createStatusCell, type EventLogStatus } from './event-log-status.js';
 import { LOG_ENTRY_VERSION, type LogEntry, type NewLogEntry } from './log-entry.js';
 
 /** Options for {@link createEventLog}. */
@@ -22,22 +25,31 @@ export interface EventLogOptions {
    */
   maxPending?: number;
   /**
-   * Told when a batch could not be written after its retries (a `log_unavailable`
-   * {@link ParleyError} with the store's error as `cause`) and when an `afterDurable` callback
-   * throws. @default writes to `console.error`
+   * Told when a batch could not be written (a `log_unavailable` {@link ParleyError} with the
+   * store's error as `cause`: at the first failure of a run of failures, and when the log is
+   * closed with batches still held), when the store fences conversations off (`cluster_fenced`),
+   * and when an `afterDurable` callback throws. @default writes to `console.error`
    */
   onError?: (error: unknown) => void;
-  /** Waits before each retry of a failed batch; one retry per element. @default [10, 50, 200] */
+  /**
+   * Waits before each retry of a batch the store refused; the last one repeats until the store
+   * takes the batch. @default [10, 50, 200, 1000, 2000, 5000]
+   */
   retryDelaysMs?: readonly number[];
+  /** The clock of {@link EventLogStatus}'s `since`. @default Date.now */
+  now?: () => number;
 }
 
 /**
  * The batching writer in front of an {@link EventStore}.
  *
- * A batch the store keeps rejecting is retried (see {@link EventLogOptions.retryDelaysMs}), then
- * given up: `onError` is told, and the log is degraded rather than stopped: the callbacks waiting
- * for that batch run anyway and later batches are written as usual, so delivery goes on and the
- * stored log has a gap in its positions where the lost batch was.
+ * A batch the store rejects is held and retried (see {@link EventLogOptions.retryDelaysMs}) until
+ * the store takes it: meanwhile the log is `degraded` ({@link EventLog.status}), later appends
+ * queue behind it (up to `maxPending`), and no callback waiting for it runs. When the store
+ * recovers, the held batches are written in order and their callbacks run: nothing was sent that
+ * the log does not have, and no position is skipped. Two exceptions, both ending in "not
+ * written" (`afterDurable` callbacks get `false`): entries of a conversation the store fenced
+ * off (`cluster_fenced`: another instance owns it), and batches still held when the log is closed.
  */
 export interface EventLog {
   readonly store: EventStore;
@@ -54,13 +66,26 @@ export interface EventLog {
    */
   append(conversationId: string, entries: readonly NewLogEntry[]): LogEntry[];
   /**
-   * Runs `callback` once everything appended before this call is durable (or given up on);
-   * callbacks run in the order given, including those registered from inside a callback.
-   * Immediately (synchronously) if nothing is pending and no callback is waiting.
+   * Runs `callback` once everything appended before this call is durable, or settled otherwise:
+   * `written` is false when some of it was not written (the log was closed while the store was
+   * failing); callbacks run in the order given, including those registered from inside a
+   * callback. Immediately (synchronously) if nothing is pending and no callback is waiting.
    */
-  afterDurable(callback: () => void): void;
-  /** Resolves once everything appended before the call is durable (or given up on). */
+  afterDurable(callback: (written: boolean) => void): void;
+  /** Resolves once everything appended before the call is durable (or settled otherwise). */
   flush(): Promise<void>;
+  /**
+   * Whether the store fenced this conversation off (`cluster_fenced`): its entries are dropped
+   * and must not be delivered; cleared by the next {@link open} of the conversation.
+   */
+  isFenced(conversationId: string): boolean;
+  /**
+   * `ok`, or `degraded` with the store's reason while a write is failing (the readiness signal),
+   * or `closed`.
+   */
+  status(): EventLogStatus;
+  /** Calls `listener` at each change of {@link status}; returns the unsubscribe function. */
+  onStatus(listener: (status: EventLogStatus) => void): () => void;
   /** Entries appended but not yet durable. */
   readonly pending: number;
   /** Drops the position counter of a stopped conversation (it must be opened again). */
@@ -77,7 +102,7 @@ interface Counters {
 interface Waiter {
   /** The callback runs once this many entries (counted since creation) are durable. */
   threshold: number;
-  callback: () => void;
+  callback: (written: boolean) => void;
 }
 
 /**
@@ -93,7 +118,9 @@ export function createEventLog(options: EventLogOptions): EventLog {
   const { store } = options;
   const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? 1000);
   const maxPending = positiveInteger('maxPending', options.maxPending ?? 200_000);
-  const retryDelaysMs = options.retryDelaysMs ?? [10, 50, 200];
+  const retryDelaysMs = options.retryDelaysMs ?? [10, 50, 200, 1000, 2000, 5000];
+  if (retryDelaysMs.length === 0) throw new RangeError('retryDelaysMs must not be empty.');
+  const now = options.now ?? Date.now;
   const onError =
     options.onError ??
     ((error: unknown) => {
@@ -107,6 +134,12 @@ export function createEventLog(options: EventLogOptions): EventLog {
   let queueHead = 0;
   let appended = 0;
   let durable = 0;
+  /** Entries counted in `durable` up to this count include some that were not written. */
+  let unwrittenUpTo = 0;
+  const fenced = new Set<string>();
+  const status = createStatusCell();
+  /** Wakes the retry wait early (at close). */
+  let wakeRetry: (() => void) | undefined;
   /** Callbacks in registration order; the ones before `waitersHead` have run. */
   const waiters: (Waiter | undefined)[] = [];
   let waitersHead = 0;
@@ -135,7 +168,7 @@ export function createEventLog(options: EventLogOptions): EventLog {
         waiters[waitersHead] = undefined;
         waitersHead += 1;
         try {
-          waiter.callback();
+          waiter.callback(waiter.threshold > unwrittenUpTo);
         } catch (error) {
           report(error);
         }
@@ -152,35 +185,68 @@ export function createEventLog(options: EventLogOptions): EventLog {
     }
   };
 
-  const writeBatch = async (batch: LogEntry[]) => {
-    for (let attempt = 0; ; attempt++) {
+  /** Entries of fenced conversations leave the batch: they are never written nor delivered. */
+  const dropFenced = (batch: LogEntry[], error: ParleyError): LogEntry[] => {
+    const ids = error.details?.conversation_ids;
+    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') fenced.add(id);
+    report(error);
+    return batch.filter((entry) => !fenced.has(entry.conversation_id));
+  };
+
+  const waitBeforeRetry = (attempt: number) =>
+    new Promise<void>((resolve) => {
+      const delay = retryDelaysMs[Math.min(attempt, retryDelaysMs.length - 1)] ?? 0;
+      const timer = setTimeout(done, delay);
+      function done() {
+        clearTimeout(timer);
+        wakeRetry = undefined;
+        resolve();
+      }
+      wakeRetry = done;
+    });
+
+  /** Writes one batch, retrying until the store takes it; false when it was not written. */
+  const writeBatch = async (taken: LogEntry[]): Promise<boolean> => {
+    let batch = fenced.size === 0 ? taken : taken.filter((e) => !fenced.has(e.conversation_id));
+    for (let attempt = 0; batch.length > 0;) {
       try {
         await store.append(batch);
-        return;
+        if (status.current.state === 'degraded') status.set({ state: 'ok' });
+        return true;
       } catch (error) {
-        const delay = retryDelaysMs[attempt];
-        if (delay === undefined) {
-          const first = batch[0];
-          report(
-            new ParleyError(
-              'log_unavailable',
-              `The event log could not write ${batch.length} entries after ${attempt + 1} attempts; they are lost and delivery goes on.`,
-              {
-                cause: error,
-                details: {
-                  entries: batch.length,
-                  ...(first === undefined
-                    ? {}
-                    : { conversation_id: first.conversation_id, position: first.position }),
-                },
-              },
-            ),
-          );
-          return;
+        if (error instanceof ParleyError && error.code === 'cluster_fenced') {
+          batch = dropFenced(batch, error);
+          continue;
         }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        const reason = error instanceof Error ? error.message : String(error);
+        const first = batch[0];
+        const failure = new ParleyError(
+          'log_unavailable',
+          `The event log cannot write ${batch.length} entries (attempt ${attempt + 1}); they are held, and nothing after them is delivered, until the store takes them: ${reason}`,
+          {
+            cause: error,
+            details: {
+              entries: batch.length,
+              ...(first === undefined
+                ? {}
+                : { conversation_id: first.conversation_id, position: first.position }),
+            },
+          },
+        );
+        if (closed) {
+          report(failure);
+          return false;
+        }
+        const current = status.current;
+        if (current.state !== 'degraded') {
+          report(failure);
+          status.set({ state: 'degraded', reason, since: now(), attempts: 1 });
+        } else status.set({ ...current, reason, attempts: current.attempts + 1 });
+        await waitBeforeRetry(attempt);
+        attempt += 1;
       }
     }
+    return true;
   };
 
   const writeAll = async () => {
@@ -200,8 +266,9 @@ export function createEventLog(options: EventLogOptions): EventLog {
           queue = queue.slice(queueHead);
           queueHead = 0;
         }
-        await writeBatch(batch);
+        const written = await writeBatch(batch);
         durable += batch.length;
+        if (!written) unwrittenUpTo = durable;
         runCallbacks();
       }
     } finally {
@@ -222,9 +289,9 @@ export function createEventLog(options: EventLogOptions): EventLog {
     });
   };
 
-  const afterDurable = (callback: () => void) => {
+  const afterDurable = (callback: (written: boolean) => void) => {
     if (durable === appended && waitersHead === waiters.length && !runningCallbacks) {
-      callback();
+      callback(true);
       return;
     }
     // While callbacks run, a new one waits its turn even if its entries are durable: the running
@@ -234,7 +301,9 @@ export function createEventLog(options: EventLogOptions): EventLog {
 
   const whenDurable = () =>
     new Promise<void>((resolve) => {
-      afterDurable(resolve);
+      afterDurable(() => {
+        resolve();
+      });
     });
 
   const load = async (conversationId: string): Promise<Counters> => {
@@ -251,6 +320,7 @@ export function createEventLog(options: EventLogOptions): EventLog {
 
     async open(conversationId) {
       if (closed) throw closedError();
+      fenced.delete(conversationId);
       let current = counters.get(conversationId);
       if (current === undefined) {
         // Concurrent opens of one conversation share a single read of the store.
@@ -309,6 +379,18 @@ export function createEventLog(options: EventLogOptions): EventLog {
 
     flush: whenDurable,
 
+    isFenced(conversationId) {
+      return fenced.size !== 0 && fenced.has(conversationId);
+    },
+
+    status() {
+      return status.current;
+    },
+
+    onStatus(listener) {
+      return status.subscribe(listener);
+    },
+
     get pending() {
       return appended - durable;
     },
@@ -320,7 +402,10 @@ export function createEventLog(options: EventLogOptions): EventLog {
     async close() {
       if (closed) return;
       closed = true;
+      // A batch waiting for its retry tries once more now, and is given up if that fails.
+      wakeRetry?.();
       await whenDurable();
+      status.set({ state: 'closed' });
       await store.close();
     },
   };

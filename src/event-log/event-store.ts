@@ -62,9 +62,13 @@ export interface EventStore {
   /** Known conversations, latest `last_at` first (ties by id), at most `limit` (default 100). */
   listConversations(options?: { limit?: number }): Promise<ConversationSummary[]>;
   /**
-   * Erases every entry of a conversation (`DELETE /api/conversations/{id}`); resolves with how
-   * many. The conversation is then unknown: its next append starts again at position 1.
+   * Conversations whose newest entry is older than `before` (epoch ms), oldest first, at most
+   * `limit` (default 1000). Optional: a store without it never expires conversations.
    */
-  deleteConversation(conversationId: string): Promise<number>;
+  idleConversations?(before: number, limit?: number): Promise<string[]>;
+  /** Removes every entry of a conversation; resolves with how many there were. Optional. */
+  deleteConversation?(conversationId: string): Promise<number>;
+  /** What the log takes on disk, in bytes, for `/health`. Optional. */
+  sizeBytes?(): Promise<number>;
   close(): Promise<void>;
 }

@@ -137,14 +137,6 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
-  deleteConversation(conversationId: string): Promise<number> {
-    return this.#settle(() => {
-      const conversation = this.#conversations.get(conversationId);
-      this.#conversations.delete(conversationId);
-      return conversation === undefined ? 0 : conversation.entries.length - conversation.head;
-    });
-  }
-
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     return this.#settle(() => {
       const summaries: ConversationSummary[] = [];
@@ -164,6 +156,28 @@ export class MemoryEventStore implements EventStore {
         (a, b) => b.last_at - a.last_at || compareStrings(a.conversation_id, b.conversation_id),
       );
       return summaries.slice(0, Math.max(0, options.limit ?? 100));
+    });
+  }
+
+  /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
+  idleConversations(before: number, limit = 1000): Promise<string[]> {
+    return this.#settle(() => {
+      const idle: { id: string; at: number }[] = [];
+      for (const [id, conversation] of this.#conversations) {
+        const at = conversation.entries.at(-1)?.at;
+        if (at !== undefined && at < before) idle.push({ id, at });
+      }
+      idle.sort((a, b) => a.at - b.at);
+      return idle.slice(0, Math.max(0, limit)).map((conversation) => conversation.id);
+    });
+  }
+
+  /** Removes every entry of a conversation; resolves with how many there were. */
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#settle(() => {
+      const conversation = this.#conversations.get(conversationId);
+      this.#conversations.delete(conversationId);
+      return conversation === undefined ? 0 : conversation.entries.length - conversation.head;
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ParleyError } from '../errors.js';
+import { entryJson } from './entry-json.js';
 import type { LogEntry } from './log-entry.js';
 
 /** The version of the schema's tables; a schema with another version is refused. */
@@ -178,7 +179,7 @@ export function appendColumns(entries: readonly LogEntry[]): {
     frameTypes.push(frame ? entry.frame.type : null);
     toConnections.push(frame ? (entry.to ?? null) : null);
     ats.push(entry.at);
-    bodies.push(JSON.stringify(entry));
+    bodies.push(entryJson(entry));
     conversations.add(entry.conversation_id);
   }
   return {

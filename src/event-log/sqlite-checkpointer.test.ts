@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { runModuleScript } from '../../test/support/module-script.js';
 import { partEntry } from './event-store.contract.js';
-import type { CheckpointResult } from './sqlite-checkpointer.js';
+import { startBackgroundCheckpoints, type CheckpointResult } from './sqlite-checkpointer.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-store.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'parley-checkpoints-'));
@@ -155,27 +155,50 @@ describe('SqliteEventStore checkpoints', () => {
   });
 
   it('goes back to inline checkpoints, and says why, when the worker cannot open the file', async () => {
+    // The store rebuilds a removed file before its next commit (sqlite-store.test.ts), so the
+    // worker is pointed at a path with no file instead: its open fails as it would on a file gone.
     const path = nextPath();
-    const { store, next } = observedStore(path, { walAutocheckpointPages: 10 });
-    stores.push(store);
-    // The store's own connection keeps the file open; the worker's open finds nothing.
-    rmSync(path);
-    await commit(store, 100);
+    const missing = nextPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE rows (body TEXT NOT NULL)');
+    const failures: Error[] = [];
+    let failed: () => void = () => undefined;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    const checkpointer = startBackgroundCheckpoints(db, missing, {
+      everyCommits: 100,
+      walAutocheckpointPages: 10,
+      onFailure: (error) => {
+        failures.push(error);
+        failed();
+      },
+    });
+    const insert = db.prepare('INSERT INTO rows (body) VALUES (?)');
+    const commits = (count: number) => {
+      for (let index = 0; index < count; index += 1) {
+        insert.run('x'.repeat(3000));
+        checkpointer.committed();
+      }
+    };
+    try {
+      commits(100);
+      await failure;
+      expect(failures[0]?.message).toMatch(
+        new RegExp(
+          `^Background WAL checkpoints of ${missing} failed \\(.+\\); SQLite checkpoints inline from now on\\.$`,
+        ),
+      );
+      expect(checkpointer.stats.mode).toBe('inline');
 
-    const event = await next();
-    expect(event.type).toBe('failure');
-    expect((event as Extract<Event, { type: 'failure' }>).error.message).toMatch(
-      new RegExp(
-        `^Background WAL checkpoints of ${path} failed \\(.+\\); SQLite checkpoints inline from now on\\.$`,
-      ),
-    );
-    expect(store.checkpointStats?.mode).toBe('inline');
-
-    // SQLite's own checkpoint at 10 pages is back: after the commit that crosses it, the WAL
-    // restarts from its start, so 300 more commits (~1,000 pages without it) add a few pages only.
-    const before = statSync(`${path}-wal`).size;
-    await commit(store, 300, 100);
-    expect(statSync(`${path}-wal`).size - before).toBeLessThan(10 * 4096);
+      // SQLite's own checkpoint at 10 pages is back: after the commit that crosses it, the WAL
+      // restarts from its start, so 300 more commits (~300 pages without it) add a few pages only.
+      const before = statSync(`${path}-wal`).size;
+      commits(300);
+      expect(statSync(`${path}-wal`).size - before).toBeLessThan(10 * 4096);
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
   });
 
   it('never starts a worker for a store that checkpoints inline', async () => {

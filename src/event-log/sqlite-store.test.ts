@@ -34,6 +34,37 @@ describe('SqliteEventStore', () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));
   });
 
+  it('refuses a second store on the same file, naming it and this process, until the first closes', async () => {
+    const path = nextPath();
+    const first = open(path);
+
+    expect(() => SqliteEventStore.open(path)).toThrow(
+      new RegExp(
+        `^The event log ${path} is in use by process ${process.pid} on .+ \\(its owner since .+\\): one process owns a SQLite log file at a time\\.`,
+      ),
+    );
+    await first.close();
+    open(path);
+  });
+
+  it('rebuilds a file removed while open from its open connection before the next write', async () => {
+    const path = nextPath();
+    const store = open(path);
+    await store.append([frameEntry('a', 1, 1), frameEntry('a', 2, 2)]);
+    rmSync(path);
+
+    await store.append([frameEntry('a', 3, 3)]);
+    await store.close();
+
+    const reader = new Database(path, { readonly: true });
+    const positions = reader
+      .prepare<[], number>(`SELECT position FROM entries ORDER BY position`)
+      .pluck()
+      .all();
+    reader.close();
+    expect(positions).toEqual([1, 2, 3]);
+  });
+
   it('keeps its entries across close and reopen', async () => {
     const path = nextPath();
     const first = open(path);

@@ -3,13 +3,20 @@
  * entry. better-sqlite3 is synchronous, so every method does its work at once and the promise only
  * carries the result or the error; a batch is one transaction. WAL checkpoints run in a worker
  * thread by default (sqlite-checkpointer.ts), so that their fsyncs do not stall the event loop.
+ * One process owns the file (sqlite-lock.ts). A file removed while open (or its directory) is
+ * noticed before each write and rebuilt from the open connection, which still holds every entry.
+ *
+ * Over 300 lines because the file's life (open, lock, restore after removal) belongs with the
+ * store that depends on it; the statements live in sqlite-statements.ts.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
+import { currentOwner, lockLogFile, type LogFileLock, type LogOwner } from './sqlite-lock.js';
+import { prepareStatements, type PreparedStatements } from './sqlite-statements.js';
 import {
   startBackgroundCheckpoints,
   type BackgroundCheckpointer,
@@ -49,9 +56,17 @@ export interface SqliteEventStoreOptions {
   onCheckpointFailure?: (error: Error) => void;
   /** Told about every checkpoint the store asked for (not SQLite's own inline ones). */
   onCheckpoint?: (result: CheckpointResult, where: 'background' | 'inline') => void;
+  /**
+   * Takes the file's lock, so that a second process (or store) on the same file is refused with
+   * the holder's pid. Off only for readers such as `parley export`. @default true
+   */
+  lock?: boolean;
+  /**
+   * SQLite's `max_page_count`: the most pages the file may hold; a batch beyond it fails with
+   * SQLITE_FULL (and is held by the event log until room is made). Unlimited when absent.
+   */
+  maxPageCount?: number;
 }
-
-type Row = [string, number, number | null, string, string | null, string | null, number, string];
 
 const DEFAULT_WAL_PAGES = 4000;
 
@@ -63,91 +78,36 @@ const DEFAULT_WAL_PAGES = 4000;
  * const log = createEventLog({ store });
  */
 export class SqliteEventStore implements EventStore {
-  readonly #db: Database.Database;
-  readonly #appendBatch: (entries: readonly LogEntry[]) => void;
-  readonly #frameQueries = new Map<string, Database.Statement<unknown[], string>>();
-  readonly #statements;
-  readonly #checkpointer: BackgroundCheckpointer | undefined;
+  readonly #path: string;
+  readonly #options: SqliteEventStoreOptions;
+  #db: Database.Database;
+  #prepared: PreparedStatements;
+  #frameQueries = new Map<string, Database.Statement<unknown[], string>>();
+  #checkpointer: BackgroundCheckpointer | undefined;
+  #lock: LogFileLock | undefined;
+  /** The open file's device and inode; undefined in memory. */
+  #identity: { dev: number; ino: number } | undefined;
+  #closed = false;
 
-  private constructor(db: Database.Database, path: string, options: SqliteEventStoreOptions) {
+  private constructor(
+    db: Database.Database,
+    path: string,
+    options: SqliteEventStoreOptions,
+    lock: LogFileLock | undefined,
+  ) {
+    this.#path = path;
+    this.#options = options;
+    this.#lock = lock;
     this.#db = db;
-    const walPages = options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES;
-    // `memory`: in memory or a temporary file, neither of which has a WAL to checkpoint.
-    this.#checkpointer =
-      options.checkpoints === 'inline' || db.memory
-        ? undefined
-        : startBackgroundCheckpoints(db, resolve(path), {
-            everyCommits: CHECKPOINT_EVERY_COMMITS,
-            walAutocheckpointPages: walPages,
-            onFailure: options.onCheckpointFailure,
-            onCheckpoint: options.onCheckpoint,
-          });
-    const retention = options.retentionPerConversation;
-    this.#statements = {
-      insert: db.prepare<Row>(
-        `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      readEntries: db
-        .prepare<[string, number, number], string>(
-          `SELECT body FROM entries WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?`,
-        )
-        .pluck(),
-      lastPosition: db.prepare<[string, string], { position: number | null; seq: number | null }>(
-        `SELECT (SELECT max(position) FROM entries WHERE conversation_id = ?) AS position,
-                (SELECT seq FROM entries WHERE conversation_id = ? AND kind = 'frame'
-                 ORDER BY seq DESC LIMIT 1) AS seq`,
-      ),
-      firstRetainedSeq: db
-        .prepare<[string], number>(
-          `SELECT seq FROM entries
-           WHERE conversation_id = ? AND kind = 'frame' AND to_connection IS NULL
-           ORDER BY seq LIMIT 1`,
-        )
-        .pluck(),
-      listConversations: db.prepare<[number], ConversationSummary>(
-        `SELECT conversation_id, count(*) AS entries, coalesce(max(seq), 0) AS last_seq,
-                min(at) AS first_at, max(at) AS last_at
-         FROM entries GROUP BY conversation_id
-         ORDER BY last_at DESC, conversation_id LIMIT ?`,
-      ),
-      deleteConversation: db.prepare<[string]>(`DELETE FROM entries WHERE conversation_id = ?`),
-      trim: db.prepare<{ conversation: string; retention: number }>(
-        `DELETE FROM entries
-         WHERE conversation_id = @conversation
-           AND position <= (SELECT max(position) FROM entries WHERE conversation_id = @conversation) - @retention
-           AND position IS NOT (
-             SELECT position FROM entries WHERE conversation_id = @conversation AND kind = 'frame'
-             ORDER BY seq DESC, position DESC LIMIT 1)`,
-      ),
-    };
-    const { insert, trim } = this.#statements;
-    this.#appendBatch = db.transaction((entries: readonly LogEntry[]) => {
-      for (const entry of entries) {
-        const frame = entry.kind === 'frame';
-        insert.run(
-          entry.conversation_id,
-          entry.position,
-          frame ? entry.seq : null,
-          entry.kind,
-          frame ? entry.frame.type : null,
-          frame ? (entry.to ?? null) : null,
-          entry.at,
-          JSON.stringify(entry),
-        );
-      }
-      if (retention !== undefined) {
-        for (const conversation of new Set(entries.map((entry) => entry.conversation_id))) {
-          trim.run({ conversation, retention });
-        }
-      }
-    });
+    this.#prepared = prepareStatements(db, options.retentionPerConversation);
+    this.#identity = db.memory ? undefined : fileIdentity(path);
+    this.#checkpointer = this.#startCheckpointer(db);
   }
 
   /**
-   * Opens (or creates, with its parent directory) the log file at `path`. Throws a
-   * `log_unavailable` {@link ParleyError} when the file cannot be opened, is not a Parley log, or
-   * has another schema version.
+   * Opens (or creates, with its parent directory) the log file at `path` and takes its lock.
+   * Throws a `log_unavailable` {@link ParleyError} when the file cannot be opened, is not a Parley
+   * log, has another schema version, or is owned by another process (the message names it).
    */
   static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     const { retentionPerConversation: retention, walAutocheckpointPages = DEFAULT_WAL_PAGES } =
@@ -162,34 +122,65 @@ export class SqliteEventStore implements EventStore {
         `walAutocheckpointPages must be a non-negative integer, got ${walAutocheckpointPages}.`,
       );
     }
-    let db: Database.Database;
-    try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-    } catch (error) {
-      throw unavailable(`Cannot open the event log at ${path}`, error);
+    const { maxPageCount } = options;
+    if (maxPageCount !== undefined && (!Number.isInteger(maxPageCount) || maxPageCount < 1)) {
+      throw new RangeError(`maxPageCount must be a positive integer, got ${maxPageCount}.`);
     }
+    const inMemory = path === ':memory:' || path === '';
+    if (!inMemory) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw unavailable(`Cannot open the event log at ${path}`, error);
+      }
+    }
+    const db = openDatabase(path, options);
+    let lock: LogFileLock | undefined;
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      // Checkpointing every 4000 pages (16 MiB of WAL) instead of SQLite's 1000 writes each hot
-      // index page back less often: 1.2-1.7x the append rate in bench/event-log-append.ts, with
-      // no worse commit p99. The size limit truncates the WAL after a checkpoint, so the file
-      // stays bounded on disk. Background checkpoints turn SQLite's own off again (constructor).
-      db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
-      db.pragma('journal_size_limit = 67108864');
-      migrate(db, path);
-      return new SqliteEventStore(db, path, options);
+      if (!inMemory && options.lock !== false) {
+        lock = lockLogFile(resolve(path), () => readOwner(db));
+        writeOwner(db);
+      }
+      return new SqliteEventStore(db, path, options, lock);
     } catch (error) {
+      lock?.release();
       db.close();
       throw unavailable(`Cannot open the event log at ${path}`, error);
     }
   }
 
   append(entries: readonly LogEntry[]): Promise<void> {
+    // A stat per batch (~2 µs): SQLite would go on writing to a removed file's open inode, and
+    // all of it would be gone at the next start (issue 14: 22 of 22 events lost that way).
+    if (this.#identity !== undefined && !this.#closed && this.#moved()) {
+      return this.#restoreThenAppend(entries);
+    }
     return this.#settle('write', () => {
-      this.#appendBatch(entries);
+      this.#prepared.appendBatch(entries);
       this.#checkpointer?.committed();
+    });
+  }
+
+  /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
+  idleConversations(before: number, limit = 1000): Promise<string[]> {
+    return this.#settle('read', () =>
+      this.#prepared.statements.idleConversations.all(before, Math.max(0, limit)),
+    );
+  }
+
+  /** Removes every entry of a conversation; resolves with how many there were. */
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#settle(
+      'write',
+      () => this.#prepared.statements.deleteConversation.run(conversationId).changes,
+    );
+  }
+
+  /** The file's size in bytes: its pages (those still in the WAL included). */
+  sizeBytes(): Promise<number> {
+    return this.#settle('read', () => {
+      const { pageCount, pageSize } = this.#prepared.statements;
+      return (pageCount.get() ?? 0) * (pageSize.get() ?? 0);
     });
   }
 
@@ -198,7 +189,7 @@ export class SqliteEventStore implements EventStore {
     options: { afterPosition?: number; limit?: number } = {},
   ): Promise<LogEntry[]> {
     return this.#settle('read', () =>
-      this.#statements.readEntries
+      this.#prepared.statements.readEntries
         .all(
           conversationId,
           options.afterPosition ?? 0,
@@ -226,26 +217,21 @@ export class SqliteEventStore implements EventStore {
 
   lastPosition(conversationId: string): Promise<{ position: number; seq: number } | undefined> {
     return this.#settle('read', () => {
-      const row = this.#statements.lastPosition.get(conversationId, conversationId);
+      const row = this.#prepared.statements.lastPosition.get(conversationId, conversationId);
       if (row?.position === null || row?.position === undefined) return undefined;
       return { position: row.position, seq: row.seq ?? 0 };
     });
   }
 
   firstRetainedSeq(conversationId: string): Promise<number | undefined> {
-    return this.#settle('read', () => this.#statements.firstRetainedSeq.get(conversationId));
+    return this.#settle('read', () =>
+      this.#prepared.statements.firstRetainedSeq.get(conversationId),
+    );
   }
 
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     return this.#settle('read', () =>
-      this.#statements.listConversations.all(Math.max(0, options.limit ?? 100)),
-    );
-  }
-
-  deleteConversation(conversationId: string): Promise<number> {
-    return this.#settle(
-      'write',
-      () => this.#statements.deleteConversation.run(conversationId).changes,
+      this.#prepared.statements.listConversations.all(Math.max(0, options.limit ?? 100)),
     );
   }
 
@@ -257,8 +243,98 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     // The checkpoint worker's connection closes first, so that this one is the last: SQLite
     // checkpoints and removes the WAL as the last connection closes.
+    this.#closed = true;
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
+    this.#lock?.release();
+  }
+
+  #startCheckpointer(db: Database.Database): BackgroundCheckpointer | undefined {
+    const options = this.#options;
+    // `memory`: in memory or a temporary file, neither of which has a WAL to checkpoint.
+    if (options.checkpoints === 'inline' || db.memory) return undefined;
+    return startBackgroundCheckpoints(db, resolve(this.#path), {
+      everyCommits: CHECKPOINT_EVERY_COMMITS,
+      walAutocheckpointPages: options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES,
+      onFailure: options.onCheckpointFailure,
+      onCheckpoint: options.onCheckpoint,
+    });
+  }
+
+  /** Whether the file at the path is no longer the one this store has open. */
+  #moved(): boolean {
+    let stats;
+    try {
+      stats = statSync(this.#path, { throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR: a file stands where the directory was.
+      return true;
+    }
+    return (
+      stats === undefined ||
+      stats.ino !== this.#identity?.ino ||
+      stats.dev !== this.#identity.dev ||
+      !this.#db.open
+    );
+  }
+
+  /**
+   * The file (or its directory) was removed while open: writes it again from this connection,
+   * which still reads every entry from the removed inode, then appends. Until that works (the
+   * directory cannot be made, the disk is full), rejects with `log_unavailable` and the event log
+   * holds the batch and retries. A different file in its place is left alone.
+   */
+  async #restoreThenAppend(entries: readonly LogEntry[]): Promise<void> {
+    const path = this.#path;
+    try {
+      if (this.#db.open) {
+        if (statSync(path, { throwIfNoEntry: false }) !== undefined) {
+          throw new Error(
+            'it was replaced by another file while open; that file is left alone (move it away, and this server writes its log there again)',
+          );
+        }
+        await this.#checkpointer?.close();
+        this.#checkpointer = undefined;
+        mkdirSync(dirname(path), { recursive: true });
+        // The lock file went with the directory, or is still in place and ours.
+        const lock =
+          this.#lock === undefined || this.#lock.inPlace()
+            ? this.#lock
+            : lockLogFile(resolve(path), () => undefined);
+        const temporary = `${path}.restoring`;
+        try {
+          rmSync(temporary, { force: true });
+          // Folds the WAL into the (removed) main file, then copies it out as one new file.
+          this.#db.pragma('wal_checkpoint(TRUNCATE)');
+          this.#db.prepare('VACUUM INTO ?').run(temporary);
+          syncFile(temporary);
+          renameSync(temporary, path);
+          syncFile(dirname(path));
+        } catch (error) {
+          if (lock !== this.#lock) lock?.release();
+          rmSync(temporary, { force: true });
+          throw error;
+        }
+        this.#db.close();
+        if (lock !== this.#lock) this.#lock?.release();
+        this.#lock = lock;
+      }
+      // The entries are safe in the file at the path: a failure from here on reopens it at the
+      // next attempt (the old connection is closed).
+      const db = openDatabase(path, this.#options);
+      writeOwner(db);
+      this.#db = db;
+      this.#prepared = prepareStatements(db, this.#options.retentionPerConversation);
+      this.#frameQueries = new Map();
+      this.#identity = fileIdentity(path);
+      this.#checkpointer = this.#startCheckpointer(db);
+    } catch (error) {
+      throw unavailable(
+        `The event log file ${path} was removed while open and cannot be restored yet`,
+        error,
+      );
+    }
+    return this.append(entries);
   }
 
   /** One prepared statement per shape of range (at most 32), made on first use. */
@@ -299,6 +375,58 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(unavailable(`Event log ${operation} failed`, error));
     }
   }
+}
+
+/** Opens the file with the store's pragmas and checks (or creates) its tables. */
+function openDatabase(path: string, options: SqliteEventStoreOptions): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw unavailable(`Cannot open the event log at ${path}`, error);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    // Checkpointing every 4000 pages (16 MiB of WAL) instead of SQLite's 1000 writes each hot
+    // index page back less often: 1.2-1.7x the append rate in bench/event-log-append.ts, with
+    // no worse commit p99. The size limit truncates the WAL after a checkpoint, so the file
+    // stays bounded on disk. Background checkpoints turn SQLite's own off again (constructor).
+    db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? DEFAULT_WAL_PAGES}`);
+    db.pragma('journal_size_limit = 67108864');
+    if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${options.maxPageCount}`);
+    migrate(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    throw unavailable(`Cannot open the event log at ${path}`, error);
+  }
+}
+
+function fileIdentity(path: string): { dev: number; ino: number } | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
+}
+
+function syncFile(path: string): void {
+  const descriptor = openSync(path, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function writeOwner(db: Database.Database): void {
+  db.prepare(
+    `INSERT INTO meta (key, value) VALUES ('owner', ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  ).run(JSON.stringify(currentOwner()));
+}
+
+function readOwner(db: Database.Database): LogOwner | undefined {
+  const value = db.prepare<[], string>(`SELECT value FROM meta WHERE key = 'owner'`).pluck().get();
+  return value === undefined ? undefined : (JSON.parse(value) as LogOwner);
 }
 
 function unavailable(context: string, error: unknown): ParleyError {

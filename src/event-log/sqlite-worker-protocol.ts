@@ -14,7 +14,9 @@ export type WorkerRequest = { id: number } & (
   | { op: 'lastPosition'; conversationId: string }
   | { op: 'firstRetainedSeq'; conversationId: string }
   | { op: 'listConversations'; options?: { limit?: number } }
+  | { op: 'idleConversations'; before: number; limit?: number }
   | { op: 'deleteConversation'; conversationId: string }
+  | { op: 'sizeBytes' }
   | { op: 'close' }
 );
 

@@ -39,8 +39,12 @@ async function run(request: WorkerRequest): Promise<unknown> {
       return store.firstRetainedSeq(request.conversationId);
     case 'listConversations':
       return store.listConversations(request.options);
+    case 'idleConversations':
+      return store.idleConversations(request.before, request.limit);
     case 'deleteConversation':
       return store.deleteConversation(request.conversationId);
+    case 'sizeBytes':
+      return store.sizeBytes();
     case 'close':
       return store.close();
   }

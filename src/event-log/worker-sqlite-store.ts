@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
+import { entryJson } from './entry-json.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import type { SqliteEventStoreOptions } from './sqlite-store.js';
 import { toWorkerFailure, type WorkerReply, type WorkerRequest } from './sqlite-worker-protocol.js';
@@ -23,7 +24,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
  */
 export type WorkerSqliteEventStoreOptions = Pick<
   SqliteEventStoreOptions,
-  'retentionPerConversation' | 'walAutocheckpointPages'
+  'retentionPerConversation' | 'walAutocheckpointPages' | 'maxPageCount' | 'lock'
 >;
 
 type Request = WorkerRequest extends infer TRequest
@@ -68,7 +69,13 @@ export class WorkerSqliteEventStore implements EventStore {
   }
 
   append(entries: readonly LogEntry[]): Promise<void> {
-    return this.#call({ op: 'append', batch: JSON.stringify(entries) }) as Promise<void>;
+    // The batch's JSON array, each frame's text spliced in as it was made for the sockets.
+    let batch = '[';
+    for (let index = 0; index < entries.length; index += 1) {
+      if (index > 0) batch += ',';
+      batch += entryJson(entries[index] as LogEntry);
+    }
+    return this.#call({ op: 'append', batch: `${batch}]` }) as Promise<void>;
   }
 
   readEntries(
@@ -100,15 +107,30 @@ export class WorkerSqliteEventStore implements EventStore {
     return this.#call({ op: 'firstRetainedSeq', conversationId }) as Promise<number | undefined>;
   }
 
-  deleteConversation(conversationId: string): Promise<number> {
-    return this.#call({ op: 'deleteConversation', conversationId }) as Promise<number>;
-  }
-
   listConversations(options?: { limit?: number }): Promise<ConversationSummary[]> {
     return this.#call({
       op: 'listConversations',
       ...(options === undefined ? {} : { options }),
     }) as Promise<ConversationSummary[]>;
+  }
+
+  /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
+  idleConversations(before: number, limit?: number): Promise<string[]> {
+    return this.#call({
+      op: 'idleConversations',
+      before,
+      ...(limit === undefined ? {} : { limit }),
+    }) as Promise<string[]>;
+  }
+
+  /** Removes every entry of a conversation; resolves with how many there were. */
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#call({ op: 'deleteConversation', conversationId }) as Promise<number>;
+  }
+
+  /** The file's size in bytes. */
+  sizeBytes(): Promise<number> {
+    return this.#call({ op: 'sizeBytes' }) as Promise<number>;
   }
 
   async close(): Promise<void> {

@@ -150,7 +150,9 @@ export async function createParley(
   });
   const durable = () =>
     new Promise<void>((resolve) => {
-      engine.log.afterDurable(resolve);
+      engine.log.afterDurable(() => {
+        resolve();
+      });
     });
   const inspector =
     hub === undefined
@@ -178,11 +180,41 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = () => ({
-    status: shuttingDown ? 'shutting_down' : 'ok',
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    ...engine.stats(),
-  });
+  const health = async () => {
+    const log = engine.log.status();
+    const bytes = await store.sizeBytes?.().catch(() => undefined);
+    return {
+      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
+      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      ...engine.stats(),
+      ...(bytes === undefined ? {} : { database_bytes: bytes }),
+    };
+  };
+  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
+  // (at most once a minute). Unreferenced: it never keeps the process alive.
+  const expiry =
+    config.logMaxAgeMs === 0
+      ? undefined
+      : setInterval(
+          () => {
+            engine.expireIdleConversations(config.logMaxAgeMs).then(
+              (removed) => {
+                if (removed.length > 0) {
+                  logger.info({ conversations: removed.length }, 'idle conversations removed');
+                }
+              },
+              (error: unknown) => {
+                logger.warn(
+                  { error: error instanceof Error ? error.message : String(error) },
+                  'idle conversations could not be removed',
+                );
+              },
+            );
+          },
+          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
+        );
+  expiry?.unref();
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -205,7 +237,7 @@ export async function createParley(
     });
   // A socket outlived its token: 8 s after `exp` a message was still accepted (issue 14). Each
   // JWT socket is closed with 4401 once its token (and the verifier's clock tolerance) has passed.
-  const expiry = new TokenExpiry<WebSocket>({
+  const tokenExpiry = new TokenExpiry<WebSocket>({
     onExpired: (socket) => {
       socket.close(4401, 'token_expired');
     },
@@ -238,16 +270,16 @@ export async function createParley(
       if (user.expiresAt === undefined) {
         return { ok: false, code: 'unauthorized', message: 'token is missing the exp claim' };
       }
-      if (socket.readyState === socket.OPEN) expiry.track(socket, expiresAtMs(user.expiresAt));
+      if (socket.readyState === socket.OPEN) tokenExpiry.track(socket, expiresAtMs(user.expiresAt));
       return { ok: true, userId: user.userId, expiresAt: expiresAtMs(user.expiresAt) };
     },
   };
   const untrack = function (this: WebSocket) {
-    expiry.untrack(this);
+    tokenExpiry.untrack(this);
   };
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
     if (admission.user.expiresAt !== undefined) {
-      expiry.track(socket, expiresAtMs(admission.user.expiresAt));
+      tokenExpiry.track(socket, expiresAtMs(admission.user.expiresAt));
       socket.once('close', untrack);
     }
     attachSocket({
@@ -347,12 +379,13 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
+      clearInterval(expiry);
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
       wss.close();
-      expiry.stop();
+      tokenExpiry.stop();
       inspector?.close();
       forwarder?.stop();
     },

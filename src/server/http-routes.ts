@@ -18,7 +18,7 @@ import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
 export interface RouteContext {
-  health: () => object;
+  health: () => Promise<object>;
   shuttingDown: () => boolean;
   store: EventStore;
   /** Waits until everything appended is readable from the store. */
@@ -95,7 +95,7 @@ export async function route(
     } else if (path.startsWith('/chat/')) {
       await sendAsset(response, path);
     } else if (path === '/health' || path === '/health/ws') {
-      sendJson(response, context.shuttingDown() ? 503 : 200, context.health());
+      sendJson(response, context.shuttingDown() ? 503 : 200, await context.health());
     } else {
       throw new ParleyError('not_found', `No route for ${path}.`);
     }

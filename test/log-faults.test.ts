@@ -1,0 +1,215 @@
+/**
+ * Nothing acknowledged is lost (issue 14): real faults on a real SQLite file, for the log written
+ * from the server's thread and from a worker thread. A client counts every event it received;
+ * after the server is gone, each must be in the file, with the same body.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../src/event-log/event-store.js';
+import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
+import { WorkerSqliteEventStore } from '../src/event-log/worker-sqlite-store.js';
+import type { ServerFrame } from '../src/protocol/frames.js';
+import { startParleyProcess } from './support/parley-process.js';
+import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+import { startTestServer } from './support/test-server.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+function temporaryDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'parley-log-faults-'));
+  directories.push(directory);
+  return directory;
+}
+
+const THREADS = ['main', 'worker'] as const;
+
+/** Opens the store the way the server would for that thread, with a page cap when given. */
+async function openStore(
+  thread: (typeof THREADS)[number],
+  path: string,
+  maxPageCount?: number,
+): Promise<EventStore> {
+  const options = maxPageCount === undefined ? {} : { maxPageCount };
+  return thread === 'main'
+    ? SqliteEventStore.open(path, options)
+    : WorkerSqliteEventStore.open(path, options);
+}
+
+/** Events the client received that the file at `path` does not hold (or holds otherwise). */
+function missingFromLog(path: string, conversationId: string, received: ServerFrame[]): number[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const bodies = new Map(
+      db
+        .prepare<[string], { seq: number; body: string }>(
+          `SELECT seq, body FROM entries
+           WHERE conversation_id = ? AND kind = 'frame' AND to_connection IS NULL`,
+        )
+        .all(conversationId)
+        .map((row) => [row.seq, (JSON.parse(row.body) as { frame: unknown }).frame]),
+    );
+    return eventFrames(received)
+      .filter((frame) => JSON.stringify(bodies.get(frame.seq)) !== JSON.stringify(frame))
+      .map((frame) => frame.seq);
+  } finally {
+    db.close();
+  }
+}
+
+function expectGapless(client: TestClient): void {
+  const seqs = eventFrames(client.frames).map((frame) => frame.seq);
+  expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+}
+
+async function health(url: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${url}/health`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe.each(THREADS)('the event log written by the %s thread', (thread) => {
+  it('holds every frame while the disk is full (SQLITE_FULL), stops input, and delivers in order once there is room', async () => {
+    const directory = temporaryDirectory();
+    const path = join(directory, 'parley.db');
+    // A filler conversation takes most of a file capped a few pages above its size.
+    const setup = SqliteEventStore.open(path);
+    await setup.close();
+    const editor = new Database(path);
+    const filler = editor.prepare(
+      `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
+       VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
+    );
+    for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
+    const pages = editor.pragma('page_count', { simple: true }) as number;
+    editor.pragma('wal_checkpoint(TRUNCATE)');
+
+    const store = await openStore(thread, path, pages + 4);
+    const server = await startTestServer({ store, tokenPacingMs: 5 });
+    const alice = await connectClient(server.url, 'full', 'alice');
+    alice.send({ type: 'user_message', content: 'what can you do?' });
+
+    const error = await alice.waitForType('error', (frame) => frame.code === 'log_unavailable');
+    expect(error.message).toMatch(/^The event log cannot be written/);
+    const degraded = await health(server.url);
+    expect(degraded.status).toBe('degraded');
+    expect(String(degraded.reason)).toMatch(/full/);
+    // No input while the log cannot take it.
+    alice.send({ type: 'user_message', content: 'hello?' });
+    await alice.waitForType(
+      'error',
+      (frame) => frame.code === 'log_unavailable' && frame.in_reply_to === 'user_message',
+    );
+    const before = eventFrames(alice.frames).length;
+    expect(eventFrames(alice.frames).some((f) => f.type === 'agent_response_complete')).toBe(false);
+
+    // Room again: the held frames are written, then delivered in order.
+    editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
+    editor.close();
+    const complete = await alice.waitForType('agent_response_complete');
+    expect(complete.status).toBe('completed');
+    expect(eventFrames(alice.frames).length).toBeGreaterThan(before);
+    expectGapless(alice);
+    expect((await health(server.url)).status).toBe('ok');
+    expect((await health(server.url)).database_bytes).toBeGreaterThan(0);
+
+    await server.close();
+    expect(missingFromLog(path, 'full', alice.frames)).toEqual([]);
+  });
+
+  it('rebuilds its file when the directory is removed while running, and holds frames while it cannot', async () => {
+    const directory = join(temporaryDirectory(), 'data');
+    const path = join(directory, 'parley.db');
+    const server = await startTestServer({
+      store: await openStore(thread, path),
+      tokenPacingMs: 5,
+    });
+    const alice = await connectClient(server.url, 'gone', 'alice');
+    alice.send({ type: 'user_message', content: 'what can you do?' });
+    await alice.waitForType('agent_response_chunk', (frame) => frame.index === 3);
+
+    // The directory goes, and a file stands where it was: the log cannot be rebuilt yet.
+    rmSync(directory, { recursive: true, force: true });
+    writeFileSync(directory, 'in the way');
+    await alice.waitForType('error', (frame) => frame.code === 'log_unavailable');
+    expect((await health(server.url)).status).toBe('degraded');
+    const held = eventFrames(alice.frames).length;
+
+    rmSync(directory);
+    const complete = await alice.waitForType('agent_response_complete');
+    expect(complete.status).toBe('completed');
+    expect(eventFrames(alice.frames).length).toBeGreaterThan(held);
+    expectGapless(alice);
+
+    // A file removed alone is rebuilt before the next write, with nothing lost either.
+    rmSync(path);
+    alice.send({ type: 'user_message', content: 'What is 2 + 2?' });
+    await alice.waitForType('agent_response_complete', (frame) => frame.seq > complete.seq);
+    expectGapless(alice);
+
+    await server.close();
+    expect(eventFrames(alice.frames).length).toBeGreaterThan(10);
+    expect(missingFromLog(path, 'gone', alice.frames)).toEqual([]);
+  });
+});
+
+describe('one process per SQLite log file', () => {
+  it('refuses a second server on the same file, naming the file and the process that holds it', async () => {
+    const directory = temporaryDirectory();
+    const path = join(directory, 'parley.db');
+    const first = await startParleyProcess({ PARLEY_DB: path });
+
+    const second = startParleyProcess({ PARLEY_DB: path });
+
+    await expect(second).rejects.toThrow(
+      `The event log ${path} is in use by process ${String(first.child.pid)} on`,
+    );
+    // The first one goes on serving.
+    const alice = await connectClient(first.url, 'owned', 'alice');
+    alice.send({ type: 'user_message', content: 'What is 2 + 2?' });
+    await alice.waitForType('agent_response_complete');
+  });
+});
+
+describe('PARLEY_LOG_MAX_AGE', () => {
+  it('removes whole conversations idle longer than the max age, never a running one', async () => {
+    const path = join(temporaryDirectory(), 'parley.db');
+    let clock = 1_000_000;
+    const server = await startTestServer({
+      database: path,
+      conversationIdleMs: 0,
+      logMaxAgeMs: 30_000,
+      now: () => clock,
+    });
+    const old = await connectClient(server.url, 'old', 'alice');
+    await old.close();
+    // 'live' is as idle by time as 'old', but runs: bob is in it.
+    const live = await connectClient(server.url, 'live', 'bob');
+    while (server.engine.currentSeq('old') !== undefined) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await server.engine.log.flush();
+    const { store } = server.engine.log;
+    expect((await store.listConversations()).map((c) => c.conversation_id).sort()).toEqual([
+      'live',
+      'old',
+    ]);
+
+    expect(await server.engine.expireIdleConversations(30_000)).toEqual([]);
+    clock += 60_000;
+    expect(await server.engine.expireIdleConversations(30_000)).toEqual(['old']);
+
+    expect((await store.listConversations()).map((c) => c.conversation_id)).toEqual(['live']);
+    // The id starts again from seq 1.
+    const again = await connectClient(server.url, 'old', 'alice');
+    expect(eventFrames(again.frames)[0]?.seq).toBe(1);
+    await again.close();
+    await live.close();
+  });
+});
