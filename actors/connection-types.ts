@@ -43,6 +43,8 @@ export interface ConnectionMachineInput {
   since?: number | undefined;
   /** The member role it was admitted with; absent when its access is not a role's. */
   role?: Role | undefined;
+  /** Time a slow consumer has to read its 1013 close frame before termination. @default 1_000 */
+  slowConsumerGraceMs?: number;
   /** Unanswered pings before the socket is terminated. @default 2 */
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
@@ -69,6 +71,7 @@ export type ConnectionContext = ConnectionMachineInput &
     Pick<
       ConnectionMachineInput,
       | 'maxMissedPongs'
+      | 'slowConsumerGraceMs'
       | 'maxStrikes'
       | 'hibernateAfterMs'
       | 'missedPongs'

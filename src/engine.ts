@@ -154,6 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
         ...base,
         effects: connectionEffects,
         hibernateAfterMs: config.hibernateAfterMs,
+        slowConsumerGraceMs: config.slowConsumerGraceMs,
       }),
     },
   });

@@ -60,6 +60,8 @@ export interface ParleyConfig {
   maxFrameBytes: number;
   /** Frames a connection may have unsent before 1013. Env `PARLEY_OUTBOUND_BUFFER_FRAMES`. @default 256 */
   outboundBufferFrames: number;
+  /** Time a slow consumer has to read its 1013 close frame before termination. Env `PARLEY_SLOW_CONSUMER_GRACE_MS`. @default 1_000 */
+  slowConsumerGraceMs: number;
   /** Interval of server WebSocket pings. Env `PARLEY_HEARTBEAT_MS`. @default 30_000 */
   heartbeatIntervalMs: number;
   /** Quiet time before a connection hibernates; 0: never. Env `PARLEY_HIBERNATE_AFTER_MS`. @default 30_000 */

@@ -159,6 +159,11 @@ export const CONFIG_VARIABLES = {
     int(1, 1_000_000).default(256),
     'Frames a connection may have unsent; past it the client is closed with 1013.',
   ],
+  PARLEY_SLOW_CONSUMER_GRACE_MS: [
+    'slowConsumerGraceMs',
+    int(0, 60_000).default(1_000),
+    'A client past `PARLEY_OUTBOUND_BUFFER_FRAMES` gets the 1013 close frame behind what is queued, and this long to read it before its socket is terminated.',
+  ],
   PARLEY_HEARTBEAT_MS: [
     'heartbeatIntervalMs',
     int(100, 3_600_000).default(30_000),
