@@ -62,6 +62,10 @@ export interface ParleyConfig {
   outboundBufferFrames: number;
   /** Time a slow consumer has to read its 1013 close frame before termination. Env `PARLEY_SLOW_CONSUMER_GRACE_MS`. @default 1_000 */
   slowConsumerGraceMs: number;
+  /** Conversations one user may create per hour; 0: no limit. Env `PARLEY_USER_CONVERSATIONS_PER_HOUR`. @default 100 */
+  userConversationsPerHour: number;
+  /** Conversations created by one user live at once; 0: no limit. Env `PARLEY_USER_LIVE_CONVERSATIONS`. @default 20 */
+  userLiveConversations: number;
   /** Interval of server WebSocket pings. Env `PARLEY_HEARTBEAT_MS`. @default 30_000 */
   heartbeatIntervalMs: number;
   /** Quiet time before a connection hibernates; 0: never. Env `PARLEY_HIBERNATE_AFTER_MS`. @default 30_000 */

@@ -189,6 +189,16 @@ export const CONFIG_VARIABLES = {
     int(1, 100_000).default(100),
     'Connections per conversation before joins are refused (1008).',
   ],
+  PARLEY_USER_CONVERSATIONS_PER_HOUR: [
+    'userConversationsPerHour',
+    int(0, 1_000_000).default(100),
+    'Conversations one user may create per sliding hour (`POST /api/conversations`, or a join that starts one in `open` mode); past it `user_limit` (429). 0: no limit.',
+  ],
+  PARLEY_USER_LIVE_CONVERSATIONS: [
+    'userLiveConversations',
+    int(0, 1_000_000).default(20),
+    'Conversations created by one user that may be live (loaded) at once; past it `user_limit` (429). 0: no limit.',
+  ],
   PARLEY_TURN_CONCURRENCY: [
     'turnConcurrency',
     int(1, 1_000).default(10),

@@ -49,6 +49,8 @@ export type AuthorizeHook = (
 export interface Grant {
   via: 'hook' | 'admin' | 'open' | 'claim' | 'member';
   role?: Role;
+  /** The conversation does not exist yet: this join starts it (`open` mode only). */
+  creates?: true;
 }
 
 /** Options of {@link createAccess}. */
@@ -141,7 +143,7 @@ export function createAccess({ mode, authorize, conversationInfo }: AccessOption
         throw notFound(conversationId);
       }
       const grant = await grantOf(user, conversationId, action, info);
-      if (grant !== undefined) return grant;
+      if (grant !== undefined) return info === undefined ? { ...grant, creates: true } : grant;
       if (action === 'read') throw notFound(conversationId);
       const readable = await grantOf(user, conversationId, 'read', info);
       if (readable === undefined) throw notFound(conversationId);

@@ -15,6 +15,7 @@ import { randomIds } from '../ids.js';
 import { conversationIdSchema, roleSchema } from '../protocol/frames.js';
 import type { Access } from './access.js';
 import type { AuthenticatedUser } from './authenticate.js';
+import type { UserLimits } from './user-limits.js';
 
 /** Largest request body the API reads. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -42,6 +43,7 @@ export interface ConversationRoutesContext {
   engine: Engine;
   store: EventStore;
   access: Access;
+  userLimits: UserLimits;
 }
 
 /** A conversation as the API shows it. */
@@ -80,6 +82,7 @@ export async function createConversation(
       `Conversation ${conversationId} already exists; choose another id, or leave id out for a generated one.`,
     );
   }
+  context.userLimits.admitCreation(user.userId, conversationId);
   const changes: MemberChange[] = [
     { userId: user.userId, role: 'owner' },
     ...(body.members ?? [])

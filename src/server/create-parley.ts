@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { createAccess, type AuthorizeHook } from './access.js';
 import { attachSocket, type CredentialRenewal } from './attach-socket.js';
 import { TokenExpiry } from './token-expiry.js';
+import { createUserLimits } from './user-limits.js';
 import {
   createAuthenticator,
   JWT_CLOCK_TOLERANCE_SECONDS,
@@ -170,6 +171,11 @@ export async function createParley(
     authorize: options.authorize,
     conversationInfo: (conversationId) => engine.conversationInfo(conversationId),
   });
+  const userLimits = createUserLimits({
+    createdPerHour: config.userConversationsPerHour,
+    live: config.userLiveConversations,
+    isLive: (conversationId) => engine.currentSeq(conversationId) !== undefined,
+  });
   const startedAt = Date.now();
   let shuttingDown = false;
   /** Upgrades past the cap check whose socket is not open yet (see `reserveSlot`). */
@@ -233,6 +239,9 @@ export async function createParley(
         };
       },
       access,
+      admitCreation: (userId, conversationId) => {
+        userLimits.admitCreation(userId, conversationId);
+      },
       isShuttingDown: () => shuttingDown,
     });
   // A socket outlived its token: 8 s after `exp` a message was still accepted (issue 14). Each
@@ -319,6 +328,7 @@ export async function createParley(
         authenticator,
         access,
         engine,
+        userLimits,
         config,
       });
       return true;

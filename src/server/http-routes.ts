@@ -14,6 +14,7 @@ import {
   readConversation,
 } from './conversation-routes.js';
 import { authorizeInspector } from './inspector-access.js';
+import type { UserLimits } from './user-limits.js';
 import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
@@ -26,6 +27,7 @@ export interface RouteContext {
   authenticator: Authenticator;
   access: Access;
   engine: Engine;
+  userLimits: UserLimits;
   config: ParleyConfig;
 }
 
@@ -131,7 +133,12 @@ async function conversationApi(
   const user: AuthenticatedUser = isInspectorAdmin(context.config, request, url)
     ? { userId: 'admin', method: 'admin_token', claims: { parley_role: 'admin' } }
     : await context.authenticator.authenticate(request, url);
-  const routes = { engine: context.engine, store: context.store, access: context.access };
+  const routes = {
+    engine: context.engine,
+    store: context.store,
+    access: context.access,
+    userLimits: context.userLimits,
+  };
   if (path === '/api/conversations') {
     allow('GET', 'HEAD', 'POST');
     if (method === 'POST') {

@@ -35,6 +35,8 @@ export interface UpgradeGateOptions {
    */
   reserveSlot: () => (() => void) | undefined;
   access: Access;
+  /** Counts a conversation a join starts against the user's limits (throws `user_limit`). */
+  admitCreation?: (userId: string, conversationId: string) => void;
   isShuttingDown: () => boolean;
 }
 
@@ -97,6 +99,7 @@ export async function admitUpgrade(
     const since = parseSince(url);
     const user = await options.authenticator.authenticate(request, url);
     const grant = await options.access.require(user, conversationId, 'read');
+    if (grant.creates === true) options.admitCreation?.(user.userId, conversationId);
     return {
       userId: user.userId,
       user,
