@@ -2,6 +2,8 @@
  * The engine: one actor system (root → conversations, root → shards → connections), one worker
  * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
+ * Over 300 lines because it is the one place the engine's parts are wired to each other (the
+ * membership, deletion and expiry entry points each need the actors, the loader and the log).
  */
 import { asyncScheduler } from 'rxjs';
 import { createActor, type AnyActorRef } from 'xstate';

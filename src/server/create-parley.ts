@@ -2,6 +2,10 @@
  * Parley without a listening socket: the engine, the upgrade gate, the socket adapter and the HTTP
  * routes, as handlers an application attaches to its own `http.Server` or `WebSocketServer`.
  * `startServer` is this plus a server of its own.
+ *
+ * Over 300 lines because it wires every server-side concern once (authentication, access, the
+ * upgrade gate with its connection slots, token expiry, limits, health): split, each part would
+ * need the others' closures passed back in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
