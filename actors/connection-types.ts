@@ -14,6 +14,11 @@ export interface SocketPort {
   terminate(): void;
   /** A WebSocket-level ping; the peer's pong arrives as `socket.pong`. */
   ping(): void;
+  /**
+   * Calls back once every frame sent so far has left for the kernel (or the socket closed): a
+   * resume sends its next page only then. Absent: frames count as flushed at once.
+   */
+  whenFlushed?(callback: () => void): void;
 }
 
 /** A reply to one connection: a frame body the engine stamps with the current seq and time. */

@@ -30,18 +30,37 @@ import type {
   ConnectionMachineInput,
 } from './connection-types.js';
 import { tickVerdict } from './heartbeat.js';
-import { conversationKey } from './system-ids.js';
+import type { ConversationInput } from './conversation-state.js';
+import { conversationKey, ROOT_SYSTEM_ID } from './system-ids.js';
 
 export type * from './connection-types.js';
 
 const STRIKE_WINDOW_MS = 60_000;
 
-/** The conversation actor a connection talks to, by its system id (a stopped one is absent). */
-function conversationOf(
+/** The part of an actor system a connection needs: look an actor up by system id. */
+interface ActorLookup {
+  get(systemId: string): unknown;
+}
+
+/**
+ * Where a request to the conversation goes: to its actor when it runs, else to the root, which
+ * wakes it if it hibernates (see {@link toConversation}) and drops it if it is gone.
+ */
+function conversationOf(context: ConnectionContext, system: ActorLookup): AnyActorRef {
+  return (system.get(conversationKey(context.conversationId)) ??
+    system.get(ROOT_SYSTEM_ID)) as AnyActorRef;
+}
+
+/** A request as {@link conversationOf}'s target takes it: as is, or wrapped for the root. */
+function toConversation(
   context: ConnectionContext,
-  system: { get(systemId: string): unknown },
-): AnyActorRef {
-  return system.get(conversationKey(context.conversationId)) as AnyActorRef;
+  system: ActorLookup,
+  request: ConversationInput,
+):
+  | ConversationInput
+  | { type: 'conversation.deliver'; conversationId: string; event: ConversationInput } {
+  if (system.get(conversationKey(context.conversationId)) !== undefined) return request;
+  return { type: 'conversation.deliver', conversationId: context.conversationId, event: request };
 }
 export { SLOW_CONSUMER_GRACE_MS } from './connection-context.js';
 
@@ -56,23 +75,28 @@ const connectionSetup = setup({
     // Requests to the conversation: XState sends them after this step, as data in `transition()`.
     join: sendTo(
       ({ context, system }) => conversationOf(context, system),
-      ({ context }) => ({
-        type: 'participant.join' as const,
-        connectionId: context.connectionId,
-        userId: context.userId,
-        ...(context.since === undefined ? {} : { since: context.since }),
-        ...(context.role === undefined ? {} : { role: context.role }),
-      }),
+      ({ context, system }) =>
+        toConversation(context, system, {
+          type: 'participant.join',
+          connectionId: context.connectionId,
+          userId: context.userId,
+          ...(context.since === undefined ? {} : { since: context.since }),
+          ...(context.role === undefined ? {} : { role: context.role }),
+        }),
     ),
     leave: sendTo(
       ({ context, system }) => conversationOf(context, system),
-      ({ context }) => ({ type: 'participant.leave' as const, connectionId: context.connectionId }),
+      ({ context, system }) =>
+        toConversation(context, system, {
+          type: 'participant.leave',
+          connectionId: context.connectionId,
+        }),
     ),
     forward: sendTo(
       ({ context, system }) => conversationOf(context, system),
-      ({ context, event }) => {
+      ({ context, event, system }) => {
         if (event.type !== 'frame.received') throw new Error('forward expects frame.received');
-        return toConversationRequest(context, event.frame);
+        return toConversation(context, system, toConversationRequest(context, event.frame));
       },
     ),
     resume: ({ context, event }) => {

@@ -10,6 +10,7 @@ import type {
   ConversationState,
   PendingTurn,
 } from './conversation-state.js';
+import { addUsage } from '../src/agent/add-usage.js';
 import { userIds, usageFrame, type Output } from './conversation-output.js';
 import { completion, endActiveTurn, nextId, startTurn } from './conversation-turns.js';
 
@@ -44,6 +45,7 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
     participants: userIds(state.participants),
     active_turn_id: state.activeTurn?.turnId ?? null,
     ...(event.since === undefined ? {} : { resumed_from: event.since }),
+    ...(state.settings.agent === undefined ? {} : { agent: state.settings.agent }),
     limits: state.settings.welcomeLimits,
   });
   output.broadcast(state.participants, {
@@ -232,15 +234,40 @@ export const reportToolResult: ConversationAction<'turn.tool_result'> = (state, 
   });
 };
 
-export const addUsage: ConversationAction<'turn.usage'> = (state, event) => {
+/** Participants see a tool call's arguments while the model writes them. */
+export const streamToolInput: ConversationAction<'turn.tool_input_delta'> = (
+  state,
+  event,
+  output,
+) => {
+  output.broadcast(state.participants, {
+    type: 'tool_call_delta',
+    turn_id: event.turnId,
+    tool_call_id: event.toolCallId,
+    tool_name: event.toolName,
+    delta: event.delta,
+  });
+};
+
+/** Participants see the model's reasoning as it streams (agents with `showReasoning`). */
+export const streamReasoning: ConversationAction<'turn.reasoning_delta'> = (
+  state,
+  event,
+  output,
+) => {
+  output.broadcast(state.participants, {
+    type: 'agent_reasoning_chunk',
+    turn_id: event.turnId,
+    delta: event.delta,
+  });
+};
+
+export const sumUsage: ConversationAction<'turn.usage'> = (state, event) => {
   const active = state.activeTurn;
   if (active === null) return;
   state.activeTurn = {
     ...active,
-    usage: {
-      inputTokens: active.usage.inputTokens + event.usage.inputTokens,
-      outputTokens: active.usage.outputTokens + event.usage.outputTokens,
-    },
+    usage: addUsage(active.usage, event.usage),
   };
 };
 
@@ -248,6 +275,8 @@ export const completeTurn: ConversationAction<'turn.finished'> = (state, event, 
   endActiveTurn(state, output, event.status, {
     steps: event.steps,
     ...(event.error === undefined ? {} : { error: event.error }),
+    ...(event.finishReason === undefined ? {} : { finishReason: event.finishReason }),
+    ...(event.rawFinishReason === undefined ? {} : { rawFinishReason: event.rawFinishReason }),
   });
 };
 

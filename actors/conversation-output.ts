@@ -85,8 +85,19 @@ export class Output {
 }
 
 /** The usage object of a completion frame. */
-export function usageFrame(input: number, output: number) {
-  return { input_tokens: input, output_tokens: output, total_tokens: input + output };
+export function usageFrame(
+  input: number,
+  output: number,
+  cachedInput?: number,
+  reasoning?: number,
+) {
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    total_tokens: input + output,
+    ...(cachedInput === undefined ? {} : { cached_input_tokens: cachedInput }),
+    ...(reasoning === undefined ? {} : { reasoning_tokens: reasoning }),
+  };
 }
 
 /** Sorted, distinct user ids of the participants. */

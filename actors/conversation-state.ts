@@ -7,7 +7,7 @@
  * and the actor runs them through {@link ConversationEffects}.
  */
 import type { ErrorCode } from '../src/errors.js';
-import type { ModelMessage, ModelUsage } from '../src/agent/model.js';
+import type { ModelFinishReason, ModelMessage, ModelUsage } from '../src/agent/model.js';
 import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
@@ -85,6 +85,8 @@ export interface ConversationSettings {
   historyMessages: number;
   /** @default 'queue' */
   overlapPolicy: 'queue' | 'interrupt';
+  /** The agent that answers, as `welcome` names it. */
+  agent?: { id: string; model: string };
   /** Sent in `welcome` so clients know the limits. */
   welcomeLimits: WelcomeFrame['limits'];
   /** How long a tool call waits for a participant's approval before it counts as denied. @default 300_000 */
@@ -110,6 +112,24 @@ export type RestoredConversation = Pick<
   /** The turn that was waiting for approvals when the process stopped: it waits on. */
   awaitingApproval?: ActiveTurn & { approval: PendingApproval };
 };
+
+/**
+ * What a hibernated conversation keeps in memory (the root holds it): the part of its data the log
+ * cannot give back. Its history is read back from the log when it wakes; a conversation
+ * hibernates only with no turn running, queued or waiting, so nothing else is lost. The ids go on
+ * from the same seed and counts, so a wake leaves no trace in the log and a replay (which never
+ * hibernates) makes the same frames.
+ */
+export type HibernatedConversation = Pick<
+  ConversationState,
+  | 'conversationId'
+  | 'seq'
+  | 'idSeed'
+  | 'turnsNamed'
+  | 'messagesNamed'
+  | 'participants'
+  | 'typingUsers'
+>;
 
 /** The conversation's data: everything its single writer decides on. */
 export interface ConversationState {
@@ -204,12 +224,25 @@ export type TurnActorEvent =
       outcome: ToolCallOutcome;
     }
   | { type: 'turn.usage'; turnId: string; usage: ModelUsage }
+  /** A piece of a tool call's arguments as the model writes them (before its `turn.tool_call`). */
+  | {
+      type: 'turn.tool_input_delta';
+      turnId: string;
+      toolCallId: string;
+      toolName: string;
+      delta: string;
+    }
+  /** A piece of the model's reasoning (only for agents that show it). */
+  | { type: 'turn.reasoning_delta'; turnId: string; delta: string }
   | {
       type: 'turn.finished';
       turnId: string;
-      status: 'completed' | 'step_limit' | 'failed' | 'timed_out';
+      status: 'completed' | 'step_limit' | 'failed' | 'timed_out' | 'budget_exceeded';
       steps: number;
       error?: { code: ErrorCode; message: string };
+      /** Why the last model call stopped, when the provider gave its own reason. */
+      finishReason?: ModelFinishReason;
+      rawFinishReason?: string;
     }
   /** The turn's stream ended without its `finish` (a fault, not a model error). */
   | { type: 'turn.failed'; turnId: string; reason: string }
@@ -272,7 +305,9 @@ export type ConversationEvent =
   /** The conversation was deleted: its participants are closed with 4404 and it stops. */
   | { type: 'conversation.delete' }
   /** Raised on start by a conversation restored with a turn that waits for approvals. */
-  | { type: 'approval.restored' };
+  | { type: 'approval.restored' }
+  /** Raised on start by a conversation woken from hibernation with participants. */
+  | { type: 'conversation.woken' };
 
 /** How a turn ended, as the completion frame says it. */
 export type CompletionStatus = TurnStatus;

@@ -4,7 +4,7 @@
  * copy of the conversation's data and records its frames and effects in an {@link Output}.
  */
 import type { ErrorCode } from '../src/errors.js';
-import type { ModelMessage } from '../src/agent/model.js';
+import type { ModelFinishReason, ModelMessage } from '../src/agent/model.js';
 import type { CompletionStatus, ConversationState, PendingTurn } from './conversation-state.js';
 import { usageFrame, type Output } from './conversation-output.js';
 
@@ -13,6 +13,8 @@ export interface EndDetails {
   cancelledBy?: string;
   steps?: number;
   error?: { code: ErrorCode; message: string };
+  finishReason?: ModelFinishReason;
+  rawFinishReason?: string;
 }
 
 /** The next id with a prefix, from the conversation's seed and its own counters. */
@@ -44,8 +46,20 @@ export function endActiveTurn(
     }),
     message_id: active.agentMessageId,
     content: active.text,
-    usage: usageFrame(active.usage.inputTokens, active.usage.outputTokens),
+    usage: usageFrame(
+      active.usage.inputTokens,
+      active.usage.outputTokens,
+      active.usage.cachedInputTokens,
+      active.usage.reasoningTokens,
+    ),
     steps: details.steps ?? 0,
+    // Only a provider's own reason is worth a field: v1 models (the offline one) never give one.
+    ...(details.rawFinishReason === undefined
+      ? {}
+      : {
+          finish_reason: details.finishReason ?? 'other',
+          raw_finish_reason: details.rawFinishReason,
+        }),
   });
   const answer: ModelMessage = { role: 'assistant', content: active.text };
   state.history = [...state.history, active.userMessage, answer].slice(

@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because the statechart is one object: splitting it would hide transitions from
+ * the reader (its actions and helpers already live in conversation-actions.ts and friends).
+ *
  * The conversation actor: one per conversation, the single writer of its events. Its states say
  * what the conversation is doing (idle, empty or occupied; working on a turn: waiting for a
  * worker, thinking, calling a tool, streaming; ending a turn), and each transition is labelled by
@@ -29,6 +32,7 @@ import type {
   ConversationEvent,
   ConversationSettings,
   ConversationState,
+  HibernatedConversation,
   JoinAnswer,
   Publication,
   RestoredConversation,
@@ -47,14 +51,23 @@ export interface ConversationMachineInput {
   effects: ConversationEffects;
   /** With no participants and no turn for this long, the conversation stops. @default 300_000 */
   idleMs: number;
+  /**
+   * With no turn for this long in the same idle state (`empty` or `occupied`), the conversation
+   * hibernates: it hands its parent a {@link HibernatedConversation} and ends. 0: never.
+   * @default 0
+   */
+  hibernateAfterMs?: number;
   /** State read back from the log when the conversation existed before this actor. */
   restored?: RestoredConversation;
+  /** What this conversation kept when it hibernated: it wakes with it (and the log's history). */
+  awoken?: HibernatedConversation;
 }
 
 /** The actor's context: its data, plus what it needs to carry out effects and to stop. */
 export interface ConversationContext extends ConversationState {
   effects: ConversationEffects;
   idleMs: number;
+  hibernateAfterMs: number;
 }
 
 /** The conversation machine's effects, guards and delays. */
@@ -113,6 +126,18 @@ const conversationSetup = setup({
       type: 'conversation.stopped',
       conversationId: context.conversationId,
     })),
+    notifyHibernated: sendParent(({ context }) => ({
+      type: 'conversation.hibernated',
+      conversation: {
+        conversationId: context.conversationId,
+        seq: context.seq,
+        idSeed: context.idSeed,
+        turnsNamed: context.turnsNamed,
+        messagesNamed: context.messagesNamed,
+        participants: context.participants,
+        typingUsers: context.typingUsers,
+      } satisfies HibernatedConversation,
+    })),
   },
   guards: {
     isFull: ({ context }) => context.participants.length >= context.settings.maxParticipants,
@@ -153,9 +178,20 @@ const conversationSetup = setup({
     isReadOnly: ({ context, event }) =>
       'connectionId' in event &&
       !mayWrite(context.participants.find((p) => p.connectionId === event.connectionId)?.role),
+    hibernates: ({ context }) => context.hibernateAfterMs > 0,
+    /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
+    hibernatesBeforeIdle: ({ context }) =>
+      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs,
   },
   delays: {
-    idle: ({ context }) => context.idleMs,
+    // One timer for an empty conversation, not two (each costs ~0.75 KiB of heap).
+    empty: ({ context }) =>
+      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs
+        ? context.hibernateAfterMs
+        : context.idleMs,
+    // Hibernation off: the timer still runs (XState has no conditional `after`), as long as the
+    // idle stop's, and its guard declines; a replay's idle time keeps it out of the way.
+    hibernateAfter: ({ context }) => context.hibernateAfterMs || context.idleMs,
     approvalDeadline: ({ context }) => context.activeTurn?.approval?.waitMs ?? 0,
   },
 });
@@ -178,6 +214,13 @@ function decide<TEvent extends ConversationEvent['type']>(action: ConversationAc
 const restoreAwaitedTurn = conversationSetup.createAction(
   enqueueActions(({ context, enqueue }) => {
     if (context.activeTurn?.approval !== undefined) enqueue.raise({ type: 'approval.restored' });
+  }),
+);
+
+/** A conversation woken from hibernation with participants goes back to `occupied`. */
+const restoreParticipants = conversationSetup.createAction(
+  enqueueActions(({ context, enqueue }) => {
+    if (context.participants.length > 0) enqueue.raise({ type: 'conversation.woken' });
   }),
 );
 
@@ -233,7 +276,9 @@ export const conversationMachine = conversationSetup
       announceAgentTyping: decide(actions.announceAgentTyping),
       announceToolCall: decide(actions.announceToolCall),
       reportToolResult: decide(actions.reportToolResult),
-      addUsage: decide(actions.addUsage),
+      addUsage: decide(actions.sumUsage),
+      streamToolInput: decide(actions.streamToolInput),
+      streamReasoning: decide(actions.streamReasoning),
       completeTurn: decide(actions.completeTurn),
       failTurn: decide(actions.failTurn),
       interruptAllTurns: decide(actions.interruptAllTurns),
@@ -248,30 +293,33 @@ export const conversationMachine = conversationSetup
       refuseApprover: decide(approval.refuseApprover),
       interruptQueuedTurns: decide(approval.interruptQueuedTurns),
       restoreAwaitedTurn,
+      restoreParticipants,
     },
   })
   .createMachine({
     id: 'conversation',
-    context: ({ input }) => ({
+    // A woken conversation was idle when it hibernated: no turn to restore, only its history.
+    context: ({ input: { awoken, restored, ...input } }) => ({
       conversationId: input.conversationId,
-      seq: input.restored?.seq ?? 0,
-      idSeed: input.idSeed,
-      turnsNamed: 0,
-      messagesNamed: 0,
-      participants: [],
-      members: input.restored?.members ?? [],
-      history: input.restored?.history ?? [],
-      activeTurn: input.restored?.awaitingApproval ?? null,
+      seq: awoken?.seq ?? restored?.seq ?? 0,
+      idSeed: awoken?.idSeed ?? input.idSeed,
+      turnsNamed: awoken?.turnsNamed ?? 0,
+      messagesNamed: awoken?.messagesNamed ?? 0,
+      participants: awoken?.participants ?? [],
+      members: restored?.members ?? [],
+      history: restored?.history ?? [],
+      activeTurn: awoken === undefined ? (restored?.awaitingApproval ?? null) : null,
       pendingTurns: [],
-      typingUsers: [],
-      unfinishedTurns: input.restored?.unfinishedTurns ?? [],
+      typingUsers: awoken?.typingUsers ?? [],
+      unfinishedTurns: awoken === undefined ? (restored?.unfinishedTurns ?? []) : [],
       settings: input.settings,
       effects: input.effects,
       idleMs: input.idleMs,
+      hibernateAfterMs: input.hibernateAfterMs ?? 0,
     }),
     // A restored conversation first closes the turns the previous process left running; a turn it
-    // left waiting for approvals waits on.
-    entry: ['interruptUnfinishedTurns', 'restoreAwaitedTurn'],
+    // left waiting for approvals waits on; one woken from hibernation has its participants back.
+    entry: ['interruptUnfinishedTurns', 'restoreAwaitedTurn', 'restoreParticipants'],
     initial: 'idle',
     on: {
       'participant.join': [
@@ -303,19 +351,38 @@ export const conversationMachine = conversationSetup
         states: {
           empty: {
             on: {
+              // Raised on start by a conversation woken from hibernation with participants.
+              'conversation.woken': { target: 'occupied' },
               'participant.join': [
                 { guard: 'isFull', actions: 'rejectParticipant' },
                 { target: 'occupied', actions: 'addParticipant' },
               ],
             },
-            after: { idle: { target: '#conversation.stopped' } },
+            after: {
+              empty: [
+                { guard: 'hibernatesBeforeIdle', target: '#conversation.hibernated' },
+                { target: '#conversation.stopped' },
+              ],
+            },
           },
           occupied: {
+            // Each event from a participant starts the quiet time again (`reenter`).
             on: {
+              'participant.join': [
+                { guard: 'isFull', actions: 'rejectParticipant' },
+                { target: 'occupied', reenter: true, actions: 'addParticipant' },
+              ],
               'participant.leave': [
                 { guard: 'isLastParticipant', target: 'empty', actions: 'removeParticipant' },
-                { actions: 'removeParticipant' },
+                { target: 'occupied', reenter: true, actions: 'removeParticipant' },
               ],
+              'user.typing': [
+                { guard: 'isReadOnly' },
+                { target: 'occupied', reenter: true, actions: 'changeTyping' },
+              ],
+            },
+            after: {
+              hibernateAfter: { guard: 'hibernates', target: '#conversation.hibernated' },
             },
           },
         },
@@ -354,6 +421,8 @@ export const conversationMachine = conversationSetup
             { guard: 'isActiveTurn', target: '.calling_tool', actions: 'reportToolResult' },
           ],
           'turn.usage': { guard: 'isActiveTurn', actions: 'addUsage' },
+          'turn.tool_input_delta': { guard: 'isActiveTurn', actions: 'streamToolInput' },
+          'turn.reasoning_delta': { guard: 'isActiveTurn', actions: 'streamReasoning' },
           'turn.finished': { guard: 'isActiveTurn', target: 'ending', actions: 'completeTurn' },
           'turn.failed': { guard: 'isActiveTurn', target: 'ending', actions: 'failTurn' },
           'conversation.shutdown': { target: 'ending', actions: 'interruptAllTurns' },
@@ -431,6 +500,8 @@ export const conversationMachine = conversationSetup
       // at the connection machine's `closed`: a done event per conversation id would stay memoized
       // in the root machine.
       stopped: { entry: 'notifyStopped' },
+      // Ends the actor too; its parent keeps what it handed over and wakes it on the next event.
+      hibernated: { entry: 'notifyHibernated' },
     },
   });
 

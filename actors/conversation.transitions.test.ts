@@ -936,6 +936,55 @@ describe('conversationMachine under transition()', () => {
       expect(conversation.snapshot.value).toEqual({ idle: 'occupied' });
     });
 
+    it('wakes from what it kept when it hibernated into idle.occupied, with its ids going on', () => {
+      const [awake] = initialTransition(conversationMachine, {
+        conversationId: 'demo',
+        idSeed: 'other',
+        settings: SETTINGS,
+        effects: effectsPort({ value: true }),
+        idleMs: 60_000,
+        hibernateAfterMs: 1_000,
+        restored: {
+          seq: 9,
+          history: [{ role: 'user', content: 'Hi', userId: 'alice' }],
+          unfinishedTurns: [],
+        },
+        awoken: {
+          conversationId: 'demo',
+          seq: 9,
+          idSeed: 's',
+          turnsNamed: 3,
+          messagesNamed: 4,
+          participants: [{ connectionId: 'c1', userId: 'alice' }],
+          typingUsers: [],
+        },
+      });
+      expect(awake.value).toEqual({ idle: 'occupied' });
+      expect(awake.context).toMatchObject({
+        seq: 9,
+        idSeed: 's',
+        turnsNamed: 3,
+        messagesNamed: 4,
+        participants: [{ connectionId: 'c1', userId: 'alice' }],
+        history: [{ role: 'user', content: 'Hi', userId: 'alice' }],
+      });
+    });
+
+    it('does not hibernate with hibernation off: the timer fires and the guard declines', () => {
+      let [snapshot] = initialTransition(conversationMachine, {
+        conversationId: 'demo',
+        idSeed: 's',
+        settings: SETTINGS,
+        effects: effectsPort({ value: true }),
+        idleMs: 60_000,
+      });
+      [snapshot] = transition(conversationMachine, snapshot, join('c1', 'alice'));
+      [snapshot] = transition(conversationMachine, snapshot, {
+        type: 'xstate.after.hibernateAfter.conversation.idle.occupied',
+      } as never);
+      expect(snapshot.value).toEqual({ idle: 'occupied' });
+    });
+
     it('draws every transition with its event: the only eventless one is the choice in `ending`', () => {
       const eventless: string[] = [];
       const visit = (node: (typeof conversationMachine)['root']) => {

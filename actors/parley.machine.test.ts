@@ -61,6 +61,12 @@ function createParley({
     ...(inspect === undefined ? {} : { inspect }),
     input: {
       heartbeatIntervalMs: HEARTBEAT_MS,
+      conversationIdleMs: IDLE_MS,
+      wakeConversation: (conversationId) => {
+        queueMicrotask(() => {
+          root.send({ type: 'conversation.wake', conversationId });
+        });
+      },
       conversationInput: (conversationId) => ({
         conversationId,
         idSeed: 's',

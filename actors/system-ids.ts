@@ -8,3 +8,6 @@ export const conversationKey = (conversationId: string) => `conversation:${conve
 
 /** The system id of a connection actor. */
 export const connectionKey = (connectionId: string) => `connection:${connectionId}`;
+
+/** The system id of the root actor (parley.machine.ts), which wakes hibernated conversations. */
+export const ROOT_SYSTEM_ID = 'parley';

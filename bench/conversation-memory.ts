@@ -3,16 +3,18 @@
  * the server's memory after a forced GC at each stage:
  *
  * 1. `connected, awake`: every connection joined, measured at once (the first 30–60 s of every
- *    connection under the defaults, or always with hibernation off);
- * 2. `hibernated`: once every connection has hibernated (a 5 s heartbeat and 20 s to hibernate
- *    here, longer than connecting and measuring take, so stage 1 sees every connection awake: the
- *    table shows how many had hibernated at each stage; the defaults are 30 s each);
- * 3. `no participant, no turn`: every connection closed; the conversations stay (300 s by
- *    default) with no participant and no turn: heap per conversation here is an idle
- *    conversation's own cost;
- * 4. `after one turn, hibernated` (full mode): every participant back, every conversation ran
- *    one short answer (20 tokens), then its connection hibernated again;
- * 5. `no participant, after one turn` (full mode): every connection closed again.
+ *    connection and conversation under the defaults, or always with hibernation off);
+ * 2. `hibernated`: once every connection and every conversation has hibernated (a 5 s heartbeat
+ *    and 60 s to hibernate here, longer than connecting and measuring take on a busy machine, so
+ *    stage 1 sees everything awake: the table shows how many had hibernated at each stage; the
+ *    defaults are 30 s each);
+ * 3. `no participant, no turn`: every connection closed, measured at once: each leave woke its
+ *    conversation (to tell the others), which is now empty and awake;
+ * 4. `no participant, hibernated`: once those conversations hibernated again; they are kept
+ *    (300 s by default) as records: heap per conversation here is an idle conversation's own cost;
+ * 5. `after one turn, hibernated` (full mode): every participant back, every conversation ran
+ *    one short answer (20 tokens), then it and its connection hibernated again;
+ * 6. `no participant, after one turn` (full mode): every connection closed again, hibernated.
  *
  * Per conversation = (stage − baseline) / conversations, the baseline taken after 200 warm-up
  * connections came and went. RSS includes V8's free heap pages; heap used is the tighter figure.
@@ -35,16 +37,18 @@ export interface MemoryStage {
     | 'connected, awake'
     | 'hibernated'
     | 'no participant, no turn'
+    | 'no participant, hibernated'
     | 'after one turn, hibernated'
     | 'no participant, after one turn';
   rssMiB: number;
   heapUsedMiB: number;
   rssKiBPerConversation: number;
   heapKiBPerConversation: number;
-  /** What the server reported: open and hibernated connections, live conversation actors. */
+  /** What the server reported: open and hibernated connections, conversation actors, records. */
   connections: number;
   hibernated: number;
   conversations: number;
+  hibernatedConversations: number;
 }
 
 /** The JSON result of this benchmark. */
@@ -59,6 +63,7 @@ interface ServerStats {
   connections: number;
   hibernated: number;
   conversations: number;
+  hibernated_conversations: number;
 }
 
 const options = parseBenchOptions();
@@ -66,8 +71,9 @@ const build = ensureBuilt();
 const setup = {
   conversations: options.streams?.[0] ?? (options.quick ? 2_000 : 10_000),
   heartbeatMs: 5_000,
-  // 8 s was too short in a quick run on a busy machine: 604 of 2,000 had hibernated at stage 1.
-  hibernateAfterMs: 20_000,
+  // 8 s was too short in a quick run on a busy machine: 604 of 2,000 had hibernated at stage 1;
+  // 20 s too, with 10,000 (9,968 had).
+  hibernateAfterMs: 60_000,
   tokensPerTurn: 20,
   warmupConnections: 200,
 };
@@ -80,6 +86,7 @@ const server = await startServer(build, 'parley', {
   env: {
     PARLEY_HEARTBEAT_MS: String(setup.heartbeatMs),
     PARLEY_HIBERNATE_AFTER_MS: String(setup.hibernateAfterMs),
+    PARLEY_CONVERSATION_HIBERNATE_AFTER_MS: String(setup.hibernateAfterMs),
     BENCH_MODEL_TOKENS: String(setup.tokensPerTurn),
   },
   verbose: options.verbose,
@@ -117,10 +124,13 @@ async function measure(stage: MemoryStage['stage']): Promise<void> {
     connections: current.connections,
     hibernated: current.hibernated,
     conversations: current.conversations,
+    hibernatedConversations: current.hibernated_conversations,
   });
   progress(`conversation memory: ${stage}: RSS ${(usage.memory.rss / MiB).toFixed(1)} MiB`);
-  if (stage === 'connected, awake' && current.hibernated > 0) {
-    progress(`conversation memory: ${current.hibernated} connections had already hibernated`);
+  if (stage === 'connected, awake' && current.hibernated + current.hibernated_conversations > 0) {
+    progress(
+      `conversation memory: ${current.hibernated} connections and ${current.hibernated_conversations} conversations had already hibernated`,
+    );
   }
 }
 
@@ -158,17 +168,22 @@ try {
     await sleep(1_000);
     await measure(stage);
   };
-  const allHibernated = async (what: string) => {
-    if (!(await until((current) => current.hibernated >= total, hibernationDeadline))) {
-      problems.push(`not every connection hibernated within ${hibernationDeadline} ms ${what}`);
+  // The warm-up's conversations hibernate too: at least `total` records.
+  const allHibernated = async (what: string, connections: boolean) => {
+    const done = (current: ServerStats) =>
+      (!connections || current.hibernated >= total) && current.hibernated_conversations >= total;
+    if (!(await until(done, hibernationDeadline))) {
+      problems.push(`not everything hibernated within ${hibernationDeadline} ms ${what}`);
     }
   };
   try {
     await connectAll();
     await measure('connected, awake');
-    await allHibernated('after connecting');
+    await allHibernated('after connecting', true);
     await measure('hibernated');
     await closeAll('no participant, no turn');
+    await allHibernated('after closing', false);
+    await measure('no participant, hibernated');
     if (!options.quick) {
       await connectAll();
       await clients.start({
@@ -180,17 +195,24 @@ try {
       const behind = await clients.waitForTurns(1, 120_000);
       if (behind > 0) problems.push(`${behind} conversations did not complete their turn`);
       await clients.stop(1_000);
-      await allHibernated('after their turn');
+      await allHibernated('after their turn', true);
       await measure('after one turn, hibernated');
       await closeAll('no participant, after one turn');
+      await allHibernated('after closing again', false);
+      await measure('no participant, after one turn');
     }
   } finally {
     await clients.shutdown();
   }
   // The count includes the warm-up's conversations: a lower bound check is enough.
   const last = stages.at(-1);
-  if (last !== undefined && last.conversations < setup.conversations) {
-    problems.push(`only ${last.conversations} conversations were kept without a participant`);
+  if (
+    last !== undefined &&
+    last.conversations + last.hibernatedConversations < setup.conversations
+  ) {
+    problems.push(
+      `only ${last.conversations + last.hibernatedConversations} conversations were kept without a participant`,
+    );
   }
 } finally {
   await server.stop();
@@ -210,7 +232,7 @@ const table = markdownTable(
     'RSS KiB/conversation',
     'heap KiB/conversation',
     'connections (hibernated)',
-    'conversation actors',
+    'conversation actors (hibernated)',
   ],
   stages.map((stage) => [
     stage.stage,
@@ -219,13 +241,13 @@ const table = markdownTable(
     stage.rssKiBPerConversation,
     stage.heapKiBPerConversation,
     `${stage.connections} (${stage.hibernated})`,
-    stage.conversations,
+    `${stage.conversations} (${stage.hibernatedConversations})`,
   ]),
 );
 emitResult(
   options,
   `Conversation memory (${setup.conversations.toLocaleString('en-US')} one-participant conversations; memory after forced GC)`,
-  `${table}\n\nPer conversation = (stage − baseline) / ${setup.conversations.toLocaleString('en-US')}. "no participant": every connection closed, the conversations kept (PARLEY_CONVERSATION_IDLE_MS, 300 s by default). The baseline holds the ${setup.warmupConnections} warm-up conversations, idle too.`,
+  `${table}\n\nPer conversation = (stage − baseline) / ${setup.conversations.toLocaleString('en-US')}. "no participant": every connection closed, the conversations kept (PARLEY_CONVERSATION_IDLE_MS, 300 s by default), awake at once, then hibernated. Goal: RSS < 200 MB at every stage with 10,000; an idle (hibernated) conversation ≤ 2 KiB of heap. The baseline holds the ${setup.warmupConnections} warm-up conversations, idle too.`,
   result,
 );
 if (problems.length > 0) {

@@ -8,7 +8,9 @@
  * the server's peak RSS during the storm (sampled every 50 ms).
  *
  * A resume that the server refuses or cuts short is this benchmark's finding, not its failure: it
- * exits 0 and says so; it exits non-zero only when it could not set the storm up.
+ * exits 0 and says so; it exits non-zero only when it could not set the storm up. Resume pages
+ * its catch-up (half the outbound limit per page, the next page after the socket flushed), so
+ * peak RSS stays bounded by one page per resumer plus the clients' sockets.
  *
  * Run: `npx tsx bench/reconnect-storm.ts [--quick] [--streams N] [--json file]` (`--streams`: the
  * number of resumers).
@@ -158,9 +160,9 @@ const table = markdownTable(
 const verdict = allResumed
   ? 'Every resumer resumed gaplessly.'
   : `NOT every resumer resumed (${storm?.resumed ?? 0} of ${resumers}; closed: ${terminations}). ` +
-    `Known cause (issue 15): resume sends its missed frames in pages of 500 without waiting for ` +
-    `the socket to drain, against an outbound limit of ${setup.outboundBufferFrames} unsent frames; ` +
-    'the server then terminates the connection (1006 at the client: no close frame gets through).';
+    `Resume sends pages of at most half the outbound limit (${setup.outboundBufferFrames} frames) ` +
+    'and the next only once the socket flushed, so a closed resumer points at a regression there ' +
+    '(1006 at the client: the server terminated it, no close frame got through).';
 emitResult(
   options,
   `Reconnect storm (${resumers} clients × ~${setup.tokensMissed} missed frames, outbound limit ${setup.outboundBufferFrames} frames${setup.outboundBufferFrames === 256 ? ': the default' : ': raised'})`,

@@ -33,8 +33,20 @@ export type ConfigSchemasMatch = [
 /** Settings given in code (`startServer({ config })`); they override the environment. */
 export type ConfigOverrides = Partial<ParleyConfig>;
 
-/** Settings whose values are secrets: an error names them but never shows the value. */
-export const SECRET_SETTINGS = new Set(['PARLEY_JWT_SECRET', 'PARLEY_INSPECTOR_TOKEN']);
+/**
+ * Settings whose values are secrets: an error names them but never shows the value. Base URLs
+ * count: one can carry credentials (`https://user:key@host/v1`), or a key pasted in the wrong place.
+ */
+export const SECRET_SETTINGS = new Set([
+  'PARLEY_JWT_SECRET',
+  'PARLEY_INSPECTOR_TOKEN',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_BASE_URL',
+  'PARLEY_MODEL_API_KEY',
+  'PARLEY_MODEL_BASE_URL',
+]);
 
 /** A setting's value as an error message may show it: a secret's is never shown. */
 function shown(name: string, value: unknown): string {

@@ -16,20 +16,27 @@ import {
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
+import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
+import { ROOT_SYSTEM_ID } from '../actors/system-ids.js';
 import { createWorkerPool } from '../streams/worker-pool.js';
 import type { ModelToolCall } from './agent/model.js';
+import { defaultAgent, DEFAULT_AGENT_ID } from './agent/agents.js';
+import { restoreAgent, type Agent } from './agent/agent.js';
+import type { LanguageModel } from './agent/model.js';
 import { createOfflineModel } from './agent/offline-model.js';
+import { ParleyError } from './errors.js';
 import { createConversationEffects } from './engine/conversation-effects.js';
 import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
 import { RateLimiter } from './engine/rate-limiter.js';
+import { expireIdleConversations } from './engine/expire-conversations.js';
+import { logUnavailableFrame, watchLogOutage } from './engine/log-outage.js';
 import { createReplies } from './engine/replies.js';
 import { readMembers } from './engine/restore-conversation.js';
 import type { Member } from '../actors/membership.js';
 import { Sockets } from './engine/sockets.js';
-import { ParleyError } from './errors.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
 import { randomSeed, seededIds } from './ids.js';
@@ -48,16 +55,29 @@ export function createEngine(options: EngineOptions): Engine {
   const { config } = options;
   const now = options.now ?? Date.now;
   const scheduler = options.scheduler ?? asyncScheduler;
-  const model = options.model ?? createOfflineModel();
   const tools = options.tools ?? createDefaultToolRegistry();
   const toolDescriptions = tools.describe();
+  const agents = agentsById(options.agents, options.model);
+  const fallbackAgent = defaultAgent([...agents.values()]);
   const turnEffects =
     options.turnEffects ??
-    (() => ({
-      model,
-      executeTool: (name: string, input: unknown, signal: AbortSignal) =>
-        tools.execute(name, input, { signal, now }),
+    ((_turnId: string, _stepsDone: number, agent: Agent) => ({
+      model: agent.model,
+      executeTool: (name: string, input: unknown, signal: AbortSignal) => {
+        // The model sees only the agent's tools; one it names anyway is not run.
+        if (agent.tools !== undefined && !agent.tools.includes(name)) {
+          return Promise.reject(
+            new ParleyError('unknown_tool', `The agent ${agent.id} has no tool ${name}.`),
+          );
+        }
+        return tools.execute(name, input, { signal, now });
+      },
       needsApproval: (call: ModelToolCall) => tools.needsApproval?.(call.toolName) ?? false,
+      // Asked per turn: an MCP server's tools come, go and change while the engine runs.
+      tools: () => {
+        const pending = tools.ready?.();
+        return pending === undefined ? tools.describe() : pending.then(() => tools.describe());
+      },
     }));
   const idSeed = options.idSeed ?? (() => randomSeed());
   const nextConnectionId =
@@ -82,12 +102,23 @@ export function createEngine(options: EngineOptions): Engine {
     currentSeq: (conversationId) => currentSeq(conversationId) ?? 0,
     now,
   });
-  const settings = replaySettings(config, model);
+  // One settings object per agent, shared by its conversations: none changes its settings, and a
+  // hibernating conversation should not carry its own copy.
+  const settingsByAgent = new WeakMap<Agent, ReturnType<typeof conversationSettings>>();
+  const settingsOf = (agent: Agent) => {
+    let settings = settingsByAgent.get(agent);
+    if (settings === undefined) {
+      settings = conversationSettings(config, options.recordAgent === false ? undefined : agent);
+      settingsByAgent.set(agent, settings);
+    }
+    return settings;
+  };
   const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
 
-  const conversationEffects = (conversationId: string) =>
+  const conversationEffects = (conversationId: string, agent: Agent) =>
     createConversationEffects({
       conversationId,
+      agent,
       config,
       log,
       sockets,
@@ -118,15 +149,49 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const root = createActor(parleyMachine, {
-    systemId: 'parley',
+    systemId: ROOT_SYSTEM_ID,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     input: {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
-      conversationInput: (conversationId) => {
+      conversationIdleMs: config.conversationIdleMs,
+      wakeConversation: (conversationId) => {
+        // A log that cannot be read wakes the conversation anyway: it keeps its seq and
+        // participants, and answers with the history it could read (none).
+        const wake = () => {
+          root.send({ type: 'conversation.wake', conversationId });
+        };
+        loader.load(conversationId).then(wake, (error: unknown) => {
+          options.onLogError?.(error);
+          wake();
+        });
+      },
+      conversationInput: (conversationId, { agentId, awoken } = {}): ConversationMachineInput => {
         const previous = loader.take(conversationId);
+        // A conversation keeps the agent it was created with, whatever a later join asks for.
+        const recorded = previous?.agent;
+        const agent =
+          recorded === undefined
+            ? ((agentId === undefined ? undefined : agents.get(agentId)) ?? fallbackAgent)
+            : restoreAgent(recorded, agents.get(recorded.id) ?? fallbackAgent);
+        const common = {
+          conversationId,
+          idleMs: config.conversationIdleMs,
+          hibernateAfterMs: config.conversationHibernateAfterMs,
+          effects: conversationEffects(conversationId, agent),
+          settings: settingsOf(agent),
+        };
+        // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
+        if (awoken !== undefined) {
+          return {
+            ...common,
+            idSeed: awoken.idSeed,
+            awoken,
+            ...(previous === undefined ? {} : { restored: previous }),
+          };
+        }
         const seed = idSeed(conversationId);
-        const effects = conversationEffects(conversationId);
+        const settings = replaySettings(config, agent, options.recordAgent !== false);
         try {
           log.append(conversationId, [
             {
@@ -143,11 +208,8 @@ export function createEngine(options: EngineOptions): Engine {
           options.onLogError?.(error);
         }
         return {
-          conversationId,
+          ...common,
           idSeed: seed,
-          idleMs: config.conversationIdleMs,
-          effects,
-          settings: conversationSettings(config),
           ...(previous === undefined ? {} : { restored: previous }),
         };
       },
@@ -187,56 +249,54 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return count;
   };
-  const currentSeq = (conversationId: string) => {
+  /** Whether the conversation's actor runs (not hibernated, not stopped). */
+  const isRunning = (conversationId: string) =>
+    (actor(conversationKey(conversationId))?.getSnapshot() as { status: string } | undefined)
+      ?.status === 'active';
+  /** The conversation's seq, running or hibernated; undefined for one that is not kept. */
+  const currentSeq = (conversationId: string): number | undefined => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { seq: number } } | undefined;
-    return snapshot?.status === 'active' ? snapshot.context.seq : undefined;
+    if (snapshot?.status === 'active') return snapshot.context.seq;
+    return root.getSnapshot().context.hibernatedConversations.get(conversationId)?.conversation.seq;
   };
   const membersOf = (conversationId: string) => {
     const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
       { status: string; context: { members: Member[] } } | undefined;
     return snapshot?.status === 'active' ? snapshot.context.members : undefined;
   };
-  const replies = createReplies({ log, store, sockets, currentSeq });
+  const replies = createReplies({
+    log,
+    store,
+    sockets,
+    currentSeq,
+    outboundBufferFrames: config.outboundBufferFrames,
+  });
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
-    // While the log cannot be written, conversations take no input: it could not be logged, so
-    // it could not be answered. Pings still get their pong.
-    if (
-      event.type === 'frame.received' &&
-      event.frame.type !== 'ping' &&
-      log.status().state === 'degraded'
-    ) {
+    if (event.type === 'frame.received' && outage.refuses(event.frame.type)) {
       sockets.reply(connectionId, logUnavailableFrame(event.frame.type));
       return;
     }
     sendToConnection(root.system, connectionId, event);
   };
 
-  // Every participant hears at once that the log stopped: their frames are held until it recovers.
-  let logState = log.status().state;
-  log.onStatus((status) => {
-    const previous = logState;
-    logState = status.state;
-    if (status.state !== 'degraded' || previous === 'degraded') return;
-    for (const connectionId of [...sockets.connectionIds()]) {
-      sockets.reply(connectionId, logUnavailableFrame());
-    }
-  });
+  const outage = watchLogOutage(log, sockets);
 
   const loader = createConversationLoader({
     log,
     store,
     historyMessages: config.historyMessages,
     now,
-    isAlive: (conversationId) => currentSeq(conversationId) !== undefined,
+    isAlive: isRunning,
   });
 
   return {
     config,
     pool,
     log,
+    agents,
     async openConnection({
       connectionId = nextConnectionId('conn'),
       userId,
@@ -244,10 +304,12 @@ export function createEngine(options: EngineOptions): Engine {
       socket,
       since,
       role,
+      agent,
     }) {
+      if (agent !== undefined && !agents.has(agent)) throw unknownAgent(agent, agents);
       await loader.load(conversationId);
       sockets.add(connectionId, conversationId, socket, { gated: since !== undefined });
-      if (log.status().state === 'degraded') sockets.reply(connectionId, logUnavailableFrame());
+      outage.greet(connectionId);
       root.send({
         type: 'connection.open',
         connectionId,
@@ -256,6 +318,7 @@ export function createEngine(options: EngineOptions): Engine {
         socket,
         ...(since === undefined ? {} : { since }),
         ...(role === undefined ? {} : { role }),
+        ...(agent === undefined ? {} : { agentId: agent }),
       });
       if (since !== undefined) void replies.resume(connectionId, since);
       return new Handle(connectionId, dispatch);
@@ -292,12 +355,13 @@ export function createEngine(options: EngineOptions): Engine {
       return erased;
     },
     async conversationInfo(conversationId) {
+      // A hibernated conversation keeps no members in memory: the log has them.
+      const members = membersOf(conversationId);
       const seq = currentSeq(conversationId);
-      if (seq !== undefined) {
-        const members = membersOf(conversationId);
+      if (members !== undefined && seq !== undefined) {
         return {
           conversationId,
-          members: members?.length === 0 ? undefined : members,
+          members: members.length === 0 ? undefined : members,
           lastSeq: seq,
         };
       }
@@ -315,25 +379,14 @@ export function createEngine(options: EngineOptions): Engine {
         connections: sockets.size,
         hibernated: hibernatedCount(),
         conversations: children().filter((id) => id.startsWith('conversation:')).length,
+        hibernated_conversations: root.getSnapshot().context.hibernatedConversations.size,
         turns: { running: pool.running, waiting: pool.waiting },
         log: { pending: log.pending, status: log.status() },
       };
     },
-    async expireIdleConversations(maxAgeMs) {
-      if (store.idleConversations === undefined || store.deleteConversation === undefined) {
-        return [];
-      }
-      const removed: string[] = [];
-      // Entries still on their way would otherwise land after the removal.
-      await log.flush();
-      for (const conversationId of await store.idleConversations(now() - maxAgeMs)) {
-        // Checked right before each removal: a conversation joined meanwhile is kept.
-        if (currentSeq(conversationId) !== undefined || loader.isLoading(conversationId)) continue;
-        log.forget(conversationId);
-        await store.deleteConversation(conversationId);
-        removed.push(conversationId);
-      }
-      return removed;
+    expireIdleConversations(maxAgeMs) {
+      const isBusy = (id: string) => currentSeq(id) !== undefined || loader.isLoading(id);
+      return expireIdleConversations({ log, now, isBusy }, maxAgeMs);
     },
     async stop() {
       for (const id of children()) {
@@ -360,17 +413,6 @@ export function createEngine(options: EngineOptions): Engine {
   };
 }
 
-/** The `error` frame of a log that cannot be written (no store detail: clients see no paths). */
-function logUnavailableFrame(inReplyTo?: string) {
-  return {
-    type: 'error' as const,
-    code: 'log_unavailable' as const,
-    message:
-      'The event log cannot be written: this conversation takes no input until it recovers; nothing sent to you is lost, and what is held is delivered in order once it is written.',
-    ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
-  };
-}
-
 /**
  * What `openConnection` returns: a class, not an object with a closure, because every idle
  * connection holds one (two fields instead of an object, a closure and its scope: ~0.1 KiB).
@@ -384,4 +426,43 @@ class Handle implements ConnectionHandle {
   send(event: ConnectionEvent): void {
     this.dispatch(this.connectionId, event);
   }
+}
+
+/** The engine's agents by id: those given, or `default` with `model` (the offline one). */
+function agentsById(
+  given: readonly Agent[] | undefined,
+  model: LanguageModel | undefined,
+): ReadonlyMap<string, Agent> {
+  if (given === undefined || given.length === 0) {
+    const only = model ?? createOfflineModel();
+    return new Map([
+      [
+        DEFAULT_AGENT_ID,
+        {
+          id: DEFAULT_AGENT_ID,
+          modelSpec: only.provider === 'offline' ? 'offline' : `${only.provider}:${only.modelId}`,
+          model: only,
+        },
+      ],
+    ]);
+  }
+  const byId = new Map<string, Agent>();
+  for (const agent of given) {
+    if (byId.has(agent.id)) throw new TypeError(`Duplicate agent id ${JSON.stringify(agent.id)}.`);
+    byId.set(agent.id, agent);
+  }
+  return byId;
+}
+
+/**
+ * The error of a join that names an agent the server does not have.
+ *
+ * @example
+ * throw unknownAgent('sales', engine.agents);
+ */
+export function unknownAgent(id: string, agents: ReadonlyMap<string, Agent>): ParleyError {
+  return new ParleyError(
+    'unknown_agent',
+    `There is no agent ${JSON.stringify(id)}: expected one of ${[...agents.keys()].join(', ')}.`,
+  );
 }

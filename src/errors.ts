@@ -126,6 +126,14 @@ export const ERROR_CODES = {
   provider_timeout: { close: null, http: null },
   /** The model provider's stream broke its API's format (e.g. ended without a finish reason). */
   provider_protocol_error: { close: null, http: null },
+  /** `?agent=` names an agent the server does not have (400 at the upgrade). */
+  unknown_agent: { close: null, http: 400 },
+  /**
+   * The user's turns spent their token budget (`PARLEY_USER_TOKEN_BUDGET`) for the current window:
+   * a message is refused before its turn starts (`details.retry_after_ms`), and a running turn that
+   * crosses it completes with `status: "budget_exceeded"` before its next model call.
+   */
+  budget_exceeded: { close: null, http: null },
   /**
    * Cluster mode: another instance took over the conversation with a newer fencing epoch, so the
    * event log refused this instance's write (`details.conversation_ids` names the conversations).

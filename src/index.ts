@@ -31,3 +31,9 @@ export type * from './agent/model.js';
 export { createOfflineModel, type OfflineModelOptions } from './agent/offline-model.js';
 export { createLogger, type Logger } from './logger.js';
 export type { EventStore } from './event-log/event-store.js';
+export type {
+  McpConfig,
+  McpServerHealth,
+  McpServerState,
+  McpServerStatus,
+} from './tools/mcp/index.js';

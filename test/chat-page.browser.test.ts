@@ -65,6 +65,8 @@ describe.runIf(browserSuiteRuns('chat page browser tests'))('the chat page in Ch
     const { page, errors } = await openChat(await newContext(), server.url, 'linked', 'alice');
     expect(await page.textContent('[data-testid=conversation-title]')).toBe('linked');
     expect(await page.textContent('[data-testid=identity]')).toBe('you are alice');
+    // The welcome names the agent that answers and its model.
+    expect(await page.textContent('[data-testid=agent-info]')).toBe('default · offline');
     expect(await page.textContent('[data-testid=participants]')).toBe('alice (you)');
     const snapshots = await recordAgentMessages(page);
 

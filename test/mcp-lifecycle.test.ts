@@ -1,9 +1,10 @@
 /**
  * The life of MCP servers around Parley's: stdio children that never outlive it (after
- * `close()`, and after Parley is killed with SIGKILL), lazy and eager starts, HTTP sessions that
- * are dropped or servers that go away, servers that cannot start, and secrets that never show.
+ * `close()`, and after a real Parley process is stopped, killed with SIGKILL or crashes), lazy
+ * and eager starts, backoff, HTTP sessions that are dropped or servers that go away, servers that
+ * cannot start, and secrets that never show. Over 300 lines because each needs real processes.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
@@ -14,6 +15,7 @@ import { McpTools, type McpConfig, type McpToolsOptions } from '../src/tools/mcp
 import { ToolRegistry } from '../src/tools/registry.js';
 import {
   isRunning,
+  parentPid,
   REPOSITORY,
   startHttpFixture,
   stdioFixture,
@@ -91,6 +93,70 @@ describe('stdio servers never outlive Parley', () => {
   });
 });
 
+/** Starts the Parley server process of test/fixtures/mcp/parley-server.ts. */
+async function parleyProcess() {
+  const parley = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fixtures/mcp/parley-server.ts'],
+    { cwd: REPOSITORY, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  parleys.push(parley);
+  const lines = createInterface({ input: parley.stdout });
+  const [line] = (await once(lines, 'line')) as [string];
+  const { url, server } = JSON.parse(line) as { url: string; server: number };
+  const guard = parentPid(server);
+  expect(isRunning(guard)).toBe(true);
+  expect(isRunning(server)).toBe(true);
+  return { parley, url, server, guard };
+}
+
+const parleys: ChildProcess[] = [];
+afterEach(() => {
+  for (const parley of parleys.splice(0)) {
+    if (parley.exitCode === null && parley.signalCode === null) parley.kill('SIGKILL');
+  }
+});
+
+describe('stdio servers never outlive a Parley server process', () => {
+  it('are gone when `startServer` closes on SIGTERM, before the process exits', async () => {
+    const { parley, url, server, guard } = await parleyProcess();
+    const health = (await (await fetch(`${url}/health`)).json()) as { mcp_servers: unknown[] };
+    expect(health.mcp_servers).toMatchObject([{ name: 'fixture', state: 'ready' }]);
+
+    const exited = once(parley, 'exit');
+    parley.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    expect({ guard: isRunning(guard), server: isRunning(server) }).toEqual({
+      guard: false,
+      server: false,
+    });
+  });
+
+  it.each([
+    ['killed with SIGKILL', (parley: ChildProcess) => parley.kill('SIGKILL'), [null, 'SIGKILL']],
+    [
+      'dead of an uncaught exception',
+      (parley: ChildProcess) => parley.stdin?.write('crash\n'),
+      [1, null],
+    ],
+  ])('are gone soon after the process is %s', async (_how, end, exit) => {
+    const { parley, server, guard } = await parleyProcess();
+    const exited = once(parley, 'exit');
+    end(parley);
+    expect(await exited).toEqual(exit);
+    // Nothing signals this test when an orphan dies, so it looks until a deadline.
+    await vi.waitFor(
+      () => {
+        expect({ guard: isRunning(guard), server: isRunning(server) }).toEqual({
+          guard: false,
+          server: false,
+        });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+});
+
 describe('starting servers', () => {
   it('starts eager servers on start() and lazy ones only on ready()', async () => {
     const { registry, mcp } = open({
@@ -127,6 +193,24 @@ describe('starting servers', () => {
       /last stderr line: parley stdio guard: cannot start "parley-no-such-command": spawn parley-no-such-command ENOENT$/,
     );
     expect(status.tools).toEqual([]);
+  });
+});
+
+describe('reconnecting', () => {
+  it('waits longer after each failed attempt, doubling up to maxMs', async () => {
+    const { mcp } = open(
+      { servers: { ghost: { command: 'parley-no-such-command' } } },
+      { backoff: { initialMs: 50, maxMs: 200, factor: 2 }, random: () => 1, now: () => 0 },
+    );
+    const delays = new Map<number, number>();
+    mcp.subscribe((status) => {
+      if (status.nextAttemptAt !== undefined)
+        delays.set(status.failedAttempts, status.nextAttemptAt);
+    });
+    await mcp.start();
+    await waitForStatus(mcp, 'ghost', (s) => s.failedAttempts >= 4);
+    // `now` is 0, so each next attempt's time is its delay (no jitter taken off with random 1).
+    expect([1, 2, 3, 4].map((failures) => delays.get(failures))).toEqual([50, 100, 200, 200]);
   });
 });
 

@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ParleyError } from '../src/errors.js';
 import type { LogEntry } from '../src/event-log/log-entry.js';
 import { formatRecording, parseRecording } from '../src/replay/read-recording.js';
+import { MemoryEventStore } from '../src/event-log/memory-store.js';
+import { exportConversation } from '../src/replay/export-conversation.js';
 import { replayRecording } from '../src/replay/replay-recording.js';
+import { connectClient } from './support/test-client.js';
+import { startTestServer } from './support/test-server.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url);
 const fixture = (name: string) => join(fixtures.pathname, name);
@@ -42,6 +46,56 @@ describe('golden recordings', () => {
   it('replays with the live offline model too, since it is deterministic', async () => {
     const result = await replayRecording(fixture('tool-call.jsonl'), { live: true });
     expect(result.divergence).toBeUndefined();
+  });
+});
+
+describe('entry version 2', () => {
+  it('logs a streamed token as one entry, its chunk carrying the model part, and replays it with identical frames', async () => {
+    // Pacing 0: each chunk follows its part at once (with pacing, the parts that arrive before
+    // their chunks are logged on their own: see the next test).
+    const store = new MemoryEventStore();
+    const server = await startTestServer({ store, tokenPacingMs: 0 });
+    const alice = await connectClient(server.url, 'v2', 'alice');
+    alice.send({ type: 'user_message', content: 'What is 5 + 3?' });
+    await alice.waitForType('agent_response_complete');
+    await alice.close();
+    await server.engine.log.flush();
+    const text = await exportConversation(store, 'v2');
+    const recording = parseRecording(text, 'v2.jsonl');
+
+    const chunks = recording.entries.filter(
+      (entry) => entry.kind === 'frame' && entry.frame.type === 'agent_response_chunk',
+    );
+    const textParts = recording.entries.filter(
+      (entry) => entry.kind === 'model.part' && entry.part.type === 'text-delta',
+    );
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.every((entry) => entry.v === 2 && 'part' in entry)).toBe(true);
+    expect(textParts).toEqual([]);
+    const result = await replayRecording(recording);
+    expect(result.divergence).toBeUndefined();
+    expect(result.ok).toBe(true);
+  });
+
+  it('replays a paced answer whose parts came before their chunks, logged as entries of their own', async () => {
+    const store = new MemoryEventStore();
+    const server = await startTestServer({ store, tokenPacingMs: 5 });
+    const alice = await connectClient(server.url, 'paced', 'alice');
+    alice.send({ type: 'user_message', content: 'what can you do?' });
+    await alice.waitForType('agent_response_complete');
+    await alice.close();
+    await server.engine.log.flush();
+    const recording = parseRecording(await exportConversation(store, 'paced'), 'paced.jsonl');
+
+    const kinds = new Set(
+      recording.entries.map((entry) =>
+        entry.kind === 'frame' && 'part' in entry ? 'carrying chunk' : entry.kind,
+      ),
+    );
+    expect(kinds).toContain('model.part');
+    const result = await replayRecording(recording);
+    expect(result.divergence).toBeUndefined();
+    expect(result.ok).toBe(true);
   });
 });
 
@@ -148,9 +202,9 @@ describe('bad recordings', () => {
 
   it('rejects an unknown entry version with its line number', () => {
     const all = lines('tool-call.jsonl');
-    all[2] = all[2]?.replace('"v":1', '"v":2') ?? '';
+    all[2] = all[2]?.replace('"v":1', '"v":3') ?? '';
     expect(reject(all.join('\n'))).toBe(
-      'bad.jsonl:3: unknown entry version 2 (this parley reads version 1)',
+      'bad.jsonl:3: unknown entry version 3 (this parley reads versions 1 and 2, writes 2)',
     );
   });
 

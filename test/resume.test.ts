@@ -97,6 +97,71 @@ describe('resume after a reconnect', () => {
     expect(chunks).toHaveLength(4000);
   }, 60_000);
 
+  it('resumes 600 missed frames under the default outbound limit, welcome first (the 255-frame bug)', async () => {
+    // Resume used to send 500-frame pages against the 256-frame outbound limit: a client that
+    // missed 255 or more frames was closed with 1013 before its welcome, on every reconnect.
+    const server = await startTestServer({ model: createFirehoseModel(600, 8) });
+    const observer = await connectClient(server.url, 'gap', 'observer');
+    const alice = await connectClient(server.url, 'gap', 'alice');
+    const since = lastEventSeq(alice);
+    await alice.close();
+    observer.send({ type: 'user_message', content: 'stream' });
+    const complete = await observer.waitForType('agent_response_complete');
+    expect(complete.seq - since).toBeGreaterThanOrEqual(600);
+
+    const again = await connectClient(server.url, 'gap', 'alice', {
+      query: `user_id=alice&since=${since}`,
+    });
+    expect(again.frames[0]).toMatchObject({ type: 'welcome', resumed_from: since });
+    const joined = await again.waitForType(
+      'presence',
+      (frame) => frame.status === 'joined' && frame.seq > complete.seq,
+    );
+    const seqs = eventFrames(again.frames).map((frame) => frame.seq);
+    expect(seqs).toEqual(
+      Array.from({ length: joined.seq - since }, (_, index) => since + 1 + index),
+    );
+    const strip = ({ timestamp: _t, ...rest }: ServerFrame) => rest;
+    expect(
+      eventFrames(again.frames)
+        .filter((frame) => frame.seq <= complete.seq)
+        .map(strip),
+    ).toEqual(
+      eventFrames(observer.frames)
+        .filter((frame) => frame.seq > since && frame.seq <= complete.seq)
+        .map(strip),
+    );
+    expect(again.socket.readyState).toBe(again.socket.OPEN);
+  });
+
+  it('pages a gap of thousands of frames while the answer goes on live, with no gap and no duplicate', async () => {
+    const server = await startTestServer({
+      model: createFirehoseModel(6000, 64),
+      turnTimeoutMs: 120_000,
+    });
+    const observer = await connectClient(server.url, 'storm', 'observer');
+    const alice = await connectClient(server.url, 'storm', 'alice');
+    observer.send({ type: 'user_message', content: 'stream' });
+    await alice.waitForType('agent_response_chunk', (frame) => frame.index === 5);
+    alice.socket.terminate();
+    await alice.closed;
+    const since = lastEventSeq(alice);
+    await observer.waitForType('agent_response_chunk', (frame) => frame.index === 2500);
+
+    const again = await connectClient(server.url, 'storm', 'alice', {
+      query: `user_id=alice&since=${since}`,
+    });
+    const complete = await again.waitForType('agent_response_complete');
+    await observer.waitForType('agent_response_complete');
+    const seqs = eventFrames(again.frames).map((frame) => frame.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => since + 1 + index));
+    expect(seqs).toContain(complete.seq);
+    const chunks = [...eventFrames(alice.frames), ...eventFrames(again.frames)].filter(
+      (frame) => frame.type === 'agent_response_chunk',
+    );
+    expect(chunks).toHaveLength(6000);
+  }, 60_000);
+
   it('answers resume_unavailable for a seq the conversation has not reached', async () => {
     const server = await startTestServer();
     const alice = await connectClient(server.url, 'ahead', 'alice');

@@ -22,8 +22,13 @@ function configurationError(message: string): ParleyError {
 }
 
 describe('parseAgents', () => {
-  it('accepts agents with every option, and an mcp field it leaves to the MCP client', () => {
-    const mcp = { servers: [{ command: 'npx', args: ['-y', 'some-mcp-server'] }] };
+  it('accepts agents with every option, and keeps an mcp field as written', () => {
+    const mcp = {
+      servers: {
+        files: { command: 'npx', args: ['-y', 'some-mcp-server'], needsApproval: ['write'] },
+        crm: { url: 'https://crm.example.com/mcp', startup: 'lazy' as const },
+      },
+    };
     expect(parseAgents({ agents: [support, { ...local, mcp }] }, 'agents.json')).toEqual([
       support,
       { ...local, mcp },
@@ -55,6 +60,14 @@ describe('parseAgents', () => {
     [
       { agents: [support, { ...local, id: 'support' }] },
       'agents[1].id: duplicate agent id "support"',
+    ],
+    [
+      { agents: [{ ...support, mcp: { servers: { files: { command: 'x', headers: {} } } } }] },
+      'agents[0].mcp.servers.files.headers: Only a Streamable HTTP server (`url`) takes `headers`',
+    ],
+    [
+      { agents: [{ ...support, mcp: { servers: { 'My Files': { command: 'x' } } } }] },
+      'agents[0].mcp.servers.My Files: Expected lower-case words joined by single underscores',
     ],
   ])('refuses %j naming the file and the field', (json, message) => {
     expect(() => parseAgents(json, 'PARLEY_AGENTS_FILE agents.json')).toThrow(

@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ParleyError } from '../errors.js';
 import { isModelSpec } from '../providers/model-spec.js';
+import { mcpConfigField } from '../tools/mcp/mcp-config.js';
+import type { McpTools, McpToolsOptions } from '../tools/mcp/mcp-tools.js';
 
 /** The id of the agent `PARLEY_MODEL` defines, which answers when a conversation names none. */
 export const DEFAULT_AGENT_ID = 'default';
@@ -29,8 +31,10 @@ const agentSchema = z.strictObject({
   maxOutputTokens: z.number().int().min(1).max(1_000_000).optional(),
   maxSteps: z.number().int().min(1).max(100).optional(),
   toolTimeoutMs: z.number().int().min(1).max(600_000).optional(),
-  /** MCP servers the agent's tools come from; their shape belongs to the MCP client. */
-  mcp: z.unknown().optional(),
+  /** Whether participants see the model's reasoning as it streams. @default false */
+  showReasoning: z.boolean().optional(),
+  /** MCP servers whose tools join the agent's as `<server>__<tool>` (docs/TOOLS_GUIDE.md). */
+  mcp: mcpConfigField.optional(),
 });
 
 const agentsFileSchema = z.strictObject({ agents: z.array(agentSchema).min(1) });
@@ -146,10 +150,32 @@ export async function resolveAgents(
  * @example
  * const agent = defaultAgent(await resolveAgents(process.env));
  */
-export function defaultAgent(agents: readonly AgentDefinition[]): AgentDefinition {
+export function defaultAgent<TAgent extends { id: string }>(agents: readonly TAgent[]): TAgent {
   const agent = agents.find((candidate) => candidate.id === DEFAULT_AGENT_ID) ?? agents[0];
   if (agent === undefined) throw new RangeError('There is no agent: expected at least one.');
   return agent;
+}
+
+/**
+ * The agent's MCP servers as a tool source that registers their tools in `options.registry`
+ * (the agent's own registry), calls bounded by the agent's `toolTimeoutMs` when it sets one;
+ * `undefined` when the agent names no server. Starts nothing: add it to Parley's `McpHub`, which
+ * starts, closes and reports on it. The MCP client loads only for an agent that has servers.
+ *
+ * @example
+ * const mcp = await createAgentMcpTools(agent, { registry, toolTimeoutMs: config.toolTimeoutMs });
+ * if (mcp !== undefined) hub.add(mcp, agent.id);
+ */
+export async function createAgentMcpTools(
+  agent: AgentDefinition,
+  options: McpToolsOptions,
+): Promise<McpTools | undefined> {
+  if (agent.mcp === undefined) return undefined;
+  const { McpTools } = await import('../tools/mcp/mcp-tools.js');
+  return new McpTools(agent.mcp, {
+    ...options,
+    ...(agent.toolTimeoutMs === undefined ? {} : { toolTimeoutMs: agent.toolTimeoutMs }),
+  });
 }
 
 function invalid(source: string, field: string, expected: string): ParleyError {

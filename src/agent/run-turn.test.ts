@@ -474,8 +474,13 @@ describe('runTurn with a parley.model.v2 model', () => {
       },
       { type: 'reasoning-delta', delta: 'The user wants weather.' },
       { type: 'tool-input-start', toolCallId: 'call_1', toolName: 'weather' },
-      { type: 'tool-input-delta', toolCallId: 'call_1', delta: '{"location":' },
-      { type: 'tool-input-delta', toolCallId: 'call_1', delta: '"Paris"}' },
+      {
+        type: 'tool-input-delta',
+        toolCallId: 'call_1',
+        toolName: 'weather',
+        delta: '{"location":',
+      },
+      { type: 'tool-input-delta', toolCallId: 'call_1', toolName: 'weather', delta: '"Paris"}' },
       { type: 'tool-input-end', toolCallId: 'call_1' },
       {
         type: 'tool-call',

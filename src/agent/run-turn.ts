@@ -30,6 +30,7 @@ import type {
   ModelToolDescription,
   ModelUsage,
 } from './model.js';
+import { DEFAULT_TOOL_RESULT_MAX_CHARS, toolOutputForModel } from './tool-output-for-model.js';
 import type {
   ApprovalVerdict,
   TurnContinuation,
@@ -65,6 +66,16 @@ export interface TurnDependencies {
    * disables pacing. @default 30
    */
   tokenPacingMs: number;
+  /**
+   * Longest tool result the model gets, in characters of JSON; invisible and control
+   * characters are removed first (see `toolOutputForModel`). @default 16_000
+   */
+  toolResultMaxChars?: number;
+  /**
+   * Told each model call's usage; answering true ends the turn before its next model call with
+   * `budget_exceeded` (the user's token budget is spent). @default never
+   */
+  overBudget?: (usage: ModelUsage) => boolean;
   /** Tool calls of one step that run at once. @default 4 */
   maxParallelToolCalls?: number;
   scheduler?: SchedulerLike;
@@ -139,6 +150,22 @@ export function resumeTurn(
 }
 
 /**
+ * {@link resumeTurn} with its progress too, as {@link runTurnWithProgress}.
+ *
+ * @example
+ * resumeTurnWithProgress(continuation, verdicts, dependencies).subscribe(send)
+ */
+export function resumeTurnWithProgress(
+  continuation: TurnContinuation,
+  verdicts: ApprovalVerdicts,
+  dependencies: TurnDependencies,
+): Observable<TurnEventWithProgress> {
+  return defer(() =>
+    runOneTurn(continuation.messages, dependencies, true, { continuation, verdicts }),
+  );
+}
+
+/**
  * The pipeline of one subscription to {@link runTurn} (or {@link resumeTurn}, from its
  * continuation); its step counter belongs to it alone.
  */
@@ -204,7 +231,12 @@ function runOneTurn(
               role: 'tool',
               toolCallId: call.toolCallId,
               toolName: call.toolName,
-              output: outcome.ok ? outcome.output : { error: outcome.error },
+              output: outcome.ok
+                ? toolOutputForModel(
+                    outcome.output,
+                    dependencies.toolResultMaxChars ?? DEFAULT_TOOL_RESULT_MAX_CHARS,
+                  )
+                : { error: outcome.error },
               isError: !outcome.ok,
             };
           }),
@@ -223,6 +255,7 @@ function runOneTurn(
       const thisStep = steps;
       let text = '';
       const toolCalls: ModelToolCall[] = [];
+      const toolNames = new Map<string, string>();
       const model$ = fromAbortableIterable((signal) =>
         dependencies.model.stream({ messages: context, tools: dependencies.tools }, { signal }),
       ).pipe(
@@ -236,6 +269,7 @@ function runOneTurn(
                 ? EMPTY
                 : progress({ type: 'reasoning-delta', delta: part.delta });
             case 'tool-input-start':
+              toolNames.set(part.toolCallId, part.toolName);
               return progress({
                 type: 'tool-input-start',
                 toolCallId: part.toolCallId,
@@ -245,6 +279,7 @@ function runOneTurn(
               return progress({
                 type: 'tool-input-delta',
                 toolCallId: part.toolCallId,
+                toolName: toolNames.get(part.toolCallId) ?? '',
                 delta: part.delta,
               });
             case 'tool-input-end':
@@ -332,18 +367,4 @@ function runOneTurn(
   );
 }
 
-/** Adds two usage records; a cached or reasoning count is kept when either side reports it. */
-export function addUsage(left: ModelUsage, right: ModelUsage): ModelUsage {
-  const cachedInputTokens = addOptional(left.cachedInputTokens, right.cachedInputTokens);
-  const reasoningTokens = addOptional(left.reasoningTokens, right.reasoningTokens);
-  return {
-    inputTokens: left.inputTokens + right.inputTokens,
-    outputTokens: left.outputTokens + right.outputTokens,
-    ...(cachedInputTokens === undefined ? {} : { cachedInputTokens }),
-    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
-  };
-}
-
-function addOptional(left: number | undefined, right: number | undefined): number | undefined {
-  return left === undefined && right === undefined ? undefined : (left ?? 0) + (right ?? 0);
-}
+export { addUsage } from './add-usage.js';

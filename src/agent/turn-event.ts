@@ -3,7 +3,8 @@ import type { ToolCallOutcome } from '../../streams/run-tool-call.js';
 import type { ModelFinishReason, ModelMessage, ModelToolCall, ModelUsage } from './model.js';
 
 /** How a turn's own work ended (cancel and interrupt are decided by the conversation). */
-export type TurnFinishStatus = 'completed' | 'step_limit' | 'failed' | 'timed_out';
+export type TurnFinishStatus =
+  'completed' | 'step_limit' | 'failed' | 'timed_out' | 'budget_exceeded';
 
 /**
  * What a running turn reports to its conversation, discriminated on `type`. The conversation
@@ -66,7 +67,7 @@ export type ApprovalVerdict = { approved: true } | { approved: false; reason: st
  */
 export type TurnProgressEvent =
   | { type: 'tool-input-start'; toolCallId: string; toolName: string }
-  | { type: 'tool-input-delta'; toolCallId: string; delta: string }
+  | { type: 'tool-input-delta'; toolCallId: string; toolName: string; delta: string }
   | { type: 'tool-input-end'; toolCallId: string }
   | { type: 'reasoning-delta'; delta: string }
   | { type: 'model-response'; step: number; responseId?: string; modelId?: string };

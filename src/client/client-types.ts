@@ -46,6 +46,11 @@ export interface ParleyClientOptions {
   token?: string | (() => string | Promise<string>);
   /** Resume from this seq on the first connection: the server replays every later event. */
   since?: number;
+  /**
+   * The agent of the conversation, when this connection creates it (`?agent=`); an existing
+   * conversation keeps its own (`welcome.agent` says which).
+   */
+  agent?: string;
   /** Reconnection policy, or `false` to close for good on the first unexpected close. */
   reconnect?: false | ReconnectOptions;
   /**

@@ -287,6 +287,7 @@ class ReconnectingClient implements ParleyClient {
     const url = chatUrl(this.options.url, this.options.conversationId, {
       user_id: this.options.userId,
       since: this.sequence.resumePoint,
+      agent: this.options.agent,
     });
     let socket: WebSocketLike;
     try {

@@ -86,7 +86,7 @@ export interface ParleyConfig {
   tokenPacingMs: number;
   /** Per tool call. Env `PARLEY_TOOL_TIMEOUT_MS`. @default 10_000 */
   toolTimeoutMs: number;
-  /** Deadline for a whole turn. Env `PARLEY_TURN_TIMEOUT_MS`. @default 30_000 */
+  /** Deadline for a whole turn. Env `PARLEY_TURN_TIMEOUT_MS`. @default 300_000 */
   turnTimeoutMs: number;
   /**
    * How long a tool call that needs approval waits for an answer; then it counts as denied.
@@ -95,10 +95,42 @@ export interface ParleyConfig {
   approvalTimeoutMs: number;
   /** Model calls per turn. Env `PARLEY_MAX_STEPS`. @default 8 */
   maxSteps: number;
+  /** Model of the agent `default`. Env `PARLEY_MODEL`. @default 'offline' */
+  defaultModel: string;
+  /** JSON file of named agents. Env `PARLEY_AGENTS_FILE`. @default undefined */
+  agentsFile?: string | undefined;
+  /** API key for `openai:` models (a secret). Env `OPENAI_API_KEY`. @default undefined */
+  openaiApiKey?: string | undefined;
+  /** Base URL of the OpenAI API. Env `OPENAI_BASE_URL`. @default undefined (https://api.openai.com/v1) */
+  openaiBaseUrl?: string | undefined;
+  /** API of `openai:` models. Env `PARLEY_OPENAI_API`. @default 'chat' */
+  openaiApi: 'chat' | 'responses';
+  /** API key for `anthropic:` models (a secret). Env `ANTHROPIC_API_KEY`. @default undefined */
+  anthropicApiKey?: string | undefined;
+  /** Base URL of the Anthropic API. Env `ANTHROPIC_BASE_URL`. @default undefined (https://api.anthropic.com/v1) */
+  anthropicBaseUrl?: string | undefined;
+  /** Base URL of an OpenAI-compatible server. Env `PARLEY_MODEL_BASE_URL`. @default undefined */
+  modelBaseUrl?: string | undefined;
+  /** API key of the OpenAI-compatible server (a secret). Env `PARLEY_MODEL_API_KEY`. @default undefined */
+  modelApiKey?: string | undefined;
+  /** First-byte deadline of a remote model call; 0: none. Env `PARLEY_MODEL_FIRST_BYTE_TIMEOUT_MS`. @default 60_000 */
+  modelFirstByteTimeoutMs: number;
+  /** Deadline between two parts of a remote answer; 0: none. Env `PARLEY_MODEL_IDLE_TIMEOUT_MS`. @default 30_000 */
+  modelIdleTimeoutMs: number;
+  /** Retries of a model call that failed before any output. Env `PARLEY_MODEL_MAX_RETRIES`. @default 2 */
+  modelMaxRetries: number;
+  /** Longest tool result given to a model, in characters of JSON. Env `PARLEY_TOOL_RESULT_MAX_CHARS`. @default 16_000 */
+  toolResultMaxChars: number;
+  /** Tokens a user's turns may spend per window; 0: no budget. Env `PARLEY_USER_TOKEN_BUDGET`. @default 0 */
+  userTokenBudget: number;
+  /** Window of the user token budget. Env `PARLEY_USER_TOKEN_WINDOW_MS`. @default 86_400_000 */
+  userTokenWindowMs: number;
   /** Messages kept in memory per conversation as model context. Env `PARLEY_HISTORY_MESSAGES`. @default 200 */
   historyMessages: number;
   /** An empty conversation stops after this long. Env `PARLEY_CONVERSATION_IDLE_MS`. @default 300_000 */
   conversationIdleMs: number;
+  /** Quiet time before an idle conversation hibernates; 0: never. Env `PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`. @default 30_000 */
+  conversationHibernateAfterMs: number;
   /** How long running turns may finish at shutdown. Env `PARLEY_SHUTDOWN_GRACE_MS`. @default 10_000 */
   shutdownGraceMs: number;
 }

@@ -5,6 +5,7 @@
  * keeps the two in step.
  */
 import { z } from 'zod';
+import { isModelSpec } from '../providers/model-spec.js';
 
 /** A whole number in a range: from the environment's string or a number given in code. */
 const int = (min: number, max: number) =>
@@ -48,6 +49,15 @@ const duration = z
       .min(0)
       .max(3650 * 86_400_000),
   );
+/** An http(s) URL (a base URL of a model API). */
+const httpUrl = z
+  .string()
+  .regex(
+    /^https?:\/\/[^\s]+$/,
+    'expected an http:// or https:// URL such as http://127.0.0.1:11434/v1',
+  );
+/** A secret: any non-empty string (shown nowhere; see SECRET_SETTINGS in src/config.ts). */
+const secret = z.string().min(1, 'expected a non-empty key');
 
 /** Every configuration variable: env name → [config key, schema with default, meaning]. */
 export const CONFIG_VARIABLES = {
@@ -226,8 +236,8 @@ export const CONFIG_VARIABLES = {
   ],
   PARLEY_TURN_TIMEOUT_MS: [
     'turnTimeoutMs',
-    int(1, 3_600_000).default(30_000),
-    'Deadline for a whole turn, pacing included.',
+    int(1, 3_600_000).default(300_000),
+    'Deadline for a whole turn, pacing included; stalls of a model are caught sooner by `PARLEY_MODEL_FIRST_BYTE_TIMEOUT_MS` and `PARLEY_MODEL_IDLE_TIMEOUT_MS`.',
   ],
   PARLEY_APPROVAL_TIMEOUT_MS: [
     'approvalTimeoutMs',
@@ -239,6 +249,79 @@ export const CONFIG_VARIABLES = {
     int(1, 100).default(8),
     'Model calls per turn (model → tools → model …).',
   ],
+  PARLEY_MODEL: [
+    'defaultModel',
+    z
+      .string()
+      .refine(isModelSpec, {
+        message:
+          'expected offline, openai:<model>, anthropic:<model> or openai-compatible:<model> (the model id is everything after the first colon)',
+      })
+      .default('offline'),
+    'Model of the agent `default`: `offline`, `openai:<model>`, `anthropic:<model>` or `openai-compatible:<model>` (docs/PROVIDERS.md).',
+  ],
+  PARLEY_AGENTS_FILE: [
+    'agentsFile',
+    z.string().min(1).optional(),
+    'JSON file of named agents (model, system prompt, tools, limits); a conversation picks one with `?agent=<id>` on its first join (docs/PROVIDERS.md).',
+  ],
+  OPENAI_API_KEY: ['openaiApiKey', secret.optional(), 'API key for `openai:` models.'],
+  OPENAI_BASE_URL: [
+    'openaiBaseUrl',
+    httpUrl.optional(),
+    'Base URL of the OpenAI API. Unset: `https://api.openai.com/v1`.',
+  ],
+  PARLEY_OPENAI_API: [
+    'openaiApi',
+    z.enum(['chat', 'responses']).default('chat'),
+    'API of `openai:` models: `chat` (Chat Completions) or `responses` (the Responses API).',
+  ],
+  ANTHROPIC_API_KEY: ['anthropicApiKey', secret.optional(), 'API key for `anthropic:` models.'],
+  ANTHROPIC_BASE_URL: [
+    'anthropicBaseUrl',
+    httpUrl.optional(),
+    'Base URL of the Anthropic API. Unset: `https://api.anthropic.com/v1`.',
+  ],
+  PARLEY_MODEL_BASE_URL: [
+    'modelBaseUrl',
+    httpUrl.optional(),
+    'Base URL of the server of `openai-compatible:` models (required for them), e.g. `http://127.0.0.1:11434/v1` for Ollama.',
+  ],
+  PARLEY_MODEL_API_KEY: [
+    'modelApiKey',
+    secret.optional(),
+    'API key sent to the server of `openai-compatible:` models, when it needs one.',
+  ],
+  PARLEY_MODEL_FIRST_BYTE_TIMEOUT_MS: [
+    'modelFirstByteTimeoutMs',
+    int(0, 3_600_000).default(60_000),
+    'Time a remote model may take to send the first part of an answer before the turn fails with `provider_timeout`; 0: no limit.',
+  ],
+  PARLEY_MODEL_IDLE_TIMEOUT_MS: [
+    'modelIdleTimeoutMs',
+    int(0, 3_600_000).default(30_000),
+    'Time a remote model may stay silent between two parts of an answer before the turn fails with `provider_timeout`; 0: no limit.',
+  ],
+  PARLEY_MODEL_MAX_RETRIES: [
+    'modelMaxRetries',
+    int(0, 10).default(2),
+    'Retries of a model call that failed before any output (429, 5xx, connection refused), with backoff and `retry-after`.',
+  ],
+  PARLEY_TOOL_RESULT_MAX_CHARS: [
+    'toolResultMaxChars',
+    int(100, 1_000_000).default(16_000),
+    'Longest tool result (as JSON) given to a model; longer ones are cut, and invisible and control characters are removed first.',
+  ],
+  PARLEY_USER_TOKEN_BUDGET: [
+    'userTokenBudget',
+    int(0, 1_000_000_000_000).default(0),
+    "Model tokens (input + output, from the providers' usage) a user's turns may spend per window; over it, a message gets `budget_exceeded`. 0: no budget.",
+  ],
+  PARLEY_USER_TOKEN_WINDOW_MS: [
+    'userTokenWindowMs',
+    int(1_000, 2_592_000_000).default(86_400_000),
+    'Window of `PARLEY_USER_TOKEN_BUDGET` (sliding).',
+  ],
   PARLEY_HISTORY_MESSAGES: [
     'historyMessages',
     int(1, 10_000).default(200),
@@ -248,6 +331,11 @@ export const CONFIG_VARIABLES = {
     'conversationIdleMs',
     int(0, 86_400_000).default(300_000),
     'A conversation with no participants and no turn is stopped after this long.',
+  ],
+  PARLEY_CONVERSATION_HIBERNATE_AFTER_MS: [
+    'conversationHibernateAfterMs',
+    int(0, 86_400_000).default(30_000),
+    'A conversation with no turn running, queued or awaiting approval that saw no event for this long hibernates: its actor stops, the engine keeps its seq, ids and participants (~0.3 KiB), and the next event (a join, a message, a leave) wakes it with its history read back from the log. 0: never.',
   ],
   PARLEY_SHUTDOWN_GRACE_MS: [
     'shutdownGraceMs',

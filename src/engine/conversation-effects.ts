@@ -1,9 +1,15 @@
-import { finalize, tap, type SchedulerLike } from 'rxjs';
+import { defer, filter, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { ModelToolDescription } from '../agent/model.js';
-import { resumeTurn, runTurn, type ApprovalVerdicts } from '../agent/run-turn.js';
+import type { Agent } from '../agent/agent.js';
+import type { ModelMessage, ModelStreamPart, ModelToolDescription } from '../agent/model.js';
+import {
+  resumeTurnWithProgress,
+  runTurnWithProgress,
+  type ApprovalVerdicts,
+  type TurnDependencies,
+} from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
 import type { TurnEffects } from './engine-types.js';
@@ -17,6 +23,8 @@ import { submitTurn } from './submit-turn.js';
 /** What one conversation's effects are built from. */
 export interface ConversationEffectsOptions {
   conversationId: string;
+  /** The conversation's agent: its model, system prompt, tools and limits. */
+  agent: Agent;
   config: ParleyConfig;
   log: EventLog;
   sockets: Sockets;
@@ -24,7 +32,7 @@ export interface ConversationEffectsOptions {
   now: () => number;
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
-  turnEffects: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Whether the worker pool has a waiting place for one more turn. */
   hasTurnRoom: () => boolean;
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
@@ -42,6 +50,7 @@ export interface ConversationEffectsOptions {
  */
 export function createConversationEffects({
   conversationId,
+  agent,
   config,
   log,
   sockets,
@@ -54,8 +63,19 @@ export function createConversationEffects({
   onPipeline,
   onLogError,
 }: ConversationEffectsOptions): ConversationEffects {
+  /**
+   * Text-delta parts whose entry waits for their chunk frame: a chunk that follows its part with
+   * nothing logged between carries it (`part`, entry version 2), so a token is one entry, not two.
+   */
+  const pendingDeltas: {
+    turnId: string;
+    step: number;
+    offsetMs: number;
+    at: number;
+    delta: string;
+  }[] = [];
   /** Whether the log took the entries (a frame it did not take is never sent). */
-  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
+  const appendNow = (entries: Parameters<EventLog['append']>[1]): boolean => {
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
     // and end the process): the operator is told, and what was not logged is not delivered.
     try {
@@ -66,19 +86,68 @@ export function createConversationEffects({
       return false;
     }
   };
+  /** Logs the waiting text-delta parts as their own entries, in the order they came. */
+  const flushDeltas = () => {
+    if (pendingDeltas.length === 0) return;
+    appendNow(
+      pendingDeltas.splice(0).map((pending) => ({
+        kind: 'model.part' as const,
+        conversation_id: conversationId,
+        at: pending.at,
+        turn_id: pending.turnId,
+        step: pending.step,
+        offset_ms: pending.offsetMs,
+        part: { type: 'text-delta', delta: pending.delta },
+      })),
+    );
+  };
+  /** Appends after the waiting parts, so the log keeps the order things happened in. */
+  const append = (entries: Parameters<EventLog['append']>[1]): boolean => {
+    flushDeltas();
+    return appendNow(entries);
+  };
+  /** The waiting part a chunk frame carries: the first one, when it is this chunk's text. */
+  const carriedPart = (body: { type: string }) => {
+    const pending = pendingDeltas[0];
+    if (pending === undefined || body.type !== 'agent_response_chunk') return undefined;
+    const chunk = body as { turn_id?: unknown; delta?: unknown };
+    if (chunk.turn_id !== pending.turnId || chunk.delta !== pending.delta) return undefined;
+    pendingDeltas.shift();
+    return { step: pending.step, offset_ms: pending.offsetMs };
+  };
   // The job each turn runs as, when it is not the turn's own id: the continuation of a turn that
   // waited for approvals is a job of its own (a replay holds its start by that id).
   const jobs = new Map<string, string>();
+  const agentTools = agent.tools;
+  const toolsOfAgent = (described: readonly ModelToolDescription[]) =>
+    agentTools === undefined
+      ? described
+      : described.filter((tool) => agentTools.includes(tool.name));
+  const maxSteps = agent.maxSteps ?? config.maxSteps;
+  const toolTimeoutMs = agent.toolTimeoutMs ?? config.toolTimeoutMs;
+  const system: ModelMessage[] =
+    agent.systemPrompt === undefined ? [] : [{ role: 'system', content: agent.systemPrompt }];
   return {
     publish({ seq, recipients, body, to }) {
       const frame = stampFrame(body, conversationId, seq, now());
       // Serialized once, sent as is to every recipient.
       const data = JSON.stringify(frame);
-      const logged = append([
+      const carried = to === undefined ? carriedPart(body) : undefined;
+      if (carried === undefined) flushDeltas();
+      const logged = appendNow([
         withFrameJson(
-          to === undefined
-            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
-            : { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to },
+          to !== undefined
+            ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame, to }
+            : carried === undefined
+              ? { kind: 'frame', conversation_id: conversationId, at: now(), seq, frame }
+              : {
+                  kind: 'frame',
+                  conversation_id: conversationId,
+                  at: now(),
+                  seq,
+                  frame,
+                  part: carried,
+                },
           data,
         ),
       ]);
@@ -116,7 +185,8 @@ export function createConversationEffects({
       pool.cancel(jobId);
     },
     submitTurn(turnId, messages, send) {
-      submitTurn(pool, turnId, runTurnWithEffects(turnId, messages), send);
+      // The system prompt leads every turn's context; a continuation already starts with it.
+      submitTurn(pool, turnId, runTurnWithEffects(turnId, [...system, ...messages]), send);
     },
     resumeTurn(turnId, continuation, verdicts, send) {
       const jobId = `${turnId}@${String(continuation.steps)}`;
@@ -140,51 +210,67 @@ export function createConversationEffects({
 
   function runTurnWithEffects(
     turnId: string,
-    messages: Parameters<typeof runTurn>[0],
+    messages: readonly ModelMessage[],
     resume?: { continuation: TurnContinuation; verdicts: ApprovalVerdicts },
   ) {
     const stepsDone = resume?.continuation.steps ?? 0;
-    const effects = turnEffects(turnId, stepsDone);
+    const effects = turnEffects(turnId, stepsDone, agent);
     const pipeline = onPipeline;
     const inFlight = new Map<string, Record<string, unknown>>();
     const poolStats = () => {
       pipeline?.('pool', { running: pool.running, waiting: pool.waiting, turn_id: turnId });
     };
     poolStats();
-    const dependencies: Parameters<typeof runTurn>[1] = {
-      model: recordingModel(
-        effects.model,
-        (step, offsetMs, part) => {
-          append([
-            {
-              kind: 'model.part',
-              conversation_id: conversationId,
-              at: now(),
-              turn_id: turnId,
-              step,
-              offset_ms: offsetMs,
-              part: serializablePart(part),
-            },
-          ]);
-        },
+    const start = (described: readonly ModelToolDescription[]) => {
+      const dependencies: TurnDependencies = {
+        model: recordingModel(
+          effects.model,
+          (step, offsetMs, part) => {
+            // A plain text delta waits for its chunk frame, which will carry it.
+            if (isPlainTextDelta(part)) {
+              pendingDeltas.push({ turnId, step, offsetMs, at: now(), delta: part.delta });
+              return;
+            }
+            append([
+              {
+                kind: 'model.part',
+                conversation_id: conversationId,
+                at: now(),
+                turn_id: turnId,
+                step,
+                offset_ms: offsetMs,
+                part: serializablePart(part),
+              },
+            ]);
+          },
+          scheduler,
+          stepsDone,
+        ),
+        tools: toolsOfAgent(described),
+        executeTool: effects.executeTool,
+        maxSteps,
+        toolTimeoutMs,
+        toolResultMaxChars: config.toolResultMaxChars,
+        turnTimeoutMs: config.turnTimeoutMs,
+        tokenPacingMs: config.tokenPacingMs,
         scheduler,
-        stepsDone,
-      ),
-      tools: toolDescriptions,
-      executeTool: effects.executeTool,
-      maxSteps: config.maxSteps,
-      toolTimeoutMs: config.toolTimeoutMs,
-      turnTimeoutMs: config.turnTimeoutMs,
-      tokenPacingMs: config.tokenPacingMs,
-      scheduler,
-      now,
-      ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+        now,
+        ...(effects.needsApproval === undefined ? {} : { needsApproval: effects.needsApproval }),
+      };
+      return resume === undefined
+        ? runTurnWithProgress(messages, dependencies)
+        : resumeTurnWithProgress(resume.continuation, resume.verdicts, dependencies);
     };
-    const turn$ =
-      resume === undefined
-        ? runTurn(messages, dependencies)
-        : resumeTurn(resume.continuation, resume.verdicts, dependencies);
+    // Described when a worker starts the turn; a promise (lazy MCP servers) delays it till then.
+    const turn$ = defer(() => {
+      const described = effects.tools?.() ?? toolDescriptions;
+      return described instanceof Promise
+        ? from(described).pipe(switchMap(start))
+        : start(described);
+    });
     return turn$.pipe(
+      // Reasoning reaches participants only from an agent that shows it.
+      filter((event) => event.type !== 'reasoning-delta' || agent.showReasoning === true),
       tap((event) => {
         if (
           pipeline !== undefined &&
@@ -194,7 +280,7 @@ export function createConversationEffects({
             inFlight.set(event.toolCallId, {
               tool_call_id: event.toolCallId,
               tool_name: event.toolName,
-              deadline_at: now() + config.toolTimeoutMs,
+              deadline_at: now() + toolTimeoutMs,
             });
           } else inFlight.delete(event.toolCallId);
           pipeline(conversationKey(conversationId), {
@@ -218,4 +304,11 @@ export function createConversationEffects({
       finalize(poolStats),
     );
   }
+}
+
+/** A text-delta part with nothing but its text, which a chunk frame can carry whole. */
+function isPlainTextDelta(part: ModelStreamPart): part is { type: 'text-delta'; delta: string } {
+  if (part.type !== 'text-delta' || part.delta === '') return false;
+  for (const key in part) if (key !== 'type' && key !== 'delta') return false;
+  return true;
 }

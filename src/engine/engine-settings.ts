@@ -1,15 +1,16 @@
-import type { LanguageModel } from '../agent/model.js';
+import { recordAgent, type Agent } from '../agent/agent.js';
 import type { ParleyConfig } from '../config.js';
 import type { ReplaySettings } from '../event-log/log-entry.js';
 import { MAX_CONTENT_CHARS } from '../protocol/frames.js';
 
-/** A conversation's settings, from the server configuration. */
-export function conversationSettings(config: ParleyConfig) {
+/** A conversation's settings, from the server configuration and its agent. */
+export function conversationSettings(config: ParleyConfig, agent: Agent | undefined) {
   return {
     maxParticipants: config.maxParticipants,
     historyMessages: config.historyMessages,
     overlapPolicy: config.overlapPolicy,
     approvalTimeoutMs: config.approvalTimeoutMs,
+    ...(agent === undefined ? {} : { agent: { id: agent.id, model: agent.modelSpec } }),
     welcomeLimits: {
       max_frame_bytes: config.maxFrameBytes,
       max_content_chars: MAX_CONTENT_CHARS,
@@ -21,9 +22,13 @@ export function conversationSettings(config: ParleyConfig) {
   };
 }
 
-/** The settings a replay needs to run the engine as this one runs. */
-export function replaySettings(config: ParleyConfig, model: LanguageModel): ReplaySettings {
-  const conversation = conversationSettings(config);
+/** The settings a replay needs to run the engine as this one runs, with the conversation's agent. */
+export function replaySettings(
+  config: ParleyConfig,
+  agent: Agent,
+  withAgent = true,
+): ReplaySettings {
+  const conversation = conversationSettings(config, agent);
   return {
     token_pacing_ms: config.tokenPacingMs,
     tool_timeout_ms: config.toolTimeoutMs,
@@ -34,6 +39,7 @@ export function replaySettings(config: ParleyConfig, model: LanguageModel): Repl
     history_messages: config.historyMessages,
     max_participants: config.maxParticipants,
     welcome_limits: conversation.welcomeLimits,
-    model: { provider: model.provider, model_id: model.modelId },
+    model: { provider: agent.model.provider, model_id: agent.model.modelId },
+    ...(withAgent ? { agent: recordAgent(agent) } : {}),
   };
 }

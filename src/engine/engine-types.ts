@@ -7,7 +7,8 @@ import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { Member, MemberChange, MembershipAction, Role } from '../../actors/membership.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { LanguageModel, ModelToolCall } from '../agent/model.js';
+import type { Agent } from '../agent/agent.js';
+import type { LanguageModel, ModelToolCall, ModelToolDescription } from '../agent/model.js';
 import type { ToolExecutor } from '../agent/run-turn.js';
 import type { ParleyConfig } from '../config.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -24,10 +25,26 @@ export interface EngineOptions {
   config: ParleyConfig;
   /** Where the event log lives. @default an in-memory store (the server uses SQLite) */
   store?: EventStore;
-  /** @default the offline rule-based model */
+  /** The model of the agent `default` when `agents` is not given. @default the offline rule-based model */
   model?: LanguageModel;
-  /** @default calculator, datetime, weather, search */
-  tools?: Pick<ToolRegistry, 'describe' | 'execute'> & Partial<Pick<ToolRegistry, 'needsApproval'>>;
+  /**
+   * The agents conversations may run (`?agent=<id>` on a conversation's first join); the one
+   * with id `default`, else the first, answers when a join names none.
+   * @default one agent `default` with `model` and every tool
+   */
+  agents?: readonly Agent[];
+  /**
+   * Whether `welcome` names the agent and its model and the log records the agent. A replay of a
+   * recording made before agents turns it off, to send the frames it sent. @default true
+   */
+  recordAgent?: boolean;
+  /**
+   * The tools, described again as each turn starts (an MCP server's list changes); `ready`, when
+   * there, is awaited first (a registry's lazy MCP servers start on the first turn).
+   * @default calculator, datetime, weather, search
+   */
+  tools?: Pick<ToolRegistry, 'describe' | 'execute'> &
+    Partial<Pick<ToolRegistry, 'needsApproval' | 'ready'>>;
   /** Wall clock for timestamps. @default Date.now */
   now?: () => number;
   /** Clock for RxJS timers (pacing, timeouts, deadlines). @default asyncScheduler */
@@ -41,9 +58,10 @@ export interface EngineOptions {
   /**
    * The model and tool executor of one turn; `stepsDone` counts the model calls it made before
    * it paused for approvals (0 for a fresh turn). A replay swaps in recorded ones.
-   * @default the `model` and `tools` options
+   * `agent` is the conversation's.
+   * @default the agent's model and the `tools` option
    */
-  turnEffects?: (turnId: string, stepsDone?: number) => TurnEffects;
+  turnEffects?: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
   /** Takes a message from a user's rate budget. @default a token bucket from the config */
   takeRateToken?: (userId: string) => RateLimitDecision;
   /**
@@ -74,6 +92,13 @@ export interface TurnEffects {
   executeTool: ToolExecutor;
   /** Whether a call waits for a participant's approval before it runs. @default none does */
   needsApproval?: (call: ModelToolCall) => boolean;
+  /**
+   * The tools the model is offered (before the agent's allow-list), asked when the turn starts on
+   * its worker (and again when it resumes after approvals); a promise delays the turn until it
+   * settles (lazy MCP servers starting, bounded by their connect timeout).
+   * @default the tools as the engine described them when it was created
+   */
+  tools?: () => readonly ModelToolDescription[] | Promise<readonly ModelToolDescription[]>;
 }
 
 /** What the transport tells the engine about one socket. */
@@ -96,6 +121,8 @@ export interface EngineStats {
   /** Connections whose actor hibernates (`PARLEY_HIBERNATE_AFTER_MS`); counted in `connections`. */
   hibernated: number;
   conversations: number;
+  /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
+  hibernated_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }
@@ -115,6 +142,11 @@ export interface Engine {
     since?: number;
     /** The member role the connection was admitted with; absent when its access is not a role's. */
     role?: Role;
+    /**
+     * The agent of a conversation this join creates (`?agent=`); a `ParleyError`
+     * `unknown_agent` when there is none of that id. An existing conversation keeps its own.
+     */
+    agent?: string;
   }): Promise<ConnectionHandle>;
   /**
    * Changes a conversation's members: the conversation (restored if needed) logs the change and
@@ -144,6 +176,8 @@ export interface Engine {
     connectionId: string,
     body: Record<string, unknown> & { type: 'authenticated' | 'error' },
   ): void;
+  /** The agents conversations may run, by id. */
+  readonly agents: ReadonlyMap<string, Agent>;
   /** The conversation's current seq, or undefined when it is not loaded. */
   currentSeq(conversationId: string): number | undefined;
   stats(): EngineStats;

@@ -12,7 +12,7 @@ import type {
 } from '../../actors/conversation-state.js';
 import type { ModelMessage, ModelToolCall, ModelUsage } from '../agent/model.js';
 import type { EventStore } from '../event-log/event-store.js';
-import type { FrameEntry, LogEntry } from '../event-log/log-entry.js';
+import { modelParts, type FrameEntry, type LogEntry } from '../event-log/log-entry.js';
 
 /** Most approval frames read back for one turn. */
 const MAX_APPROVAL_FRAMES = 10_000;
@@ -120,8 +120,8 @@ function recordedSteps(
 ): { steps: RecordedStep[]; usage: ModelUsage } {
   const steps: RecordedStep[] = [];
   const usage = { inputTokens: 0, outputTokens: 0 };
-  for (const entry of entries) {
-    if (entry.kind !== 'model.part' || entry.turn_id !== turnId) continue;
+  for (const entry of modelParts(entries)) {
+    if (entry.turn_id !== turnId) continue;
     const step = (steps[entry.step - 1] ??= { text: '', toolCalls: [] });
     const { part } = entry;
     if (part.type === 'text-delta') step.text += String(part.delta);

@@ -4,12 +4,15 @@ import type {
 } from '../../actors/conversation-state.js';
 import type { ModelMessage } from '../agent/model.js';
 import type { EventStore } from '../event-log/event-store.js';
-import type { FrameEntry } from '../event-log/log-entry.js';
+import type { FrameEntry, RecordedAgent } from '../event-log/log-entry.js';
 import { restoreAwaitedTurn } from './restore-approval.js';
 import { ROLES, type Member, type Role } from '../../actors/membership.js';
 
-/** What a conversation gets back from its log after a restart. */
-export type RestoredConversation = Restored;
+/**
+ * What a conversation gets back from its log after a restart, with the agent its first log entry
+ * recorded (absent in logs from before agents).
+ */
+export type RestoredConversation = Restored & { agent?: RecordedAgent };
 
 /** Longest answer read back for a turn a restart cut off. */
 const MAX_PARTIAL_CHUNKS = 20_000;
@@ -31,6 +34,13 @@ export async function restoreConversation(
 ): Promise<RestoredConversation | undefined> {
   const last = await store.lastPosition(conversationId);
   if (last === undefined) return undefined;
+  // Every `conversation.started` repeats the first one's agent, so the oldest retained entry
+  // has it even when retention dropped the very first.
+  const [first] = await store.readEntries(conversationId, { limit: 1 });
+  const agent =
+    first?.kind === 'conversation.started'
+      ? first.settings.agent
+      : await oldestAgent(store, conversationId);
   const frames = await store.readFrames(conversationId, {
     before: last.seq + 1,
     limit: historyMessages * 2 + 20,
@@ -76,6 +86,7 @@ export async function restoreConversation(
   }
   const members = await readMembers(store, conversationId, last.seq);
   return {
+    ...(agent === undefined ? {} : { agent }),
     seq: last.seq,
     ...(members === undefined ? {} : { members }),
     history: history.slice(-historyMessages),
@@ -129,4 +140,20 @@ async function partialAnswer(
     agentMessageId: own[0] === undefined ? null : String(own[0].frame.message_id),
     text: own.map((entry) => String(entry.frame.delta)).join(''),
   };
+}
+
+/** The agent of the oldest retained `conversation.started`, when retention cut the first entry. */
+async function oldestAgent(
+  store: EventStore,
+  conversationId: string,
+): Promise<RecordedAgent | undefined> {
+  let afterPosition = 0;
+  for (;;) {
+    const page = await store.readEntries(conversationId, { afterPosition, limit: 500 });
+    if (page.length === 0) return undefined;
+    for (const entry of page) {
+      if (entry.kind === 'conversation.started') return entry.settings.agent;
+    }
+    afterPosition = page.at(-1)?.position ?? afterPosition;
+  }
 }

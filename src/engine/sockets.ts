@@ -17,6 +17,8 @@ interface OpenSocket {
   gate: Buffered[] | null;
   /** Highest event seq sent to this connection. */
   lastEventSeq: number;
+  /** Settles a {@link Sockets.flushed} wait, also when the socket goes away. */
+  onFlushed: ((open: boolean) => void) | undefined;
 }
 
 /** Past this many live frames waiting behind a catch-up, the client is treated as too slow. */
@@ -36,7 +38,8 @@ export interface SocketsOptions {
  * logged; replies (`reply`) are answers to one connection that the log does not keep (pong,
  * history, errors about its own frames). A connection that resumes is gated: its live event
  * frames wait while the missed ones are sent from the log, then flow on, skipping any it already
- * got, so a resume has no gap and no duplicate. Replies are never held back.
+ * got, so a resume has no gap and no duplicate. Replies are never held back. A catch-up sends a
+ * page, waits until {@link flushed}, then sends the next, so it never fills the outbound buffer.
  *
  * @example
  * sockets.add('conn_1', 'demo', port, { gated: true });
@@ -58,11 +61,31 @@ export class Sockets {
       port,
       gate: gated ? [] : null,
       lastEventSeq: 0,
+      onFlushed: undefined,
     });
   }
 
   remove(connectionId: string): void {
+    const socket = this.sockets.get(connectionId);
     this.sockets.delete(connectionId);
+    socket?.onFlushed?.(false);
+  }
+
+  /**
+   * Resolves once every frame sent to this connection so far has left for the kernel: `true`,
+   * or `false` when the socket is gone (then there is nothing more to send it).
+   */
+  flushed(connectionId: string): Promise<boolean> {
+    const socket = this.sockets.get(connectionId);
+    if (socket === undefined) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      socket.onFlushed = (open) => {
+        socket.onFlushed = undefined;
+        resolve(open);
+      };
+      if (socket.port.whenFlushed === undefined) socket.onFlushed(true);
+      else socket.port.whenFlushed(() => socket.onFlushed?.(true));
+    });
   }
 
   /** The open connections' ids (a live view: copy it before changing the registry). */
@@ -134,15 +157,31 @@ export class Sockets {
     if (socket !== undefined) this.writeEvent(socket, data, seq);
   }
 
-  /** Ends a catch-up: sends the held frames the connection has not had yet, then goes live. */
-  release(connectionId: string): void {
+  /**
+   * Ends a catch-up one page at a time: sends up to `max` held frames the connection has not had
+   * yet (skipping those the catch-up already sent). Returns `true` once nothing is held any more
+   * and the connection is live (or gone), `false` while more frames wait for the next page.
+   */
+  releasePage(connectionId: string, max: number): boolean {
     const socket = this.sockets.get(connectionId);
-    if (socket?.gate == null) return;
+    if (socket?.gate == null) return true;
     const held = socket.gate;
-    socket.gate = null;
-    for (const frame of held) {
-      if (frame.seq > socket.lastEventSeq) this.writeEvent(socket, frame.data, frame.seq);
+    let taken = 0;
+    let sent = 0;
+    while (taken < held.length && sent < max) {
+      const frame = held[taken] as Buffered;
+      taken += 1;
+      if (frame.seq > socket.lastEventSeq) {
+        this.writeEvent(socket, frame.data, frame.seq);
+        sent += 1;
+      }
     }
+    if (taken === held.length) {
+      socket.gate = null;
+      return true;
+    }
+    held.splice(0, taken);
+    return false;
   }
 
   private writeEvent(socket: OpenSocket, data: string, seq: number): void {

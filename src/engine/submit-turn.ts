@@ -1,7 +1,7 @@
 import { tap, type Observable } from 'rxjs';
 import type { TurnActorEvent } from '../../actors/conversation-state.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
-import type { TurnEvent } from '../agent/turn-event.js';
+import type { TurnEvent, TurnProgressEvent } from '../agent/turn-event.js';
 import { toTurnActorEvent } from './turn-actor-event.js';
 
 /**
@@ -17,7 +17,7 @@ import { toTurnActorEvent } from './turn-actor-event.js';
 export function submitTurn(
   pool: Pick<WorkerPool, 'submit'>,
   turnId: string,
-  turn$: Observable<TurnEvent>,
+  turn$: Observable<TurnEvent | TurnProgressEvent>,
   send: (event: TurnActorEvent) => void,
   resumedAs?: string,
 ): void {
@@ -38,7 +38,8 @@ export function submitTurn(
       turn$.pipe(
         tap((event) => {
           if (event.type === 'finish' || event.type === 'approval-needed') finished = true;
-          send(toTurnActorEvent(turnId, event));
+          const actorEvent = toTurnActorEvent(turnId, event);
+          if (actorEvent !== undefined) send(actorEvent);
         }),
       ),
     onEnd: (outcome) => {

@@ -1,5 +1,5 @@
 import type { TurnActorEvent } from '../../actors/conversation-state.js';
-import type { TurnEvent } from '../agent/turn-event.js';
+import type { TurnEvent, TurnProgressEvent } from '../agent/turn-event.js';
 
 /**
  * A running turn's event as the flat, dotted event its conversation actor takes
@@ -9,7 +9,15 @@ import type { TurnEvent } from '../agent/turn-event.js';
  * toTurnActorEvent('turn_1', { type: 'text-delta', delta: 'Hi' })
  * // { type: 'turn.text_delta', turnId: 'turn_1', delta: 'Hi' }
  */
-export function toTurnActorEvent(turnId: string, event: TurnEvent): TurnActorEvent {
+export function toTurnActorEvent(turnId: string, event: TurnEvent): TurnActorEvent;
+export function toTurnActorEvent(
+  turnId: string,
+  event: TurnEvent | TurnProgressEvent,
+): TurnActorEvent | undefined;
+export function toTurnActorEvent(
+  turnId: string,
+  event: TurnEvent | TurnProgressEvent,
+): TurnActorEvent | undefined {
   switch (event.type) {
     case 'text-delta':
       return { type: 'turn.text_delta', turnId, delta: event.delta };
@@ -38,7 +46,24 @@ export function toTurnActorEvent(turnId: string, event: TurnEvent): TurnActorEve
         status: event.status,
         steps: event.steps,
         ...(event.error === undefined ? {} : { error: event.error }),
+        ...(event.finishReason === undefined ? {} : { finishReason: event.finishReason }),
+        ...(event.rawFinishReason === undefined ? {} : { rawFinishReason: event.rawFinishReason }),
       };
+    case 'tool-input-delta':
+      return {
+        type: 'turn.tool_input_delta',
+        turnId,
+        toolCallId: event.toolCallId,
+        toolName: event.toolName,
+        delta: event.delta,
+      };
+    case 'reasoning-delta':
+      return { type: 'turn.reasoning_delta', turnId, delta: event.delta };
+    // Start, end and which response answered: no frame (the log has the model parts).
+    case 'tool-input-start':
+    case 'tool-input-end':
+    case 'model-response':
+      return undefined;
     case 'approval-needed':
       return {
         type: 'turn.awaiting_approval',

@@ -8,7 +8,7 @@ describe('entryJson', () => {
     const log = createEventLog({ store: new MemoryEventStore() });
     await log.open('demo');
     const frame = { type: 'agent_response_chunk', delta: ' "quoted" \u2028', index: 3, seq: 7 };
-    const [plain, direct] = log.append('demo', [
+    const [plain, direct, carrying] = log.append('demo', [
       withFrameJson(
         { kind: 'frame', conversation_id: 'demo', at: 1_700_000_000_123, seq: 7, frame },
         JSON.stringify(frame),
@@ -18,9 +18,23 @@ describe('entryJson', () => {
         // Not the frame's text on purpose: the test sees that the given text is what is used.
         '{"type":"welcome"}',
       ),
+      withFrameJson(
+        {
+          kind: 'frame',
+          conversation_id: 'demo',
+          at: 6,
+          seq: 8,
+          frame,
+          part: { step: 2, offset_ms: 12.5 },
+        },
+        JSON.stringify(frame),
+      ),
     ]);
 
-    if (plain === undefined || direct === undefined) throw new Error('two entries expected');
+    if (plain === undefined || direct === undefined || carrying === undefined) {
+      throw new Error('three entries expected');
+    }
+    expect(entryJson(carrying)).toBe(JSON.stringify(carrying));
     expect(entryJson(plain)).toBe(JSON.stringify(plain));
     expect(entryJson(direct)).toBe(JSON.stringify({ ...direct, frame: { type: 'welcome' } }));
     await log.close();

@@ -32,8 +32,8 @@ export function withFrameJson<TEntry extends Extract<NewLogEntry, { kind: 'frame
 
 /**
  * `JSON.stringify(entry)`, byte for byte, reusing the frame's JSON when the entry carries it (the
- * keys in the order `publish` and the log give them: kind, conversation_id, at, seq, frame, to,
- * v, position).
+ * keys in the order `publish` and the log give them: kind, conversation_id, at, seq, frame, to
+ * or part, v, position).
  *
  * @example
  * insert.run(..., entryJson(entry));
@@ -42,5 +42,9 @@ export function entryJson(entry: LogEntry): string {
   const frameJson = (entry as LogEntry & WithFrameJson)[FRAME_JSON];
   if (frameJson === undefined || entry.kind !== 'frame') return JSON.stringify(entry);
   const to = entry.to === undefined ? '' : `,"to":${JSON.stringify(entry.to)}`;
-  return `{"kind":"frame","conversation_id":${JSON.stringify(entry.conversation_id)},"at":${entry.at},"seq":${entry.seq},"frame":${frameJson}${to},"v":${entry.v},"position":${entry.position}}`;
+  const part =
+    entry.part === undefined
+      ? ''
+      : `,"part":{"step":${entry.part.step},"offset_ms":${entry.part.offset_ms}}`;
+  return `{"kind":"frame","conversation_id":${JSON.stringify(entry.conversation_id)},"at":${entry.at},"seq":${entry.seq},"frame":${frameJson}${to}${part},"v":${entry.v},"position":${entry.position}}`;
 }

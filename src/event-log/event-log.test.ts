@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParleyError } from '../errors.js';
 import { createEventLog } from './event-log.js';
 import type { EventStore } from './event-store.js';
-import type { LogEntry, NewLogEntry } from './log-entry.js';
+import { LOG_ENTRY_VERSION, type LogEntry, type NewLogEntry } from './log-entry.js';
 import { MemoryEventStore } from './memory-store.js';
 
 /** A memory store that records every append and can hold or fail them on demand. */
@@ -62,8 +62,10 @@ describe('createEventLog', () => {
     const log = createEventLog({ store });
 
     expect(await log.open('demo')).toEqual({ lastPosition: 2, lastSeq: 2 });
+    // Entries of version 1 before, the version this log writes after: each entry says its own.
     const appended = log.append('demo', [message('demo', 3)]);
-    expect(appended).toEqual([{ v: 1, position: 3, ...message('demo', 3) }]);
+    expect(appended).toEqual([{ v: LOG_ENTRY_VERSION, position: 3, ...message('demo', 3) }]);
+    expect(LOG_ENTRY_VERSION).toBe(2);
     await log.flush();
 
     expect((await store.readEntries('demo')).map((entry) => entry.position)).toEqual([1, 2, 3]);

@@ -59,7 +59,7 @@ export interface EventLog {
    */
   open(conversationId: string): Promise<{ lastPosition: number; lastSeq: number }>;
   /**
-   * Synchronous: gives each entry `v: 1` and the next position, queues it, schedules a flush
+   * Synchronous: gives each entry `v: LOG_ENTRY_VERSION` and the next position, queues it, schedules a flush
    * (process.nextTick, so every entry appended in one tick goes in one transaction), returns the
    * positioned entries. Throws if the conversation was not opened, or if `maxPending` would be
    * exceeded (then nothing is queued).

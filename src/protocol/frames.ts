@@ -126,6 +126,10 @@ const usageSchema = z.object({
   input_tokens: z.number().int().nonnegative(),
   output_tokens: z.number().int().nonnegative(),
   total_tokens: z.number().int().nonnegative(),
+  /** Of `input_tokens`, those the provider read from its prompt cache (when it says). */
+  cached_input_tokens: z.number().int().nonnegative().optional(),
+  /** Of `output_tokens`, those spent on reasoning (when the provider says). */
+  reasoning_tokens: z.number().int().nonnegative().optional(),
 });
 
 /**
@@ -147,6 +151,11 @@ export const welcomeFrameSchema = z.object({
   active_turn_id: z.string().nullable(),
   /** The `since` this connection resumes from (from `?since=`); its missed events follow. */
   resumed_from: z.number().int().nonnegative().optional(),
+  /**
+   * The agent that answers in this conversation (chosen when it was created) and its model
+   * (`openai:gpt-4o-mini`, `offline`…). Added in protocol version 1 as an optional field.
+   */
+  agent: z.object({ id: z.string(), model: z.string() }).optional(),
   limits: z.object({
     max_frame_bytes: z.number(),
     max_content_chars: z.number(),
@@ -215,6 +224,27 @@ export const toolCallFrameSchema = z.object({
   arguments: z.unknown(),
 });
 
+/**
+ * A piece of a tool call's arguments (JSON text) while the model writes them; the complete
+ * `tool_call` with the same `tool_call_id` follows. Only from models that stream arguments.
+ */
+export const toolCallDeltaFrameSchema = z.object({
+  type: z.literal('tool_call_delta'),
+  ...envelope,
+  turn_id: z.string(),
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  delta: z.string(),
+});
+
+/** A piece of the model's reasoning, in order; only for agents that show it (`showReasoning`). */
+export const agentReasoningChunkFrameSchema = z.object({
+  type: z.literal('agent_reasoning_chunk'),
+  ...envelope,
+  turn_id: z.string(),
+  delta: z.string(),
+});
+
 /** The result of a tool call: `ok` with `result`, or not `ok` with `error`. */
 export const toolResultFrameSchema = z.object({
   type: z.literal('tool_result'),
@@ -278,6 +308,7 @@ export const turnStatusSchema = z.enum([
   'failed',
   'timed_out',
   'step_limit',
+  'budget_exceeded',
 ]);
 export type TurnStatus = z.infer<typeof turnStatusSchema>;
 
@@ -293,6 +324,15 @@ export const agentResponseCompleteFrameSchema = z.object({
   steps: z.number().int().nonnegative(),
   error: errorInfoSchema.optional(),
   cancelled_by: z.string().optional(),
+  /**
+   * Why the model's last call stopped (`stop`, `tool-calls`, `length`, `content-filter`, `error`,
+   * `other`), with the provider's own word in `raw_finish_reason` (`end_turn`, `max_tokens`…);
+   * present when a provider gave one.
+   */
+  finish_reason: z
+    .enum(['stop', 'tool-calls', 'length', 'content-filter', 'error', 'other'])
+    .optional(),
+  raw_finish_reason: z.string().optional(),
 });
 
 /** Reply to a client `ping`. */
@@ -342,10 +382,12 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   userMessageFrameSchema,
   typingIndicatorFrameSchema,
   toolCallFrameSchema,
+  toolCallDeltaFrameSchema,
   toolResultFrameSchema,
   toolApprovalRequestFrameSchema,
   toolApprovalDecisionFrameSchema,
   agentResponseChunkFrameSchema,
+  agentReasoningChunkFrameSchema,
   agentResponseCompleteFrameSchema,
   pongFrameSchema,
   historyFrameSchema,

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { ParleyError } from '../errors.js';
-import { LOG_ENTRY_VERSION, logEntrySchema, type LogEntry } from '../event-log/log-entry.js';
+import {
+  LOG_ENTRY_VERSION,
+  LOG_ENTRY_VERSIONS,
+  logEntrySchema,
+  type LogEntry,
+} from '../event-log/log-entry.js';
 
 /** A parsed, checked recording of one conversation. */
 export interface Recording {
@@ -43,9 +48,9 @@ export function parseRecording(text: string, source = 'recording'): Recording {
       );
     }
     const version = (json as { v?: unknown } | null)?.v;
-    if (version !== LOG_ENTRY_VERSION) {
+    if (typeof version !== 'number' || !LOG_ENTRY_VERSIONS.includes(version)) {
       fail(
-        `unknown entry version ${JSON.stringify(version)} (this parley reads version ${LOG_ENTRY_VERSION})`,
+        `unknown entry version ${JSON.stringify(version)} (this parley reads versions ${LOG_ENTRY_VERSIONS.join(' and ')}, writes ${LOG_ENTRY_VERSION})`,
       );
     }
     const parsed = logEntrySchema.safeParse(json);

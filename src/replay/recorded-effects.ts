@@ -1,10 +1,10 @@
 import type { TurnEffects } from '../engine.js';
 import { ParleyError, type ErrorCode } from '../errors.js';
 import type { LanguageModel, ModelStreamPart } from '../agent/model.js';
-import type { LogEntry } from '../event-log/log-entry.js';
+import { modelParts, type LogEntry, type RecordedModelPart } from '../event-log/log-entry.js';
 import type { VirtualClock } from './virtual-clock.js';
 
-type PartEntry = Extract<LogEntry, { kind: 'model.part' }>;
+type PartEntry = RecordedModelPart;
 type OutcomeEntry = Extract<LogEntry, { kind: 'tool.outcome' }>;
 
 /**
@@ -28,14 +28,16 @@ export function recordedTurnEffects(
     if (entry.kind === 'frame' && entry.frame.type === 'tool_approval_request') {
       approvalRequested.add(`${String(entry.frame.turn_id)}#${String(entry.frame.tool_call_id)}`);
     }
-    if (entry.kind === 'model.part') {
-      const key = `${entry.turn_id}#${entry.step}`;
-      const list = parts.get(key);
-      if (list === undefined) parts.set(key, [entry]);
-      else list.push(entry);
-    } else if (entry.kind === 'tool.outcome') {
+    if (entry.kind === 'tool.outcome') {
       outcomes.set(`${entry.turn_id}#${entry.tool_call_id}`, entry.outcome);
     }
+  }
+
+  for (const part of modelParts(entries)) {
+    const key = `${part.turn_id}#${part.step}`;
+    const list = parts.get(key);
+    if (list === undefined) parts.set(key, [part]);
+    else list.push(part);
   }
 
   return (turnId, stepsDone = 0) => {

@@ -7,6 +7,8 @@ import { ROLES, type MemberChange, type MembershipAction } from '../../actors/me
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { InspectionEvent } from 'xstate';
 import type { LanguageModel } from '../agent/model.js';
+import { restoreAgent } from '../agent/agent.js';
+import { createOfflineModel } from '../agent/offline-model.js';
 import { loadConfig } from '../config.js';
 import { createEngine, type ConnectionHandle, type Engine } from '../engine.js';
 import { MemoryEventStore } from '../event-log/memory-store.js';
@@ -177,8 +179,13 @@ function startSegmentEngine(
       heartbeatIntervalMs: limits.heartbeat_interval_ms ?? 30_000,
     },
   );
-  // Beyond what a server may be configured with: a replay's conversation never stops for idleness.
-  const config = { ...recorded, conversationIdleMs: NEVER_IDLE_MS };
+  // Beyond what a server may be configured with: a replay's conversation never stops for idleness
+  // and never hibernates (a wake leaves no trace in the log: the recording cannot tell).
+  const config = {
+    ...recorded,
+    conversationIdleMs: NEVER_IDLE_MS,
+    conversationHibernateAfterMs: 0,
+  };
   const identity = { provider: settings.model.provider, modelId: settings.model.model_id };
   // Held by job id: a turn's own, or its continuation's after approvals (`turn.resumed`).
   const queuedStarts = segment.entries.flatMap((entry) =>
@@ -197,9 +204,19 @@ function startSegmentEngine(
       queuedStarts,
     ),
   };
+  const model = options.live === true ? options.model : undefined;
+  const agent =
+    settings.agent === undefined
+      ? undefined
+      : restoreAgent(settings.agent, {
+          id: settings.agent.id,
+          modelSpec: settings.agent.model,
+          model: model ?? createOfflineModel(),
+        });
   const engine = createEngine({
     config,
     store,
+    ...(agent === undefined ? { recordAgent: false } : { agents: [agent] }),
     pool: decisions.pool,
     hasTurnRoom: () => decisions.room.value,
     now: clock.now,

@@ -22,6 +22,8 @@ export interface AttachSocketOptions {
   role?: Role;
   /** Takes `authenticate` frames (one object for the whole server). @default refuses them */
   credentials?: CredentialRenewal;
+  /** The agent of a conversation this join creates (`?agent=`). */
+  agent?: string;
   logger: Logger;
 }
 
@@ -65,7 +67,7 @@ export function attachSocket(options: AttachSocketOptions): void {
   // socket itself after emitting it (1009 for an oversize frame, 1002 for a protocol error).
   socket.on('error', onError);
   socket.on('close', onClose);
-  adapter.open(options.since);
+  adapter.open(options.since, options.agent);
 }
 
 /** Where a socket keeps its adapter, for the shared listeners below. */
@@ -87,6 +89,7 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 }
 function onClose(this: WebSocket, code: number): void {
   const adapter = adapterOf(this);
+  adapter.closed();
   adapter.log('info', { code }, 'connection closed');
   adapter.deliver({ type: 'socket.closed', code });
 }
@@ -110,6 +113,8 @@ class SocketAdapter implements SocketPort {
   #corked = false;
   #unflushed = 0;
   #overflowed = false;
+  /** Who waits for #unflushed to reach 0 (a resume between two pages). */
+  #flushWaiters: (() => void)[] | undefined;
   /** Set once the connection actor exists; what the socket says before that waits in #early. */
   #handle: ConnectionHandle | undefined;
   #early: ConnectionEvent[] | undefined = [];
@@ -138,7 +143,13 @@ class SocketAdapter implements SocketPort {
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
       this.#unflushed -= 1;
+      if (this.#unflushed === 0 && this.#flushWaiters !== undefined) this.#flushed();
     };
+  }
+
+  /** The socket closed: nothing more will flush, so nobody waits for it. */
+  closed(): void {
+    this.#flushed();
   }
 
   uncork(): void {
@@ -147,7 +158,7 @@ class SocketAdapter implements SocketPort {
   }
 
   /** Opens the connection actor; the conversation may be restored from the log first. */
-  open(since: number | undefined): void {
+  open(since: number | undefined, agent: string | undefined): void {
     this.#engine
       .openConnection({
         userId: this.#userId,
@@ -155,6 +166,7 @@ class SocketAdapter implements SocketPort {
         socket: this,
         ...(since === undefined ? {} : { since }),
         ...(this.#role === undefined ? {} : { role: this.#role }),
+        ...(agent === undefined ? {} : { agent }),
       })
       .then(
         (opened) => {
@@ -194,6 +206,18 @@ class SocketAdapter implements SocketPort {
       process.nextTick(uncork, this);
     }
     socket.send(data, this.#onFlushed);
+  }
+
+  whenFlushed(callback: () => void): void {
+    const socket = this.#socket;
+    if (this.#unflushed === 0 || socket.readyState !== socket.OPEN) callback();
+    else (this.#flushWaiters ??= []).push(callback);
+  }
+
+  #flushed(): void {
+    const waiters = this.#flushWaiters ?? [];
+    this.#flushWaiters = undefined;
+    for (const waiter of waiters) waiter();
   }
 
   close(code: CloseCode, reason: string): void {

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig, type ConfigOverrides, type ParleyConfig } from '../config.js';
-import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createAccess, type AuthorizeHook } from './access.js';
@@ -23,9 +23,14 @@ import {
   JWT_CLOCK_TOLERANCE_SECONDS,
   selectSubprotocol,
 } from './authenticate.js';
+import type { McpConfig } from '../tools/mcp/mcp-config.js';
+import { createDefaultToolRegistry } from '../tools/registry.js';
+import { buildAgents, type AgentOptions } from './build-agents.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
+import { healthReport, startExpiry } from './health.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
+import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { admitUpgrade, CHAT_PATH_PREFIX, type Admission } from './upgrade-gate.js';
 import { validateOptions } from './validate-options.js';
@@ -42,10 +47,25 @@ export interface ParleyOptions {
   environment?: Record<string, string | undefined>;
   /** @default a pino logger at `config.logLevel` */
   logger?: Logger;
-  /** The language model. @default the offline rule-based model */
+  /**
+   * The language model of the agent `default` (a Parley `LanguageModel`).
+   * @default the model `PARLEY_MODEL` names (the offline rule-based model)
+   */
   model?: EngineOptions['model'];
+  /**
+   * Named agents, as in `PARLEY_AGENTS_FILE` (which they replace); each `model` a spec string
+   * or a model object (a Parley `LanguageModel` or any AI SDK language model). A conversation
+   * picks one with `?agent=<id>` on its first join; `default` (else the first) answers otherwise.
+   * @default the agents of `PARLEY_AGENTS_FILE`, or `default` with `PARLEY_MODEL`
+   */
+  agents?: readonly AgentOptions[];
   /** The tools the agent may call. @default calculator, datetime, weather, search */
   tools?: EngineOptions['tools'];
+  /**
+   * MCP servers whose tools join `tools` (then a `ToolRegistry`) as `<server>__<tool>`, shaped
+   * like an agent's `mcp` (docs/TOOLS_GUIDE.md); closed on shutdown, listed by `/health`.
+   */
+  mcp?: McpConfig;
   /** Where the event log lives. @default the store `config.database` names */
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
@@ -119,9 +139,22 @@ export async function createParley(
     ...(config.jwtIssuer === undefined ? {} : { jwtIssuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
+  const tools = options.tools ?? createDefaultToolRegistry();
+  const agents = await buildAgents(config, {
+    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    modelWasSet:
+      (environment.PARLEY_MODEL ?? '') !== '' || options.config?.defaultModel !== undefined,
+    toolNames: tools.describe().map((tool) => tool.name),
+    logger,
+  });
   const store = options.store ?? (await openEventStore(config, logger));
   const hub = await createInspectionHub(config);
   const forwarder = await createForwarder(config);
+  const mcp = await openMcp(
+    { mcp: options.mcp, tools },
+    { toolTimeoutMs: config.toolTimeoutMs, logger },
+  );
   const inspectors = [effects.inspect, hub?.inspect, forwarder?.inspect].filter(
     (inspect) => inspect !== undefined,
   );
@@ -133,8 +166,8 @@ export async function createParley(
       );
     },
     ...effects,
-    ...(options.model === undefined ? {} : { model: options.model }),
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    agents,
+    ...(mcp.tools === undefined ? {} : { tools: mcp.tools }),
     ...(inspectors.length === 0
       ? {}
       : {
@@ -190,41 +223,14 @@ export async function createParley(
     perMessageDeflate: false,
     handleProtocols: (offered) => selectSubprotocol(offered),
   });
-  const health = async () => {
-    const log = engine.log.status();
-    const bytes = await store.sizeBytes?.().catch(() => undefined);
-    return {
-      status: shuttingDown ? 'shutting_down' : log.state === 'degraded' ? 'degraded' : 'ok',
-      ...(log.state === 'degraded' ? { reason: `event log: ${log.reason}` } : {}),
-      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-      ...engine.stats(),
-      ...(bytes === undefined ? {} : { database_bytes: bytes }),
-    };
-  };
-  // PARLEY_LOG_MAX_AGE: whole idle conversations leave the log, checked a few times per max age
-  // (at most once a minute). Unreferenced: it never keeps the process alive.
-  const expiry =
-    config.logMaxAgeMs === 0
-      ? undefined
-      : setInterval(
-          () => {
-            engine.expireIdleConversations(config.logMaxAgeMs).then(
-              (removed) => {
-                if (removed.length > 0) {
-                  logger.info({ conversations: removed.length }, 'idle conversations removed');
-                }
-              },
-              (error: unknown) => {
-                logger.warn(
-                  { error: error instanceof Error ? error.message : String(error) },
-                  'idle conversations could not be removed',
-                );
-              },
-            );
-          },
-          Math.max(1000, Math.min(60_000, Math.floor(config.logMaxAgeMs / 4))),
-        );
-  expiry?.unref();
+  const health = healthReport({
+    engine,
+    store,
+    startedAt,
+    shuttingDown: () => shuttingDown,
+    extra: () => ({ mcp_servers: mcp.hub.health() }),
+  });
+  const stopExpiry = startExpiry(config, engine, logger);
   const gate = (request: IncomingMessage) =>
     admitUpgrade(request, {
       authenticator,
@@ -247,6 +253,11 @@ export async function createParley(
         userLimits.admitCreation(userId, conversationId);
       },
       isShuttingDown: () => shuttingDown,
+    }).then((admission) => {
+      if (admission.agent !== undefined && !engine.agents.has(admission.agent)) {
+        throw unknownAgent(admission.agent, engine.agents);
+      }
+      return admission;
     });
   // A socket outlived its token: 8 s after `exp` a message was still accepted (issue 14). Each
   // JWT socket is closed with 4401 once its token (and the verifier's clock tolerance) has passed.
@@ -305,6 +316,7 @@ export async function createParley(
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
       ...(admission.role === undefined ? {} : { role: admission.role }),
+      ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
   // An error on the raw socket before the upgrade completes must not crash the process. One
@@ -393,11 +405,14 @@ export async function createParley(
     },
     async close() {
       shuttingDown = true;
-      clearInterval(expiry);
+      stopExpiry();
       await engine.stop();
       await waitFor(allClosed(wss), 2_000);
       for (const client of wss.clients) client.terminate();
       await engine.dispose();
+      // After the turns: a call still running was interrupted with its turn. Stdio servers
+      // have exited when this resolves.
+      await mcp.hub.close();
       wss.close();
       tokenExpiry.stop();
       inspector?.close();

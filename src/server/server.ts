@@ -61,17 +61,30 @@ export async function startServer(options: StartServerOptions = {}): Promise<Par
       );
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Nothing may outlive a server that could not listen: the log, stdio MCP servers.
+    await parley.close();
+    throw error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(
-    { port, host: config.host, dev_mode: config.devMode, token_pacing_ms: config.tokenPacingMs },
+    {
+      port,
+      host: config.host,
+      dev_mode: config.devMode,
+      token_pacing_ms: config.tokenPacingMs,
+      // Specs only (`openai:gpt-4o-mini`): a model's key is never in a log line.
+      agents: [...engine.agents.values()].map((agent) => `${agent.id}=${agent.modelSpec}`),
+    },
     'parley listening',
   );
 

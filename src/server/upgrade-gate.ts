@@ -22,6 +22,8 @@ export interface Admission {
    * counted among the open ones, or when the upgrade fails.
    */
   releaseSlot: () => void;
+  /** `?agent=`: the agent of a conversation this join creates. */
+  agent?: string;
 }
 
 /** Options for {@link admitUpgrade}. */
@@ -97,6 +99,13 @@ export async function admitUpgrade(
   }
   try {
     const since = parseSince(url);
+    const agent = url.searchParams.get('agent');
+    if (agent !== null && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(agent)) {
+      throw new ParleyError(
+        'unknown_agent',
+        `Invalid agent=${JSON.stringify(agent.slice(0, 80))}: expected an agent id (1-64 letters, digits, _ or -).`,
+      );
+    }
     const user = await options.authenticator.authenticate(request, url);
     const grant = await options.access.require(user, conversationId, 'read');
     if (grant.creates === true) options.admitCreation?.(user.userId, conversationId);
@@ -107,6 +116,7 @@ export async function admitUpgrade(
       releaseSlot,
       ...(since === undefined ? {} : { since }),
       ...(grant.role === undefined ? {} : { role: grant.role }),
+      ...(agent === null ? {} : { agent }),
     };
   } catch (error) {
     releaseSlot();

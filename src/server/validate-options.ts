@@ -1,4 +1,5 @@
 import { CONFIG_VARIABLES } from '../config.js';
+import { parseMcpConfig } from '../tools/mcp/mcp-config.js';
 import type { ParleyOptions } from './create-parley.js';
 
 /** Every option {@link ParleyOptions} knows, by name. */
@@ -7,7 +8,9 @@ const OPTION_NAMES = new Set([
   'environment',
   'logger',
   'model',
+  'agents',
   'tools',
+  'mcp',
   'store',
   'chatPage',
   'effects',
@@ -61,10 +64,15 @@ export function validateOptions(options: ParleyOptions): void {
       'Option "authorize" must be a function ({ user, claims, conversationId, action }) => boolean | undefined | Promise<boolean | undefined>.',
     );
   }
-  for (const name of ['config', 'effects', 'environment'] as const) {
+  if (options.agents !== undefined && !Array.isArray(options.agents)) {
+    throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');
+  }
+  for (const name of ['config', 'effects', 'environment', 'mcp'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'object' || (value as unknown) === null)) {
       throw new TypeError(`Option "${name}" must be an object.`);
     }
   }
+  // Before anything opens: a store or a stdio server would outlive the refusal.
+  if (options.mcp !== undefined) parseMcpConfig(options.mcp);
 }

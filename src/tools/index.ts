@@ -11,7 +11,7 @@ export {
   type Tool,
   type ToolExecutionContext,
 } from './tool.js';
-export { ToolRegistry, createDefaultToolRegistry } from './registry.js';
+export { ToolRegistry, createDefaultToolRegistry, type ToolSource } from './registry.js';
 export {
   evaluateExpression,
   MAX_EXPRESSION_DEPTH,

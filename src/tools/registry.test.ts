@@ -422,4 +422,28 @@ describe('ToolRegistry with JSON Schema tools', () => {
     expect(registry.get('echo')?.needsApproval).toBeUndefined();
     expect(registry.get('files__read-File')?.needsApproval).toBe(true);
   });
+
+  it('waits in ready() for every source with a pending start, and answers undefined when none has one', async () => {
+    const registry = new ToolRegistry();
+    expect(registry.ready()).toBeUndefined();
+    let finish!: () => void;
+    const starting = new Promise<void>((resolve) => (finish = resolve));
+    let started = false;
+    const lazy = { ready: () => (started ? undefined : starting) };
+    const settled = { ready: () => undefined };
+    registry.addSource(lazy).addSource(settled);
+    let done = false;
+    const ready = registry.ready();
+    expect(ready).toBeInstanceOf(Promise);
+    void ready?.then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    started = true;
+    finish();
+    await ready;
+    expect(done).toBe(true);
+    expect(registry.ready()).toBeUndefined();
+    expect(registry.removeSource(lazy)).toBe(true);
+    expect(registry.removeSource(lazy)).toBe(false);
+  });
 });

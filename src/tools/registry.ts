@@ -17,6 +17,18 @@ import {
 } from './tool.js';
 import { createWeatherTool, type WeatherBackend } from './weather.js';
 
+/**
+ * Something that keeps tools in a registry and may have to start before they can be described,
+ * such as an agent's MCP servers (`McpTools` adds itself to the registry it fills).
+ */
+export interface ToolSource {
+  /**
+   * Starts what has not started yet and resolves once its tools are known (or its start failed);
+   * `undefined` when there is nothing left to wait for, so a turn need not wait a tick.
+   */
+  ready(): Promise<void> | undefined;
+}
+
 /** A tool described by a zod schema, as `AnyTool` holds it. */
 type ZodTool = Exclude<AnyTool, JsonSchemaTool>;
 
@@ -38,6 +50,7 @@ export class ToolRegistry {
   // Keyed by the tool object, so a tool registered again under the same name (a changed MCP
   // tool) gets a fresh description and an unregistered one is forgotten with it.
   private readonly descriptions = new WeakMap<AnyTool, ModelToolDescription>();
+  private readonly sources = new Set<ToolSource>();
 
   constructor(tools: readonly AnyTool[] = []) {
     for (const tool of tools) this.register(tool);
@@ -72,6 +85,31 @@ export class ToolRegistry {
    */
   unregister(name: string): boolean {
     return this.tools.delete(name);
+  }
+
+  /** Adds a source whose {@link ToolSource.ready} {@link ready} waits for. */
+  addSource(source: ToolSource): this {
+    this.sources.add(source);
+    return this;
+  }
+
+  /** Removes a source; returns whether it was there. */
+  removeSource(source: ToolSource): boolean {
+    return this.sources.delete(source);
+  }
+
+  /**
+   * Resolves once every source's tools are known (lazy MCP servers start on the first call);
+   * `undefined` when no source has anything to wait for. The engine calls it before each turn
+   * describes the tools.
+   */
+  ready(): Promise<void> | undefined {
+    let pending: Promise<void>[] | undefined;
+    for (const source of this.sources) {
+      const ready = source.ready();
+      if (ready !== undefined) (pending ??= []).push(ready);
+    }
+    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
   }
 
   /** The tool with this name, or `undefined`. */

@@ -122,3 +122,10 @@ export function isRunning(pid: number): boolean {
     return true;
   }
 }
+
+/** The parent pid of a live process (Linux: from `/proc/<pid>/stat`). */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+  // The fields after the parenthesised command name: state, then ppid.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}

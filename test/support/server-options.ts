@@ -10,6 +10,8 @@ const PART_KEYS = new Set([
   'store',
   'chatPage',
   'authorize',
+  'agents',
+  'mcp',
 ]);
 
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */

@@ -17,6 +17,7 @@ const STATUS_WORDS: Record<CompleteFrame['status'], string> = {
   failed: 'failed',
   timed_out: 'timed out',
   step_limit: 'step limit reached',
+  budget_exceeded: 'token budget spent',
 };
 
 /** An agent turn's element and what it has received. */

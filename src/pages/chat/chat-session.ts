@@ -70,6 +70,7 @@ export class ChatSession {
         url: location.origin,
         conversationId: this.settings.conversationId,
         userId: this.settings.userId,
+        ...(this.settings.agent === undefined ? {} : { agent: this.settings.agent }),
         // Read at every (re)connection: a token entered since is used at once.
         token: storedToken,
       });

@@ -15,6 +15,8 @@ export interface ChatSettings {
   userId: string;
   /** The JWT, '' for none. */
   token: string;
+  /** `?agent=`: the agent of a conversation this page creates. */
+  agent?: string;
 }
 
 /** The settings and what was wrong with the URL, if anything. */
@@ -44,7 +46,14 @@ export function readSettings(): ReadSettings {
   const valid = conversationIdSchema.safeParse(asked).success;
   const conversationId = valid ? asked : DEFAULT_CONVERSATION;
   const userId = url.searchParams.get('user')?.trim() || guestName();
-  const settings = { conversationId, userId, token: sessionStorage.getItem(TOKEN_KEY) ?? '' };
+  // `?agent=` picks the agent of a conversation this page creates; it stays in the URL.
+  const agent = url.searchParams.get('agent')?.trim() || undefined;
+  const settings = {
+    conversationId,
+    userId,
+    token: sessionStorage.getItem(TOKEN_KEY) ?? '',
+    ...(agent === undefined ? {} : { agent }),
+  };
   history.replaceState(null, '', settingsUrl(settings));
   return valid
     ? { settings }
@@ -55,10 +64,13 @@ export function readSettings(): ReadSettings {
 }
 
 /** The page's URL for these settings (never with the token). */
-export function settingsUrl(settings: Pick<ChatSettings, 'conversationId' | 'userId'>): string {
+export function settingsUrl(
+  settings: Pick<ChatSettings, 'conversationId' | 'userId' | 'agent'>,
+): string {
   const query = new URLSearchParams({
     conversation: settings.conversationId,
     user: settings.userId,
+    ...(settings.agent === undefined ? {} : { agent: settings.agent }),
   });
   return `${location.pathname}?${query.toString()}`;
 }

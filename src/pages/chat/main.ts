@@ -13,7 +13,7 @@ import { PeopleView } from './people-view.js';
 import { ScrollFollow } from './scroll-follow.js';
 
 /** A welcome that may name the agent and its model (sent by servers that know them). */
-type Welcome = WelcomeFrame & { agent?: unknown; model?: unknown };
+type Welcome = WelcomeFrame;
 
 const { settings, problem } = readSettings();
 let me = settings.userId;
@@ -91,8 +91,9 @@ function setTurn(turnId: string | null | undefined, running: boolean): void {
 
 function welcomed(welcome: Welcome, rejoined: boolean): void {
   me = welcome.user_id;
-  const agent = typeof welcome.agent === 'string' ? welcome.agent : undefined;
-  const model = typeof welcome.model === 'string' ? welcome.model : undefined;
+  // The agent that answers here and its model (`openai-compatible:llama3.2:1b`, `offline`).
+  const agent = welcome.agent?.id;
+  const model = welcome.agent?.model;
   agentName = agent ?? 'agent';
   const agentInfo = byTestId('agent-info');
   agentInfo.hidden = agent === undefined && model === undefined;
@@ -126,6 +127,8 @@ function event(frame: ConversationEventFrame): void {
       setTurn(frame.turn_id, false);
       return;
     case 'tool_call':
+    case 'tool_call_delta':
+    case 'agent_reasoning_chunk':
     case 'tool_result':
     case 'tool_approval_request':
     case 'tool_approval_decision':

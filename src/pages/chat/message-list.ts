@@ -67,6 +67,9 @@ export class MessageList {
       case 'agent_response_complete':
         this.turn(frame).complete(frame);
         return;
+      // The complete call follows its argument deltas; reasoning is not part of the answer.
+      case 'tool_call_delta':
+      case 'agent_reasoning_chunk':
       case 'presence':
       case 'typing_indicator':
         return;

@@ -1,9 +1,10 @@
 /**
  * Tools from MCP servers: the per-agent configuration schema, the connections and the tools they
- * register. Not yet reachable from the agents file or the engine (that is the wiring round).
+ * register, and the hub that starts, closes and reports on every source of a Parley instance.
  */
 export {
   MCP_SERVER_NAME_PATTERN,
+  mcpConfigField,
   mcpConfigSchema,
   mcpServerConfigSchema,
   type HttpServerSettings,
@@ -14,6 +15,7 @@ export {
 } from './mcp-config.js';
 export { type McpServerState } from './mcp-connection.js';
 export { toToolResult, toolErrorMessage, type ToolContentBlock } from './mcp-content.js';
+export { McpHub, type McpServerHealth } from './mcp-hub.js';
 export { mcpToolName } from './mcp-tool.js';
 export {
   McpTools,

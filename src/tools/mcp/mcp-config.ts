@@ -142,3 +142,50 @@ export type McpConfig = z.input<typeof mcpConfigSchema>;
 
 /** An agent's MCP configuration once validated, defaults applied. */
 export type McpSettings = z.output<typeof mcpConfigSchema>;
+
+/**
+ * The `mcp` field of an agent: validated with {@link mcpConfigSchema} (each issue at its path
+ * under `mcp`), kept as written, so an agent defined in code and one read from the agents file
+ * hold the same shape.
+ *
+ * @example
+ * z.object({ id: z.string(), mcp: mcpConfigField.optional() });
+ */
+export const mcpConfigField = z.custom<McpConfig>().superRefine((value, context) => {
+  const parsed = mcpConfigSchema.safeParse(value);
+  if (parsed.success) return;
+  for (const issue of mcpConfigIssues(parsed.error)) {
+    context.addIssue({ code: 'custom', ...issue });
+  }
+});
+
+/**
+ * The issues of a failed {@link mcpConfigSchema} parse, each with its path and message; a bad
+ * server name says what a name must be rather than zod's "Invalid key in record".
+ *
+ * @example
+ * mcpConfigIssues(mcpConfigSchema.safeParse(config).error); // [{ path: ['servers', 'A'], message }]
+ */
+export function mcpConfigIssues(error: z.ZodError): { path: PropertyKey[]; message: string }[] {
+  return error.issues.map((issue) => ({
+    path: issue.path,
+    message:
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message,
+  }));
+}
+
+/**
+ * Validates an MCP configuration and applies its defaults; throws a `TypeError` naming each bad
+ * field (`Invalid MCP configuration: mcp.servers.files.url: Invalid URL`).
+ *
+ * @example
+ * const { servers } = parseMcpConfig({ servers: { files: { command: 'mcp-files' } } });
+ */
+export function parseMcpConfig(config: unknown): McpSettings {
+  const parsed = mcpConfigSchema.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const details = mcpConfigIssues(parsed.error)
+    .map((issue) => `${['mcp', ...issue.path.map(String)].join('.')}: ${issue.message}`)
+    .join('; ');
+  throw new TypeError(`Invalid MCP configuration: ${details}`);
+}

@@ -4,9 +4,9 @@
  * list changes, and shut down together.
  */
 import type { Logger } from 'pino';
-import type { ToolRegistry } from '../registry.js';
+import type { ToolRegistry, ToolSource } from '../registry.js';
 import type { AnyTool } from '../tool.js';
-import { mcpConfigSchema, type McpConfig, type McpServerSettings } from './mcp-config.js';
+import { parseMcpConfig, type McpConfig, type McpServerSettings } from './mcp-config.js';
 import { McpConnection, type McpConnectionStatus } from './mcp-connection.js';
 import { mcpToolName, toParleyTool } from './mcp-tool.js';
 import { DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff } from './reconnect-delay.js';
@@ -83,16 +83,14 @@ export class McpTools {
   readonly #servers = new Map<string, Server>();
   readonly #listeners = new Set<(status: McpServerStatus) => void>();
   readonly #logger: Logger | undefined;
+  // What the registry asks before a turn describes its tools: nothing, once every server started.
+  readonly #source: ToolSource = { ready: () => this.#pendingStart() };
+  #starting: Promise<void> | undefined;
+  #allStarted = false;
 
   /** Validates the configuration (a `TypeError` names each bad field); starts nothing. */
   constructor(config: McpConfig, options: McpToolsOptions) {
-    const parsed = mcpConfigSchema.safeParse(config);
-    if (!parsed.success) {
-      const details = parsed.error.issues
-        .map((issue) => `${['mcp', ...issue.path.map(String)].join('.')}: ${issue.message}`)
-        .join('; ');
-      throw new TypeError(`Invalid MCP configuration: ${details}`);
-    }
+    const { servers } = parseMcpConfig(config);
     this.#registry = options.registry;
     this.#logger = options.logger;
     const toolTimeoutMs = positive('toolTimeoutMs', options.toolTimeoutMs ?? 10_000);
@@ -101,7 +99,7 @@ export class McpTools {
     positive('backoff.initialMs', backoff.initialMs);
     positive('backoff.maxMs', backoff.maxMs);
     if (!(backoff.factor >= 1)) throw new RangeError('backoff.factor must be at least 1');
-    for (const [name, settings] of Object.entries(parsed.data.servers)) {
+    for (const [name, settings] of Object.entries(servers)) {
       const redact = redactorFor(settings);
       const server: Server = {
         settings,
@@ -128,6 +126,7 @@ export class McpTools {
       };
       this.#servers.set(name, server);
     }
+    this.#registry.addSource(this.#source);
   }
 
   /**
@@ -139,14 +138,16 @@ export class McpTools {
       (server) => server.settings.startup === 'eager',
     );
     await Promise.all(eager.map((server) => server.connection.start()));
+    if (eager.length === this.#servers.size) this.#allStarted = true;
   }
 
   /**
    * Starts every server not started yet, `lazy` ones included, and resolves like {@link start}.
-   * Cheap once all have started: call it before each turn.
+   * Cheap once all have started. The registry's `ready()` calls it before each turn (the engine
+   * asks the registry), so a lazy server starts on its agent's first turn.
    */
   async ready(): Promise<void> {
-    await Promise.all([...this.#servers.values()].map((server) => server.connection.start()));
+    await this.#pendingStart();
   }
 
   /** Each server's state, tools and last error, in configuration order. */
@@ -165,7 +166,18 @@ export class McpTools {
    * server (and whatever it started in its process group) has exited.
    */
   async close(): Promise<void> {
+    this.#registry.removeSource(this.#source);
     await Promise.all([...this.#servers.values()].map((server) => server.connection.close()));
+  }
+
+  #pendingStart(): Promise<void> | undefined {
+    if (this.#allStarted) return undefined;
+    this.#starting ??= Promise.all(
+      [...this.#servers.values()].map((server) => server.connection.start()),
+    ).then(() => {
+      this.#allStarted = true;
+    });
+    return this.#starting;
   }
 
   /** Brings the registry in line with a server's current tool list. */
