@@ -11,25 +11,21 @@ import type {
   ApprovalRequest,
   Participant,
 } from './conversation-state.js';
+import { mayWrite } from './membership.js';
 
 /**
- * Roles that may approve a tool call, once participants have roles (access control: `owner`,
- * `member`, `viewer`). A participant without a role (the `open` access mode) may approve.
- */
-export const APPROVER_ROLES: readonly string[] = ['owner', 'member'];
-
-/**
- * Whether a participant may answer a `tool_approval_request`: anyone joined when participants
- * carry no role (`open` mode), else only an owner or a member; an unknown role may not. The one
- * place the rule lives: the machine's `mayNotApprove` guard asks it.
+ * Whether a participant may answer a `tool_approval_request`: the same rule as posting
+ * (`mayWrite`): anyone whose access does not come from a role (`open` mode, a claim, admin or
+ * the `authorize` hook), else an owner or a member, never a viewer. The one place the rule
+ * lives: the machine's `mayNotApprove` guard asks it.
  *
  * @example
  * mayApprove({ connectionId: 'c1', userId: 'alice' }) // true: no role, open mode
  * mayApprove({ connectionId: 'c2', userId: 'bob', role: 'viewer' }) // false
  */
-export function mayApprove(participant: (Participant & { role?: string }) | undefined): boolean {
+export function mayApprove(participant: Participant | undefined): boolean {
   if (participant === undefined) return false;
-  return participant.role === undefined || APPROVER_ROLES.includes(participant.role);
+  return mayWrite(participant.role);
 }
 
 /** The request of a call that still waits for an answer, or undefined. */

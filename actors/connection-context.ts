@@ -4,6 +4,9 @@
  */
 import type { ConnectionContext, ConnectionMachineInput } from './connection-types.js';
 
+/** A slow consumer's grace between its 1013 close frame and termination, unless configured. */
+export const SLOW_CONSUMER_GRACE_MS = 1_000;
+
 /** Shared by every connection without strikes (`strike` makes a new array). */
 const NO_STRIKES: readonly number[] = Object.freeze([]);
 
@@ -24,7 +27,9 @@ export function connectionContext(input: ConnectionMachineInput): ConnectionCont
     socket: input.socket,
     effects: input.effects,
     since: input.since,
+    role: input.role,
     maxMissedPongs: input.maxMissedPongs ?? 2,
+    slowConsumerGraceMs: input.slowConsumerGraceMs ?? SLOW_CONSUMER_GRACE_MS,
     maxStrikes: input.maxStrikes ?? 10,
     hibernateAfterMs: input.hibernateAfterMs ?? 0,
     missedPongs: input.missedPongs ?? 0,

@@ -43,6 +43,8 @@ export function toConversationRequest(
     case 'resume':
     case 'history':
       throw new Error(`${frame.type} frames are answered by the connection actor`);
+    case 'authenticate':
+      throw new Error('authenticate frames are answered at the socket edge');
   }
 }
 

@@ -5,6 +5,7 @@
 import type { CloseCode, ErrorCode } from '../src/errors.js';
 import type { ClientFrame } from '../src/protocol/frames.js';
 import type { JoinAnswer } from './conversation-state.js';
+import type { Role } from './membership.js';
 
 /** What the connection actor needs from its socket; the ws adapter implements it. */
 export interface SocketPort {
@@ -50,6 +51,10 @@ export interface ConnectionMachineInput {
   effects: ConnectionEffects;
   /** The seq this connection resumes from (`?since=`), announced in its welcome. */
   since?: number | undefined;
+  /** The member role it was admitted with; absent when its access is not a role's. */
+  role?: Role | undefined;
+  /** Time a slow consumer has to read its 1013 close frame before termination. @default 1_000 */
+  slowConsumerGraceMs?: number;
   /** Unanswered pings before the socket is terminated. @default 2 */
   maxMissedPongs?: number;
   /** Invalid frames or rate violations tolerated per minute before closing with 1008. @default 10 */
@@ -76,6 +81,7 @@ export type ConnectionContext = ConnectionMachineInput &
     Pick<
       ConnectionMachineInput,
       | 'maxMissedPongs'
+      | 'slowConsumerGraceMs'
       | 'maxStrikes'
       | 'hibernateAfterMs'
       | 'missedPongs'

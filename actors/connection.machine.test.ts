@@ -18,6 +18,7 @@ import {
   type ConnectionEvent,
   type ConnectionMachineInput,
   type SocketPort,
+  SLOW_CONSUMER_GRACE_MS,
 } from './connection.machine.js';
 
 const HEARTBEAT_MS = 30_000;
@@ -476,11 +477,18 @@ describe('connectionMachine', () => {
   });
 
   describe('closing', () => {
-    it('closes with 1013 and terminates on outbound overflow', () => {
-      const { connection, log, value, conversationEvents, parentEvents } = createConnection();
+    it('sends the 1013 close frame on outbound overflow and terminates after the grace', () => {
+      // Regression: it terminated at once, so the client only ever saw 1006.
+      const { clock, connection, log, value, conversationEvents, parentEvents } =
+        createConnection();
 
       connection.send({ type: 'outbound.overflow', limit: 256 });
 
+      expect(log).toEqual(['close 1013 slow_consumer']);
+      expect(value()).toBe('draining');
+      clock.increment(SLOW_CONSUMER_GRACE_MS - 1);
+      expect(log).toEqual(['close 1013 slow_consumer']);
+      clock.increment(1);
       expect(log).toEqual(['close 1013 slow_consumer', 'terminate']);
       expect(value()).toBe('closed');
       expect(conversationEvents().at(-1)).toEqual({

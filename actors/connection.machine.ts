@@ -65,6 +65,8 @@ function toConversation(
   if (system.get(conversationKey(context.conversationId)) !== undefined) return request;
   return { type: 'conversation.deliver', conversationId: context.conversationId, event: request };
 }
+export { SLOW_CONSUMER_GRACE_MS } from './connection-context.js';
+
 /** The connection machine's effects and data changes, each a named action. */
 const connectionSetup = setup({
   types: {
@@ -82,6 +84,7 @@ const connectionSetup = setup({
           connectionId: context.connectionId,
           userId: context.userId,
           ...(context.since === undefined ? {} : { since: context.since }),
+          ...(context.role === undefined ? {} : { role: context.role }),
         }),
     ),
     leave: sendTo(
@@ -170,6 +173,11 @@ const connectionSetup = setup({
   },
   delays: {
     closeHandshake: 5_000,
+    /**
+     * How long a slow consumer has to read what is queued and the 1013 close frame behind it
+     * before its socket is terminated (docs/WEBSOCKET_API.md, "Limits").
+     */
+    slowConsumerGrace: ({ context }) => context.slowConsumerGraceMs,
     handshakeTimeout: 10_000,
   },
 });
@@ -271,14 +279,11 @@ export const connectionMachine = connectionSetup
               ],
             },
           ],
+          // The close frame goes out behind the frames already queued: a client that reads
+          // again within the grace gets them and the 1013; one that does not is terminated.
           'outbound.overflow': {
-            target: '#connection.closed',
-            actions: [
-              { type: 'setClose', params: { code: 1013, reason: 'slow_consumer' } },
-              'closeSocket',
-              // A consumer that does not read will not read a close frame either.
-              'terminateSocket',
-            ],
+            target: '#connection.draining',
+            actions: { type: 'setClose', params: { code: 1013, reason: 'slow_consumer' } },
           },
           'server.shutdown': {
             target: '#connection.closing',
@@ -350,6 +355,10 @@ export const connectionMachine = connectionSetup
       closing: {
         entry: 'closeSocket',
         after: { closeHandshake: { target: 'closed', actions: 'terminateSocket' } },
+      },
+      draining: {
+        entry: 'closeSocket',
+        after: { slowConsumerGrace: { target: 'closed', actions: 'terminateSocket' } },
       },
       // `closed` and `hibernated` end the actor; the shard stops it when told. Not `type: 'final'`:
       // XState memoizes candidates per event type, and `xstate.done.actor.connection:<id>` is a new

@@ -31,7 +31,11 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
   record(state, event, output);
   state.participants = [
     ...state.participants,
-    { connectionId: event.connectionId, userId: event.userId },
+    {
+      connectionId: event.connectionId,
+      userId: event.userId,
+      ...(event.role === undefined ? {} : { role: event.role }),
+    },
   ];
   output.direct(event.connectionId, {
     type: 'welcome',

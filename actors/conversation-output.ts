@@ -3,7 +3,7 @@
  * asks for, in order. The machine turns an {@link Output} into one `assign` followed by one named
  * effect action each (`publish`, `recordInput`, …), so `transition()` returns them as data.
  */
-import type { ErrorCode } from '../src/errors.js';
+import type { CloseCode, ErrorCode } from '../src/errors.js';
 import type { ModelMessage } from '../src/agent/model.js';
 import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
@@ -25,6 +25,7 @@ export type ConversationEffectAction =
   | { type: 'releaseTurnSlot' }
   | { type: 'submitTurn'; params: { turnId: string; messages: ModelMessage[] } }
   | { type: 'cancelTurn'; params: { turnId: string } }
+  | { type: 'closeConnection'; params: { connectionId: string; code: CloseCode; reason: string } }
   | {
       type: 'resumeTurn';
       params: { turnId: string; continuation: TurnContinuation; verdicts: ApprovalVerdicts };

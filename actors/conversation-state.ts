@@ -11,12 +11,20 @@ import type { ModelFinishReason, ModelMessage, ModelUsage } from '../src/agent/m
 import type { ApprovalVerdicts } from '../src/agent/run-turn.js';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ToolCallOutcome } from '../streams/run-tool-call.js';
+import type { CloseCode } from '../src/errors.js';
 import type { ConversationEventBody, TurnStatus, WelcomeFrame } from '../src/protocol/frames.js';
+import type { Member, MemberChange, MembershipAction, Role } from './membership.js';
 
 /** One connected participant. */
 export interface Participant {
   connectionId: string;
   userId: string;
+  /**
+   * The member role the participant joined with, which follows membership changes (a removed
+   * member is disconnected). Absent when access does not come from a role: `open` mode, or a
+   * grant by JWT claim, admin or the application's `authorize` hook.
+   */
+  role?: Role;
 }
 
 /** A turn accepted but not yet handed to the worker pool (another turn is running). */
@@ -99,6 +107,8 @@ export type RestoredConversation = Pick<
   ConversationState,
   'seq' | 'history' | 'unfinishedTurns'
 > & {
+  /** The member list of its last `membership` frame; none when it has no members. */
+  members?: Member[];
   /** The turn that was waiting for approvals when the process stopped: it waits on. */
   awaitingApproval?: ActiveTurn & { approval: PendingApproval };
 };
@@ -132,6 +142,8 @@ export interface ConversationState {
   turnsNamed: number;
   messagesNamed: number;
   participants: Participant[];
+  /** Who belongs to the conversation, from its `membership` events. */
+  members: Member[];
   history: ModelMessage[];
   activeTurn: ActiveTurn | null;
   pendingTurns: PendingTurn[];
@@ -194,6 +206,8 @@ export interface ConversationEffects {
     verdicts: ApprovalVerdicts,
     send: (event: TurnActorEvent) => void,
   ): void;
+  /** Closes one connection's socket once the frames published before are sent. */
+  closeConnection(connectionId: string, code: CloseCode, reason: string): void;
 }
 
 /** What a running turn tells its conversation, one flat event per thing that happened. */
@@ -239,7 +253,16 @@ export type TurnActorEvent =
 
 /** Everything a connection can ask of a conversation; the log records each as an input. */
 export type ConversationInput =
-  | { type: 'participant.join'; connectionId: string; userId: string; since?: number }
+  | {
+      type: 'participant.join';
+      connectionId: string;
+      userId: string;
+      since?: number;
+      /** The member role the connection was admitted with (see {@link Participant.role}). */
+      role?: Role;
+    }
+  /** Members added, changed or removed (`by`: the user who asked, or `admin`). */
+  | { type: 'membership.change'; by: string; action: MembershipAction; changes: MemberChange[] }
   | { type: 'participant.leave'; connectionId: string }
   | {
       type: 'user.message';
@@ -279,6 +302,8 @@ export type ConversationEvent =
   | ConversationInput
   | TurnActorEvent
   | { type: 'conversation.shutdown' }
+  /** The conversation was deleted: its participants are closed with 4404 and it stops. */
+  | { type: 'conversation.delete' }
   /** Raised on start by a conversation restored with a turn that waits for approvals. */
   | { type: 'approval.restored' }
   /** Raised on start by a conversation woken from hibernation with participants. */

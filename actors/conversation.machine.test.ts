@@ -152,6 +152,7 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
           pool.cancel(turnId);
         },
         resumeTurn: () => undefined,
+        closeConnection: () => undefined,
       },
     },
   }).start();

@@ -23,7 +23,9 @@ import {
 import * as actions from './conversation-actions.js';
 import type { ConversationAction } from './conversation-actions.js';
 import * as approval from './conversation-approval.js';
+import * as membership from './conversation-membership.js';
 import { isLastOpenRequest, mayApprove, openRequest } from './approval-rules.js';
+import { mayWrite } from './membership.js';
 import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
   ConversationEffects,
@@ -114,6 +116,12 @@ const conversationSetup = setup({
         self.send(event);
       });
     },
+    closeConnection: (
+      { context },
+      params: Extract<ConversationEffectAction, { type: 'closeConnection' }>['params'],
+    ) => {
+      context.effects.closeConnection(params.connectionId, params.code, params.reason);
+    },
     notifyStopped: sendParent(({ context }) => ({
       type: 'conversation.stopped',
       conversationId: context.conversationId,
@@ -166,6 +174,10 @@ const conversationSetup = setup({
       event.type === 'user.tool_approval' &&
       isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
+    /** The sender's role may only read (a viewer; see `mayWrite`). */
+    isReadOnly: ({ context, event }) =>
+      'connectionId' in event &&
+      !mayWrite(context.participants.find((p) => p.connectionId === event.connectionId)?.role),
     hibernates: ({ context }) => context.hibernateAfterMs > 0,
     /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
     hibernatesBeforeIdle: ({ context }) =>
@@ -253,6 +265,9 @@ export const conversationMachine = conversationSetup
       changeTyping: decide(actions.changeTyping),
       acceptMessage: decide(actions.acceptMessage),
       refuseBusy: decide(actions.refuseBusy),
+      refuseReadOnly: decide(membership.refuseReadOnly),
+      changeMembership: decide(membership.changeMembership),
+      closeForDeletion: decide(membership.closeForDeletion),
       interruptActiveTurn: decide(actions.interruptActiveTurn),
       startNextTurn: decide(actions.startNextTurn),
       cancelPendingTurn: decide(actions.cancelPendingTurn),
@@ -291,6 +306,7 @@ export const conversationMachine = conversationSetup
       turnsNamed: awoken?.turnsNamed ?? 0,
       messagesNamed: awoken?.messagesNamed ?? 0,
       participants: awoken?.participants ?? [],
+      members: restored?.members ?? [],
       history: restored?.history ?? [],
       activeTurn: awoken === undefined ? (restored?.awaitingApproval ?? null) : null,
       pendingTurns: [],
@@ -311,17 +327,24 @@ export const conversationMachine = conversationSetup
         { actions: 'addParticipant' },
       ],
       'participant.leave': { actions: 'removeParticipant' },
-      'user.typing': { actions: 'changeTyping' },
+      // A viewer's typing is not news for anyone: dropped without an answer.
+      'user.typing': [{ guard: 'isReadOnly' }, { actions: 'changeTyping' }],
+      'membership.change': { actions: 'changeMembership' },
+      'conversation.delete': { target: '#conversation.stopped', actions: 'closeForDeletion' },
     },
     states: {
       idle: {
         initial: 'empty',
         on: {
           'user.message': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             { target: 'working', actions: ['acceptMessage', 'startNextTurn'] },
           ],
-          'user.cancel': { actions: 'refuseCancel' },
+          'user.cancel': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
+            { actions: 'refuseCancel' },
+          ],
           'user.tool_approval': { actions: 'refuseApproval' },
           'approval.restored': { target: '#conversation.working.awaiting_approval' },
         },
@@ -353,7 +376,10 @@ export const conversationMachine = conversationSetup
                 { guard: 'isLastParticipant', target: 'empty', actions: 'removeParticipant' },
                 { target: 'occupied', reenter: true, actions: 'removeParticipant' },
               ],
-              'user.typing': { target: 'occupied', reenter: true, actions: 'changeTyping' },
+              'user.typing': [
+                { guard: 'isReadOnly' },
+                { target: 'occupied', reenter: true, actions: 'changeTyping' },
+              ],
             },
             after: {
               hibernateAfter: { guard: 'hibernates', target: '#conversation.hibernated' },
@@ -365,6 +391,7 @@ export const conversationMachine = conversationSetup
         initial: 'waiting',
         on: {
           'user.message': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             {
               guard: 'interruptsRunningTurn',
@@ -374,6 +401,7 @@ export const conversationMachine = conversationSetup
             { actions: 'acceptMessage' },
           ],
           'user.cancel': [
+            { guard: 'isReadOnly', actions: 'refuseReadOnly' },
             { guard: 'cancelsPendingTurn', actions: 'cancelPendingTurn' },
             { guard: 'cancelsActiveTurn', target: 'ending', actions: 'cancelActiveTurn' },
             { actions: 'refuseCancel' },

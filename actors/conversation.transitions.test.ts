@@ -58,6 +58,7 @@ const effectsPort = (room: { value: boolean }): ConversationEffects => ({
   submitTurn: () => undefined,
   cancelTurn: () => undefined,
   resumeTurn: () => undefined,
+  closeConnection: () => undefined,
 });
 
 /** The old reducer's inputs: turn events wrapped, and a turn's end without its finish. */

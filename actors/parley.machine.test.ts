@@ -56,6 +56,7 @@ function createParley({
     submitTurn: () => undefined,
     cancelTurn: () => undefined,
     resumeTurn: () => undefined,
+    closeConnection: () => undefined,
   };
   const root = createActor(parleyMachine, {
     clock,

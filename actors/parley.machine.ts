@@ -23,6 +23,7 @@ import {
   conversationShardMachine,
   type ConversationShardInput,
 } from './conversation-shard.machine.js';
+import type { Role } from './membership.js';
 
 export { connectionKey, conversationKey } from './system-ids.js';
 
@@ -33,7 +34,7 @@ export interface ParleyMachineInput extends ConversationShardInput {
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
-      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since'
+      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since' | 'role'
     >,
   ): ConnectionMachineInput;
 }
@@ -47,9 +48,12 @@ export type ParleyEvent =
       conversationId: string;
       socket: SocketPort;
       since?: number;
+      role?: Role;
       /** The agent a new conversation gets; ignored when the conversation exists. */
       agentId?: string;
     }
+  /** Spawns the conversation when it is not running (a membership change over HTTP). */
+  | { type: 'conversation.ensure'; conversationId: string }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'system.shutdown' };
 
@@ -121,10 +125,20 @@ export const parleyMachine = setup({
               conversationId: event.conversationId,
               socket: event.socket,
               ...(event.since === undefined ? {} : { since: event.since }),
+              ...(event.role === undefined ? {} : { role: event.role }),
             }),
           }),
         ),
       ],
+    },
+    'conversation.ensure': {
+      actions: sendTo(
+        ({ event }) => conversationShardKey(event.conversationId),
+        ({ event }) => ({
+          type: 'conversation.spawn' as const,
+          conversationId: event.conversationId,
+        }),
+      ),
     },
     // Connections tell their shard themselves; this is for anyone else who closes one.
     'connection.closed': {

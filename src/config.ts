@@ -25,7 +25,9 @@ type SameKeys<TLeft, TRight> = [keyof TLeft] extends [keyof TRight]
 /** Compile-time only: the schemas' keys and value types are those of {@link ParleyConfig}. */
 export type ConfigSchemasMatch = [
   SameKeys<FromSchemas, ParleyConfig> extends true ? true : never,
-  FromSchemas & Pick<ParleyConfig, 'devMode' | 'inspector'> extends ParleyConfig ? true : never,
+  FromSchemas & Pick<ParleyConfig, 'devMode' | 'inspector' | 'access'> extends ParleyConfig
+    ? true
+    : never,
 ];
 
 /** Settings given in code (`startServer({ config })`); they override the environment. */
@@ -142,9 +144,10 @@ export function resolveConfig(
     const message = `Invalid configuration: ${problems.map((item) => item.text).join('; ')}`;
     throw problems.every((item) => item.type) ? new TypeError(message) : new RangeError(message);
   }
-  const merged = values as Omit<ParleyConfig, 'devMode' | 'inspector'> & {
+  const merged = values as Omit<ParleyConfig, 'devMode' | 'inspector' | 'access'> & {
     devMode?: boolean;
     inspector?: boolean;
+    access?: ParleyConfig['access'];
   };
   const hasKey = merged.jwtSecret !== undefined || merged.jwtPublicKeyFile !== undefined;
   const devMode = merged.devMode ?? (isLoopback(merged.host) && !hasKey);
@@ -161,8 +164,9 @@ export function resolveConfig(
   }
   // The file found without PARLEY_CONFIG (./parley.config.json) is still the one in use.
   if (merged.configFile === undefined && file !== undefined) merged.configFile = file.path;
+  const access = merged.access ?? (hasKey ? 'members' : 'open');
   return {
-    config: { ...merged, devMode, inspector },
+    config: { ...merged, devMode, inspector, access },
     sources: sources,
   };
 }

@@ -5,6 +5,8 @@
  * The engine: one actor system (root → shards → conversations, root → shards → connections), one worker
  * pool, the event log, the model and the tools, with every effect (clock, ids, scheduler) injected.
  * Transport-agnostic: the WebSocket server attaches sockets through {@link Engine.openConnection}.
+ * Over 300 lines because it is the one place the engine's parts are wired to each other (the
+ * membership, deletion and expiry entry points each need the actors, the loader and the log).
  */
 import { asyncScheduler } from 'rxjs';
 import { createActor, type AnyActorRef } from 'xstate';
@@ -42,6 +44,8 @@ import { RateLimiter } from './engine/rate-limiter.js';
 import { expireIdleConversations } from './engine/expire-conversations.js';
 import { logUnavailableFrame, watchLogOutage } from './engine/log-outage.js';
 import { createReplies } from './engine/replies.js';
+import { readMembers } from './engine/restore-conversation.js';
+import type { Member } from '../actors/membership.js';
 import { Sockets } from './engine/sockets.js';
 import { createEventLog } from './event-log/event-log.js';
 import { MemoryEventStore } from './event-log/memory-store.js';
@@ -281,6 +285,7 @@ export function createEngine(options: EngineOptions): Engine {
         ...base,
         effects: connectionEffects,
         hibernateAfterMs: config.hibernateAfterMs,
+        slowConsumerGraceMs: config.slowConsumerGraceMs,
       }),
     },
   });
@@ -329,6 +334,11 @@ export function createEngine(options: EngineOptions): Engine {
     if (snapshot?.status === 'active') return snapshot.context.seq;
     return conversationShard(conversationId)?.getSnapshot().context.hibernated.get(conversationId)
       ?.conversation.seq;
+  };
+  const membersOf = (conversationId: string) => {
+    const snapshot = actor(conversationKey(conversationId))?.getSnapshot() as
+      { status: string; context: { members: Member[] } } | undefined;
+    return snapshot?.status === 'active' ? snapshot.context.members : undefined;
   };
   const replies = createReplies({
     log,
@@ -384,6 +394,7 @@ export function createEngine(options: EngineOptions): Engine {
       conversationId,
       socket,
       since,
+      role,
       agent,
       remote = false,
       lastEventSeq = 0,
@@ -403,6 +414,7 @@ export function createEngine(options: EngineOptions): Engine {
         conversationId,
         socket,
         ...(since === undefined ? {} : { since }),
+        ...(role === undefined ? {} : { role }),
         ...(agent === undefined ? {} : { agentId: agent }),
       });
       if (since !== undefined && !remote) void replies.resume(connectionId, since);
@@ -424,6 +436,61 @@ export function createEngine(options: EngineOptions): Engine {
       return connections;
     },
     currentSeq,
+    reply(connectionId, body) {
+      sockets.reply(connectionId, body);
+    },
+    async changeMembership(conversationId, change) {
+      await loader.load(conversationId);
+      root.send({ type: 'conversation.ensure', conversationId });
+      const conversation = actor(conversationKey(conversationId));
+      conversation?.send({ type: 'membership.change', ...change });
+      const members = membersOf(conversationId) ?? [];
+      await new Promise<void>((resolve) => {
+        log.afterDurable(() => {
+          resolve();
+        });
+      });
+      return members;
+    },
+    async deleteConversation(conversationId) {
+      if (store.deleteConversation === undefined) {
+        throw new ParleyError(
+          'internal_error',
+          'This event store cannot delete conversations (it has no deleteConversation).',
+        );
+      }
+      actor(conversationKey(conversationId))?.send({ type: 'conversation.delete' });
+      // Its last appends (inputs before the delete) are written before the erase, not after it.
+      await log.flush();
+      const erased = await store.deleteConversation(conversationId);
+      log.forget(conversationId);
+      // Nothing of it stays in memory, hibernated or not: the id starts again from seq 1.
+      actor(conversationShardKey(conversationId))?.send({
+        type: 'conversation.stopped',
+        conversationId,
+      });
+      return erased;
+    },
+    async conversationInfo(conversationId) {
+      // A hibernated conversation keeps no members in memory: the log has them.
+      const members = membersOf(conversationId);
+      const seq = currentSeq(conversationId);
+      if (members !== undefined && seq !== undefined) {
+        return {
+          conversationId,
+          members: members.length === 0 ? undefined : members,
+          lastSeq: seq,
+        };
+      }
+      await log.flush();
+      const last = await store.lastPosition(conversationId);
+      if (last === undefined) return undefined;
+      return {
+        conversationId,
+        members: await readMembers(store, conversationId, last.seq),
+        lastSeq: last.seq,
+      };
+    },
     stats,
     expireIdleConversations(maxAgeMs) {
       const isBusy = (id: string) => currentSeq(id) !== undefined || loader.isLoading(id);

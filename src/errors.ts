@@ -17,6 +17,12 @@ export const CLOSE_CODES = {
   internal_error: 1011,
   service_restart: 1012,
   try_again_later: 1013,
+  /** The connection's token expired (send `authenticate` with a fresh one before `exp`). */
+  token_expired: 4401,
+  /** The user was removed from the conversation (or lost the right to read it). */
+  membership_revoked: 4403,
+  /** The conversation was deleted. */
+  conversation_deleted: 4404,
 } as const;
 
 /** A WebSocket close code Parley sends. */
@@ -65,8 +71,28 @@ export const ERROR_CODES = {
   too_many_connections: { close: null, http: 503 },
   /** The path is not a known route. */
   not_found: { close: null, http: 404 },
-  /** An HTTP method other than GET/HEAD. */
+  /** An HTTP method the route does not take. */
   method_not_allowed: { close: null, http: 405 },
+  /** A request body that is not the JSON the route expects; `issues` says which field. */
+  invalid_request: { close: null, http: 400 },
+  /**
+   * The caller may see the conversation but not do this: a viewer posting, cancelling or typing
+   * (an `error` frame), or a non-owner changing members or deleting (HTTP 403).
+   */
+  forbidden: { close: null, http: 403 },
+  /** `POST /api/conversations` with an id that already exists (and the caller may see). */
+  conversation_exists: { close: null, http: 409 },
+  /** The user was removed from the conversation: the socket is closed with 4403. */
+  membership_revoked: { close: 4403, http: null },
+  /** The conversation was deleted: its sockets are closed with 4404. */
+  conversation_deleted: { close: 4404, http: null },
+  /** The connection's token reached its `exp`: the socket is closed with 4401. */
+  token_expired: { close: 4401, http: 401 },
+  /**
+   * A per-user limit: conversations created per window or live at once (HTTP 429,
+   * `details.retry_after_ms` when waiting helps), or turns waiting in the queue (an `error` frame).
+   */
+  user_limit: { close: null, http: 429 },
   /** A tool call did not finish within its timeout; the tool's signal was aborted. */
   tool_timeout: { close: null, http: null },
   /** A tool threw or rejected; the message says why. */

@@ -52,7 +52,8 @@ describe.runIf(browserSuiteRuns('chat access browser tests'))(
     });
 
     it('asks for a token when the server wants one, joins with it, and keeps it for the tab only', async () => {
-      const server = await startTestServer({ jwtSecret: SECRET, devMode: false });
+      // Open access: this is about the page's token handling, not about membership.
+      const server = await startTestServer({ jwtSecret: SECRET, devMode: false, access: 'open' });
       const token = await signToken('carol');
       const forged = await signToken('mallory', 'not-the-server-secret-but-as-long');
       context = await browser.newContext({ viewport: { width: 1000, height: 720 } });

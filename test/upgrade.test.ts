@@ -28,7 +28,7 @@ describe('the upgrade gate', () => {
   });
 
   it('authenticates with a JWT and uses its sub as the user', async () => {
-    const server = await startTestServer({ jwtSecret: secret, devMode: false });
+    const server = await startTestServer({ jwtSecret: secret, devMode: false, access: 'open' });
     const jwt = await token({ sub: 'carol', exp: '5m' });
     const viaHeader = await connectClient(server.url, 'auth', 'ignored', {
       query: '',

@@ -3,8 +3,13 @@
  */
 import { ParleyClientError } from './client-error.js';
 
-/** Close codes that blame the client (unsupported data, invalid payload, policy): retrying is pointless. */
-export const REJECTING_CLOSE_CODES: ReadonlySet<number> = new Set([1003, 1007, 1008]);
+/**
+ * Close codes that blame the client (unsupported data, invalid payload, policy) or end its access
+ * (token expired, membership revoked, conversation deleted): retrying is pointless.
+ */
+export const REJECTING_CLOSE_CODES: ReadonlySet<number> = new Set([
+  1003, 1007, 1008, 4401, 4403, 4404,
+]);
 
 /** Service restart: reconnect at the first backoff step, another instance may already serve. */
 const SERVICE_RESTART = 1012;
@@ -27,7 +32,8 @@ export type CloseDecision =
  * Decides between reconnecting and giving up:
  * - the first connection failing before `welcome` ends the client (`connect()` rejects with
  *   `connect_failed`): a wrong URL or a refused token should not spin;
- * - 1003, 1007 and 1008 end it with `rejected`: reconnecting would repeat the client's fault;
+ * - 1003, 1007, 1008, 4401, 4403 and 4404 end it with `rejected`: reconnecting would repeat
+ *   the client's fault, or the server took its access away;
  * - with reconnection off, any close ends it with `connection_lost`;
  * - otherwise it reconnects at step `attempts`, or at step 0 after 1012.
  *

@@ -52,6 +52,11 @@ export interface ParleyConfig {
   jwtIssuer?: string | undefined;
   /** Required `aud` claim. Env `PARLEY_JWT_AUDIENCE`. @default undefined */
   jwtAudience?: string | undefined;
+  /**
+   * Who may use a conversation: `open` (anyone who knows its id) or `members`. Env `PARLEY_ACCESS`.
+   * @default 'members' when a JWT key is set, else 'open'
+   */
+  access: 'open' | 'members';
   /** `Origin` allowlist for browsers; unset allows any. Env `PARLEY_ALLOWED_ORIGINS`. @default undefined */
   allowedOrigins?: string[] | undefined;
   /** Serve the inspector. Env `PARLEY_INSPECTOR`. @default `devMode` */
@@ -70,6 +75,12 @@ export interface ParleyConfig {
   maxFrameBytes: number;
   /** Frames a connection may have unsent before 1013. Env `PARLEY_OUTBOUND_BUFFER_FRAMES`. @default 256 */
   outboundBufferFrames: number;
+  /** Time a slow consumer has to read its 1013 close frame before termination. Env `PARLEY_SLOW_CONSUMER_GRACE_MS`. @default 1_000 */
+  slowConsumerGraceMs: number;
+  /** Conversations one user may create per hour; 0: no limit. Env `PARLEY_USER_CONVERSATIONS_PER_HOUR`. @default 100 */
+  userConversationsPerHour: number;
+  /** Conversations created by one user live at once; 0: no limit. Env `PARLEY_USER_LIVE_CONVERSATIONS`. @default 20 */
+  userLiveConversations: number;
   /** Interval of server WebSocket pings. Env `PARLEY_HEARTBEAT_MS`. @default 30_000 */
   heartbeatIntervalMs: number;
   /** Quiet time before a connection hibernates; 0: never. Env `PARLEY_HIBERNATE_AFTER_MS`. @default 30_000 */

@@ -145,6 +145,11 @@ export const CONFIG_VARIABLES = {
   ],
   PARLEY_JWT_ISSUER: ['jwtIssuer', z.string().optional(), 'Required `iss` claim, when set.'],
   PARLEY_JWT_AUDIENCE: ['jwtAudience', z.string().optional(), 'Required `aud` claim, when set.'],
+  PARLEY_ACCESS: [
+    'access',
+    z.enum(['open', 'members']).optional(),
+    'Who may use a conversation: `open` (anyone who knows its id) or `members` (its members, and JWT claims that grant it; docs/SECURITY.md). Default: `members` when a JWT key is set, else `open`.',
+  ],
   PARLEY_ALLOWED_ORIGINS: [
     'allowedOrigins',
     z
@@ -203,6 +208,11 @@ export const CONFIG_VARIABLES = {
     int(1, 1_000_000).default(256),
     'Frames a connection may have unsent; past it the client is closed with 1013.',
   ],
+  PARLEY_SLOW_CONSUMER_GRACE_MS: [
+    'slowConsumerGraceMs',
+    int(0, 60_000).default(1_000),
+    'A client past `PARLEY_OUTBOUND_BUFFER_FRAMES` gets the 1013 close frame behind what is queued, and this long to read it before its socket is terminated.',
+  ],
   PARLEY_HEARTBEAT_MS: [
     'heartbeatIntervalMs',
     int(100, 3_600_000).default(30_000),
@@ -227,6 +237,16 @@ export const CONFIG_VARIABLES = {
     'maxParticipants',
     int(1, 100_000).default(100),
     'Connections per conversation before joins are refused (1008).',
+  ],
+  PARLEY_USER_CONVERSATIONS_PER_HOUR: [
+    'userConversationsPerHour',
+    int(0, 1_000_000).default(100),
+    'Conversations one user may create per sliding hour (`POST /api/conversations`, or a join that starts one in `open` mode); past it `user_limit` (429). 0: no limit.',
+  ],
+  PARLEY_USER_LIVE_CONVERSATIONS: [
+    'userLiveConversations',
+    int(0, 1_000_000).default(20),
+    'Conversations created by one user that may be live (loaded) at once; past it `user_limit` (429). 0: no limit.',
   ],
   PARLEY_TURN_CONCURRENCY: [
     'turnConcurrency',

@@ -195,6 +195,12 @@ export function createConversationEffects({
       ]);
     },
     hasTurnRoom,
+    closeConnection(connectionId, code, reason) {
+      // After the frames published before it (the `membership` frame that says why).
+      log.afterDurable(() => {
+        sockets.close(connectionId, code, reason);
+      });
+    },
     reserveTurnSlot() {
       pool.reserve();
     },

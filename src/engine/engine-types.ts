@@ -5,6 +5,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { ActorOptions, AnyActorLogic, InspectionEvent } from 'xstate';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { Member, MemberChange, MembershipAction, Role } from '../../actors/membership.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { Agent } from '../agent/agent.js';
 import type {
@@ -131,6 +132,14 @@ export interface ConnectionHandle {
   send(event: ConnectionEvent): void;
 }
 
+/** A conversation as the log knows it (see {@link Engine.conversationInfo}). */
+export interface ConversationInfo {
+  conversationId: string;
+  /** Undefined when it has no `membership` frame (made by a join in `open` mode). */
+  members: Member[] | undefined;
+  lastSeq: number;
+}
+
 /** Live counters for `/health`. */
 export interface EngineStats {
   connections: number;
@@ -158,6 +167,8 @@ export interface Engine {
     socket: SocketPort;
     /** Resume: send the events after this seq before the live ones. */
     since?: number;
+    /** The member role the connection was admitted with; absent when its access is not a role's. */
+    role?: Role;
     /**
      * The agent of a conversation this join creates (`?agent=`); a `ParleyError`
      * `unknown_agent` when there is none of that id. An existing conversation keeps its own.
@@ -171,6 +182,34 @@ export interface Engine {
     /** Cluster mode: the highest event seq the client already has (a connection moved here). */
     lastEventSeq?: number;
   }): Promise<ConnectionHandle>;
+  /**
+   * Changes a conversation's members: the conversation (restored if needed) logs the change and
+   * sends a `membership` frame to every participant; a removed member's sockets close with 4403.
+   * Resolves with the member list after the change, once the log has it.
+   */
+  changeMembership(
+    conversationId: string,
+    change: { by: string; action: MembershipAction; changes: MemberChange[] },
+  ): Promise<Member[]>;
+  /**
+   * What the log knows of a conversation: its members (from its newest `membership` frame; none
+   * for a conversation without one) and its last seq; undefined when the log has never seen it.
+   */
+  conversationInfo(conversationId: string): Promise<ConversationInfo | undefined>;
+  /**
+   * Deletes a conversation: its participants are closed with 4404, its turns cancelled, its
+   * actor stopped, and every log entry erased. The id can then be created again from seq 1.
+   * Resolves with the number of entries erased.
+   */
+  deleteConversation(conversationId: string): Promise<number>;
+  /**
+   * Sends one connection a reply that is not a conversation event (`authenticated`, an `error`
+   * about its own frame), stamped with the conversation's current seq.
+   */
+  reply(
+    connectionId: string,
+    body: Record<string, unknown> & { type: 'authenticated' | 'error' },
+  ): void;
   /** The agents conversations may run, by id. */
   readonly agents: ReadonlyMap<string, Agent>;
   /**

@@ -6,6 +6,7 @@ import type { ModelMessage } from '../agent/model.js';
 import type { EventStore } from '../event-log/event-store.js';
 import type { FrameEntry, RecordedAgent } from '../event-log/log-entry.js';
 import { restoreAwaitedTurn } from './restore-approval.js';
+import { ROLES, type Member, type Role } from '../../actors/membership.js';
 
 /**
  * What a conversation gets back from its log after a restart, with the agent its first log entry
@@ -83,13 +84,44 @@ export async function restoreConversation(
     unfinishedTurns.push({ turnId, ...partial });
     history.push({ role: 'assistant', content: partial.text });
   }
+  const members = await readMembers(store, conversationId, last.seq);
   return {
     ...(agent === undefined ? {} : { agent }),
     seq: last.seq,
+    ...(members === undefined ? {} : { members }),
     history: history.slice(-historyMessages),
     unfinishedTurns,
     ...(awaitingApproval === undefined ? {} : { awaitingApproval }),
   };
+}
+
+/**
+ * The member list of a conversation's newest `membership` frame (each carries the whole list),
+ * or undefined when it has none: a conversation created before access control, or in `open`
+ * mode by a join.
+ *
+ * @example
+ * const members = await readMembers(store, 'demo', lastSeq);
+ */
+export async function readMembers(
+  store: EventStore,
+  conversationId: string,
+  lastSeq: number,
+): Promise<Member[] | undefined> {
+  const [latest] = await store.readFrames(conversationId, {
+    before: lastSeq + 1,
+    limit: 1,
+    types: ['membership'],
+  });
+  if (latest === undefined) return undefined;
+  const listed = latest.frame.members;
+  if (!Array.isArray(listed)) return [];
+  return listed.flatMap((item: unknown) => {
+    const { user_id: userId, role } = (item ?? {}) as { user_id?: unknown; role?: unknown };
+    return typeof userId === 'string' && ROLES.includes(role as Role)
+      ? [{ userId, role: role as Role }]
+      : [];
+  });
 }
 
 async function partialAnswer(

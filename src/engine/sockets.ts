@@ -3,6 +3,7 @@
  */
 import type { SocketPort } from '../../actors/connection-types.js';
 import type { ParleyMetrics } from '../metrics/parley-metrics.js';
+import type { CloseCode } from '../errors.js';
 import { stampFrame, type FrameBody } from './stamp-frame.js';
 
 interface Buffered {
@@ -166,6 +167,20 @@ export class Sockets {
       this.options.metrics?.refused(body.code);
     this.options.metrics?.frameSent(data);
     socket.port.send(data);
+  }
+
+  /** Closes one connection's socket (its actor hears `socket.closed` and leaves). */
+  close(connectionId: string, code: CloseCode, reason: string): void {
+    this.sockets.get(connectionId)?.port.close(code, reason);
+  }
+
+  /** Open connection ids of a conversation. */
+  connectionIdsOf(conversationId: string): string[] {
+    const ids: string[] = [];
+    for (const [connectionId, socket] of this.sockets) {
+      if (socket.conversationId === conversationId) ids.push(connectionId);
+    }
+    return ids;
   }
 
   /** Holds this connection's live event frames until {@link release}. */

@@ -234,6 +234,19 @@ export function describeEventStoreContract(name: string, factory: ContractStoreF
       expect(first.map((summary) => summary.conversation_id)).toEqual(['b']);
     });
 
+    it('deletes one conversation entirely, which then starts again from position 1', async () => {
+      const store = await open();
+      await store.append([...frames('a', 1, 3), ...frames('b', 1, 2)]);
+      expect(await store.deleteConversation?.('a')).toBe(3);
+      expect(await store.lastPosition('a')).toBeUndefined();
+      expect(await store.readFrames('a')).toEqual([]);
+      expect((await store.listConversations()).map((c) => c.conversation_id)).toEqual(['b']);
+      expect(await store.deleteConversation?.('a')).toBe(0);
+      await store.append(frames('a', 1, 1));
+      expect(await store.lastPosition('a')).toEqual({ position: 1, seq: 1 });
+      expect(await store.readFrames('b')).toHaveLength(2);
+    });
+
     it('stores a batch entirely or not at all', async () => {
       const store = await open();
       await store.append(frames('a', 1, 3));

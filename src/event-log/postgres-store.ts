@@ -251,6 +251,16 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.seq;
   }
 
+  /** Erases the entries; the fence (`conversations.epoch`) stays, so fencing holds across it. */
+  async deleteConversation(conversationId: string): Promise<number> {
+    const result = await this.#query(
+      'write',
+      `DELETE FROM ${this.#schema}.entries WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     const { rows } = await this.#query<ConversationSummary>(
       'read',

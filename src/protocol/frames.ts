@@ -87,6 +87,18 @@ export const clientHistorySchema = z.object({
   request_id: z.string().max(64).optional(),
 });
 
+/** Longest token an `authenticate` frame may carry, in characters. */
+export const MAX_TOKEN_CHARS = 16_384;
+
+/**
+ * `authenticate`: a fresh JWT for this connection, sent before the current one's `exp`; answered
+ * by `authenticated` with the new expiry, or an `error` `unauthorized` (the old token stays).
+ */
+export const clientAuthenticateSchema = z.object({
+  type: z.literal('authenticate'),
+  token: z.string().min(1).max(MAX_TOKEN_CHARS),
+});
+
 /** Every frame a client may send, discriminated on `type`. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
   clientUserMessageSchema,
@@ -96,6 +108,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   clientResumeSchema,
   clientHistorySchema,
   clientToolApprovalSchema,
+  clientAuthenticateSchema,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -161,6 +174,23 @@ export const presenceFrameSchema = z.object({
   user_id: z.string(),
   connection_id: z.string(),
   participants: z.array(z.string()),
+});
+
+/** A member's role in a conversation (docs/SECURITY.md). */
+export const roleSchema = z.enum(['owner', 'member', 'viewer']);
+
+/**
+ * The conversation's members changed: `created` (the creator is its owner), `added`, `changed`
+ * or `removed`. `changes` lists what this event did (`role: null` removed the user), `members`
+ * the whole list after it; `by` is the user who asked (`admin` for an admin token).
+ */
+export const membershipFrameSchema = z.object({
+  type: z.literal('membership'),
+  ...envelope,
+  action: z.enum(['created', 'added', 'changed', 'removed']),
+  by: z.string(),
+  changes: z.array(z.object({ user_id: z.string(), role: roleSchema.nullable() })),
+  members: z.array(z.object({ user_id: z.string(), role: roleSchema })),
 });
 
 /** A participant's message, as accepted; `turn_id` is the agent turn that will answer it. */
@@ -312,6 +342,14 @@ export const pongFrameSchema = z.object({
   id: z.string().optional(),
 });
 
+/** The connection's new token was accepted; it is closed with 4401 at `expires_at` (epoch ms). */
+export const authenticatedFrameSchema = z.object({
+  type: z.literal('authenticated'),
+  ...envelope,
+  user_id: z.string(),
+  expires_at: z.number().int().nonnegative(),
+});
+
 /** A page of past conversation events, oldest first, answering a `history` request. */
 export const historyFrameSchema = z.object({
   type: z.literal('history'),
@@ -340,6 +378,7 @@ export const errorFrameSchema = z.object({
 export const serverFrameSchema = z.discriminatedUnion('type', [
   welcomeFrameSchema,
   presenceFrameSchema,
+  membershipFrameSchema,
   userMessageFrameSchema,
   typingIndicatorFrameSchema,
   toolCallFrameSchema,
@@ -352,6 +391,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   agentResponseCompleteFrameSchema,
   pongFrameSchema,
   historyFrameSchema,
+  authenticatedFrameSchema,
   errorFrameSchema,
 ]);
 
@@ -360,11 +400,12 @@ export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type HistoryFrame = z.infer<typeof historyFrameSchema>;
+export type MembershipFrame = z.infer<typeof membershipFrameSchema>;
 export type ToolApprovalRequestFrame = z.infer<typeof toolApprovalRequestFrameSchema>;
 export type ToolApprovalDecisionFrame = z.infer<typeof toolApprovalDecisionFrameSchema>;
 
 /** Frame types that are replies to one connection: they repeat the current seq. */
-export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'error'] as const;
+export const DIRECT_FRAME_TYPES = ['welcome', 'pong', 'history', 'authenticated', 'error'] as const;
 
 /** A conversation event frame: consumes the next seq and reaches every participant. */
 export type ConversationEventFrame = Exclude<

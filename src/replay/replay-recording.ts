@@ -3,6 +3,7 @@
  * sends the same frames. The recorded inputs go in through the real connection actors at the
  * seq they originally arrived after; the model and tools answer from the recording (or live).
  */
+import { ROLES, type MemberChange, type MembershipAction } from '../../actors/membership.js';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { InspectionEvent } from 'xstate';
 import type { LanguageModel } from '../agent/model.js';
@@ -277,16 +278,25 @@ async function inject(
   switch (input.type) {
     case 'participant.join': {
       const since = typeof input.since === 'number' ? input.since : undefined;
+      const role = ROLES.find((known) => known === input.role);
       const handle = await engine.openConnection({
         connectionId,
         userId: String(input.userId),
         conversationId,
         socket: replaySocket(() => handles.get(connectionId), clock),
         ...(since === undefined ? {} : { since }),
+        ...(role === undefined ? {} : { role }),
       });
       handles.set(connectionId, handle);
       return;
     }
+    case 'membership.change':
+      await engine.changeMembership(conversationId, {
+        by: String(input.by),
+        action: input.action as MembershipAction,
+        changes: input.changes as MemberChange[],
+      });
+      return;
     case 'participant.leave':
       send({ type: 'socket.closed', code: 1000 });
       handles.delete(connectionId);

@@ -5,12 +5,13 @@ import type { ConnectionEvent } from '../../actors/connection-types.js';
 import type { ConnectionHandle, Engine } from '../engine.js';
 import type { CloseCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Role } from '../../actors/membership.js';
 import { parseClientFrame } from '../protocol/parse-client-frame.js';
 
 /** Options for {@link attachSocket}. */
 export interface AttachSocketOptions {
   /** The engine, or in cluster mode the routing in front of it. */
-  engine: Pick<Engine, 'openConnection' | 'config' | 'metrics'>;
+  engine: Pick<Engine, 'openConnection' | 'config' | 'metrics' | 'reply'>;
   socket: WebSocket;
   /** The upgraded TCP socket under `socket`: corked while one tick's frames are written. */
   rawSocket?: Duplex;
@@ -18,9 +19,28 @@ export interface AttachSocketOptions {
   conversationId: string;
   /** Resume from this seq (`?since=`). */
   since?: number;
+  /** The member role the connection was admitted with (absent when its access is not a role's). */
+  role?: Role;
+  /** Takes `authenticate` frames (one object for the whole server). @default refuses them */
+  credentials?: CredentialRenewal;
   /** The agent of a conversation this join creates (`?agent=`). */
   agent?: string;
   logger: Logger;
+}
+
+/** What an `authenticate` frame's token came to. */
+export type RenewalOutcome =
+  | { ok: true; userId: string; expiresAt: number }
+  /** `close`: the new token no longer grants this conversation (closed with 4403). */
+  | { ok: false; code: 'unauthorized' | 'membership_revoked'; message: string };
+
+/** Verifies a connection's fresh token and moves its expiry (see create-parley.ts). */
+export interface CredentialRenewal {
+  renew(
+    socket: WebSocket,
+    connection: { userId: string; conversationId: string },
+    token: string,
+  ): Promise<RenewalOutcome>;
 }
 
 /**
@@ -88,6 +108,8 @@ class SocketAdapter implements SocketPort {
   readonly #logger: Logger;
   readonly #userId: string;
   readonly #conversationId: string;
+  readonly #role: Role | undefined;
+  readonly #credentials: CredentialRenewal | undefined;
   #connectionId: string | undefined;
   #corked = false;
   #unflushed = 0;
@@ -100,13 +122,24 @@ class SocketAdapter implements SocketPort {
   /** Made once per socket, not once per frame (see the constructor). */
   readonly #onFlushed: () => void;
 
-  constructor({ engine, socket, rawSocket, logger, userId, conversationId }: AttachSocketOptions) {
+  constructor({
+    engine,
+    socket,
+    rawSocket,
+    logger,
+    userId,
+    conversationId,
+    role,
+    credentials,
+  }: AttachSocketOptions) {
     this.#engine = engine;
     this.#socket = socket;
     this.#rawSocket = rawSocket;
     this.#logger = logger;
     this.#userId = userId;
     this.#conversationId = conversationId;
+    this.#role = role;
+    this.#credentials = credentials;
     // Assigned here rather than as class fields: a field initializer names the function, which
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
     this.#onFlushed = () => {
@@ -133,6 +166,7 @@ class SocketAdapter implements SocketPort {
         conversationId: this.#conversationId,
         socket: this,
         ...(since === undefined ? {} : { since }),
+        ...(this.#role === undefined ? {} : { role: this.#role }),
         ...(agent === undefined ? {} : { agent }),
       })
       .then(
@@ -223,6 +257,11 @@ class SocketAdapter implements SocketPort {
       : Buffer.from(data as ArrayBuffer).toString('utf8');
     const result = parseClientFrame(text);
     this.#engine.metrics.frameReceived(result.ok ? result.frame.type : 'invalid');
+    if (result.ok && result.frame.type === 'authenticate') {
+      // Answered here, never logged or shown to an actor: the frame holds a credential.
+      void this.#renew(result.frame.token);
+      return;
+    }
     if (result.ok) {
       if (this.#logger.isLevelEnabled('trace')) {
         this.log('trace', { frame: result.frame }, 'frame received');
@@ -237,6 +276,40 @@ class SocketAdapter implements SocketPort {
         ...(result.error.issues === undefined ? {} : { issues: result.error.issues }),
       });
     }
+  }
+
+  async #renew(token: string): Promise<void> {
+    const connectionId = this.#connectionId;
+    const outcome: RenewalOutcome =
+      this.#credentials === undefined
+        ? {
+            ok: false,
+            code: 'unauthorized',
+            message: 'This server does not take authenticate frames.',
+          }
+        : await this.#credentials.renew(
+            this.#socket,
+            { userId: this.#userId, conversationId: this.#conversationId },
+            token,
+          );
+    if (connectionId === undefined) return;
+    if (outcome.ok) {
+      this.log('info', { expires_at: outcome.expiresAt }, 'token renewed');
+      this.#engine.reply(connectionId, {
+        type: 'authenticated',
+        user_id: outcome.userId,
+        expires_at: outcome.expiresAt,
+      });
+      return;
+    }
+    this.log('info', { code: outcome.code, reason: outcome.message }, 'token renewal refused');
+    this.#engine.reply(connectionId, {
+      type: 'error',
+      code: outcome.code,
+      message: outcome.message,
+      in_reply_to: 'authenticate',
+    });
+    if (outcome.code === 'membership_revoked') this.close(4403, 'membership_revoked');
   }
 
   /** One log line with this connection's ids, built only when the level is enabled. */

@@ -76,14 +76,14 @@ describe('createAuthenticator with an HS256 secret', () => {
     const token = await signHs256();
     await expect(
       authenticator.authenticate(request({ authorization: `Bearer ${token}` }), url()),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('accepts a valid token from a bearer subprotocol among others', async () => {
     const authenticator = await createAuthenticator(hs256);
     const token = await signHs256();
     const headers = { 'sec-websocket-protocol': `parley.v1 ,  bearer.${token}` };
-    await expect(authenticator.authenticate(request(headers), url())).resolves.toEqual({
+    await expect(authenticator.authenticate(request(headers), url())).resolves.toMatchObject({
       userId: 'alice',
       method: 'jwt',
     });
@@ -92,7 +92,9 @@ describe('createAuthenticator with an HS256 secret', () => {
   it('accepts a valid token from ?token=', async () => {
     const authenticator = await createAuthenticator(hs256);
     const token = await signHs256();
-    await expect(authenticator.authenticate(request(), url(`?token=${token}`))).resolves.toEqual({
+    await expect(
+      authenticator.authenticate(request(), url(`?token=${token}`)),
+    ).resolves.toMatchObject({
       userId: 'alice',
       method: 'jwt',
     });
@@ -102,9 +104,9 @@ describe('createAuthenticator with an HS256 secret', () => {
     const authenticator = await createAuthenticator(hs256);
     const token = await signHs256();
     const headers = { authorization: `bearer ${token}`, 'sec-websocket-protocol': 'bearer.junk' };
-    await expect(authenticator.authenticate(request(headers), url('?token=junk'))).resolves.toEqual(
-      { userId: 'alice', method: 'jwt' },
-    );
+    await expect(
+      authenticator.authenticate(request(headers), url('?token=junk')),
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('rejects an expired token', async () => {
@@ -121,7 +123,7 @@ describe('createAuthenticator with an HS256 secret', () => {
     const token = await signHs256({ expiresAt: nowInSeconds() - 2 });
     await expect(
       authenticator.authenticate(request({ authorization: `Bearer ${token}` }), url()),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('rejects a token signed with another secret', async () => {
@@ -159,7 +161,7 @@ describe('createAuthenticator with an HS256 secret', () => {
       .sign(new TextEncoder().encode(SECRET));
     await expectUnauthorized(
       authenticator.authenticate(request(), url(`?token=${token}`)),
-      'token sub claim must be a non-empty string',
+      'token sub claim must be 1-64 characters of letters, digits, _ . @ -',
     );
   });
 
@@ -188,7 +190,9 @@ describe('createAuthenticator with an HS256 secret', () => {
       jwtAudience: 'parley',
     });
     const token = await signHs256({ issuer: 'https://id.example', audience: 'parley' });
-    await expect(authenticator.authenticate(request(), url(`?token=${token}`))).resolves.toEqual({
+    await expect(
+      authenticator.authenticate(request(), url(`?token=${token}`)),
+    ).resolves.toMatchObject({
       userId: 'alice',
       method: 'jwt',
     });
@@ -253,7 +257,7 @@ describe('createAuthenticator with a public key file', () => {
     const token = await signEs256(privateKey);
     await expect(
       authenticator.authenticate(request({ authorization: `Bearer ${token}` }), url()),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('rejects a token signed by another key against a PEM public key', async () => {
@@ -290,7 +294,9 @@ describe('createAuthenticator with a public key file', () => {
   it('verifies an ES256 token against a JWKS file', async () => {
     const authenticator = await createAuthenticator({ jwtPublicKeyFile: jwksFile, devMode: false });
     const token = await signEs256(privateKey, 'key-1');
-    await expect(authenticator.authenticate(request(), url(`?token=${token}`))).resolves.toEqual({
+    await expect(
+      authenticator.authenticate(request(), url(`?token=${token}`)),
+    ).resolves.toMatchObject({
       userId: 'alice',
       method: 'jwt',
     });
@@ -325,10 +331,10 @@ describe('createAuthenticator with a public key file', () => {
     });
     await expect(
       authenticator.authenticate(request(), url(`?token=${await signHs256()}`)),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
     await expect(
       authenticator.authenticate(request(), url(`?token=${await signEs256(privateKey)}`)),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('names the path when the key file does not exist', async () => {
@@ -368,7 +374,7 @@ describe('createAuthenticator in development mode', () => {
     const authenticator = await createAuthenticator({ devMode: true });
     await expect(
       authenticator.authenticate(request(), url('?user_id=bob.smith@example-1_x')),
-    ).resolves.toEqual({ userId: 'bob.smith@example-1_x', method: 'development' });
+    ).resolves.toMatchObject({ userId: 'bob.smith@example-1_x', method: 'development' });
   });
 
   it('rejects a request without user_id and says what is expected', async () => {
@@ -404,7 +410,7 @@ describe('createAuthenticator in development mode', () => {
     const token = await signHs256();
     await expect(
       authenticator.authenticate(request(), url(`?token=${token}&user_id=mallory`)),
-    ).resolves.toEqual({ userId: 'alice', method: 'jwt' });
+    ).resolves.toMatchObject({ userId: 'alice', method: 'jwt' });
   });
 
   it('rejects a token when no key is configured to verify it', async () => {

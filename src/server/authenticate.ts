@@ -25,24 +25,35 @@ export interface AuthOptions {
 export interface AuthenticatedUser {
   /** The JWT `sub` claim, or `?user_id=` in development mode. */
   userId: string;
-  method: 'jwt' | 'development';
+  method: 'jwt' | 'development' | 'admin_token';
+  /** The token's claims (`{}` for a development `?user_id=`): `parley_conversations`, `parley_role`… */
+  claims: Readonly<Record<string, unknown>>;
+  /** The token's `exp` in epoch seconds; undefined for a development user. */
+  expiresAt?: number;
 }
 
 /** Checks the credentials of one upgrade request. */
 export interface Authenticator {
   /** Resolves with the user, or rejects with an `unauthorized` {@link ParleyError} saying why. */
   authenticate(request: IncomingMessage, url: URL): Promise<AuthenticatedUser>;
+  /** Verifies a bare token (an `authenticate` frame's), with the same rules and errors. */
+  verifyToken(token: string): Promise<AuthenticatedUser>;
 }
 
 const SUBPROTOCOL = 'parley.v1';
 const BEARER_PREFIX = 'bearer.';
 const HMAC_ALGORITHMS = ['HS256'];
-const CLOCK_TOLERANCE_SECONDS = 5;
+/** Seconds a token is still accepted after its `exp` (clocks drift); its socket closes then. */
+export const JWT_CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = JWT_CLOCK_TOLERANCE_SECONDS;
 const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
+const USER_ID_RULE = 'must be 1-64 characters of letters, digits, _ . @ -';
+/** Most entries a `parley_conversations` claim may list. */
+const MAX_CLAIMED_CONVERSATIONS = 1_000;
 const MISSING_CREDENTIALS =
   'missing credentials: send Authorization: Bearer <jwt>, a bearer.<jwt> subprotocol or ?token=';
 
-type TokenSource = 'authorization_header' | 'subprotocol' | 'query';
+type TokenSource = 'authorization_header' | 'subprotocol' | 'query' | 'frame';
 
 /**
  * Builds the authenticator once at startup, reading the key file so a bad path fails the start
@@ -90,32 +101,40 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
         { details: { source } },
       );
     }
-    let subject: unknown;
+    let payload: Jose.JWTPayload;
     try {
-      const { payload } = await jose.jwtVerify(token, verifier.key, {
+      ({ payload } = await jose.jwtVerify(token, verifier.key, {
         algorithms: verifier.algorithms,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         ...(options.jwtIssuer === undefined ? {} : { issuer: options.jwtIssuer }),
         ...(options.jwtAudience === undefined ? {} : { audience: options.jwtAudience }),
-      });
-      subject = payload.sub;
+      }));
     } catch (cause) {
       throw new ParleyError('unauthorized', describeVerificationFailure(cause, jose.errors), {
         cause,
         details: { source },
       });
     }
-    // jose checks that `sub` is present but not its type, and the user id keys everything else.
-    if (typeof subject !== 'string' || subject === '') {
-      throw new ParleyError('unauthorized', 'token sub claim must be a non-empty string', {
+    // jose checks that `sub` is present but not its type, and the user id keys everything else:
+    // it is broadcast to every participant, so it follows the same rule as a development user_id.
+    const subject = payload.sub;
+    if (typeof subject !== 'string' || !USER_ID_PATTERN.test(subject)) {
+      throw new ParleyError('unauthorized', `token sub claim ${USER_ID_RULE}`, {
         details: { source },
       });
     }
-    return { userId: subject, method: 'jwt' };
+    checkAccessClaims(payload, source);
+    return {
+      userId: subject,
+      method: 'jwt',
+      claims: payload,
+      ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp } : {}),
+    };
   }
 
   return {
+    verifyToken: (token) => verify(token, 'frame'),
     async authenticate(request, url) {
       const found = findToken(request, url);
       if (found !== undefined) return verify(found.token, found.source);
@@ -128,12 +147,9 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
         );
       }
       if (!USER_ID_PATTERN.test(userId)) {
-        throw new ParleyError(
-          'unauthorized',
-          'user_id must be 1-64 characters of letters, digits, _ . @ -',
-        );
+        throw new ParleyError('unauthorized', `user_id ${USER_ID_RULE}`);
       }
-      return { userId, method: 'development' };
+      return { userId, method: 'development', claims: {} };
     },
   };
 }
@@ -153,6 +169,29 @@ export function selectSubprotocol(offered: Set<string>): string | false {
     if (!protocol.toLowerCase().startsWith(BEARER_PREFIX)) return protocol;
   }
   return false;
+}
+
+/** The access claims, when present, must have their documented shape (docs/SECURITY.md). */
+function checkAccessClaims(payload: Jose.JWTPayload, source: TokenSource): void {
+  const listed = payload.parley_conversations;
+  if (
+    listed !== undefined &&
+    (!Array.isArray(listed) ||
+      listed.length > MAX_CLAIMED_CONVERSATIONS ||
+      !listed.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 129))
+  ) {
+    throw new ParleyError(
+      'unauthorized',
+      `token parley_conversations claim must be a list of at most ${MAX_CLAIMED_CONVERSATIONS} conversation ids or prefix* patterns`,
+      { details: { source } },
+    );
+  }
+  const role = payload.parley_role;
+  if (role !== undefined && role !== 'admin') {
+    throw new ParleyError('unauthorized', 'token parley_role claim must be "admin" when present', {
+      details: { source },
+    });
+  }
 }
 
 function findToken(

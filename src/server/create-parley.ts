@@ -2,6 +2,10 @@
  * Parley without a listening socket: the engine, the upgrade gate, the socket adapter and the HTTP
  * routes, as handlers an application attaches to its own `http.Server` or `WebSocketServer`.
  * `startServer` is this plus a server of its own.
+ *
+ * Over 300 lines because it wires every server-side concern once (authentication, access, the
+ * upgrade gate with its connection slots, token expiry, limits, health): split, each part would
+ * need the others' closures passed back in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -16,11 +20,18 @@ import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../
 import { ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ParleyMetrics } from '../metrics/parley-metrics.js';
+import { createAccess, type AuthorizeHook } from './access.js';
+import { attachSocket, type CredentialRenewal } from './attach-socket.js';
+import { TokenExpiry } from './token-expiry.js';
+import { createUserLimits } from './user-limits.js';
+import {
+  createAuthenticator,
+  JWT_CLOCK_TOLERANCE_SECONDS,
+  selectSubprotocol,
+} from './authenticate.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { createDefaultToolRegistry } from '../tools/registry.js';
-import { attachSocket } from './attach-socket.js';
 import { buildAgents, type AgentOptions } from './build-agents.js';
-import { createAuthenticator, selectSubprotocol } from './authenticate.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
 import { startExpiry } from './health.js';
@@ -103,6 +114,16 @@ export interface ParleyOptions {
   store?: EngineOptions['store'];
   /** Serve the chat test page at `/`. @default true for `startServer`, false for `attachParley` */
   chatPage?: boolean;
+  /**
+   * The application's own access rule, asked before the built-in ones for every conversation
+   * read and write: `true` allows, `false` denies (as if the conversation did not exist),
+   * `undefined` leaves it to the built-in rules (docs/SECURITY.md). Over a WebSocket it is asked
+   * once, at the upgrade, and its answer holds for the connection.
+   * @default none: the built-in rules alone
+   * @example
+   * startServer({ authorize: async ({ user, conversationId }) => (await acl.allows(user.userId, conversationId)) || undefined });
+   */
+  authorize?: AuthorizeHook;
   /**
    * The engine's other injectable effects: clocks, ids, turn effects, the rate limiter, inspection
    * hooks. For tests, replays and embedding; production needs none of them.
@@ -253,6 +274,10 @@ export async function createParley(
       : {
           config,
           metrics: engine.metrics,
+          // Replies to this instance's own sockets (`authenticated`), whoever owns the conversation.
+          reply: (connectionId: string, body: Parameters<Engine['reply']>[1]) => {
+            engine.reply(connectionId, body);
+          },
           openConnection: (opening: Parameters<ClusterNode['openConnection']>[0]) =>
             clusterNode.openConnection(opening),
         };
@@ -271,8 +296,21 @@ export async function createParley(
           store,
           durable,
           logger,
+          authenticator,
         });
+  const access = createAccess({
+    mode: config.access,
+    authorize: options.authorize,
+    conversationInfo: (conversationId) => engine.conversationInfo(conversationId),
+  });
+  const userLimits = createUserLimits({
+    createdPerHour: config.userConversationsPerHour,
+    live: config.userLiveConversations,
+    isLive: (conversationId) => engine.currentSeq(conversationId) !== undefined,
+  });
   let shuttingDown = false;
+  /** Upgrades past the cap check whose socket is not open yet (see `reserveSlot`). */
+  let reservedSlots = 0;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxFrameBytes,
@@ -301,7 +339,22 @@ export async function createParley(
       authenticator,
       allowedOrigins: config.allowedOrigins,
       maxConnections: config.maxConnections,
-      openConnections: () => wss.clients.size,
+      // Counted before the credentials are checked: with the slot taken only once the socket is
+      // open, concurrent upgrades all passed the check while their tokens were being verified.
+      reserveSlot: () => {
+        if (wss.clients.size + reservedSlots >= config.maxConnections) return undefined;
+        reservedSlots += 1;
+        let held = true;
+        return () => {
+          if (!held) return;
+          held = false;
+          reservedSlots -= 1;
+        };
+      },
+      access,
+      admitCreation: (userId, conversationId) => {
+        userLimits.admitCreation(userId, conversationId);
+      },
       isShuttingDown: () => shuttingDown,
     }).then((admission) => {
       if (admission.agent !== undefined && !engine.agents.has(admission.agent)) {
@@ -309,8 +362,55 @@ export async function createParley(
       }
       return admission;
     });
+  // A socket outlived its token: 8 s after `exp` a message was still accepted (issue 14). Each
+  // JWT socket is closed with 4401 once its token (and the verifier's clock tolerance) has passed.
+  const tokenExpiry = new TokenExpiry<WebSocket>({
+    onExpired: (socket) => {
+      socket.close(4401, 'token_expired');
+    },
+  });
+  const expiresAtMs = (expiresAt: number) => (expiresAt + JWT_CLOCK_TOLERANCE_SECONDS) * 1000;
+  const credentials: CredentialRenewal = {
+    async renew(socket, connection, token) {
+      let user;
+      try {
+        user = await authenticator.verifyToken(token);
+      } catch (error) {
+        return { ok: false, code: 'unauthorized', message: toParleyError(error).message };
+      }
+      if (user.userId !== connection.userId) {
+        return {
+          ok: false,
+          code: 'unauthorized',
+          message: `the new token is for ${user.userId}, this connection for ${connection.userId}`,
+        };
+      }
+      try {
+        await access.require(user, connection.conversationId, 'read');
+      } catch {
+        return {
+          ok: false,
+          code: 'membership_revoked',
+          message: 'the new token does not grant this conversation',
+        };
+      }
+      if (user.expiresAt === undefined) {
+        return { ok: false, code: 'unauthorized', message: 'token is missing the exp claim' };
+      }
+      if (socket.readyState === socket.OPEN) tokenExpiry.track(socket, expiresAtMs(user.expiresAt));
+      return { ok: true, userId: user.userId, expiresAt: expiresAtMs(user.expiresAt) };
+    },
+  };
+  const untrack = function (this: WebSocket) {
+    tokenExpiry.untrack(this);
+  };
   const attach = (socket: WebSocket, rawSocket: Duplex | undefined, admission: Admission) => {
+    if (admission.user.expiresAt !== undefined) {
+      tokenExpiry.track(socket, expiresAtMs(admission.user.expiresAt));
+      socket.once('close', untrack);
+    }
     attachSocket({
+      credentials,
       engine: connections,
       socket,
       ...(rawSocket === undefined ? {} : { rawSocket }),
@@ -318,6 +418,7 @@ export async function createParley(
       conversationId: admission.conversationId,
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
+      ...(admission.role === undefined ? {} : { role: admission.role }),
       ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
@@ -352,6 +453,9 @@ export async function createParley(
         store,
         durable,
         authenticator,
+        access,
+        engine,
+        userLimits,
         config,
         ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
       });
@@ -373,8 +477,16 @@ export async function createParley(
       socket.on('error', onUpgradeSocketError);
       gate(request).then(
         (admission) => {
-          if (socket.destroyed) return;
+          if (socket.destroyed) {
+            admission.releaseSlot();
+            return;
+          }
+          // ws may abort the handshake itself (a bad key header): the slot goes back with the socket.
+          socket.once('close', admission.releaseSlot);
           wss.handleUpgrade(request, socket, head, (ws) => {
+            // ws counts the socket in `clients` before this callback: the slot is no longer needed.
+            admission.releaseSlot();
+            socket.off('close', admission.releaseSlot);
             socket.off('error', onUpgradeSocketError);
             attach(ws, socket, admission);
           });
@@ -391,6 +503,7 @@ export async function createParley(
     handleConnection(socket, request) {
       gate(request).then(
         (admission) => {
+          admission.releaseSlot();
           attach(socket, undefined, admission);
         },
         (error: unknown) => {
@@ -422,6 +535,7 @@ export async function createParley(
       // have exited when this resolves.
       await mcp.hub.close();
       wss.close();
+      tokenExpiry.stop();
       inspector?.close();
       forwarder?.stop();
     },

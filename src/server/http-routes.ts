@@ -4,9 +4,18 @@ import type { EventStore } from '../event-log/event-store.js';
 import { readHistoryPage } from '../engine/replies.js';
 import { conversationIdSchema, MAX_HISTORY_PAGE } from '../protocol/frames.js';
 import type { ParleyConfig } from '../config.js';
-import type { Authenticator } from './authenticate.js';
+import type { Engine } from '../engine.js';
+import type { Access } from './access.js';
+import type { AuthenticatedUser, Authenticator } from './authenticate.js';
+import {
+  changeMember,
+  createConversation,
+  deleteConversation,
+  readConversation,
+} from './conversation-routes.js';
 import { authorizeAdmin, authorizeInspector } from './inspector-access.js';
 import type { ReadinessReport } from './readiness.js';
+import type { UserLimits } from './user-limits.js';
 import { readElkBundle, readPageFile } from './static-files.js';
 
 /** What the HTTP routes need. */
@@ -24,11 +33,16 @@ export interface RouteContext {
   /** Waits until everything appended is readable from the store. */
   durable: () => Promise<void>;
   authenticator: Authenticator;
+  access: Access;
+  engine: Engine;
+  userLimits: UserLimits;
   config: ParleyConfig;
   /** Cluster mode: owned and followed conversations with their owners (`/inspector/cluster`). */
   clusterStatus?: () => object;
 }
 
+const CONVERSATION_PATH = /^\/api\/conversations\/([^/]+)$/;
+const MEMBER_PATH = /^\/api\/conversations\/([^/]+)\/members\/([^/]+)$/;
 const EVENTS_PATH = /^\/api\/conversations\/([^/]+)\/events$/;
 const EXPORT_PATH = /^\/api\/conversations\/([^/]+)\/export$/;
 /** A page's bundled script or stylesheet: `/chat/chat.js`, `/inspector/inspector.css`. */
@@ -75,11 +89,14 @@ export async function route(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
+  const method = request.method ?? 'GET';
   try {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (path.startsWith('/api/conversations')) {
+      await conversationApi(request, response, context, url, method);
+    } else if (method !== 'GET' && method !== 'HEAD') {
       throw new ParleyError(
         'method_not_allowed',
-        `Only GET and HEAD are supported, not ${String(request.method)}.`,
+        `Only GET and HEAD are supported here, not ${method}.`,
       );
     } else if (path === '/') {
       sendText(response, HTML, await readPageFile('chat', 'index.html'));
@@ -101,24 +118,6 @@ export async function route(
       else await sendAsset(response, path);
     } else if (path.startsWith('/chat/')) {
       await sendAsset(response, path);
-    } else if (EXPORT_PATH.test(path)) {
-      // The inspector's "Export recording" link may carry the admin token instead of chat
-      // credentials; anything else goes through the usual authentication.
-      if (!isInspectorAdmin(context.config, request, url)) {
-        await context.authenticator.authenticate(request, url);
-      }
-      const conversationId = parseConversationId(EXPORT_PATH.exec(path)?.[1] ?? '');
-      await context.durable();
-      // Loaded on the first export: a server that never exports does not carry the replay code.
-      const { exportConversation } = await import('../replay/export-conversation.js');
-      const text = await exportConversation(context.store, conversationId);
-      if (text === '')
-        throw new ParleyError('not_found', `No log for conversation ${conversationId}.`);
-      response.writeHead(200, {
-        'content-type': 'application/x-ndjson',
-        'content-disposition': `attachment; filename="${conversationId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl"`,
-      });
-      response.end(text);
     } else if (path === '/health') {
       sendJson(response, context.shuttingDown() ? 503 : 200, await context.health());
     } else if (path === '/health/ws') {
@@ -134,31 +133,131 @@ export async function route(
     } else if (path === '/metrics') {
       authorizeAdmin(context.config, request, url);
       sendText(response, METRICS_TYPE, await context.metrics());
-    } else if (path === '/api/conversations') {
-      await context.authenticator.authenticate(request, url);
-      const limit = integer(url, 'limit', 1, 1000) ?? 100;
-      sendJson(response, 200, { conversations: await context.store.listConversations({ limit }) });
-    } else if (EVENTS_PATH.test(path)) {
-      await context.authenticator.authenticate(request, url);
-      const conversationId = parseConversationId(EVENTS_PATH.exec(path)?.[1] ?? '');
-      const after = integer(url, 'after', 0, Number.MAX_SAFE_INTEGER);
-      const before = integer(url, 'before', 1, Number.MAX_SAFE_INTEGER);
-      const limit = integer(url, 'limit', 1, MAX_HISTORY_PAGE) ?? 100;
-      await context.durable();
-      const page = await readHistoryPage(context.store, conversationId, { after, before, limit });
-      const last = await context.store.lastPosition(conversationId);
-      sendJson(response, 200, {
-        conversation_id: conversationId,
-        last_seq: last?.seq ?? 0,
-        ...page,
-      });
     } else {
       throw new ParleyError('not_found', `No route for ${path}.`);
     }
   } catch (error) {
     const failure = toParleyError(error);
-    sendJson(response, failure.httpStatus, { code: failure.code, message: failure.message });
+    sendJson(response, failure.httpStatus, {
+      code: failure.code,
+      message: failure.message,
+      ...(failure.issues === undefined ? {} : { issues: failure.issues }),
+    });
   }
+}
+
+/** The log and conversation API under `/api/conversations`; every request needs credentials. */
+async function conversationApi(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: RouteContext,
+  url: URL,
+  method: string,
+): Promise<void> {
+  const path = url.pathname;
+  const allow = (...methods: string[]) => {
+    if (!methods.includes(method)) {
+      throw new ParleyError(
+        'method_not_allowed',
+        `${path} takes ${methods.join(', ')}, not ${method}.`,
+      );
+    }
+  };
+  // The inspector's "Export recording" link (and an operator's tooling) may carry the admin
+  // token instead of chat credentials: it acts as an admin.
+  const user: AuthenticatedUser = isInspectorAdmin(context.config, request, url)
+    ? { userId: 'admin', method: 'admin_token', claims: { parley_role: 'admin' } }
+    : await context.authenticator.authenticate(request, url);
+  const routes = {
+    engine: context.engine,
+    store: context.store,
+    access: context.access,
+    userLimits: context.userLimits,
+  };
+  if (path === '/api/conversations') {
+    allow('GET', 'HEAD', 'POST');
+    if (method === 'POST') {
+      sendJson(response, 201, await createConversation(request, user, routes));
+      return;
+    }
+    const limit = integer(url, 'limit', 1, 1000) ?? 100;
+    sendJson(response, 200, { conversations: await listConversations(context, user, limit) });
+    return;
+  }
+  const member = MEMBER_PATH.exec(path);
+  if (member !== null) {
+    allow('PUT', 'DELETE');
+    const conversationId = parseConversationId(member[1] ?? '');
+    const memberId = decodeSegment(member[2] ?? '');
+    const verb = method === 'PUT' ? 'PUT' : 'DELETE';
+    sendJson(
+      response,
+      200,
+      await changeMember(conversationId, memberId, verb, request, user, routes),
+    );
+    return;
+  }
+  const conversation = CONVERSATION_PATH.exec(path);
+  if (conversation !== null) {
+    allow('GET', 'HEAD', 'DELETE');
+    const conversationId = parseConversationId(conversation[1] ?? '');
+    sendJson(
+      response,
+      200,
+      method === 'DELETE'
+        ? await deleteConversation(conversationId, user, routes)
+        : await readConversation(conversationId, user, routes),
+    );
+    return;
+  }
+  allow('GET', 'HEAD');
+  const exported = EXPORT_PATH.exec(path);
+  if (exported !== null) {
+    const conversationId = parseConversationId(exported[1] ?? '');
+    await context.access.require(user, conversationId, 'read');
+    await context.durable();
+    // Loaded on the first export: a server that never exports does not carry the replay code.
+    const { exportConversation } = await import('../replay/export-conversation.js');
+    const text = await exportConversation(context.store, conversationId);
+    if (text === '') throw new ParleyError('not_found', `No conversation ${conversationId}.`);
+    response.writeHead(200, {
+      'content-type': 'application/x-ndjson',
+      'content-disposition': `attachment; filename="${conversationId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl"`,
+    });
+    response.end(text);
+    return;
+  }
+  const events = EVENTS_PATH.exec(path);
+  if (events !== null) {
+    const conversationId = parseConversationId(events[1] ?? '');
+    await context.access.require(user, conversationId, 'read');
+    const after = integer(url, 'after', 0, Number.MAX_SAFE_INTEGER);
+    const before = integer(url, 'before', 1, Number.MAX_SAFE_INTEGER);
+    const limit = integer(url, 'limit', 1, MAX_HISTORY_PAGE) ?? 100;
+    await context.durable();
+    const page = await readHistoryPage(context.store, conversationId, { after, before, limit });
+    const last = await context.store.lastPosition(conversationId);
+    sendJson(response, 200, { conversation_id: conversationId, last_seq: last?.seq ?? 0, ...page });
+    return;
+  }
+  throw new ParleyError('not_found', `No route for ${path}.`);
+}
+
+/** Conversations scanned, newest first, to find the ones a caller may read. */
+const LIST_SCAN = 10_000;
+
+/** The conversations the caller may read, newest first (every one for an admin or in `open` mode). */
+async function listConversations(context: RouteContext, user: AuthenticatedUser, limit: number) {
+  const all = await context.store.listConversations({
+    limit: context.access.mode === 'open' ? limit : LIST_SCAN,
+  });
+  const readable = [];
+  for (const summary of all) {
+    if (readable.length >= limit) break;
+    const info = await context.engine.conversationInfo(summary.conversation_id);
+    if (info !== undefined && (await context.access.mayRead(user, info))) readable.push(summary);
+  }
+  return readable;
 }
 
 function isInspectorAdmin(config: ParleyConfig, request: IncomingMessage, url: URL): boolean {
@@ -184,13 +283,16 @@ function integer(url: URL, name: string, min: number, max: number): number | und
   return value;
 }
 
-function parseConversationId(raw: string): string {
-  let decoded: string;
+function decodeSegment(raw: string): string {
   try {
-    decoded = decodeURIComponent(raw);
+    return decodeURIComponent(raw);
   } catch {
-    decoded = raw;
+    return raw;
   }
+}
+
+function parseConversationId(raw: string): string {
+  const decoded = decodeSegment(raw);
   if (!conversationIdSchema.safeParse(decoded).success) {
     throw new ParleyError(
       'invalid_conversation_id',

@@ -5,7 +5,7 @@ import { connectionMachine } from '../../actors/connection.machine.js';
 import { conversationMachine } from '../../actors/conversation.machine.js';
 import { parleyMachine } from '../../actors/parley.machine.js';
 import type { ParleyConfig } from '../config.js';
-import type { ParleyError } from '../errors.js';
+import { toParleyError } from '../errors.js';
 import type { EventStore } from '../event-log/event-store.js';
 import { buildTimeline } from '../inspector/build-timeline.js';
 import type { InspectionHub } from '../inspector/inspection-hub.js';
@@ -14,7 +14,8 @@ import { createInspectorSession } from '../inspector/inspector-session.js';
 import { machineDefinition } from '../inspector/machine-definitions.js';
 import type { Logger } from '../logger.js';
 import { formatRecording, parseRecording } from '../replay/read-recording.js';
-import { authorizeInspector } from './inspector-access.js';
+import type { Authenticator } from './authenticate.js';
+import { admitInspector } from './inspector-access.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 
 /** Largest request (a recording loaded into the inspector). */
@@ -29,6 +30,7 @@ export interface InspectorEndpointOptions {
   store: EventStore;
   durable: () => Promise<void>;
   logger: Logger;
+  authenticator: Authenticator;
 }
 
 /**
@@ -106,13 +108,14 @@ export function createInspectorEndpoint(options: InspectorEndpointOptions) {
 
   return {
     upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-      try {
-        authorizeInspector(config, request, url);
-      } catch (error) {
-        refuseUpgrade(socket, error as ParleyError);
-        return;
-      }
-      wss.handleUpgrade(request, socket, head, attach);
+      admitInspector(config, request, url, options.authenticator).then(
+        () => {
+          if (!socket.destroyed) wss.handleUpgrade(request, socket, head, attach);
+        },
+        (error: unknown) => {
+          refuseUpgrade(socket, toParleyError(error));
+        },
+      );
     },
     close(): void {
       for (const client of wss.clients) client.terminate();

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ParleyError } from '../errors.js';
 import { conversationIdSchema } from '../protocol/frames.js';
-import type { Authenticator } from './authenticate.js';
+import type { Role } from '../../actors/membership.js';
+import type { Access } from './access.js';
+import type { AuthenticatedUser, Authenticator } from './authenticate.js';
 
 /** The chat endpoint; the rest of the path is the conversation id. */
 export const CHAT_PATH_PREFIX = '/ws/chat/';
@@ -9,9 +11,17 @@ export const CHAT_PATH_PREFIX = '/ws/chat/';
 /** What an admitted upgrade carries on. */
 export interface Admission {
   userId: string;
+  user: AuthenticatedUser;
   conversationId: string;
   /** `?since=`: resume after this seq. */
   since?: number;
+  /** The member role the user reads (and maybe posts) with; absent when access is not a role's. */
+  role?: Role;
+  /**
+   * Gives back the connection slot this upgrade holds (idempotent): call it once the socket is
+   * counted among the open ones, or when the upgrade fails.
+   */
+  releaseSlot: () => void;
   /** `?agent=`: the agent of a conversation this join creates. */
   agent?: string;
 }
@@ -21,14 +31,23 @@ export interface UpgradeGateOptions {
   authenticator: Authenticator;
   allowedOrigins: readonly string[] | undefined;
   maxConnections: number;
-  openConnections: () => number;
+  /**
+   * Takes one connection slot for this upgrade, counted with the open sockets, or undefined when
+   * the cap is reached; the function it returns gives the slot back.
+   */
+  reserveSlot: () => (() => void) | undefined;
+  access: Access;
+  /** Counts a conversation a join starts against the user's limits (throws `user_limit`). */
+  admitCreation?: (userId: string, conversationId: string) => void;
   isShuttingDown: () => boolean;
 }
 
 /**
  * Decides, before any WebSocket exists, whether an upgrade request may become a connection:
  * path and conversation id (400/404), shutdown (503), origin allowlist (403), connection cap
- * (503) and credentials (401). Throws a {@link ParleyError} whose `httpStatus` is the answer.
+ * (503, a slot taken before the credentials are checked, so concurrent upgrades cannot pass it
+ * together), credentials (401) and access to the conversation (404, as for one that does not
+ * exist). Throws a {@link ParleyError} whose `httpStatus` is the answer, with the slot given back.
  *
  * @example
  * const { userId, conversationId } = await admitUpgrade(request, options);
@@ -71,35 +90,49 @@ export async function admitUpgrade(
   ) {
     throw new ParleyError('origin_not_allowed', `Origin ${origin} is not allowed.`);
   }
-  if (options.openConnections() >= options.maxConnections) {
+  const releaseSlot = options.reserveSlot();
+  if (releaseSlot === undefined) {
     throw new ParleyError(
       'too_many_connections',
       `The server holds its maximum of ${options.maxConnections} connections; try again later.`,
     );
   }
-  const sinceParameter = url.searchParams.get('since');
-  let since: number | undefined;
-  if (sinceParameter !== null) {
-    since = Number(sinceParameter);
-    if (!/^\d{1,15}$/.test(sinceParameter) || !Number.isSafeInteger(since)) {
+  try {
+    const since = parseSince(url);
+    const agent = url.searchParams.get('agent');
+    if (agent !== null && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(agent)) {
       throw new ParleyError(
-        'invalid_frame',
-        `Invalid since=${JSON.stringify(sinceParameter)}: expected the last seq you saw, a whole number >= 0.`,
+        'unknown_agent',
+        `Invalid agent=${JSON.stringify(agent.slice(0, 80))}: expected an agent id (1-64 letters, digits, _ or -).`,
       );
     }
+    const user = await options.authenticator.authenticate(request, url);
+    const grant = await options.access.require(user, conversationId, 'read');
+    if (grant.creates === true) options.admitCreation?.(user.userId, conversationId);
+    return {
+      userId: user.userId,
+      user,
+      conversationId,
+      releaseSlot,
+      ...(since === undefined ? {} : { since }),
+      ...(grant.role === undefined ? {} : { role: grant.role }),
+      ...(agent === null ? {} : { agent }),
+    };
+  } catch (error) {
+    releaseSlot();
+    throw error;
   }
-  const agent = url.searchParams.get('agent');
-  if (agent !== null && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(agent)) {
+}
+
+function parseSince(url: URL): number | undefined {
+  const sinceParameter = url.searchParams.get('since');
+  if (sinceParameter === null) return undefined;
+  const since = Number(sinceParameter);
+  if (!/^\d{1,15}$/.test(sinceParameter) || !Number.isSafeInteger(since)) {
     throw new ParleyError(
-      'unknown_agent',
-      `Invalid agent=${JSON.stringify(agent.slice(0, 80))}: expected an agent id (1-64 letters, digits, _ or -).`,
+      'invalid_frame',
+      `Invalid since=${JSON.stringify(sinceParameter)}: expected the last seq you saw, a whole number >= 0.`,
     );
   }
-  const user = await options.authenticator.authenticate(request, url);
-  return {
-    userId: user.userId,
-    conversationId,
-    ...(since === undefined ? {} : { since }),
-    ...(agent === null ? {} : { agent }),
-  };
+  return since;
 }

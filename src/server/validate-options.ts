@@ -16,6 +16,7 @@ const OPTION_NAMES = new Set([
   'chatPage',
   'effects',
   'readinessChecks',
+  'authorize',
 ]);
 
 const CONFIG_KEYS = new Set<string>(Object.values(CONFIG_VARIABLES).map(([key]) => key));
@@ -59,6 +60,11 @@ export function validateOptions(options: ParleyOptions): void {
     ) {
       throw new TypeError(`Option "${name}" must be an object with a ${method}() method.`);
     }
+  }
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+    throw new TypeError(
+      'Option "authorize" must be a function ({ user, claims, conversationId, action }) => boolean | undefined | Promise<boolean | undefined>.',
+    );
   }
   if (options.agents !== undefined && !Array.isArray(options.agents)) {
     throw new TypeError('Option "agents" must be an array of agents ({ id, model, … }).');

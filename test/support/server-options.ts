@@ -6,12 +6,13 @@ const PART_KEYS = new Set([
   'environment',
   'logger',
   'model',
-  'agents',
   'tools',
-  'mcp',
   'store',
   'chatPage',
   'readinessChecks',
+  'authorize',
+  'agents',
+  'mcp',
 ]);
 
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */

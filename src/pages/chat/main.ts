@@ -129,6 +129,7 @@ function event(frame: ConversationEventFrame): void {
     case 'tool_call':
     case 'tool_call_delta':
     case 'agent_reasoning_chunk':
+    case 'membership':
     case 'tool_result':
     case 'tool_approval_request':
     case 'tool_approval_decision':

@@ -70,6 +70,7 @@ export class MessageList {
       // The complete call follows its argument deltas; reasoning is not part of the answer.
       case 'tool_call_delta':
       case 'agent_reasoning_chunk':
+      case 'membership':
       case 'presence':
       case 'typing_indicator':
         return;
