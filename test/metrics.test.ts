@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
@@ -201,6 +202,26 @@ describe('GET /metrics', () => {
     const text = await wrong.text();
     expect(text).not.toContain(ADMIN_TOKEN);
     expect((await scrape(server.url, ADMIN_TOKEN)).value('parley_connections_open')).toBe(0);
+  });
+
+  it('answers an admin JWT (parley_role: admin), and refuses a member JWT', async () => {
+    const secret = 'jwt-secret-0123456789abcdef';
+    const jwt = (claims: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('root')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+    const server = await startTestServer({ devMode: false, jwtSecret: secret });
+    const member = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${await jwt({})}` },
+    });
+    expect(member.status).toBe(401);
+    const admin = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${await jwt({ parley_role: 'admin' })}` },
+    });
+    expect(admin.status).toBe(200);
+    expect(await admin.text()).toContain('parley_connections_open');
   });
 
   it('is refused outside development mode when no admin token is configured', async () => {

@@ -131,7 +131,7 @@ export async function route(
       const report = await context.ready();
       sendJson(response, report.status === 'ready' ? 200 : 503, report);
     } else if (path === '/metrics') {
-      authorizeAdmin(context.config, request, url);
+      await authorizeOperator(context, request, url);
       sendText(response, METRICS_TYPE, await context.metrics());
     } else {
       throw new ParleyError('not_found', `No route for ${path}.`);
@@ -258,6 +258,23 @@ async function listConversations(context: RouteContext, user: AuthenticatedUser,
     if (info !== undefined && (await context.access.mayRead(user, info))) readable.push(summary);
   }
   return readable;
+}
+
+/**
+ * The operator's endpoints (`/metrics`) answer the admin token (see {@link authorizeAdmin}) or a
+ * chat credential whose JWT says `parley_role: "admin"`; the admin token's refusal otherwise.
+ */
+async function authorizeOperator(
+  context: RouteContext,
+  request: IncomingMessage,
+  url: URL,
+): Promise<void> {
+  try {
+    authorizeAdmin(context.config, request, url);
+  } catch (refusal) {
+    const user = await context.authenticator.authenticate(request, url).catch(() => undefined);
+    if (user?.claims.parley_role !== 'admin') throw refusal;
+  }
 }
 
 function isInspectorAdmin(config: ParleyConfig, request: IncomingMessage, url: URL): boolean {
