@@ -8,10 +8,9 @@
  * - `offline`: Parley's built-in offline model (Parley only);
  * - `tool`: a model that calls a tool taking `BENCH_TOOL_MS` of real time (Parley only).
  *
- * The seam for issue 12: when Parley gets its `openai-compatible:` provider, `sse` for Parley
- * becomes `PARLEY_MODEL=openai-compatible:bench-sse` and `PARLEY_MODEL_BASE_URL=$BENCH_MODEL_BASE_URL`
- * (set by `bench-servers.ts`), and this function returns no model for it, so the benchmark measures
- * the real adapter. The peers keep this bench reader.
+ * With `sse`, Parley itself does not use this function: `parley-server.ts` runs it with
+ * `openai-compatible:bench-sse` at `BENCH_MODEL_BASE_URL`, so the benchmarks measure its real
+ * provider adapter. The peers keep this bench reader.
  */
 import type { LanguageModel } from '../../src/agent/model.js';
 import type { ToolRegistry } from '../../src/tools/registry.js';

@@ -10,9 +10,19 @@ import { toolCounter } from './bench-tool-model.js';
 import { benchModelFromEnvironment } from './model-from-environment.js';
 import { serveControl } from './server-control.js';
 
-const { model, tools } = benchModelFromEnvironment();
+// Issue 12's seam: with the external model, Parley reads it through its real provider adapter
+// (`openai-compatible:`, the AI SDK package, retries and deadlines included); the peers keep the
+// bench reader.
+const throughProvider = process.env.BENCH_MODEL === 'sse';
+const baseUrl = process.env.BENCH_MODEL_BASE_URL;
+const { model, tools } = throughProvider ? {} : benchModelFromEnvironment();
 const server = await startServer({
-  config: { port: 0 },
+  config: {
+    port: 0,
+    ...(throughProvider && baseUrl !== undefined
+      ? { defaultModel: 'openai-compatible:bench-sse', modelBaseUrl: baseUrl }
+      : {}),
+  },
   ...(model === undefined ? {} : { model }),
   ...(tools === undefined ? {} : { tools }),
 });
