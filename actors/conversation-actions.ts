@@ -138,7 +138,7 @@ export const refuseBusy: ConversationAction<'user.message'> = (state, event, out
 /** Broadcasts the message and queues its turn; `startNextTurn` or a running turn's end runs it. */
 export const acceptMessage: ConversationAction<'user.message'> = (state, event, output) => {
   record(state, event, output);
-  output.effect({ type: 'reserveTurnSlot' });
+  output.effect({ type: 'reserveTurnSlot', params: { userId: event.userId } });
   const turn: PendingTurn = {
     turnId: nextId(state, 'turn'),
     userMessage: { role: 'user', content: event.content, userId: event.userId },
@@ -182,7 +182,7 @@ export const cancelPendingTurn: ConversationAction<'user.cancel'> = (state, even
   const pending = state.pendingTurns.find((turn) => turn.turnId === event.turnId);
   if (pending === undefined) return;
   state.pendingTurns = state.pendingTurns.filter((turn) => turn !== pending);
-  output.effect({ type: 'releaseTurnSlot' });
+  output.effect({ type: 'releaseTurnSlot', params: { userId: pending.userMessage.userId } });
   output.broadcast(state.participants, completion(pending, 'cancelled', { by: event.userId }));
 };
 
@@ -288,7 +288,7 @@ export const failTurn: ConversationAction<'turn.failed'> = (state, event, output
 
 export const interruptAllTurns: ConversationAction = (state, _event, output) => {
   for (const pending of state.pendingTurns) {
-    output.effect({ type: 'releaseTurnSlot' });
+    output.effect({ type: 'releaseTurnSlot', params: { userId: pending.userMessage.userId } });
     output.broadcast(state.participants, completion(pending, 'interrupted', {}));
   }
   state.pendingTurns = [];

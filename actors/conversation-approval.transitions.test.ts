@@ -391,7 +391,7 @@ describe('tool approval in the conversation machine', () => {
     expect(shutdown.frames).toMatchObject([
       { type: 'agent_response_complete', turn_id: queued, status: 'interrupted' },
     ]);
-    expect(shutdown.effects).toEqual([{ type: 'releaseTurnSlot' }]);
+    expect(shutdown.effects).toEqual([{ type: 'releaseTurnSlot', params: { userId: 'bob' } }]);
   });
 
   it('answers approval_not_pending when no turn waits', () => {

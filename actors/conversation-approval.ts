@@ -193,7 +193,7 @@ export const refuseApprover: ConversationAction<'user.tool_approval'> = (state, 
  */
 export const interruptQueuedTurns: ConversationAction = (state, _event, output) => {
   for (const pending of state.pendingTurns) {
-    output.effect({ type: 'releaseTurnSlot' });
+    output.effect({ type: 'releaseTurnSlot', params: { userId: pending.userMessage.userId } });
     output.broadcast(state.participants, completion(pending, 'interrupted', {}));
   }
   state.pendingTurns = [];

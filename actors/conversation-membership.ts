@@ -73,8 +73,8 @@ export const closeForDeletion: ConversationAction<'conversation.delete'> = (
   if (state.activeTurn !== null) {
     output.effect({ type: 'cancelTurn', params: { turnId: state.activeTurn.turnId } });
   }
-  for (let index = 0; index < state.pendingTurns.length; index += 1) {
-    output.effect({ type: 'releaseTurnSlot' });
+  for (const pending of state.pendingTurns) {
+    output.effect({ type: 'releaseTurnSlot', params: { userId: pending.userMessage.userId } });
   }
   for (const participant of state.participants) {
     output.effect({

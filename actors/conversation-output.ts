@@ -21,8 +21,9 @@ export type ConversationEffectAction =
   | { type: 'publish'; params: Publication }
   | { type: 'recordInput'; params: { afterSeq: number; input: RecordedInput } }
   | { type: 'answerJoin'; params: { connectionId: string; answer: JoinAnswer } }
-  | { type: 'reserveTurnSlot' }
-  | { type: 'releaseTurnSlot' }
+  /** `userId`: whose waiting turns it counts against (`PARLEY_USER_TURN_QUEUE`). */
+  | { type: 'reserveTurnSlot'; params: { userId: string } }
+  | { type: 'releaseTurnSlot'; params: { userId: string } }
   | { type: 'submitTurn'; params: { turnId: string; messages: ModelMessage[] } }
   | { type: 'cancelTurn'; params: { turnId: string } }
   | { type: 'closeConnection'; params: { connectionId: string; code: CloseCode; reason: string } }

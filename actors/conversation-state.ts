@@ -186,11 +186,11 @@ export interface ConversationEffects {
    * conversation decides this; the log records a refusal with the message, and a replay answers
    * from the recording.
    */
-  hasTurnRoom(): boolean;
-  /** Takes a waiting place in the worker pool for an accepted message's turn. */
-  reserveTurnSlot(): void;
+  hasTurnRoom(userId?: string): boolean;
+  /** Takes a waiting place in the worker pool for an accepted message's turn, counted to its user. */
+  reserveTurnSlot(userId: string): void;
   /** Gives back a waiting place whose turn will never run (cancelled or interrupted while queued). */
-  releaseTurnSlot(): void;
+  releaseTurnSlot(userId: string): void;
   /** Runs the turn on the worker pool; its events come back through `send` as `turn.*` events. */
   submitTurn(turnId: string, messages: ModelMessage[], send: (event: TurnActorEvent) => void): void;
   /** Stops a waiting or running turn (its model request and tools are aborted). */

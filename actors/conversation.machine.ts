@@ -94,11 +94,11 @@ const conversationSetup = setup({
         system.get(connectionKey(params.connectionId)) as AnyActorRef,
       (_, params: { connectionId: string; answer: JoinAnswer }) => params.answer,
     ),
-    reserveTurnSlot: ({ context }) => {
-      context.effects.reserveTurnSlot();
+    reserveTurnSlot: ({ context }, params: { userId: string }) => {
+      context.effects.reserveTurnSlot(params.userId);
     },
-    releaseTurnSlot: ({ context }) => {
-      context.effects.releaseTurnSlot();
+    releaseTurnSlot: ({ context }, params: { userId: string }) => {
+      context.effects.releaseTurnSlot(params.userId);
     },
     submitTurn: ({ context, self }, params: { turnId: string; messages: ModelMessage[] }) => {
       context.effects.submitTurn(params.turnId, params.messages, (event) => {
@@ -145,8 +145,12 @@ const conversationSetup = setup({
       event.type === 'participant.leave' &&
       context.participants.length === 1 &&
       context.participants[0]?.connectionId === event.connectionId,
-    /** The worker pool has no waiting place for a new turn (read through the effects port). */
-    hasNoTurnRoom: ({ context }) => !context.effects.hasTurnRoom(),
+    /**
+     * The worker pool has no waiting place for a new turn, or not for one more of this user's
+     * (read through the effects port).
+     */
+    hasNoTurnRoom: ({ context, event }) =>
+      !context.effects.hasTurnRoom(event.type === 'user.message' ? event.userId : undefined),
     interruptsRunningTurn: ({ context }) => context.settings.overlapPolicy === 'interrupt',
     cancelsPendingTurn: ({ context, event }) =>
       event.type === 'user.cancel' &&

@@ -36,6 +36,7 @@ import type { LanguageModel, ModelUsage } from './agent/model.js';
 import { TokenBudget } from './engine/token-budget.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { ParleyError } from './errors.js';
+import { UserTurnQueue } from './engine/user-turn-queue.js';
 import { createConversationEffects } from './engine/conversation-effects.js';
 import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
@@ -155,7 +156,10 @@ export function createEngine(options: EngineOptions): Engine {
     }
     return settings;
   };
-  const hasTurnRoom = options.hasTurnRoom ?? (() => pool.waiting < pool.maxWaiting);
+  const userTurns = new UserTurnQueue(config.userTurnQueueSize);
+  const hasTurnRoom =
+    options.hasTurnRoom ??
+    ((userId?: string) => pool.waiting < pool.maxWaiting && userTurns.hasRoom(userId));
 
   const conversationEffects = (conversationId: string, agent: Agent) =>
     createConversationEffects({
@@ -170,6 +174,7 @@ export function createEngine(options: EngineOptions): Engine {
       toolDescriptions,
       turnEffects,
       hasTurnRoom,
+      userTurns,
       metrics,
       toolNames,
       ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),

@@ -95,6 +95,11 @@ export interface ParleyConfig {
   turnConcurrency: number;
   /** Turns that may wait for a worker; one more gets `busy`. Env `PARLEY_TURN_QUEUE`. @default 100 */
   turnQueueSize: number;
+  /**
+   * Of those, turns one user's messages may have waiting at once; one more gets `busy`; 0: no
+   * per-user limit. Env `PARLEY_USER_TURN_QUEUE`. @default 10
+   */
+  userTurnQueueSize: number;
   /** A message during a running turn: queue it or interrupt. Env `PARLEY_OVERLAP_POLICY`. @default 'queue' */
   overlapPolicy: 'queue' | 'interrupt';
   /** Delay before each streamed token; 0: none. Env `PARLEY_TOKEN_PACING_MS`. @default 30 */

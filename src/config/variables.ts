@@ -258,6 +258,11 @@ export const CONFIG_VARIABLES = {
     int(0, 100_000).default(100),
     'Turns that may wait for a worker; one more gets `busy`.',
   ],
+  PARLEY_USER_TURN_QUEUE: [
+    'userTurnQueueSize',
+    int(0, 100_000).default(10),
+    "Of those, turns one user's messages may have waiting at once (so a few users cannot fill the queue for everybody); one more gets `busy`. 0: no per-user limit.",
+  ],
   PARLEY_OVERLAP_POLICY: [
     'overlapPolicy',
     z.enum(['queue', 'interrupt']).default('queue'),

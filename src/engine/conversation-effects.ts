@@ -25,6 +25,7 @@ import { TurnMeter } from '../metrics/turn-meter.js';
 import { recordingModel, serializablePart } from './recording-model.js';
 import type { Sockets } from './sockets.js';
 import { stampFrame } from './stamp-frame.js';
+import type { UserTurnQueue } from './user-turn-queue.js';
 import { submitTurn } from './submit-turn.js';
 
 /** What one conversation's effects are built from. */
@@ -40,8 +41,10 @@ export interface ConversationEffectsOptions {
   scheduler: SchedulerLike;
   toolDescriptions: readonly ModelToolDescription[];
   turnEffects: (turnId: string, stepsDone: number, agent: Agent) => TurnEffects;
-  /** Whether the worker pool has a waiting place for one more turn. */
-  hasTurnRoom: () => boolean;
+  /** Whether the worker pool has a waiting place for one more turn (of this user's). */
+  hasTurnRoom: (userId?: string) => boolean;
+  /** Turns waiting for a worker, per user. */
+  userTurns: UserTurnQueue;
   /** Moved by every turn, tool call, model part and refusal of this conversation. */
   metrics: ParleyMetrics;
   /** The registered tools' names: a tool call to any other counts as `unknown`. */
@@ -76,6 +79,7 @@ export function createConversationEffects({
   toolDescriptions,
   turnEffects,
   hasTurnRoom,
+  userTurns,
   metrics,
   toolNames,
   onPipeline,
@@ -201,11 +205,13 @@ export function createConversationEffects({
         sockets.close(connectionId, code, reason);
       });
     },
-    reserveTurnSlot() {
+    reserveTurnSlot(userId) {
       pool.reserve();
+      userTurns.add(userId);
     },
-    releaseTurnSlot() {
+    releaseTurnSlot(userId) {
       pool.release();
+      userTurns.remove(userId);
     },
     cancelTurn(turnId) {
       const jobId = jobs.get(turnId) ?? turnId;
@@ -214,11 +220,19 @@ export function createConversationEffects({
     },
     submitTurn(turnId, messages, send) {
       // The system prompt leads every turn's context; a continuation already starts with it.
+      // Its waiting place was counted to the user whose message started it (reserveTurnSlot).
+      const userId = messages.findLast((message) => message.role === 'user')?.userId;
       submitTurn(
         pool,
         turnId,
         runTurnWithEffects(turnId, [...system, ...messages]),
         meter.observe(send),
+        undefined,
+        userId === undefined
+          ? undefined
+          : () => {
+              userTurns.remove(userId);
+            },
       );
     },
     resumeTurn(turnId, continuation, verdicts, send) {

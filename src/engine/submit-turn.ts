@@ -20,13 +20,22 @@ export function submitTurn(
   turn$: Observable<TurnEvent | TurnProgressEvent>,
   send: (event: TurnActorEvent) => void,
   resumedAs?: string,
+  /** Called once, when the turn leaves the pool's queue: it starts, or ends without starting. */
+  onDequeued?: () => void,
 ): void {
   let finished = false;
+  let inQueue = true;
+  const dequeued = () => {
+    if (!inQueue) return;
+    inQueue = false;
+    onDequeued?.();
+  };
   // A turn whose worker slot comes later than its submission waited in the pool's queue.
   let submitting = true;
   pool.submit({
     id: resumedAs ?? turnId,
     onStart: () => {
+      dequeued();
       const queued = submitting ? {} : { queued: true as const };
       send(
         resumedAs === undefined
@@ -43,6 +52,7 @@ export function submitTurn(
         }),
       ),
     onEnd: (outcome) => {
+      dequeued();
       if (!finished && outcome !== 'cancelled') {
         send({ type: 'turn.failed', turnId, reason: outcome });
       }
