@@ -216,7 +216,10 @@ function startSegmentEngine(
       ? undefined
       : (options.agents.find((candidate) => candidate.id === recordedId) ??
         defaultAgent(options.agents));
-  const model = options.live === true ? (options.model ?? configured?.model) : undefined;
+  const liveModel = options.live === true ? (options.model ?? configured?.model) : undefined;
+  // Virtual time must not run ahead of a real provider: while its next part is awaited, the
+  // replay waits for it instead of firing the deadlines and heartbeats due next.
+  const model = liveModel === undefined ? undefined : awaitedIo(liveModel);
   const agent =
     settings.agent === undefined
       ? undefined
@@ -257,8 +260,49 @@ function startSegmentEngine(
 async function runUntil(clock: VirtualClock, done: () => boolean): Promise<void> {
   for (let step = 0; step < MAX_STEPS; step += 1) {
     await settle();
-    if (done() || !clock.advanceToNext()) return;
+    if (done()) return;
+    // A live model's part is on its way over the network: wait for it, not for virtual time.
+    if (liveIo.pending > 0) {
+      await liveIo.changed();
+      continue;
+    }
+    if (!clock.advanceToNext()) return;
   }
+}
+
+/** Reads of live models' streams that are waiting for the network (`--live`). */
+const liveIo = {
+  pending: 0,
+  waiters: [] as (() => void)[],
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  },
+  settled(): void {
+    this.pending -= 1;
+    for (const wake of this.waiters.splice(0)) wake();
+  },
+};
+
+/** The model, with each wait for its next stream part counted in {@link liveIo}. */
+function awaitedIo(model: LanguageModel): LanguageModel {
+  return {
+    ...model,
+    async *stream(request, options) {
+      const iterator = model.stream(request, options)[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          liveIo.pending += 1;
+          const next = await iterator.next().finally(() => {
+            liveIo.settled();
+          });
+          if (next.done === true) return;
+          yield next.value;
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    },
+  };
 }
 
 function settle(): Promise<void> {
