@@ -53,7 +53,7 @@ export type ParleyEvent =
       agentId?: string;
     }
   /** Spawns the conversation when it is not running (a membership change over HTTP). */
-  | { type: 'conversation.ensure'; conversationId: string }
+  | { type: 'conversation.ensure'; conversationId: string; agentId?: string }
   | { type: 'connection.closed'; connectionId: string }
   | { type: 'system.shutdown' };
 
@@ -137,6 +137,7 @@ export const parleyMachine = setup({
         ({ event }) => ({
           type: 'conversation.spawn' as const,
           conversationId: event.conversationId,
+          ...(event.agentId === undefined ? {} : { agentId: event.agentId }),
         }),
       ),
     },

@@ -444,9 +444,14 @@ export function createEngine(options: EngineOptions): Engine {
     reply(connectionId, body) {
       sockets.reply(connectionId, body);
     },
-    async changeMembership(conversationId, change) {
+    async changeMembership(conversationId, change, { agent } = {}) {
+      if (agent !== undefined && !agents.has(agent)) throw unknownAgent(agent, agents);
       await loader.load(conversationId);
-      root.send({ type: 'conversation.ensure', conversationId });
+      root.send({
+        type: 'conversation.ensure',
+        conversationId,
+        ...(agent === undefined ? {} : { agentId: agent }),
+      });
       const conversation = actor(conversationKey(conversationId));
       conversation?.send({ type: 'membership.change', ...change });
       const members = membersOf(conversationId) ?? [];

@@ -3,6 +3,7 @@
  * any conversation"): members with roles, membership as logged events, JWT claims, the
  * `authorize` hook, and a forbidden conversation answering exactly as a missing one.
  */
+import { createOfflineModel } from '../src/agent/offline-model.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,29 @@ describe('access control', () => {
     expect(loadConfig({}, {}).access).toBe('open');
     expect(loadConfig({ PARLEY_ACCESS: 'open' }, { jwtSecret: secret }).access).toBe('open');
     expect(() => loadConfig({ PARLEY_ACCESS: 'everyone' })).toThrow(/PARLEY_ACCESS/);
+  });
+
+  it('creates a conversation over HTTP with the agent it names; an unknown agent is refused', async () => {
+    const server = await jwtServer({
+      agents: [
+        { id: 'default', model: createOfflineModel() },
+        { id: 'helper', model: createOfflineModel() },
+      ],
+    });
+    const alice = await token('alice');
+    const unknown = await api(`${server.url}/api/conversations`, alice, {
+      method: 'POST',
+      body: { id: 'with-nobody', agent: 'nobody' },
+    });
+    expect(unknown).toMatchObject({ status: 400, body: { code: 'unknown_agent' } });
+    const created = await api(`${server.url}/api/conversations`, alice, {
+      method: 'POST',
+      body: { id: 'with-helper', agent: 'helper' },
+    });
+    expect(created).toMatchObject({ status: 201, body: { id: 'with-helper', agent: 'helper' } });
+    // The first join does not choose it any more: the conversation has its agent.
+    const joined = await connectAs(server.url, 'with-helper', 'alice', '&agent=default');
+    expect((await joined.waitForType('welcome')).agent).toMatchObject({ id: 'helper' });
   });
 
   it('hides a conversation from a user who is not a member: the same 404 as a missing one', async () => {

@@ -190,6 +190,8 @@ export interface Engine {
   changeMembership(
     conversationId: string,
     change: { by: string; action: MembershipAction; changes: MemberChange[] },
+    /** `agent`: the agent a conversation this change creates gets (as `?agent=` on a first join). */
+    options?: { agent?: string },
   ): Promise<Member[]>;
   /**
    * What the log knows of a conversation: its members (from its newest `membership` frame; none

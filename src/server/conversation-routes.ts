@@ -89,11 +89,11 @@ export async function createConversation(
       .filter((member) => member.user_id !== user.userId)
       .map((member) => ({ userId: member.user_id, role: member.role })),
   ];
-  await context.engine.changeMembership(conversationId, {
-    by: user.userId,
-    action: 'created',
-    changes,
-  });
+  await context.engine.changeMembership(
+    conversationId,
+    { by: user.userId, action: 'created', changes },
+    body.agent === undefined ? {} : { agent: body.agent },
+  );
   return viewConversation(conversationId, context, body.agent);
 }
 

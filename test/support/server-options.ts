@@ -18,7 +18,8 @@ const PART_KEYS = new Set([
 /** Test shorthand: settings, parts and effects side by side; split into `startServer`'s options. */
 export type TestServerOptions = ConfigOverrides &
   Omit<ParleyOptions, 'config' | 'effects'> &
-  NonNullable<ParleyOptions['effects']>;
+  // `agents` is a part (agent options); the engine's own `agents` are built from it.
+  Omit<NonNullable<ParleyOptions['effects']>, 'agents'>;
 
 /** Splits the shorthand by the configuration schema's own keys, so none is dropped. */
 export function toServerOptions(options: TestServerOptions): ParleyOptions {
