@@ -9,6 +9,7 @@ const CLUSTER_PROCESS_TESTS = [
   'test/cluster.test.ts',
   'test/cluster-faults.test.ts',
   'test/cluster-fencing.test.ts',
+  'test/cluster-storm.test.ts',
 ];
 
 export default defineConfig({

@@ -1,0 +1,137 @@
+/**
+ * Cluster mode under repeated failure: kill -9 of the owner at random points of an answer, six
+ * times, with three `parley serve` processes on the test PostgreSQL and Redis. In a file of its
+ * own: after the other cluster tests in the same test process it hung (not yet understood: see
+ * docs/SCALING.md, "Known gaps"); alone it runs in ~9 s. bench/cluster-failover.ts runs 20 kills.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  describeWithPostgres,
+  describeWithRedis,
+  probePostgres,
+  probeRedis,
+} from './support/services.js';
+import {
+  clusterEnvironment,
+  clusterHealth,
+  defined,
+  isGapless,
+  kill9,
+  seqsOf,
+  startInstance,
+} from './support/cluster-processes.js';
+import { connectClient } from './support/test-client.js';
+
+/** kill -9s of the owner in one test run; bench/cluster-failover.ts runs 20. */
+const KILLS = 6;
+const postgresProbe = await probePostgres();
+const redisProbe = await probeRedis();
+
+describe('cluster mode under kill -9', () => {
+  describeWithPostgres(postgresProbe, 'with PostgreSQL', (postgres) => {
+    describeWithRedis(redisProbe, 'and Redis', (redis) => {
+      const environment = () =>
+        clusterEnvironment({
+          postgresUrl: postgres.url,
+          schema: postgres.freshSchema(),
+          redisUrl: redis.url,
+          prefix: redis.freshPrefix(),
+        });
+
+      it(
+        `survives ${KILLS} kill -9 of the owner at random points: 0 gaps and 0 duplicates for every participant, resumed or not`,
+        { timeout: 120_000 },
+        async () => {
+          const env = environment();
+          let generation = 0;
+          const start = () => startInstance(env, `i${String(generation++)}`);
+          const instances = await Promise.all([start(), start(), start()]);
+          /** Each participant's sockets over time; its frames are all of theirs, in order. */
+          const participants = await Promise.all(
+            ['alice', 'bob', 'carol'].map(async (user, index) => ({
+              user,
+              clients: [await connectClient(instances[index]?.url ?? '', 'storm', user)],
+            })),
+          );
+          const joinedAt = (
+            await defined(participants[2]?.clients[0], 'carol').waitForType('welcome')
+          ).seq;
+          const seqs = (participant: (typeof participants)[number]) =>
+            participant.clients
+              .flatMap((client) => seqsOf(client.frames))
+              .filter((seq) => seq > joinedAt);
+          for (let kill = 0; kill < KILLS; kill += 1) {
+            const speaker = defined(participants[kill % 3], 'speaker');
+            const client = defined(speaker.clients.at(-1), 'client');
+            const sent = client.frames.length;
+            client.send({ type: 'user_message', content: 'what can you do?' });
+            const cut = 1 + Math.floor(Math.random() * 8);
+            await client.waitFor(
+              (frame) =>
+                client.frames.indexOf(frame) >= sent &&
+                frame.type === 'agent_response_chunk' &&
+                frame.index === cut,
+              `chunk ${cut}`,
+            );
+            const health = await Promise.all(instances.map((instance) => clusterHealth(instance)));
+            const ownerIndex = health.findIndex((item) => item.owned === 1);
+            const owner = defined(instances[ownerIndex], 'owner');
+            await kill9(owner);
+            const replacement = start();
+            // Clients of the dead instance resume on a survivor from their last seq.
+            const survivors = instances.filter((instance) => instance !== owner);
+            for (const participant of participants) {
+              const last = defined(participant.clients.at(-1), 'client');
+              if (!last.socket.url.startsWith(owner.url.replace('http', 'ws'))) continue;
+              await last.closed;
+              const since = seqsOf(participant.clients.flatMap((each) => each.frames)).at(-1) ?? 0;
+              const target = defined(
+                survivors[Math.floor(Math.random() * survivors.length)],
+                'survivor',
+              );
+              participant.clients.push(
+                await connectClient(target.url, 'storm', participant.user, {
+                  query: `user_id=${participant.user}&since=${String(since)}`,
+                }),
+              );
+            }
+            const turn = (await client.waitFor(
+              (frame) =>
+                frame.type === 'agent_response_chunk' && client.frames.indexOf(frame) >= sent,
+            )) as { turn_id: string };
+            await Promise.all(
+              participants.map((participant) =>
+                defined(participant.clients.at(-1), 'client').waitForType(
+                  'agent_response_complete',
+                  (frame) => frame.turn_id === turn.turn_id,
+                ),
+              ),
+            );
+            instances[ownerIndex] = await replacement;
+          }
+          // The next message is answered, and every participant saw every seq once.
+          const last = defined(participants[0]?.clients.at(-1), 'alice');
+          last.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const answer = await last.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '2 + 2 = 4.',
+          );
+          await Promise.all(
+            participants.map((participant) =>
+              defined(participant.clients.at(-1), 'client').waitFor(
+                (frame) => frame.seq === answer.seq,
+              ),
+            ),
+          );
+          for (const participant of participants) {
+            const seen = seqs(participant);
+            expect(isGapless(seen), `${participant.user}: ${seen.join(',')}`).toBe(true);
+            expect(seen.at(-1)).toBe(answer.seq);
+          }
+          for (const participant of participants)
+            await defined(participant.clients.at(-1), 'client').close();
+        },
+      );
+    });
+  });
+});
