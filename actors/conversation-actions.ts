@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it holds every named action of the conversation statechart, one short function each, so the machine file reads as the diagram.
+ *
  * The conversation machine's named actions, as functions of (a copy of) its data and the event:
  * each changes the copy and records its frames and effects in an {@link Output}. The machine
  * (conversation.machine.ts) chooses which run, by event and guard; these say what each does.

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is the conversation's types in one place: context, events, recorded inputs and the effects port.
+ *
  * The conversation actor's data, the events it takes, and the effects it asks for.
  *
  * The machine (conversation.machine.ts) decides with named guards over this data and its events;

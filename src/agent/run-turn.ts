@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because one turn's loop (model, tools, model …) with approval pauses and resumption is one pipeline.
+ *
  * One agent turn as an Observable: model → tool calls → model … until the model stops or the
  * step cap is hit, with tokens paced and the whole turn under a deadline.
  */

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is the table of every configuration variable, one entry each.
+ *
  * Every configuration variable: its environment name, its key in {@link ParleyConfig}, the schema
  * that validates it (from the environment's string or a value given in code, the same rules) with
  * its default, and its meaning. README's configuration table lists these; test/readme.test.ts

@@ -1,3 +1,6 @@
+/**
+ * Over 300 lines because it is the one adapter between a conversation actor and the world: log, sockets, pool, metrics.
+ */
 import { defer, filter, finalize, from, switchMap, tap, type SchedulerLike } from 'rxjs';
 import type { ConversationEffects } from '../../actors/conversation-state.js';
 import { conversationKey } from '../../actors/parley.machine.js';

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is the whole store interface over PostgreSQL, fencing included, one method each.
+ *
  * The shared {@link EventStore} of cluster mode: one PostgreSQL schema, one row per entry, the same
  * semantics as the SQLite store, plus fencing. A batch is one call of the schema's
  * `append_entries` function (one round trip, one transaction, rows passed as arrays and inserted

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is the inspector's server side in one place: sessions, snapshots, pipeline events.
+ *
  * Collects everything the inspector shows: XState's inspection events for every actor, plus what
  * XState does not emit (actors stopping, timers scheduled and cancelled) and pipeline taps (turn
  * queue, busy workers, tool calls in flight). Each record gets a monotonic seq, a timestamp and

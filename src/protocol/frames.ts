@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is the protocol: every frame's zod schema, one entry each.
+ *
  * The wire protocol: zod schemas for every frame in both directions, in one place.
  *
  * Conversation events (everything but `welcome`, `pong` and `error`) carry a per-conversation

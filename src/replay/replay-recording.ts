@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because a replay drives the whole engine on a virtual clock: segments, inputs, recorded decisions and live mode.
+ *
  * Replays a recorded conversation through a fresh engine under virtual time and checks that it
  * sends the same frames. The recorded inputs go in through the real connection actors at the
  * seq they originally arrived after; the model and tools answer from the recording (or live).

@@ -1,3 +1,6 @@
+/**
+ * Over 300 lines because it is the one socket adapter: parsing, outbound accounting, credentials and closing.
+ */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { SocketPort } from '../../actors/connection.machine.js';

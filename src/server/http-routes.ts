@@ -1,3 +1,6 @@
+/**
+ * Over 300 lines because every HTTP route is in one table here.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ParleyError, toParleyError } from '../errors.js';
 import type { EventStore } from '../event-log/event-store.js';

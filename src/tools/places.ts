@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because most of it is a data table of places.
+ *
  * The offline gazetteer: every IANA time zone's city, the countries they lie in, and the
  * well-known cities of ./city-climates.ts, found by name with or without diacritics, case or
  * punctuation, forgiving one typo in a longer name, and naming close matches for a name it does

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is a data table: the location of every time zone city.
+ *
  * Where each IANA time zone's principal city is: one row per zone of the tz database's `zone.tab`
  * (tzdata 2025c, public domain), in its order: by country, and within a country roughly the most
  * populous zone first. Generated from that file. The time-zone index names every zone by its city,

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it draws the inspector's actor list: rows, grouping, folding and sorting.
+ *
  * The actor tree: every actor the engine reported (pages of `list`, then `actors.changed`
  * deltas), shown as one flat list (actor-rows.ts orders it) in a virtualized viewport: only the
  * visible rows exist in the DOM, so 10,000+ actors stay fast. A connection's row reads as its

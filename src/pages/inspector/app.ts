@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it wires the inspector page's panels to its socket, one handler per message.
+ *
  * The inspector page's wiring: one socket to `/ws/inspect`, the actor tree on the left, the
  * selected actor's statechart (and its conversation's answer so far) in the middle, events /
  * context / sequence on the right, and time travel at the bottom. Live data and time travel feed

@@ -1,4 +1,6 @@
 /**
+ * Over 300 lines because it is one MCP server's whole connection life: connect, reconnect with backoff, tool-list changes.
+ *
  * One configured MCP server's connection: an official MCP `Client` over its transport, the tools
  * it offers, and its recovery. A server that crashes, exits, drops its session or stops answering
  * is reconnected with backoff, with a fresh client and (for stdio) a fresh process; meanwhile its
