@@ -4,7 +4,7 @@
  * own: after the other cluster tests in the same test process it hung (not yet understood: see
  * docs/SCALING.md, "Known gaps"); alone it runs in ~9 s. bench/cluster-failover.ts runs 20 kills.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
   describeWithPostgres,
   describeWithRedis,
@@ -14,13 +14,14 @@ import {
 import {
   clusterEnvironment,
   clusterHealth,
+  type ClusterInstance,
   defined,
   isGapless,
   kill9,
   seqsOf,
   startInstance,
 } from './support/cluster-processes.js';
-import { connectClient } from './support/test-client.js';
+import { connectClient, type TestClient } from './support/test-client.js';
 
 /** kill -9s of the owner in one test run; bench/cluster-failover.ts runs 20. */
 const KILLS = 6;
@@ -43,15 +44,39 @@ describe('cluster mode under kill -9', () => {
         { timeout: 120_000 },
         async () => {
           const env = environment();
+          /** Where the test is, and what each side printed: the report if it fails. */
+          let step = 'starting three instances';
+          const started: ClusterInstance[] = [];
+          onTestFailed(() => {
+            const lines = [`cluster storm failed at: ${step}`];
+            for (const participant of participants)
+              for (const [index, client] of participant.clients.entries())
+                lines.push(
+                  `${participant.user}#${String(index)} ${client.socket.url} state ${String(client.socket.readyState)}: ` +
+                    JSON.stringify(client.frames.slice(-4)),
+                );
+            for (const instance of started)
+              lines.push(
+                `--- ${instance.id} (exit ${String(instance.child.exitCode)}):\n${instance.printed().slice(-3_000)}`,
+              );
+            console.error(lines.join('\n'));
+          });
           let generation = 0;
-          const start = () => startInstance(env, `i${String(generation++)}`);
+          const start = async () => {
+            const instance = await startInstance(env, `i${String(generation++)}`);
+            started.push(instance);
+            return instance;
+          };
           const instances = await Promise.all([start(), start(), start()]);
           /** Each participant's sockets over time; its frames are all of theirs, in order. */
-          const participants = await Promise.all(
-            ['alice', 'bob', 'carol'].map(async (user, index) => ({
-              user,
-              clients: [await connectClient(instances[index]?.url ?? '', 'storm', user)],
-            })),
+          const participants: { user: string; clients: TestClient[] }[] = [];
+          participants.push(
+            ...(await Promise.all(
+              ['alice', 'bob', 'carol'].map(async (user, index) => ({
+                user,
+                clients: [await connectClient(instances[index]?.url ?? '', 'storm', user)],
+              })),
+            )),
           );
           const joinedAt = (
             await defined(participants[2]?.clients[0], 'carol').waitForType('welcome')
@@ -66,6 +91,7 @@ describe('cluster mode under kill -9', () => {
             const sent = client.frames.length;
             client.send({ type: 'user_message', content: 'what can you do?' });
             const cut = 1 + Math.floor(Math.random() * 8);
+            step = `kill ${String(kill)}: ${speaker.user} waits for chunk ${String(cut)}`;
             await client.waitFor(
               (frame) =>
                 client.frames.indexOf(frame) >= sent &&
@@ -76,6 +102,7 @@ describe('cluster mode under kill -9', () => {
             const health = await Promise.all(instances.map((instance) => clusterHealth(instance)));
             const ownerIndex = health.findIndex((item) => item.owned === 1);
             const owner = defined(instances[ownerIndex], 'owner');
+            step = `kill ${String(kill)}: kill -9 of ${owner.id}`;
             await kill9(owner);
             const replacement = start();
             // Clients of the dead instance resume on a survivor from their last seq.
@@ -83,6 +110,7 @@ describe('cluster mode under kill -9', () => {
             for (const participant of participants) {
               const last = defined(participant.clients.at(-1), 'client');
               if (!last.socket.url.startsWith(owner.url.replace('http', 'ws'))) continue;
+              step = `kill ${String(kill)}: ${participant.user} resumes`;
               await last.closed;
               const since = seqsOf(participant.clients.flatMap((each) => each.frames)).at(-1) ?? 0;
               const target = defined(
@@ -95,6 +123,7 @@ describe('cluster mode under kill -9', () => {
                 }),
               );
             }
+            step = `kill ${String(kill)}: every participant waits for the interrupted turn's end`;
             const turn = (await client.waitFor(
               (frame) =>
                 frame.type === 'agent_response_chunk' && client.frames.indexOf(frame) >= sent,
@@ -107,9 +136,11 @@ describe('cluster mode under kill -9', () => {
                 ),
               ),
             );
+            step = `kill ${String(kill)}: the replacement instance starts`;
             instances[ownerIndex] = await replacement;
           }
           // The next message is answered, and every participant saw every seq once.
+          step = 'the last message is answered';
           const last = defined(participants[0]?.clients.at(-1), 'alice');
           last.send({ type: 'user_message', content: 'What is 2 + 2?' });
           const answer = await last.waitForType(

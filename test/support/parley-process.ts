@@ -26,5 +26,7 @@ export async function startParleyProcess(environment: Record<string, string>) {
       reject(new Error(`parley exited with ${String(code)} before listening: ${output}`));
     });
   });
-  return { child, url };
+  /** What the process printed so far (stdout and stderr): for a failing test's report. */
+  const printed = () => output;
+  return { child, url, printed };
 }
