@@ -1,8 +1,8 @@
 /**
  * Cluster mode under repeated failure: kill -9 of the owner at random points of an answer, six
- * times, with three `parley serve` processes on the test PostgreSQL and Redis. In a file of its
- * own: after the other cluster tests in the same test process it hung (not yet understood: see
- * docs/SCALING.md, "Known gaps"); alone it runs in ~9 s. bench/cluster-failover.ts runs 20 kills.
+ * times, with three `parley serve` processes on the test PostgreSQL and Redis. The speaker resends
+ * when its message is refused with `cluster_unavailable` (it was forwarded to the owner that died).
+ * bench/cluster-failover.ts runs 20 kills.
  */
 import { describe, expect, it, onTestFailed } from 'vitest';
 import {
