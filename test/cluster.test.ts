@@ -3,6 +3,7 @@
  * (a fresh schema) and the test Redis (a fresh key prefix); participants of one conversation on
  * all three. Repeated kill -9 at random points: cluster-storm.test.ts.
  */
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   describeWithPostgres,
@@ -135,6 +136,46 @@ describe('cluster mode', () => {
             expect(isGapless(seqsOf(eventsFrom(client.frames, joinedAt + 1)))).toBe(true);
           expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
           await Promise.all([bob, carol, again].map((client) => client.close()));
+        },
+      );
+
+      it(
+        'on SIGTERM the owner finishes its turn, releases its lease, and a follower takes over long before the lease would expire',
+        { timeout: 20_000 },
+        async () => {
+          // A 30 s lease: a takeover within this test's 20 s can only come from the release.
+          const env = { ...environment(), PARLEY_LEASE_MS: '30000' };
+          const a = await startInstance(env, 'a');
+          const alice = await connectClient(a.url, 'drain', 'alice');
+          const b = await startInstance(env, 'b');
+          const bob = await connectClient(b.url, 'drain', 'bob');
+          const joinedAt = (await bob.waitForType('welcome')).seq;
+          expect((await clusterHealth(a)).owned).toBe(1);
+          bob.send({ type: 'user_message', content: 'what can you do?' });
+          await bob.waitForType('agent_response_chunk', (frame) => frame.index === 2);
+          const exited = once(a.child, 'exit');
+          a.child.kill('SIGTERM');
+          // The running turn finishes during the drain, at both instances.
+          const finished = await bob.waitForType('agent_response_complete');
+          expect(finished.status).toBe('completed');
+          expect(await exited).toEqual([0, null]);
+          await alice.closed;
+          const stop = sendUntilTaken(bob, { type: 'user_message', content: 'What is 2 + 2?' });
+          const next = await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '2 + 2 = 4.',
+          );
+          stop();
+          expect((await clusterHealth(b)).owned).toBe(1);
+          // Alice resumes at the new owner from the last seq she had, with no gap.
+          const since = seqsOf(alice.frames).at(-1) ?? 0;
+          const again = await connectClient(b.url, 'drain', 'alice', {
+            query: `user_id=alice&since=${String(since)}`,
+          });
+          await again.waitFor((frame) => frame.seq === next.seq);
+          expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
+          expect(isGapless(seqsOf(eventsFrom(bob.frames, joinedAt + 1)))).toBe(true);
+          await Promise.all([bob.close(), again.close()]);
         },
       );
     });

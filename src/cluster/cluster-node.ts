@@ -306,13 +306,31 @@ export class ClusterNode {
     for (const timer of this.#timers) clearInterval(timer);
     this.#flushPublish();
     await Promise.allSettled([...this.#publishing.values()]);
+    const owned: string[] = [];
     for (const route of this.#routes.values()) {
       route.follow?.unsubscribe();
-      if (route.role === 'owner') this.#store.unfence(route.conversationId);
+      if (route.role !== 'owner') continue;
+      this.#store.unfence(route.conversationId);
+      owned.push(route.conversationId);
     }
-    await this.#keeper.close().catch((error: unknown) => {
-      this.#log('warn', { error: String(error) }, 'cluster: releasing leases failed');
-    });
+    const released = await this.#keeper.close().then(
+      () => true,
+      (error: unknown) => {
+        this.#log('warn', { error: String(error) }, 'cluster: releasing leases failed');
+        return false;
+      },
+    );
+    // Followers take the conversations at once instead of at their next ownership check.
+    if (released) {
+      const engine = this.#requireEngine();
+      await Promise.allSettled(
+        owned.map((conversationId) =>
+          this.#publisher.publish(conversationId, [
+            { seq: engine.currentSeq(conversationId) ?? 0, text: '', released: true },
+          ]),
+        ),
+      );
+    }
     this.#inboxSubscription?.unsubscribe();
     await this.#follower.close();
   }
@@ -554,6 +572,10 @@ export class ClusterNode {
   }
 
   #onStreamFrame(route: Route, frame: ClusterFrame): void {
+    if (frame.released === true) {
+      this.#serially(route, () => this.#check(route));
+      return;
+    }
     if (frame.to !== undefined) {
       const connection = route.connections.get(frame.to);
       if (frame.ack !== undefined) connection?.unacked.delete(frame.ack);

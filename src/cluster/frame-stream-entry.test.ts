@@ -7,6 +7,7 @@ describe('frame stream entries', () => {
     ['a direct frame', { seq: 7, to: 'conn_1', text: '{"type":"pong"}' }],
     ['a close', { seq: 7, to: 'conn_1', text: '', close: { code: 4403, reason: 'revoked' } }],
     ['an acknowledgement', { seq: 9, to: 'conn_1', text: '', ack: 'b:1f2e' }],
+    ['a lease release', { seq: 9, text: '', released: true }],
   ])('carries %s through its fields unchanged', (_, frame) => {
     expect(decodeFrameFields(encodeFrameFields(frame))).toEqual(frame);
   });

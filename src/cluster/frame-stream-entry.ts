@@ -23,6 +23,11 @@ export interface ClusterFrame {
    * (see cluster-node.ts, "acknowledged inputs"); it comes after the input's effects on the stream.
    */
   ack?: string;
+  /**
+   * Without `to`, with an empty `text`: the owner released its lease (it drained on SIGTERM); a
+   * follower checks ownership at once. Not a conversation event (its seq is the current one).
+   */
+  released?: true;
 }
 
 /** The stream entry id for a frame: `<seq>-*`, so Redis (7.0 and later) adds the sequence part. */
@@ -45,6 +50,7 @@ export function encodeFrameFields(frame: ClusterFrame): string[] {
   if (frame.close !== undefined)
     fields.push('c', String(frame.close.code), 'r', frame.close.reason);
   if (frame.ack !== undefined) fields.push('a', frame.ack);
+  if (frame.released === true) fields.push('x', '1');
   return fields;
 }
 
@@ -56,6 +62,7 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   let code: number | undefined;
   let reason = '';
   let ack: string | undefined;
+  let released = false;
   for (let index = 0; index + 1 < fields.length; index += 2) {
     const value = fields[index + 1];
     switch (fields[index] ?? '') {
@@ -77,6 +84,9 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
       case 'a':
         ack = value;
         break;
+      case 'x':
+        released = true;
+        break;
       default:
         break;
     }
@@ -84,7 +94,7 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   if (seq === undefined || !Number.isSafeInteger(seq) || seq < 0 || text === undefined) {
     return undefined;
   }
-  if (to === undefined) return { seq, text };
+  if (to === undefined) return released ? { seq, text, released: true } : { seq, text };
   const direct: ClusterFrame = { seq, to, text };
   if (code !== undefined && Number.isInteger(code)) direct.close = { code, reason };
   if (ack !== undefined) direct.ack = ack;
