@@ -13,20 +13,17 @@ import {
 import {
   clusterEnvironment,
   clusterHealth,
+  eventsFrom,
   isGapless,
   kill9,
+  sendUntilTaken,
   seqsOf,
   startInstance,
 } from './support/cluster-processes.js';
-import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+import { connectClient } from './support/test-client.js';
 
 const postgresProbe = await probePostgres();
 const redisProbe = await probeRedis();
-
-/** The event frames a client got from seq `from` on. */
-function from(client: TestClient, seq: number) {
-  return eventFrames(client.frames).filter((frame) => frame.seq >= seq);
-}
 
 describe('cluster mode', () => {
   describeWithPostgres(postgresProbe, 'with PostgreSQL', (postgres) => {
@@ -59,7 +56,7 @@ describe('cluster mode', () => {
           );
           expect(answers[0]).toMatchObject({ status: 'completed' });
           expect(answers[0]?.content).toContain('84');
-          const seen = [alice, bob, carol].map((client) => from(client, joinedAt + 1));
+          const seen = [alice, bob, carol].map((client) => eventsFrom(client.frames, joinedAt + 1));
           expect(seen[0]?.map((frame) => frame.type)).toContain('tool_call');
           expect(seen[0]?.map((frame) => frame.type)).toContain('tool_result');
           expect(isGapless(seqsOf(seen[0] ?? []))).toBe(true);
@@ -123,18 +120,19 @@ describe('cluster mode', () => {
           );
           for (const complete of ended) expect(complete.status).toBe('interrupted');
           for (const client of [bob, carol])
-            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+            expect(isGapless(seqsOf(eventsFrom(client.frames, joinedAt + 1)))).toBe(true);
           const aliceSeqs = [...seqsOf(alice.frames), ...seqsOf(again.frames)];
           expect(isGapless(aliceSeqs)).toBe(true);
-          carol.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const stop = sendUntilTaken(carol, { type: 'user_message', content: 'What is 2 + 2?' });
           const next = await bob.waitForType(
             'agent_response_complete',
             (frame) => frame.seq > (ended[0]?.seq ?? 0),
           );
+          stop();
           expect(next).toMatchObject({ status: 'completed', content: '2 + 2 = 4.' });
           await again.waitFor((frame) => frame.seq === next.seq);
           for (const client of [bob, carol])
-            expect(isGapless(seqsOf(from(client, joinedAt + 1)))).toBe(true);
+            expect(isGapless(seqsOf(eventsFrom(client.frames, joinedAt + 1)))).toBe(true);
           expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
           await Promise.all([bob, carol, again].map((client) => client.close()));
         },
