@@ -15,6 +15,7 @@ import {
   clusterEnvironment,
   clusterHealth,
   eventsFrom,
+  healthUntil,
   isGapless,
   kill9,
   sendUntilTaken,
@@ -176,6 +177,33 @@ describe('cluster mode', () => {
           expect(isGapless([...seqsOf(alice.frames), ...seqsOf(again.frames)])).toBe(true);
           expect(isGapless(seqsOf(eventsFrom(bob.frames, joinedAt + 1)))).toBe(true);
           await Promise.all([bob.close(), again.close()]);
+        },
+      );
+
+      it(
+        'releases the lease of a conversation nobody uses once the engine stopped it, and another instance takes it with its history',
+        { timeout: 20_000 },
+        async () => {
+          const env = { ...environment(), PARLEY_CONVERSATION_IDLE_MS: '200' };
+          const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
+          const alice = await connectClient(a.url, 'idle', 'alice');
+          alice.send({ type: 'user_message', content: 'What is 2 + 2?' });
+          const answer = await alice.waitForType('agent_response_complete');
+          await alice.close();
+          // No participant and no turn: the conversation stops after 200 ms, then the lease goes.
+          await healthUntil(a, (health) => health.owned === 0);
+          const bob = await connectClient(b.url, 'idle', 'bob', {
+            query: 'user_id=bob&since=0',
+          });
+          await bob.waitFor((frame) => frame.seq === answer.seq);
+          expect(await clusterHealth(b)).toMatchObject({ owned: 1 });
+          bob.send({ type: 'user_message', content: 'What is 3 + 3?' });
+          await bob.waitForType(
+            'agent_response_complete',
+            (frame) => frame.content === '3 + 3 = 6.',
+          );
+          expect(isGapless(seqsOf(bob.frames))).toBe(true);
+          await bob.close();
         },
       );
     });

@@ -205,6 +205,7 @@ export class ClusterNode {
       setInterval(() => {
         for (const route of this.#routes.values()) {
           if (route.role !== 'owner') this.#serially(route, () => this.#check(route));
+          else if (this.#unused(route)) this.#serially(route, () => this.#letGo(route));
         }
       }, watchMs).unref(),
       setInterval(() => {
@@ -454,6 +455,34 @@ export class ClusterNode {
       connection.receiving = true;
       connection.mode = 'pending';
     }
+  }
+
+  /**
+   * An owned conversation nobody uses: no participant here or elsewhere, and the engine stopped it
+   * (no turn, idle for `PARLEY_CONVERSATION_IDLE_MS`). Its lease would be renewed for ever.
+   */
+  #unused(route: Route): boolean {
+    if (route.connections.size > 0) return false;
+    for (const port of this.#remotes.values()) {
+      if (port.conversationId === route.conversationId) return false;
+    }
+    return this.#requireEngine().currentSeq(route.conversationId) === undefined;
+  }
+
+  /** Releases the lease of an unused conversation; the next instance with a participant takes it. */
+  async #letGo(route: Route): Promise<void> {
+    if (route.role !== 'owner' || !this.#unused(route)) return;
+    this.#store.unfence(route.conversationId);
+    route.role = 'none';
+    route.epoch = undefined;
+    this.#toPublish.delete(route.conversationId);
+    await this.#keeper.release(route.conversationId).catch(() => undefined);
+    this.#log(
+      'info',
+      { conversation_id: route.conversationId },
+      'cluster: released an idle conversation',
+    );
+    if (route.connections.size === 0) this.#forgetRoute(route);
   }
 
   #forgetRoute(route: Route): void {
