@@ -108,9 +108,13 @@ export class ClusterNode {
   readonly #routes = new Map<string, Route>();
   /** Connections of other instances to conversations this instance owns. */
   readonly #remotes = new Map<string, RemotePort>();
-  /** Frames to publish at the end of this tick, per conversation, and each one's chain. */
+  /**
+   * Frames to publish, per conversation: this tick's, and those that came while the previous
+   * publication was in flight (they go together, in one entry per conversation, when it ends).
+   */
   readonly #toPublish = new Map<string, ClusterFrame[]>();
-  readonly #publishing = new Map<string, Promise<void>>();
+  /** The publication in flight: one at a time, so each conversation's entries stay in order. */
+  #publishing: Promise<void> | undefined;
   #publishScheduled = false;
   #engine: Engine | undefined;
   #inboxSubscription: Subscription | undefined;
@@ -306,7 +310,8 @@ export class ClusterNode {
     this.#draining = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#flushPublish();
-    await Promise.allSettled([...this.#publishing.values()]);
+    // Each publication that ends starts the next with what came meanwhile.
+    while (this.#publishing !== undefined) await this.#publishing;
     const owned: string[] = [];
     for (const route of this.#routes.values()) {
       route.follow?.unsubscribe();
@@ -788,29 +793,40 @@ export class ClusterNode {
       this.#toPublish.set(conversationId, frames);
     }
     frames.push(frame);
-    if (this.#publishScheduled) return;
+    if (this.#publishScheduled || this.#publishing !== undefined) return;
     this.#publishScheduled = true;
     process.nextTick(() => {
       this.#flushPublish();
     });
   }
 
+  /**
+   * Publishes every queued frame in one pipeline, unless a publication is in flight (it calls this
+   * again when it ends). Measured with bench/cluster-fan-out.ts (docs/PERFORMANCE.md, issue 16):
+   * one entry per conversation and one write per tick instead of one XADD per frame and one
+   * pipeline per conversation.
+   */
   #flushPublish(): void {
     this.#publishScheduled = false;
-    for (const [conversationId, frames] of this.#toPublish) {
-      const previous = this.#publishing.get(conversationId) ?? Promise.resolve();
-      const next = previous.then(() =>
-        this.#publisher.publish(conversationId, frames).catch((error: unknown) => {
-          // Followers read what the stream lacks from PostgreSQL at the next frame's gap.
-          this.#redisFailed(error as Error);
-        }),
-      );
-      this.#publishing.set(conversationId, next);
-      void next.then(() => {
-        if (this.#publishing.get(conversationId) === next) this.#publishing.delete(conversationId);
-      });
-    }
+    if (this.#publishing !== undefined || this.#toPublish.size === 0) return;
+    const batches = new Map(this.#toPublish);
     this.#toPublish.clear();
+    this.#publishing = this.#publisher
+      .publishAll(batches)
+      .then(
+        (failed) => {
+          // Followers read what the stream lacks from PostgreSQL at the next frame's gap.
+          const [error] = failed.values();
+          if (error !== undefined) this.#redisFailed(error);
+        },
+        (error: unknown) => {
+          this.#redisFailed(error as Error);
+        },
+      )
+      .finally(() => {
+        this.#publishing = undefined;
+        this.#flushPublish();
+      });
   }
 
   // --- health ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { ParleyError } from '../errors.js';
 import type { EventStore } from '../event-log/event-store.js';
 import { clusterUnavailable } from './cluster-error.js';
 import { clusterKeys, type ClusterKeys } from './cluster-keys.js';
-import { decodeFrameFields, streamIdAfter, type ClusterFrame } from './frame-stream-entry.js';
+import { decodeEntryFields, streamIdAfter, type ClusterFrame } from './frame-stream-entry.js';
 
 /** Options for {@link FrameFollower}. */
 export interface FrameFollowerOptions {
@@ -44,6 +44,16 @@ interface Follow {
   lastId: string;
   /** The highest event seq delivered. */
   lastSeq: number;
+  /**
+   * The seq the follow started after: an entry read first may also hold earlier direct frames,
+   * which are not for this follow (a stream of one frame per entry would not have returned them).
+   */
+  fromSeq: number;
+  /**
+   * The entry (the one after `lastId`) whose frames before `index` are delivered: a repair found
+   * a gap in its middle, and the read after the repair returns it again.
+   */
+  resume: { id: string; index: number } | undefined;
   repairing: boolean;
   closed: boolean;
   subscriber: Subscriber<ClusterFrame>;
@@ -111,6 +121,8 @@ export class FrameFollower {
         key: this.#keys.frames(conversationId),
         lastId: streamIdAfter(afterSeq),
         lastSeq: afterSeq,
+        fromSeq: afterSeq,
+        resume: undefined,
         repairing: false,
         closed: false,
         subscriber,
@@ -175,31 +187,39 @@ export class FrameFollower {
     }
   }
 
-  /** Delivers a follow's entries in order, or stops at the first one that needs a repair first. */
+  /** Delivers a follow's entries in order, or stops at the first frame that needs a repair first. */
   #take(follow: Follow, items: [id: string, fields: string[]][]): void {
     for (const [id, fields] of items) {
-      if (follow.closed) return;
-      const frame = decodeFrameFields(fields);
-      if (frame === undefined) {
-        follow.lastId = id;
-        this.#onError(new Error(`Entry ${id} of ${follow.key} is not a frame; skipped.`));
-        continue;
+      const { frames, skipped } = decodeEntryFields(fields);
+      if (skipped > 0) {
+        this.#onError(
+          new Error(
+            `Entry ${id} of ${follow.key} holds ${skipped} runs of fields that are not a frame; they are skipped.`,
+          ),
+        );
       }
-      // An event needs every earlier one delivered; a direct frame (or a lease release), the
-      // event of its own seq.
-      const event = frame.to === undefined && frame.released !== true;
-      const needed = event ? frame.seq - 1 : frame.seq;
-      if (needed > follow.lastSeq) {
-        // lastId stays before this entry, so the read after the repair returns it again.
-        void this.#repair(follow, needed);
-        return;
+      const first = follow.resume?.id === id ? follow.resume.index : 0;
+      for (let index = first; index < frames.length; index += 1) {
+        if (follow.closed) return;
+        const frame = frames[index] as ClusterFrame;
+        // An event needs every earlier one delivered; a direct frame (or a lease release), the
+        // event of its own seq.
+        const event = frame.to === undefined && frame.released !== true;
+        const needed = event ? frame.seq - 1 : frame.seq;
+        if (needed > follow.lastSeq) {
+          // lastId stays before this entry, so the read after the repair returns it again.
+          follow.resume = { id, index };
+          void this.#repair(follow, needed);
+          return;
+        }
+        if (event) {
+          if (frame.seq <= follow.lastSeq) continue;
+          follow.lastSeq = frame.seq;
+        } else if (frame.seq < follow.fromSeq) continue;
+        follow.subscriber.next(frame);
       }
       follow.lastId = id;
-      if (event) {
-        if (frame.seq <= follow.lastSeq) continue;
-        follow.lastSeq = frame.seq;
-      }
-      follow.subscriber.next(frame);
+      follow.resume = undefined;
     }
   }
 

@@ -1,20 +1,28 @@
 /**
- * The owner's side of a conversation's frame stream: each frame the log has committed goes to
- * the conversation's Redis Stream, which the other instances follow. One pipeline per call, so a
- * tick's frames cost one write; the stream is trimmed with `MAXLEN ~` (followers that fall
- * further behind repair from the event log) and expires when the conversation goes quiet.
+ * The owner's side of a conversation's frame stream: the frames the log has committed go to the
+ * conversation's Redis Stream, which the other instances follow. Frames published together go in
+ * one stream entry (up to `maxFramesPerEntry`), and one call is one pipeline, so a tick's frames
+ * of every conversation cost one write and one `XADD` per conversation; the stream is trimmed with
+ * `MAXLEN ~` (followers that fall further behind repair from the event log) and expires when the
+ * conversation goes quiet.
  */
 import type { Redis } from 'ioredis';
 import { clusterUnavailable } from './cluster-error.js';
 import { clusterKeys, type ClusterKeys } from './cluster-keys.js';
-import { encodeFrameFields, streamIdFor, type ClusterFrame } from './frame-stream-entry.js';
+import { encodeEntryFields, streamIdFor, type ClusterFrame } from './frame-stream-entry.js';
 
 /** Options for {@link FramePublisher}. */
 export interface FramePublisherOptions {
   /** Key names. @default clusterKeys('parley:') */
   keys?: ClusterKeys;
-  /** Frames kept per stream, roughly (`MAXLEN ~`). @default 10_000 */
+  /** Entries kept per stream, roughly (`MAXLEN ~`). @default 10_000 */
   maxLength?: number;
+  /**
+   * Frames carried by one entry at most: a follower reads `count` entries at a time, so this bounds
+   * what one read holds in memory (a log that recovers from an outage commits many frames at once).
+   * @default 256
+   */
+  maxFramesPerEntry?: number;
   /** A stream with no new frame for this long is deleted. @default 3_600_000 */
   idleTtlMs?: number;
 }
@@ -30,12 +38,17 @@ export class FramePublisher {
   readonly #redis: Redis;
   readonly #keys: ClusterKeys;
   readonly #maxLength: number;
+  readonly #maxFramesPerEntry: number;
   readonly #idleTtlMs: number;
 
   constructor(redis: Redis, options: FramePublisherOptions = {}) {
     this.#redis = redis;
     this.#keys = options.keys ?? clusterKeys();
     this.#maxLength = positiveInteger('maxLength', options.maxLength ?? 10_000);
+    this.#maxFramesPerEntry = positiveInteger(
+      'maxFramesPerEntry',
+      options.maxFramesPerEntry ?? 256,
+    );
     this.#idleTtlMs = positiveInteger('idleTtlMs', options.idleTtlMs ?? 3_600_000);
   }
 
@@ -45,29 +58,60 @@ export class FramePublisher {
    * with `cluster_unavailable` when any frame could not be added (those before it may have been).
    */
   async publish(conversationId: string, frames: readonly ClusterFrame[]): Promise<void> {
-    if (frames.length === 0) return;
-    const key = this.#keys.frames(conversationId);
+    const failed = await this.publishAll(new Map([[conversationId, frames]]));
+    const error = failed.get(conversationId);
+    if (error !== undefined) throw error;
+  }
+
+  /**
+   * {@link publish} for several conversations in one pipeline. Resolves with the conversations
+   * whose frames could not all be added, each with its `cluster_unavailable` error.
+   */
+  async publishAll(
+    batches: ReadonlyMap<string, readonly ClusterFrame[]>,
+  ): Promise<Map<string, Error>> {
     const pipeline = this.#redis.pipeline();
-    for (const frame of frames) {
-      pipeline.xadd(
-        key,
-        'MAXLEN',
-        '~',
-        this.#maxLength,
-        streamIdFor(frame.seq),
-        ...encodeFrameFields(frame),
-      );
+    // The conversation of each command, in pipeline order, to map replies back to it.
+    const commands: string[] = [];
+    for (const [conversationId, frames] of batches) {
+      if (frames.length === 0) continue;
+      const key = this.#keys.frames(conversationId);
+      for (let from = 0; from < frames.length; from += this.#maxFramesPerEntry) {
+        const entry = frames.slice(from, from + this.#maxFramesPerEntry);
+        const last = entry[entry.length - 1] as ClusterFrame;
+        pipeline.xadd(
+          key,
+          'MAXLEN',
+          '~',
+          this.#maxLength,
+          streamIdFor(last.seq),
+          ...encodeEntryFields(entry),
+        );
+        commands.push(conversationId);
+      }
+      pipeline.pexpire(key, this.#idleTtlMs);
+      commands.push(conversationId);
     }
-    pipeline.pexpire(key, this.#idleTtlMs);
-    const context = `Publishing ${frames.length} frames of ${conversationId} failed`;
+    const failed = new Map<string, Error>();
+    if (commands.length === 0) return failed;
+    const fail = (conversationId: string, error: unknown) => {
+      if (failed.has(conversationId)) return;
+      const count = batches.get(conversationId)?.length ?? 0;
+      const context = `Publishing ${count} frames of ${conversationId} failed`;
+      failed.set(conversationId, clusterUnavailable(context, error));
+    };
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
     } catch (error) {
-      throw clusterUnavailable(context, error);
+      for (const conversationId of new Set(commands)) fail(conversationId, error);
+      return failed;
     }
-    const failed = results?.find(([error]) => error !== null)?.[0];
-    if (failed !== undefined && failed !== null) throw clusterUnavailable(context, failed);
+    results?.forEach(([error], index) => {
+      const conversationId = commands[index];
+      if (error !== null && conversationId !== undefined) fail(conversationId, error);
+    });
+    return failed;
   }
 }
 

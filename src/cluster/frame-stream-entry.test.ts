@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrameFields, encodeFrameFields, type ClusterFrame } from './frame-stream-entry.js';
+import {
+  decodeEntryFields,
+  decodeFrameFields,
+  encodeEntryFields,
+  encodeFrameFields,
+  streamIdAfter,
+  type ClusterFrame,
+} from './frame-stream-entry.js';
 
 describe('frame stream entries', () => {
   it.each<[string, ClusterFrame]>([
@@ -19,5 +26,36 @@ describe('frame stream entries', () => {
   it('refuses fields that are not a frame', () => {
     expect(decodeFrameFields(['s', 'x', 'f', '{}'])).toBeUndefined();
     expect(decodeFrameFields(['s', '1'])).toBeUndefined();
+  });
+
+  it('carries several frames in one entry, in order', () => {
+    const frames: ClusterFrame[] = [
+      { seq: 7, text: '{"type":"agent_response_chunk"}' },
+      { seq: 7, to: 'conn_1', text: '', ack: 'b:1f2e' },
+      { seq: 8, text: 's' },
+      { seq: 8, to: 'conn_2', text: '', close: { code: 4403, reason: 's' } },
+      { seq: 8, text: '', released: true },
+    ];
+    expect(decodeEntryFields(encodeEntryFields(frames))).toEqual({ frames, skipped: 0 });
+  });
+
+  it('reads an entry of one frame, as written before entries carried several', () => {
+    expect(decodeEntryFields(['s', '4', 'f', '{}', 't', 'conn_1'])).toEqual({
+      frames: [{ seq: 4, to: 'conn_1', text: '{}' }],
+      skipped: 0,
+    });
+  });
+
+  it('skips the runs of fields that are not a frame and keeps the others', () => {
+    expect(decodeEntryFields(['s', 'x', 'f', '{}', 's', '2', 'f', 'ok', 'w', '1'])).toEqual({
+      frames: [{ seq: 2, text: 'ok' }],
+      skipped: 1,
+    });
+    expect(decodeEntryFields(['w', '1'])).toEqual({ frames: [], skipped: 1 });
+  });
+
+  it('starts a follower before the first entry that can hold a frame of its seq', () => {
+    expect(streamIdAfter(0)).toBe('0-0');
+    expect(streamIdAfter(12)).toBe('11-18446744073709551615');
   });
 });

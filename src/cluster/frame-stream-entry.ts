@@ -1,8 +1,14 @@
 /**
- * How a conversation frame travels on its Redis Stream: the entry's id derives from the frame's
- * seq (`<seq>-*`: Redis numbers frames that share a seq 0, 1, 2 …), so ids grow strictly and a
- * follower can tell from an id where it is in the conversation; the fields carry the seq, the
- * connection a direct frame is addressed to, and the frame's JSON text as it goes on the wire.
+ * How conversation frames travel on their Redis Stream: one entry carries the frames an owner
+ * published together (a tick's frames of one conversation, in seq order), each as a run of fields
+ * that starts with its seq (`s`), then its JSON text as it goes on the wire (`f`) and, for a direct
+ * frame, the connection it is for and what else it carries. A single frame is the same fields
+ * alone, so an entry written before entries carried several frames still reads as one.
+ *
+ * The entry's id derives from the seq of its last frame (`<seq>-*`: Redis numbers entries that end
+ * at the same seq 0, 1, 2 …), so ids grow strictly, and an entry whose id is below `<n>-0` holds
+ * only frames with a seq below n: a follower can tell from an id where it is in the conversation.
+ * Fields, not a JSON array, so that a follower parses no JSON: it sends each frame's text as is.
  */
 
 /** A conversation frame as instances pass it to each other. */
@@ -30,20 +36,56 @@ export interface ClusterFrame {
   released?: true;
 }
 
-/** The stream entry id for a frame: `<seq>-*`, so Redis (7.0 and later) adds the sequence part. */
+/**
+ * The stream entry id for frames whose last seq is `seq`: `<seq>-*`, so Redis (7.0 and later)
+ * adds the sequence part.
+ */
 export function streamIdFor(seq: number): string {
   return `${seq}-*`;
 }
 
 /**
- * Where a follower that has every event up to `seq` starts reading (exclusive): after that seq's
- * event, so that it still gets the direct frames sent at that seq (a refused join's error).
+ * Where a follower that has every event up to `seq` starts reading (exclusive): before the first
+ * entry that may hold a frame of that seq, so that it still gets the direct frames sent at that
+ * seq (a refused join's error). The entry that ends at `seq` may also hold earlier frames, which
+ * the follower skips (see frame-follower.ts).
  */
 export function streamIdAfter(seq: number): string {
-  return `${seq}-0`;
+  return seq <= 0 ? '0-0' : `${seq - 1}-${LAST_SEQUENCE}`;
 }
 
-/** The fields of a stream entry for a frame. */
+/** The highest sequence part of a stream entry id (an unsigned 64-bit integer). */
+const LAST_SEQUENCE = '18446744073709551615';
+
+/** The fields of a stream entry carrying `frames`, in order. */
+export function encodeEntryFields(frames: readonly ClusterFrame[]): string[] {
+  const fields: string[] = [];
+  for (const frame of frames) fields.push(...encodeFrameFields(frame));
+  return fields;
+}
+
+/**
+ * The frames of a stream entry, in order; a run of fields that is not a frame's is left out and
+ * counted in `skipped`.
+ */
+export function decodeEntryFields(fields: readonly string[]): {
+  frames: ClusterFrame[];
+  skipped: number;
+} {
+  const frames: ClusterFrame[] = [];
+  let skipped = 0;
+  let start = 0;
+  for (let index = 2; index <= fields.length; index += 2) {
+    if (index < fields.length && fields[index] !== 's') continue;
+    const frame = decodeFrameFields(fields, start, index);
+    if (frame === undefined) skipped += 1;
+    else frames.push(frame);
+    start = index;
+  }
+  return { frames, skipped };
+}
+
+/** The fields of one frame (a stream entry of one frame). */
 export function encodeFrameFields(frame: ClusterFrame): string[] {
   const fields = ['s', String(frame.seq), 'f', frame.text];
   if (frame.to !== undefined) fields.push('t', frame.to);
@@ -54,8 +96,15 @@ export function encodeFrameFields(frame: ClusterFrame): string[] {
   return fields;
 }
 
-/** The frame in a stream entry's fields, or undefined when they are not a frame's. */
-export function decodeFrameFields(fields: readonly string[]): ClusterFrame | undefined {
+/**
+ * The frame in one frame's fields (those from `start` to `end`), or undefined when they are not a
+ * frame's.
+ */
+export function decodeFrameFields(
+  fields: readonly string[],
+  start = 0,
+  end = fields.length,
+): ClusterFrame | undefined {
   let seq: number | undefined;
   let text: string | undefined;
   let to: string | undefined;
@@ -63,7 +112,7 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   let reason = '';
   let ack: string | undefined;
   let released = false;
-  for (let index = 0; index + 1 < fields.length; index += 2) {
+  for (let index = start; index + 1 < end; index += 2) {
     const value = fields[index + 1];
     switch (fields[index] ?? '') {
       case 's':
