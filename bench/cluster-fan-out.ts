@@ -9,8 +9,9 @@
  * bench model (`BENCH_MODEL`, default `stamped`: 100 deltas of 24 characters, 10 per event-loop
  * turn) in the same Parley-shaped frames, so they move the same frames and bytes. Reported per
  * system and round: frames received per second by all clients, and the latency from a frame's
- * server `timestamp` to its arrival (same machine clock), p50 and p99. Goal (issue 16): Parley's
- * frames/s ≥ 1.3 × Socket.IO's and its p99 ≤ Socket.IO's.
+ * server `timestamp` to its arrival (same machine clock), p50 and p99, and the CPU time the three
+ * instances and Redis spent per frame received (less at the mercy of a shared machine's load).
+ * Goal (issue 16): Parley's frames/s ≥ 1.3 × Socket.IO's and its p99 ≤ Socket.IO's.
  *
  *   npx tsx bench/cluster-fan-out.ts [--seconds 15] [--conversations 100] [--participants 10]
  *     [--rounds 1] [--only parley|socketio] [--profile DIR]
@@ -98,7 +99,7 @@ function record(tally: Tally, timestamp: number): void {
   if (tally.frames % 10 === 0) tally.latencies.push(Date.now() - timestamp);
 }
 
-function summary(name: string, tally: Tally) {
+function summary(name: string, tally: Tally, cpu: Awaited<ReturnType<typeof measure>>) {
   const sorted = [...tally.latencies].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
   return {
@@ -106,15 +107,49 @@ function summary(name: string, tally: Tally) {
     frames_per_second: Math.round(tally.frames / seconds),
     answers_per_second: Math.round(tally.answers / seconds),
     latency_ms: { p50: at(0.5) ?? NaN, p99: at(0.99) ?? NaN },
+    ...cpu,
   };
 }
 
-async function measure(tally: Tally): Promise<void> {
-  // Two seconds for every conversation to be answering, then the measured window.
+/** CPU seconds Redis has used so far (`INFO cpu`), the same server for both systems. */
+async function redisCpuSeconds(): Promise<number> {
+  const redis = new Redis(redisUrl);
+  const info = await redis.info('cpu');
+  redis.disconnect();
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** CPU microseconds the instances have used so far (user + system). */
+async function instancesCpuMicros(servers: readonly BenchChild[]): Promise<number> {
+  const usages = await Promise.all(
+    servers.map((server) => server.request<{ cpuMicros: number }>({ type: 'usage' })),
+  );
+  return usages.reduce((sum, usage) => sum + usage.cpuMicros, 0);
+}
+
+/**
+ * Waits two seconds for every conversation to be answering, then measures for `--seconds`: the
+ * frames the clients receive, and the CPU the instances and Redis spend meanwhile.
+ */
+async function measure(tally: Tally, servers: readonly BenchChild[]) {
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  const [instancesBefore, redisBefore] = await Promise.all([
+    instancesCpuMicros(servers),
+    redisCpuSeconds(),
+  ]);
   tally.measuring = true;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   tally.measuring = false;
+  const [instancesAfter, redisAfter] = await Promise.all([
+    instancesCpuMicros(servers),
+    redisCpuSeconds(),
+  ]);
+  const perFrame = (micros: number) => Math.round((100 * micros) / Math.max(1, tally.frames)) / 100;
+  return {
+    instances_cpu_us_per_frame: perFrame(instancesAfter - instancesBefore),
+    redis_cpu_us_per_frame: perFrame((redisAfter - redisBefore) * 1e6),
+  };
 }
 
 async function parley(round: number) {
@@ -157,14 +192,14 @@ async function parley(round: number) {
   for (const socket of askers) {
     socket.send(JSON.stringify({ type: 'user_message', content: question }));
   }
-  await measure(tally);
+  const cpu = await measure(tally, servers);
   for (const socket of sockets) socket.terminate();
   await Promise.all(servers.map((server) => server.stop()));
   const admin = new pg.Client({ connectionString: postgresUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
-  return summary('parley (cluster mode, 3 instances)', tally);
+  return summary('parley (cluster mode, 3 instances)', tally, cpu);
 }
 
 async function socketIo(round: number) {
@@ -205,10 +240,10 @@ async function socketIo(round: number) {
   }
   for (const socket of askers)
     socket.emit('user_message', { type: 'user_message', content: question });
-  await measure(tally);
+  const cpu = await measure(tally, servers);
   for (const socket of sockets) socket.disconnect();
   await Promise.all(servers.map((server) => server.stop()));
-  return summary('socket.io + @socket.io/redis-adapter (3 instances)', tally);
+  return summary('socket.io + @socket.io/redis-adapter (3 instances)', tally, cpu);
 }
 
 const systems = [
