@@ -27,7 +27,11 @@ export interface FrameFollowerOptions {
   keys?: ClusterKeys;
   /** Longest a read blocks before it starts again. @default 5_000 */
   blockMs?: number;
-  /** Entries per read. @default 500 */
+  /**
+   * Entries per stream per read. With the publisher's 32 frames per entry at most, a read holds
+   * at most 512 frames per followed conversation, as when an entry carried one frame and a read
+   * took 500. @default 16
+   */
   count?: number;
   /** Frames per event-log read while repairing a gap. @default 500 */
   repairPageSize?: number;
@@ -92,7 +96,7 @@ export class FrameFollower {
     this.#keys = options.keys ?? clusterKeys();
     this.#wakeKey = this.#keys.wake(randomUUID());
     this.#blockMs = options.blockMs ?? 5_000;
-    this.#count = options.count ?? 500;
+    this.#count = options.count ?? 16;
     this.#pageSize = options.repairPageSize ?? 500;
     this.#retryDelaysMs = options.retryDelaysMs ?? [50, 250, 1000, 5000];
     this.#onError = options.onError ?? (() => undefined);

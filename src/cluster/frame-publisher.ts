@@ -18,9 +18,9 @@ export interface FramePublisherOptions {
   /** Entries kept per stream, roughly (`MAXLEN ~`). @default 10_000 */
   maxLength?: number;
   /**
-   * Frames carried by one entry at most: a follower reads `count` entries at a time, so this bounds
-   * what one read holds in memory (a log that recovers from an outage commits many frames at once).
-   * @default 256
+   * Frames carried by one entry at most: a follower reads `count` entries per stream at a time, so
+   * this bounds what one read holds in memory (a log that recovers from an outage commits many
+   * frames at once; a tick of a streamed answer commits about ten per conversation). @default 32
    */
   maxFramesPerEntry?: number;
   /** A stream with no new frame for this long is deleted. @default 3_600_000 */
@@ -45,10 +45,7 @@ export class FramePublisher {
     this.#redis = redis;
     this.#keys = options.keys ?? clusterKeys();
     this.#maxLength = positiveInteger('maxLength', options.maxLength ?? 10_000);
-    this.#maxFramesPerEntry = positiveInteger(
-      'maxFramesPerEntry',
-      options.maxFramesPerEntry ?? 256,
-    );
+    this.#maxFramesPerEntry = positiveInteger('maxFramesPerEntry', options.maxFramesPerEntry ?? 32);
     this.#idleTtlMs = positiveInteger('idleTtlMs', options.idleTtlMs ?? 3_600_000);
   }
 
