@@ -75,13 +75,16 @@ export class FramePublisher {
       const key = this.#keys.frames(conversationId);
       for (let from = 0; from < frames.length; from += this.#maxFramesPerEntry) {
         const entry = frames.slice(from, from + this.#maxFramesPerEntry);
-        const last = entry[entry.length - 1] as ClusterFrame;
+        // The highest seq, not the last one: a direct frame queued when its callback ran says the
+        // seq current then, which an event queued after it may not have reached.
+        let highest = 0;
+        for (const frame of entry) highest = Math.max(highest, frame.seq);
         pipeline.xadd(
           key,
           'MAXLEN',
           '~',
           this.#maxLength,
-          streamIdFor(last.seq),
+          streamIdFor(highest),
           ...encodeEntryFields(entry),
         );
         commands.push(conversationId);

@@ -5,9 +5,9 @@
  * frame, the connection it is for and what else it carries. A single frame is the same fields
  * alone, so an entry written before entries carried several frames still reads as one.
  *
- * The entry's id derives from the seq of its last frame (`<seq>-*`: Redis numbers entries that end
- * at the same seq 0, 1, 2 …), so ids grow strictly, and an entry whose id is below `<n>-0` holds
- * only frames with a seq below n: a follower can tell from an id where it is in the conversation.
+ * The entry's id derives from the highest seq of its frames (`<seq>-*`: Redis numbers entries with
+ * the same highest seq 0, 1, 2 …), so ids grow strictly, and an entry whose id is below `<n>-0`
+ * holds only frames with a seq below n: a follower can tell from an id where it is.
  * Fields, not a JSON array, so that a follower parses no JSON: it sends each frame's text as is.
  */
 
@@ -37,7 +37,7 @@ export interface ClusterFrame {
 }
 
 /**
- * The stream entry id for frames whose last seq is `seq`: `<seq>-*`, so Redis (7.0 and later)
+ * The stream entry id for frames whose highest seq is `seq`: `<seq>-*`, so Redis (7.0 and later)
  * adds the sequence part.
  */
 export function streamIdFor(seq: number): string {

@@ -73,7 +73,7 @@ describeWithPostgres(postgresProbe, 'frame streams with their event log', (postg
       ]);
     });
 
-    it('puts the frames published together in one entry numbered by its last seq, strictly growing', async () => {
+    it('puts the frames published together in one entry numbered by its highest seq, strictly growing', async () => {
       const { publisher } = await setUp();
       await publisher.publish('demo', [
         { seq: 0, to: 'conn_1', text: '{}' },
@@ -93,6 +93,18 @@ describeWithPostgres(postgresProbe, 'frame streams with their event log', (postg
         3, 1, 2,
       ]);
       expect(await redis.pttl(keys.frames('demo'))).toBeGreaterThan(0);
+    });
+
+    it('numbers an entry by its highest seq when a direct frame says a seq its events have not reached', async () => {
+      const { publisher } = await setUp();
+      await publisher.publish('demo', [
+        { seq: 3, to: 'conn_1', text: '', ack: 'b:1' },
+        { seq: 2, text: '{}' },
+      ]);
+      await publisher.publish('demo', [{ seq: 3, text: '{}' }]);
+
+      const entries = await redis.xrange(keys.frames('demo'), '-', '+');
+      expect(entries.map(([id]) => id)).toEqual(['3-0', '3-1']);
     });
 
     it('publishes several conversations in one call, each in its own stream', async () => {
