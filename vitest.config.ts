@@ -10,6 +10,8 @@ const CLUSTER_PROCESS_TESTS = [
   'test/cluster-faults.test.ts',
   'test/cluster-fencing.test.ts',
   'test/cluster-storm.test.ts',
+  'test/cluster-redis-pause.test.ts',
+  'test/cluster-owner-pause.test.ts',
 ];
 
 export default defineConfig({

@@ -9,18 +9,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import type { ServerFrame } from '../src/protocol/frames.js';
 import {
   clusterEnvironment,
-  clusterHealth,
+  eventsFrom as from,
+  healthUntil,
   isGapless,
+  outcomes,
   seqsOf,
   startInstance,
-  type ClusterInstance,
 } from './support/cluster-processes.js';
 import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
 import { describeWithPostgres, probePostgres, skipOrFail } from './support/services.js';
-import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+import { connectClient } from './support/test-client.js';
 
 const run = promisify(execFile);
 const postgresProbe = await probePostgres();
@@ -30,39 +30,6 @@ const canStopPostgres = await run('pg_ctlcluster', [...PG_CTL, 'status']).then(
   () => true,
   () => false,
 );
-
-/** Resolves once `check` holds for the instance's cluster health (polled; bounded by the test). */
-async function healthUntil(
-  instance: ClusterInstance,
-  check: (health: Awaited<ReturnType<typeof clusterHealth>>) => boolean,
-): Promise<void> {
-  for (;;) {
-    const health = await clusterHealth(instance).catch(() => undefined);
-    if (health !== undefined && check(health)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * Each message content sent: its echo (accepted) or an error answering it (refused):
- * `cluster_unavailable` (Redis, or the owner, unavailable) or `log_unavailable` (PostgreSQL).
- */
-function outcomes(client: TestClient, contents: readonly string[]) {
-  const echoes = new Set(
-    client.frames
-      .filter((frame) => frame.type === 'user_message')
-      .map((frame) => (frame as { content: string }).content),
-  );
-  const refusals = client.frames.filter(
-    (frame) => frame.type === 'error' && (frame as { code: string }).code === 'cluster_unavailable',
-  ).length;
-  const accepted = contents.filter((content) => echoes.has(content));
-  return { accepted, refused: refusals, lost: contents.length - accepted.length - refusals };
-}
-
-function from(frames: readonly ServerFrame[], seq: number) {
-  return eventFrames(frames).filter((frame) => frame.seq >= seq);
-}
 
 if (!canStopPostgres) {
   skipOrFail(

@@ -177,6 +177,14 @@ export function startChild(options: BenchChildOptions): BenchChild {
       'sh',
       process.execPath,
       ...(options.nodeFlags ?? []),
+      // BENCH_CPU_PROF=<dir>: every child writes a CPU profile named after it there.
+      ...(process.env.BENCH_CPU_PROF === undefined
+        ? []
+        : [
+            '--cpu-prof',
+            `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
+            `--cpu-prof-name=${options.name.replaceAll(/[^\w.-]/g, '_')}.cpuprofile`,
+          ]),
       options.script,
     ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: environment },

@@ -8,6 +8,12 @@
  * restores the conversation from PostgreSQL and moves its participants to its engine; every
  * client goes on from the highest seq it had.
  *
+ * Acknowledged inputs: a follower keeps each `user_message`, `cancel` and `tool_approval` it
+ * forwards until the owner acknowledges it on the conversation's stream (after the input's
+ * effects, once they are logged). If the conversation moves first (the owner died or was fenced
+ * with the input in its inbox), the follower answers the client with `cluster_unavailable` for it,
+ * so that no input is dropped without a word; the client sends it again.
+ *
  * Over 300 lines because ownership changes touch every part at once (lease, fence, engine,
  * follow, inbox, ports), and splitting them would spread one state change over several files.
  */
@@ -199,6 +205,7 @@ export class ClusterNode {
       setInterval(() => {
         for (const route of this.#routes.values()) {
           if (route.role !== 'owner') this.#serially(route, () => this.#check(route));
+          else if (this.#unused(route)) this.#serially(route, () => this.#letGo(route));
         }
       }, watchMs).unref(),
       setInterval(() => {
@@ -300,13 +307,31 @@ export class ClusterNode {
     for (const timer of this.#timers) clearInterval(timer);
     this.#flushPublish();
     await Promise.allSettled([...this.#publishing.values()]);
+    const owned: string[] = [];
     for (const route of this.#routes.values()) {
       route.follow?.unsubscribe();
-      if (route.role === 'owner') this.#store.unfence(route.conversationId);
+      if (route.role !== 'owner') continue;
+      this.#store.unfence(route.conversationId);
+      owned.push(route.conversationId);
     }
-    await this.#keeper.close().catch((error: unknown) => {
-      this.#log('warn', { error: String(error) }, 'cluster: releasing leases failed');
-    });
+    const released = await this.#keeper.close().then(
+      () => true,
+      (error: unknown) => {
+        this.#log('warn', { error: String(error) }, 'cluster: releasing leases failed');
+        return false;
+      },
+    );
+    // Followers take the conversations at once instead of at their next ownership check.
+    if (released) {
+      const engine = this.#requireEngine();
+      await Promise.allSettled(
+        owned.map((conversationId) =>
+          this.#publisher.publish(conversationId, [
+            { seq: engine.currentSeq(conversationId) ?? 0, text: '', released: true },
+          ]),
+        ),
+      );
+    }
     this.#inboxSubscription?.unsubscribe();
     await this.#follower.close();
   }
@@ -432,6 +457,34 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * An owned conversation nobody uses: no participant here or elsewhere, and the engine stopped it
+   * (no turn, idle for `PARLEY_CONVERSATION_IDLE_MS`). Its lease would be renewed for ever.
+   */
+  #unused(route: Route): boolean {
+    if (route.connections.size > 0) return false;
+    for (const port of this.#remotes.values()) {
+      if (port.conversationId === route.conversationId) return false;
+    }
+    return this.#requireEngine().currentSeq(route.conversationId) === undefined;
+  }
+
+  /** Releases the lease of an unused conversation; the next instance with a participant takes it. */
+  async #letGo(route: Route): Promise<void> {
+    if (route.role !== 'owner' || !this.#unused(route)) return;
+    this.#store.unfence(route.conversationId);
+    route.role = 'none';
+    route.epoch = undefined;
+    this.#toPublish.delete(route.conversationId);
+    await this.#keeper.release(route.conversationId).catch(() => undefined);
+    this.#log(
+      'info',
+      { conversation_id: route.conversationId },
+      'cluster: released an idle conversation',
+    );
+    if (route.connections.size === 0) this.#forgetRoute(route);
+  }
+
   #forgetRoute(route: Route): void {
     route.follow?.unsubscribe();
     this.#routes.delete(route.conversationId);
@@ -451,6 +504,7 @@ export class ClusterNode {
     const port = new LocalPort(connection);
     const resumeFrom = connection.receiving || since !== undefined ? connection.lastSeq : undefined;
     const previous = connection.mode;
+    if (previous === 'remote') this.#refuseUnacked(connection);
     connection.mode = 'local';
     connection.gate = null;
     const handle = await engine.openConnection({
@@ -479,6 +533,7 @@ export class ClusterNode {
     const owner = route.owner;
     if (owner === undefined) return;
     const wasRemote = connection.mode === 'remote';
+    if (connection.owner !== owner) this.#refuseUnacked(connection);
     connection.mode = 'remote';
     connection.owner = owner;
     await this.#ensureFollow(route);
@@ -546,8 +601,13 @@ export class ClusterNode {
   }
 
   #onStreamFrame(route: Route, frame: ClusterFrame): void {
+    if (frame.released === true) {
+      this.#serially(route, () => this.#check(route));
+      return;
+    }
     if (frame.to !== undefined) {
       const connection = route.connections.get(frame.to);
+      if (frame.ack !== undefined) connection?.unacked.delete(frame.ack);
       if (connection?.mode !== 'remote') return;
       if (frame.text !== '') connection.deliverDirect(frame.text);
       if (frame.close !== undefined) {
@@ -582,13 +642,23 @@ export class ClusterNode {
     } else if (event.type !== 'socket.closed') connection.queue.push(event);
   }
 
-  #refuse(connection: RoutedConnection, inReplyTo: string): void {
-    const error = new ParleyError(
-      'cluster_unavailable',
-      `Conversation ${connection.conversationId} takes no input now: its owner, Redis or PostgreSQL is unavailable. Send again shortly.`,
-    );
+  #refuse(
+    connection: RoutedConnection,
+    inReplyTo: string,
+    message = `Conversation ${connection.conversationId} takes no input now: its owner, Redis or PostgreSQL is unavailable. Send again shortly.`,
+    clientMessageId?: string,
+  ): void {
+    const error = new ParleyError('cluster_unavailable', message);
     const frame = stampFrame(
-      { type: 'error', code: error.code, message: error.message, in_reply_to: inReplyTo },
+      {
+        type: 'error',
+        code: error.code,
+        message: error.message,
+        in_reply_to: inReplyTo,
+        ...(clientMessageId === undefined
+          ? {}
+          : { details: { client_message_id: clientMessageId } }),
+      },
       connection.conversationId,
       connection.lastSeq,
       Date.now(),
@@ -597,9 +667,13 @@ export class ClusterNode {
   }
 
   #forward(connection: RoutedConnection, owner: string, input: InboxInput): void {
+    const id = `${this.instanceId}:${randomUUID()}`;
+    const tracked = acknowledged(input);
+    if (tracked !== undefined) connection.unacked.set(id, tracked);
     connection.forwarding = connection.forwarding.then(async () => {
       try {
         await this.#sender.forward(owner, {
+          id,
           conversation_id: connection.conversationId,
           connection_id: connection.connectionId,
           input,
@@ -607,10 +681,27 @@ export class ClusterNode {
       } catch (error) {
         this.#redisFailed(error as Error);
         if (input.type === 'event' && input.event.type === 'frame.received') {
+          connection.unacked.delete(id);
           this.#refuse(connection, input.event.frame.type);
         }
       }
     });
+  }
+
+  /**
+   * The conversation moved away from the instance these inputs went to before it acknowledged
+   * them: they may never be taken, and the client is told so for each one.
+   */
+  #refuseUnacked(connection: RoutedConnection): void {
+    for (const { frameType, clientMessageId } of connection.unacked.values()) {
+      this.#refuse(
+        connection,
+        frameType,
+        `The owner of conversation ${connection.conversationId} changed before it confirmed your ${frameType}; it may not have been taken. If it does not appear, send it again.`,
+        clientMessageId,
+      );
+    }
+    connection.unacked.clear();
   }
 
   // --- the owner's side ------------------------------------------------------------------------
@@ -623,12 +714,12 @@ export class ClusterNode {
     // After any ownership step under way: a relay may see this instance's lease before the
     // fence that ends the claim, and send its inputs here at once.
     this.#serially(route, () => {
-      this.#onRecord(route, record.connection_id, record.input as InboxInput);
+      this.#onRecord(route, record.id, record.connection_id, record.input as InboxInput);
       return Promise.resolve();
     });
   }
 
-  #onRecord(route: Route, connectionId: string, input: InboxInput): void {
+  #onRecord(route: Route, recordId: string, connectionId: string, input: InboxInput): void {
     if (input.type === 'open') {
       if (route.role === 'owner') this.#openRemote(route, connectionId, input);
       return;
@@ -637,6 +728,18 @@ export class ClusterNode {
     if (port === undefined) return;
     if (input.event.type === 'socket.closed') this.#remotes.delete(connectionId);
     port.deliver(input.event);
+    if (acknowledged(input) === undefined) return;
+    // After what the input caused is logged, so the stream has its effects before the ack.
+    const engine = this.#requireEngine();
+    engine.log.afterDurable(() => {
+      if (route.role !== 'owner') return;
+      this.#queuePublish(route.conversationId, {
+        seq: engine.currentSeq(route.conversationId) ?? 0,
+        to: connectionId,
+        text: '',
+        ack: recordId,
+      });
+    });
   }
 
   #openRemote(route: Route, connectionId: string, input: { user_id: string; since?: number }) {
@@ -743,4 +846,20 @@ export class ClusterNode {
     if (this.#engine === undefined) throw new Error('ClusterNode.start(engine) was not called.');
     return this.#engine;
   }
+}
+
+/** The client input a follower waits to see acknowledged, or undefined for the others. */
+function acknowledged(
+  input: InboxInput,
+): { frameType: string; clientMessageId?: string } | undefined {
+  if (input.type !== 'event' || input.event.type !== 'frame.received') return undefined;
+  const { frame } = input.event;
+  if (frame.type === 'user_message') {
+    return frame.client_message_id === undefined
+      ? { frameType: frame.type }
+      : { frameType: frame.type, clientMessageId: frame.client_message_id };
+  }
+  return frame.type === 'cancel' || frame.type === 'tool_approval'
+    ? { frameType: frame.type }
+    : undefined;
 }

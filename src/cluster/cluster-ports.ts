@@ -47,6 +47,11 @@ export class RoutedConnection implements ConnectionHandle {
   local: { handle: ConnectionHandle; port: LocalPort } | undefined;
   /** The instance its inputs are forwarded to, in `remote` mode. */
   owner: string | undefined;
+  /**
+   * Inputs forwarded to `owner` that it has not acknowledged yet, by record id: refused with
+   * `cluster_unavailable` if the conversation moves before the acknowledgement arrives.
+   */
+  readonly unacked = new Map<string, { frameType: string; clientMessageId?: string }>();
   /** Forwarded inputs go one after another, so the owner gets them in order. */
   forwarding: Promise<void> = Promise.resolve();
   closed = false;

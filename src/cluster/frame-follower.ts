@@ -185,15 +185,17 @@ export class FrameFollower {
         this.#onError(new Error(`Entry ${id} of ${follow.key} is not a frame; skipped.`));
         continue;
       }
-      // An event needs every earlier one delivered; a direct frame, the event of its own seq.
-      const needed = frame.to === undefined ? frame.seq - 1 : frame.seq;
+      // An event needs every earlier one delivered; a direct frame (or a lease release), the
+      // event of its own seq.
+      const event = frame.to === undefined && frame.released !== true;
+      const needed = event ? frame.seq - 1 : frame.seq;
       if (needed > follow.lastSeq) {
         // lastId stays before this entry, so the read after the repair returns it again.
         void this.#repair(follow, needed);
         return;
       }
       follow.lastId = id;
-      if (frame.to === undefined) {
+      if (event) {
         if (frame.seq <= follow.lastSeq) continue;
         follow.lastSeq = frame.seq;
       }

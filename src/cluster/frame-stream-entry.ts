@@ -18,6 +18,16 @@ export interface ClusterFrame {
    * WebSocket close code and reason; the instance serving it closes its socket the same way.
    */
   close?: { code: number; reason: string };
+  /**
+   * With `to` and an empty `text`: the owner has taken the forwarded input with this record id
+   * (see cluster-node.ts, "acknowledged inputs"); it comes after the input's effects on the stream.
+   */
+  ack?: string;
+  /**
+   * Without `to`, with an empty `text`: the owner released its lease (it drained on SIGTERM); a
+   * follower checks ownership at once. Not a conversation event (its seq is the current one).
+   */
+  released?: true;
 }
 
 /** The stream entry id for a frame: `<seq>-*`, so Redis (7.0 and later) adds the sequence part. */
@@ -39,6 +49,8 @@ export function encodeFrameFields(frame: ClusterFrame): string[] {
   if (frame.to !== undefined) fields.push('t', frame.to);
   if (frame.close !== undefined)
     fields.push('c', String(frame.close.code), 'r', frame.close.reason);
+  if (frame.ack !== undefined) fields.push('a', frame.ack);
+  if (frame.released === true) fields.push('x', '1');
   return fields;
 }
 
@@ -49,6 +61,8 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   let to: string | undefined;
   let code: number | undefined;
   let reason = '';
+  let ack: string | undefined;
+  let released = false;
   for (let index = 0; index + 1 < fields.length; index += 2) {
     const value = fields[index + 1];
     switch (fields[index] ?? '') {
@@ -67,6 +81,12 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
       case 'r':
         reason = value ?? '';
         break;
+      case 'a':
+        ack = value;
+        break;
+      case 'x':
+        released = true;
+        break;
       default:
         break;
     }
@@ -74,8 +94,9 @@ export function decodeFrameFields(fields: readonly string[]): ClusterFrame | und
   if (seq === undefined || !Number.isSafeInteger(seq) || seq < 0 || text === undefined) {
     return undefined;
   }
-  if (to === undefined) return { seq, text };
-  return code === undefined || !Number.isInteger(code)
-    ? { seq, to, text }
-    : { seq, to, text, close: { code, reason } };
+  if (to === undefined) return released ? { seq, text, released: true } : { seq, text };
+  const direct: ClusterFrame = { seq, to, text };
+  if (code !== undefined && Number.isInteger(code)) direct.close = { code, reason };
+  if (ack !== undefined) direct.ack = ack;
+  return direct;
 }

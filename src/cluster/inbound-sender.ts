@@ -63,14 +63,15 @@ export class InboundSender {
 
   /**
    * Adds the input to the owner's inbox and resolves with the record once Redis has it. Rejects
-   * with `cluster_unavailable` when every attempt failed; the record may still have landed.
+   * with `cluster_unavailable` when every attempt failed; the record may still have landed. An
+   * `id` given here is the record's (the caller waits for the owner's acknowledgement of it).
    */
   async forward(
     ownerInstanceId: string,
-    input: Pick<InboundRecord, 'conversation_id' | 'connection_id' | 'input'>,
+    input: Pick<InboundRecord, 'conversation_id' | 'connection_id' | 'input'> & { id?: string },
   ): Promise<InboundRecord> {
     const record: InboundRecord = {
-      id: this.#nextId(),
+      id: input.id ?? this.#nextId(),
       from: this.#instanceId,
       conversation_id: input.conversation_id,
       connection_id: input.connection_id,

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { ServerFrame } from '../../src/protocol/frames.js';
 import { startParleyProcess } from './parley-process.js';
-import { eventFrames } from './test-client.js';
+import { eventFrames, type TestClient } from './test-client.js';
 
 /** One started instance. */
 export type ClusterInstance = Awaited<ReturnType<typeof startParleyProcess>> & { id: string };
@@ -74,4 +74,70 @@ export function isGapless(seqs: readonly number[]): boolean {
 export function defined<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`missing: ${what}`);
   return value;
+}
+
+/** Resolves once `check` holds for the instance's cluster health (polled; bounded by the test). */
+export async function healthUntil(
+  instance: ClusterInstance,
+  check: (health: Awaited<ReturnType<typeof clusterHealth>>) => boolean,
+): Promise<void> {
+  for (;;) {
+    const health = await clusterHealth(instance).catch(() => undefined);
+    if (health !== undefined && check(health)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Each message content sent: its echo (accepted) or an error answering it (refused):
+ * `cluster_unavailable` (Redis, or the owner, unavailable) or `log_unavailable` (PostgreSQL).
+ */
+export function outcomes(client: TestClient, contents: readonly string[]) {
+  const echoes = new Set(
+    client.frames
+      .filter((frame) => frame.type === 'user_message')
+      .map((frame) => (frame as { content: string }).content),
+  );
+  const refusals = client.frames.filter(
+    (frame) => frame.type === 'error' && (frame as { code: string }).code === 'cluster_unavailable',
+  ).length;
+  const accepted = contents.filter((content) => echoes.has(content));
+  return { accepted, refused: refusals, lost: contents.length - accepted.length - refusals };
+}
+
+/** The event frames from seq `seq` on. */
+export function eventsFrom(frames: readonly ServerFrame[], seq: number): ServerFrame[] {
+  return eventFrames(frames).filter((frame) => frame.seq >= seq);
+}
+
+/**
+ * Sends a frame, and again after a short backoff each time the cluster refuses it with
+ * `cluster_unavailable` (what docs/WEBSOCKET_API.md tells a client to do: the conversation was
+ * moving, and the input may not have been taken). Returns a function that stops the resending.
+ */
+export function sendUntilTaken(
+  client: TestClient,
+  frame: { type: string; [field: string]: unknown },
+): () => void {
+  const timers = new Set<NodeJS.Timeout>();
+  const onMessage = (data: Buffer) => {
+    const reply = JSON.parse(data.toString('utf8')) as {
+      type: string;
+      code?: string;
+      in_reply_to?: string;
+    };
+    if (reply.type !== 'error' || reply.code !== 'cluster_unavailable') return;
+    if (reply.in_reply_to !== frame.type) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      client.send(frame);
+    }, 100);
+    timers.add(timer);
+  };
+  client.socket.on('message', onMessage);
+  client.send(frame);
+  return () => {
+    client.socket.off('message', onMessage);
+    for (const timer of timers) clearTimeout(timer);
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * The conversation as a list: participants' messages (plain text), agent turns (tool cards and a
- * Markdown answer) and the page's own notices, ordered by `seq`. Live events arrive at the end;
+ * The conversation as a list: participants' messages (plain text), agent turns (reasoning, tool
+ * cards and a Markdown answer) and the page's own notices, ordered by `seq`. Live events arrive at the end;
  * history pages arrive older than anything shown, so every item is placed by its seq and both go
  * through the same {@link MessageList.apply}. Rendering the Markdown of changed answers waits for
  * {@link MessageList.flush}, so a history page full of chunks renders each answer once.
@@ -10,8 +10,11 @@ import { h } from '../shared/dom.js';
 import { AgentTurn } from './agent-turn.js';
 import type { AnswerApproval } from './approval-box.js';
 import { timeElement } from './format.js';
+import type { ToolCard } from './tool-card.js';
 
 type UserMessageFrame = Extract<ConversationEventFrame, { type: 'user_message' }>;
+/** The frames about one tool call. */
+type ToolCallFrame = Extract<ConversationEventFrame, { tool_call_id: string; turn_id: string }>;
 
 /** Who is reading and who answers, as known when a frame is shown. */
 export interface Identity {
@@ -47,19 +50,23 @@ export class MessageList {
       case 'user_message':
         this.place(this.userMessage(frame), frame.seq);
         return;
+      case 'tool_call_delta':
+        this.card(frame).argumentsDelta(frame);
+        return;
       case 'tool_call':
-        this.turn(frame).card(frame.tool_call_id, frame.tool_name).call(frame);
+        this.card(frame).call(frame);
         return;
       case 'tool_result':
-        this.turn(frame).card(frame.tool_call_id, frame.tool_name).result(frame);
+        this.card(frame).result(frame);
         return;
       case 'tool_approval_request':
-        this.turn(frame)
-          .card(frame.tool_call_id, frame.tool_name)
-          .approvalRequest(frame, this.identity.answerApproval);
+        this.card(frame).approvalRequest(frame, this.identity.answerApproval);
         return;
       case 'tool_approval_decision':
-        this.turn(frame).card(frame.tool_call_id, frame.tool_name).approvalDecision(frame);
+        this.card(frame).approvalDecision(frame);
+        return;
+      case 'agent_reasoning_chunk':
+        this.turn(frame).reasoningChunk(frame);
         return;
       case 'agent_response_chunk':
         this.turn(frame).chunk(frame.delta);
@@ -67,9 +74,6 @@ export class MessageList {
       case 'agent_response_complete':
         this.turn(frame).complete(frame);
         return;
-      // The complete call follows its argument deltas; reasoning is not part of the answer.
-      case 'tool_call_delta':
-      case 'agent_reasoning_chunk':
       case 'membership':
       case 'presence':
       case 'typing_indicator':
@@ -133,6 +137,11 @@ export class MessageList {
     turn.startedAt(frame.timestamp);
     this.changed.add(turn);
     return turn;
+  }
+
+  /** The card of the tool call a frame is about, in its turn. */
+  private card(frame: ToolCallFrame): ToolCard {
+    return this.turn(frame).card(frame.tool_call_id, frame.tool_name, frame.seq);
   }
 
   /** Inserts (or moves) an element after every item with a seq up to `key`. */

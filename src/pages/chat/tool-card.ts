@@ -1,13 +1,15 @@
 /**
- * A tool call as a card people can read: the tool's name and state, its arguments and its result
- * (or error) as name/value lines, the question and answer when it needs approval, and the raw
- * frames folded away for whoever needs the exact JSON.
+ * A tool call as a card people can read: the tool's name and state, its arguments (as text while
+ * the model writes them, then as name/value lines) and its result (or error), the question and
+ * answer when it needs approval, and the raw frames folded away for whoever needs the exact JSON.
  */
 import type { ServerFrame } from 'parley-engine/client';
 import { h } from '../shared/dom.js';
 import { ApprovalBox, type AnswerApproval } from './approval-box.js';
 import { plainValue, prettyJson } from './format.js';
+import { StreamedText } from './streamed-text.js';
 
+type ToolCallDeltaFrame = Extract<ServerFrame, { type: 'tool_call_delta' }>;
 type ToolCallFrame = Extract<ServerFrame, { type: 'tool_call' }>;
 type ToolResultFrame = Extract<ServerFrame, { type: 'tool_result' }>;
 type RequestFrame = Extract<ServerFrame, { type: 'tool_approval_request' }>;
@@ -34,8 +36,24 @@ export class ToolCard {
   private readonly status = h('span', { class: 'tool-status', text: 'running…' });
   private readonly body = h('div', { class: 'tool-body' });
   private readonly raw = h('pre', { class: 'raw-json' });
+  // Hidden while only the arguments' pieces came: they are not kept as raw frames.
+  private readonly rawBox = h(
+    'details',
+    { class: 'raw', hidden: true },
+    h('summary', { text: 'Raw JSON' }),
+    this.raw,
+  );
   private readonly frames: unknown[] = [];
   private approval: ApprovalBox | undefined;
+  private readonly written = new StreamedText();
+  private readonly partial = h('code', {
+    class: 'tool-partial',
+    'data-testid': 'tool-arguments-streaming',
+  });
+  private partialLine: HTMLElement | undefined;
+  private partialShown = true;
+  private called = false;
+  private ended = false;
 
   constructor(
     private readonly toolCallId: string,
@@ -56,12 +74,44 @@ export class ToolCard {
         this.status,
       ),
       this.body,
-      h('details', { class: 'raw' }, h('summary', { text: 'Raw JSON' }), this.raw),
+      this.rawBox,
     );
   }
 
-  /** Shows the call's arguments. */
+  /**
+   * A piece of the arguments as the model writes them (JSON text, possibly cut mid-word), shown
+   * as text until the complete call replaces it. Ignored once the call is known: a history page
+   * older than the call's may still bring its pieces.
+   */
+  argumentsDelta(frame: ToolCallDeltaFrame): void {
+    if (this.called) return;
+    this.written.add(frame.seq, frame.delta);
+    this.partialShown = false;
+    if (this.partialLine === undefined) {
+      this.partialLine = h(
+        'div',
+        { class: 'tool-line' },
+        h('span', { class: 'tool-label', text: 'arguments' }),
+        this.partial,
+      );
+      this.body.prepend(this.partialLine);
+    }
+    if (this.element.dataset.state === 'running') this.writing();
+  }
+
+  /** Shows the arguments written so far, if more came since they were last shown. */
+  render(): void {
+    if (this.partialShown) return;
+    this.partialShown = true;
+    this.partial.textContent = this.written.value;
+  }
+
+  /** Shows the call's arguments, in place of the text written so far. */
   call(frame: ToolCallFrame): void {
+    this.called = true;
+    this.partialLine?.remove();
+    const state = this.element.dataset.state;
+    if (state === 'writing' || state === 'unfinished') this.show('running', 'running…');
     this.body.prepend(valueLine('arguments', frame.arguments ?? {}, 'tool-arguments'));
     this.addRaw(frame, 'start');
   }
@@ -86,9 +136,11 @@ export class ToolCard {
     this.addRaw(frame, 'end');
   }
 
-  /** Its turn ended: a question still open is closed. */
+  /** Its turn ended: a question still open is closed, arguments still being written never will be. */
   turnEnded(): void {
+    this.ended = true;
     this.approval?.closed();
+    if (this.element.dataset.state === 'writing') this.writing();
   }
 
   /** Shows the result or the error, and how long the call took. */
@@ -114,6 +166,17 @@ export class ToolCard {
     this.addRaw(frame, 'end');
   }
 
+  /** The model is writing the arguments, or stopped before it finished (its turn ended). */
+  private writing(): void {
+    if (this.ended) this.show('unfinished', 'not called: the turn ended first');
+    else this.show('writing', 'writing arguments…');
+  }
+
+  private show(state: string, status: string): void {
+    this.element.dataset.state = state;
+    this.status.textContent = status;
+  }
+
   private approvalBox(): ApprovalBox {
     if (this.approval === undefined) {
       this.approval = new ApprovalBox(this.toolCallId, this.toolName);
@@ -126,5 +189,6 @@ export class ToolCard {
     if (where === 'start') this.frames.unshift(frame);
     else this.frames.push(frame);
     this.raw.textContent = this.frames.map((item) => prettyJson(item)).join('\n\n');
+    this.rawBox.hidden = false;
   }
 }
