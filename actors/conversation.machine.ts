@@ -58,9 +58,9 @@ export interface ConversationMachineInput {
    */
   hibernateAfterMs?: number;
   /** State read back from the log when the conversation existed before this actor. */
-  restored?: RestoredConversation;
+  restored?: RestoredConversation | undefined;
   /** What this conversation kept when it hibernated: it wakes with it (and the log's history). */
-  awoken?: HibernatedConversation;
+  awoken?: HibernatedConversation | undefined;
 }
 
 /** The actor's context: its data, plus what it needs to carry out effects and to stop. */

@@ -37,7 +37,7 @@ import { TokenBudget } from './engine/token-budget.js';
 import { createOfflineModel } from './agent/offline-model.js';
 import { ParleyError } from './errors.js';
 import { UserTurnQueue } from './engine/user-turn-queue.js';
-import { createConversationEffects } from './engine/conversation-effects.js';
+import { conversationEffectsFactory } from './engine/conversation-effects.js';
 import { createConversationLoader } from './engine/conversation-loader.js';
 import { conversationSettings, replaySettings } from './engine/engine-settings.js';
 import type { ConnectionHandle, Engine, EngineOptions } from './engine/engine-types.js';
@@ -161,26 +161,23 @@ export function createEngine(options: EngineOptions): Engine {
     options.hasTurnRoom ??
     ((userId?: string) => pool.waiting < pool.maxWaiting && userTurns.hasRoom(userId));
 
-  const conversationEffects = (conversationId: string, agent: Agent) =>
-    createConversationEffects({
-      conversationId,
-      agent,
-      config,
-      log,
-      sockets,
-      pool,
-      now,
-      scheduler,
-      toolDescriptions,
-      turnEffects,
-      hasTurnRoom,
-      userTurns,
-      metrics,
-      toolNames,
-      ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
-      ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
-      ...(options.onFrameDurable === undefined ? {} : { onFrameDurable: options.onFrameDurable }),
-    });
+  const conversationEffects = conversationEffectsFactory({
+    config,
+    log,
+    sockets,
+    pool,
+    now,
+    scheduler,
+    toolDescriptions,
+    turnEffects,
+    hasTurnRoom,
+    userTurns,
+    metrics,
+    toolNames,
+    ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
+    ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
+    ...(options.onFrameDurable === undefined ? {} : { onFrameDurable: options.onFrameDurable }),
+  });
 
   // One effects object for every connection: nothing in it belongs to a connection, and an idle
   // connection should not carry its own copy of four closures.
@@ -246,24 +243,26 @@ export function createEngine(options: EngineOptions): Engine {
           recorded === undefined
             ? ((agentId === undefined ? undefined : agents.get(agentId)) ?? fallbackAgent)
             : restoreAgent(recorded, agents.get(recorded.id) ?? fallbackAgent);
-        const common = {
-          conversationId,
-          idleMs: config.conversationIdleMs,
-          hibernateAfterMs: config.conversationHibernateAfterMs,
-          effects: conversationEffects(conversationId, agent),
-          settings: settingsOf(agent),
-        };
+        // Every input in one literal of the same keys: XState keeps an actor's input for its
+        // life, and an object built by spreading gets a hidden class of its own (~0.25 KiB each
+        // past V8's first few, heap snapshots of bench/conversation-memory.ts).
+        const settings = settingsOf(agent);
+        const effects = conversationEffects(conversationId, agent);
         // A wake leaves no trace in the log: the conversation goes on with its own seed and seq.
         if (awoken !== undefined) {
           return {
-            ...common,
+            conversationId,
             idSeed: awoken.idSeed,
+            settings,
+            effects,
+            idleMs: config.conversationIdleMs,
+            hibernateAfterMs: config.conversationHibernateAfterMs,
+            restored: previous,
             awoken,
-            ...(previous === undefined ? {} : { restored: previous }),
           };
         }
         const seed = idSeed(conversationId);
-        const settings = replaySettings(config, agent, options.recordAgent !== false);
+        const recordedSettings = replaySettings(config, agent, options.recordAgent !== false);
         try {
           log.append(conversationId, [
             {
@@ -272,7 +271,7 @@ export function createEngine(options: EngineOptions): Engine {
               at: now(),
               id_seed: seed,
               from_seq: previous?.seq ?? 0,
-              settings,
+              settings: recordedSettings,
             },
           ]);
         } catch (error) {
@@ -280,14 +279,24 @@ export function createEngine(options: EngineOptions): Engine {
           options.onLogError?.(error);
         }
         return {
-          ...common,
+          conversationId,
           idSeed: seed,
-          ...(previous === undefined ? {} : { restored: previous }),
+          settings,
+          effects,
+          idleMs: config.conversationIdleMs,
+          hibernateAfterMs: config.conversationHibernateAfterMs,
+          restored: previous,
+          awoken: undefined,
         };
       },
-      // Short-lived: the connection's context copies it field by field (connectionContext).
+      // One literal, as for conversations: the actor keeps its input (connectionContext copies it).
       connectionInput: (base) => ({
-        ...base,
+        connectionId: base.connectionId,
+        userId: base.userId,
+        conversationId: base.conversationId,
+        socket: base.socket,
+        since: base.since,
+        role: base.role,
         effects: connectionEffects,
         hibernateAfterMs: config.hibernateAfterMs,
         slowConsumerGraceMs: config.slowConsumerGraceMs,

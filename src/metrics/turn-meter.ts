@@ -21,7 +21,8 @@ interface Timing {
 export class TurnMeter {
   readonly #metrics: ParleyMetrics;
   readonly #now: () => number;
-  readonly #turns = new Map<string, Timing>();
+  /** Made by the first turn: most conversations never have one. */
+  #turns: Map<string, Timing> | undefined;
 
   constructor(metrics: ParleyMetrics, now: () => number) {
     this.#metrics = metrics;
@@ -32,10 +33,10 @@ export class TurnMeter {
   observe(send: (event: TurnActorEvent) => void): (event: TurnActorEvent) => void {
     return (event) => {
       if (event.type === 'turn.started') {
-        this.#turns.set(event.turnId, { startedAt: this.#now() });
+        (this.#turns ??= new Map()).set(event.turnId, { startedAt: this.#now() });
         this.#metrics.turnStarted();
       } else if (event.type === 'turn.text_delta') {
-        const timing = this.#turns.get(event.turnId);
+        const timing = this.#turns?.get(event.turnId);
         if (timing !== undefined && timing.firstTokenAt === undefined) {
           timing.firstTokenAt = this.#now();
           this.#metrics.firstToken((timing.firstTokenAt - timing.startedAt) / 1000);
@@ -54,8 +55,8 @@ export class TurnMeter {
     if (body.type !== 'agent_response_complete') return;
     const turnId = String(body.turn_id);
     const status = String(body.status);
-    const timing = this.#turns.get(turnId);
-    this.#turns.delete(turnId);
+    const timing = this.#turns?.get(turnId);
+    this.#turns?.delete(turnId);
     if (timing === undefined) {
       // Cancelled or interrupted before a worker took it.
       this.#metrics.turnFinished(status);
