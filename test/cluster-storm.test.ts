@@ -1,8 +1,9 @@
 /**
- * Cluster mode under repeated failure: kill -9 of the owner at random points of an answer, six
- * times, with three `parley serve` processes on the test PostgreSQL and Redis. The speaker resends
- * when its message is refused with `cluster_unavailable` (it was forwarded to the owner that died).
- * bench/cluster-failover.ts runs 20 kills.
+ * Cluster mode under repeated failure: kill -9 of the owner at random points of an answer, twenty
+ * times (issue 16), with three `parley serve` processes on the test PostgreSQL and Redis and a
+ * new one started after each kill. The speaker resends when its message is refused with
+ * `cluster_unavailable` (it was forwarded to the owner that died). bench/cluster-failover.ts
+ * measures the failover time over the same twenty kills.
  */
 import { describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -24,8 +25,8 @@ import {
 } from './support/cluster-processes.js';
 import { connectClient, type TestClient } from './support/test-client.js';
 
-/** kill -9s of the owner in one test run; bench/cluster-failover.ts runs 20. */
-const KILLS = 6;
+/** kill -9s of the owner in one test run. */
+const KILLS = 20;
 const postgresProbe = await probePostgres();
 const redisProbe = await probeRedis();
 
@@ -42,7 +43,7 @@ describe('cluster mode under kill -9', () => {
 
       it(
         `survives ${KILLS} kill -9 of the owner at random points: 0 gaps and 0 duplicates for every participant, resumed or not`,
-        { timeout: 120_000 },
+        { timeout: 300_000 },
         async () => {
           const env = environment();
           /** Where the test is, and what each side printed: the report if it fails. */
