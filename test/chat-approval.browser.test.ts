@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { approvalTools } from './support/approval-tools.js';
 import { browserSuiteRuns, launchChromium } from './support/browser.js';
 import { COMPLETED_ANSWER, openChat, RESULTS, sendMessage } from './support/chat-page.js';
+import { connectClient } from './support/test-client.js';
 import { startTestServer } from './support/test-server.js';
 
 /** The tool card of the n-th call (0-based) on a page. */
@@ -110,6 +111,43 @@ describe.runIf(browserSuiteRuns('chat approval browser tests'))(
       }
       expect(sent).toEqual([]);
       expect([...alice.errors, ...late.errors]).toEqual([]);
+    });
+
+    it("shows a request whose turn ended as closed when the turn's end came in a newer history page", async () => {
+      const { tools, model, sent } = approvalTools();
+      const server = await startTestServer({ tools, model });
+      context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
+      const alice = await openChat(context, server.url, 'paged', 'alice');
+      const watcher = await connectClient(server.url, 'paged', 'watcher');
+      await sendMessage(alice.page, 'Send the report');
+      const request = await watcher.waitForType('tool_approval_request');
+      await alice.page.click('[data-testid=cancel]');
+      await watcher.waitForType('agent_response_complete');
+      // Typing fills the log until the newest 200 events (the first history page) begin just
+      // after the request: a page opened now sees the turn's end first, the request later.
+      const lastSeq = () => watcher.frames.at(-1)?.seq ?? 0;
+      const firstPageStart = request.seq + 1;
+      let typing = false;
+      while (lastSeq() < firstPageStart + 199) {
+        const until = Math.min(lastSeq() + 50, firstPageStart + 199);
+        for (let seq = lastSeq(); seq < until; seq += 1) {
+          typing = !typing;
+          watcher.send({ type: 'typing_indicator', is_typing: typing });
+        }
+        await watcher.waitFor((frame) => frame.seq === until, `seq ${String(until)}`);
+      }
+      const late = await openChat(context, server.url, 'paged', 'dave');
+      if (await late.page.isVisible('[data-testid=load-older]')) {
+        await late.page.click('[data-testid=load-older]');
+      }
+      await late.page.waitForSelector('[data-testid=history-start]:not([hidden])');
+      const box = card(late.page, 0).locator('[data-testid=approval]');
+      await box.waitFor();
+      expect(await box.getAttribute('data-state')).toBe('closed');
+      expect(await box.locator('button').count()).toBe(0);
+      expect(sent).toEqual([]);
+      expect([...alice.errors, ...late.errors]).toEqual([]);
+      await watcher.close();
     });
   },
 );

@@ -182,8 +182,7 @@ export function startChild(options: BenchChildOptions): BenchChild {
         ? []
         : [
             '--cpu-prof',
-            `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
-            `--cpu-prof-name=${options.name.replaceAll(/[^\w.-]/g, '_')}.cpuprofile`,
+            `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${options.name.replaceAll(/[^\w.-]/g, '_')}`,
           ]),
       options.script,
     ],

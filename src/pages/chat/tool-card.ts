@@ -123,6 +123,9 @@ export class ToolCard {
       this.status.textContent = 'waiting for approval';
     }
     this.approvalBox().ask(frame, answer);
+    // From history, a later page may have shown the turn's end before this request: never
+    // offer Approve and Deny for a call whose turn is over.
+    if (this.ended) this.approval?.closed();
     this.addRaw(frame, 'end');
   }
 
