@@ -10,7 +10,6 @@ const CLUSTER_PROCESS_TESTS = [
   'test/cluster-faults.test.ts',
   'test/cluster-fencing.test.ts',
   'test/cluster-storm.test.ts',
-  'test/cluster-redis-pause.test.ts',
   'test/cluster-owner-pause.test.ts',
 ];
 

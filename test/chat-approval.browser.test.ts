@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { approvalTools } from './support/approval-tools.js';
 import { browserSuiteRuns, launchChromium } from './support/browser.js';
 import { COMPLETED_ANSWER, openChat, RESULTS, sendMessage } from './support/chat-page.js';
-import { connectClient } from './support/test-client.js';
+import { connectClient, fillLogUntil } from './support/test-client.js';
 import { startTestServer } from './support/test-server.js';
 
 /** The tool card of the n-th call (0-based) on a page. */
@@ -125,17 +125,7 @@ describe.runIf(browserSuiteRuns('chat approval browser tests'))(
       await watcher.waitForType('agent_response_complete');
       // Typing fills the log until the newest 200 events (the first history page) begin just
       // after the request: a page opened now sees the turn's end first, the request later.
-      const lastSeq = () => watcher.frames.at(-1)?.seq ?? 0;
-      const firstPageStart = request.seq + 1;
-      let typing = false;
-      while (lastSeq() < firstPageStart + 199) {
-        const until = Math.min(lastSeq() + 50, firstPageStart + 199);
-        for (let seq = lastSeq(); seq < until; seq += 1) {
-          typing = !typing;
-          watcher.send({ type: 'typing_indicator', is_typing: typing });
-        }
-        await watcher.waitFor((frame) => frame.seq === until, `seq ${String(until)}`);
-      }
+      await fillLogUntil(watcher, request.seq + 200);
       const late = await openChat(context, server.url, 'paged', 'dave');
       if (await late.page.isVisible('[data-testid=load-older]')) {
         await late.page.click('[data-testid=load-older]');

@@ -30,7 +30,7 @@ import {
   reasoningWeatherModel,
 } from './support/reasoning-weather-model.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { connectClient } from './support/test-client.js';
+import { connectClient, fillLogUntil } from './support/test-client.js';
 import { startTestServer } from './support/test-server.js';
 
 /** What a page shows of each agent turn (not whether the reader opened the reasoning). */
@@ -220,16 +220,7 @@ describe.runIf(browserSuiteRuns('chat stream parts browser tests'))(
       // second page brings the earlier ones.
       const deltas = watcher.frames.filter((frame) => frame.type === 'tool_call_delta');
       const firstPageStart = deltas[Math.floor(deltas.length / 2)]?.seq ?? 0;
-      const lastSeq = () => watcher.frames.at(-1)?.seq ?? 0;
-      let typing = false;
-      while (lastSeq() < firstPageStart + 199) {
-        const until = Math.min(lastSeq() + 50, firstPageStart + 199);
-        for (let seq = lastSeq(); seq < until; seq += 1) {
-          typing = !typing;
-          watcher.send({ type: 'typing_indicator', is_typing: typing });
-        }
-        await watcher.waitFor((frame) => frame.seq === until, `seq ${String(until)}`);
-      }
+      await fillLogUntil(watcher, firstPageStart + 199);
       const carol = await newChatPage(context);
       const historyPages: number[][] = [];
       carol.page.on('websocket', (socket) => {

@@ -10,17 +10,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import {
-  clusterEnvironment,
+  alicePlusBob,
   eventsFrom as from,
   healthUntil,
   isGapless,
   outcomes,
   seqsOf,
-  startInstance,
 } from './support/cluster-processes.js';
 import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
 import { describeWithPostgres, probePostgres, skipOrFail } from './support/services.js';
-import { connectClient } from './support/test-client.js';
 
 const run = promisify(execFile);
 const postgresProbe = await probePostgres();
@@ -44,16 +42,11 @@ if (!canStopPostgres) {
         { timeout: 60_000 },
         async () => {
           const { url } = await servers.start();
-          const env = clusterEnvironment({
-            postgresUrl: postgres.url,
-            schema: postgres.freshSchema(),
+          const { a, alice, bob, joinedAt } = await alicePlusBob({
+            postgres,
             redisUrl: url,
-            prefix: 'parley:',
+            conversationId: 'stopped-pg',
           });
-          const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
-          const alice = await connectClient(a.url, 'stopped-pg', 'alice');
-          const bob = await connectClient(b.url, 'stopped-pg', 'bob');
-          const joinedAt = (await bob.waitForType('welcome')).seq;
 
           try {
             await run('pg_ctlcluster', [...PG_CTL, 'stop', '--', '-m', 'fast']);

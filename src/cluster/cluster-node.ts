@@ -329,13 +329,14 @@ export class ClusterNode {
     // Followers take the conversations at once instead of at their next ownership check.
     if (released) {
       const engine = this.#requireEngine();
-      await Promise.allSettled(
-        owned.map((conversationId) =>
-          this.#publisher.publish(conversationId, [
-            { seq: engine.currentSeq(conversationId) ?? 0, text: '', released: true },
-          ]),
-        ),
-      );
+      const markers = new Map<string, ClusterFrame[]>();
+      for (const conversationId of owned) {
+        markers.set(conversationId, [
+          { seq: engine.currentSeq(conversationId) ?? 0, text: '', released: true },
+        ]);
+      }
+      // One pipeline; a marker that is not published leaves followers to their next check.
+      await this.#publisher.publishAll(markers).catch(() => undefined);
     }
     this.#inboxSubscription?.unsubscribe();
     await this.#follower.close();
@@ -468,10 +469,13 @@ export class ClusterNode {
    */
   #unused(route: Route): boolean {
     if (route.connections.size > 0) return false;
+    // The engine's lookup first: a running conversation (nearly all of them) ends the check
+    // before the scan of remote connections.
+    if (this.#requireEngine().currentSeq(route.conversationId) !== undefined) return false;
     for (const port of this.#remotes.values()) {
       if (port.conversationId === route.conversationId) return false;
     }
-    return this.#requireEngine().currentSeq(route.conversationId) === undefined;
+    return true;
   }
 
   /** Releases the lease of an unused conversation; the next instance with a participant takes it. */

@@ -9,6 +9,9 @@
  * than in memory, and other conversations go on. A new follow, or the end of a repair, wakes the
  * blocked read through a private wake stream: an entry added there before the read starts is seen
  * by it too, so no wake-up is ever lost.
+ *
+ * Over 300 lines because reading, ordering and repairing share one follow's position (its last
+ * entry id, last seq and where a repair resumes): split, each part would reach into the others.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';

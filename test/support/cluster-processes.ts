@@ -5,7 +5,15 @@
 import { once } from 'node:events';
 import type { ServerFrame } from '../../src/protocol/frames.js';
 import { startParleyProcess } from './parley-process.js';
-import { eventFrames, type TestClient } from './test-client.js';
+import {
+  describeWithPostgres,
+  describeWithRedis,
+  probePostgres,
+  probeRedis,
+  type PostgresService,
+  type ServiceProbe,
+} from './services.js';
+import { connectClient, eventFrames, type TestClient } from './test-client.js';
 
 /** One started instance. */
 export type ClusterInstance = Awaited<ReturnType<typeof startParleyProcess>> & { id: string };
@@ -140,4 +148,56 @@ export function sendUntilTaken(
     client.socket.off('message', onMessage);
     for (const timer of timers) clearTimeout(timer);
   };
+}
+
+/** Probes the test PostgreSQL and Redis, for {@link describeCluster}. */
+export async function probeCluster(): Promise<{ postgres: ServiceProbe; redis: ServiceProbe }> {
+  const [postgres, redis] = await Promise.all([probePostgres(), probeRedis()]);
+  return { postgres, redis };
+}
+
+/**
+ * A suite on the test PostgreSQL and Redis (skipped with a reason when one is absent, failing in
+ * CI): `environment()` gives each test of it a fresh schema and Redis key prefix.
+ */
+export function describeCluster(
+  probes: { postgres: ServiceProbe; redis: ServiceProbe },
+  body: (cluster: { environment: () => Record<string, string>; postgres: PostgresService }) => void,
+): void {
+  describeWithPostgres(probes.postgres, 'with PostgreSQL', (postgres) => {
+    describeWithRedis(probes.redis, 'and Redis', (redis) => {
+      body({
+        postgres,
+        environment: () =>
+          clusterEnvironment({
+            postgresUrl: postgres.url,
+            schema: postgres.freshSchema(),
+            redisUrl: redis.url,
+            prefix: redis.freshPrefix(),
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * Two instances `a` and `b` on one environment with a private Redis at `redisUrl`, alice
+ * connected to `a` and bob to `b`; `joinedAt` is the seq of bob's welcome.
+ */
+export async function alicePlusBob(options: {
+  postgres: PostgresService;
+  redisUrl: string;
+  conversationId: string;
+}) {
+  const env = clusterEnvironment({
+    postgresUrl: options.postgres.url,
+    schema: options.postgres.freshSchema(),
+    redisUrl: options.redisUrl,
+    prefix: 'parley:',
+  });
+  const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
+  const alice = await connectClient(a.url, options.conversationId, 'alice');
+  const bob = await connectClient(b.url, options.conversationId, 'bob');
+  const joinedAt = (await bob.waitForType('welcome')).seq;
+  return { a, b, alice, bob, joinedAt };
 }

@@ -133,3 +133,20 @@ export function upgradeRefusal(url: string, options: ClientOptions = {}) {
     },
   );
 }
+
+/**
+ * Fills the conversation's log with the client's typing indicators until its last seq is `seq`
+ * (for tests that place a history page boundary), 50 at a time, each batch awaited.
+ */
+export async function fillLogUntil(client: TestClient, seq: number): Promise<void> {
+  const lastSeq = () => client.frames.at(-1)?.seq ?? 0;
+  let typing = false;
+  while (lastSeq() < seq) {
+    const until = Math.min(lastSeq() + 50, seq);
+    for (let next = lastSeq(); next < until; next += 1) {
+      typing = !typing;
+      client.send({ type: 'typing_indicator', is_typing: typing });
+    }
+    await client.waitFor((frame) => frame.seq === until, `seq ${String(until)}`);
+  }
+}

@@ -3,22 +3,24 @@
  * the lease during a conversation, with input at the owner's instance and at a follower's: every
  * message is either taken (echoed) or refused with `cluster_unavailable`, never dropped without a
  * word, and the conversation goes on without a restart.
+ *
+ * Not in `npm test`: it failed in 3 of 5 runs on 2026-12-03 (issue 16 stays open). Its report
+ * shows the owner re-claiming the conversation after the pause and taking the participant's next
+ * message at its own instance without answering or refusing it. Run it with `npm run test:faults`.
  */
 import { Redis } from 'ioredis';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFailed } from 'vitest';
 import {
-  clusterEnvironment,
+  alicePlusBob,
   eventsFrom as from,
   healthUntil,
   isGapless,
   outcomes,
   sendUntilTaken,
   seqsOf,
-  startInstance,
 } from './support/cluster-processes.js';
 import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
 import { describeWithPostgres, probePostgres } from './support/services.js';
-import { connectClient } from './support/test-client.js';
 
 const postgresProbe = await probePostgres();
 const redisServerProbe = await probeRedisServer();
@@ -30,21 +32,30 @@ describeWithPostgres(postgresProbe, 'cluster faults', (postgres) => {
       { timeout: 60_000 },
       async () => {
         const { url } = await servers.start();
-        const env = clusterEnvironment({
-          postgresUrl: postgres.url,
-          schema: postgres.freshSchema(),
+        const { a, b, alice, bob, joinedAt } = await alicePlusBob({
+          postgres,
           redisUrl: url,
-          prefix: 'parley:',
+          conversationId: 'paused-redis',
         });
-        const [a, b] = await Promise.all([startInstance(env, 'a'), startInstance(env, 'b')]);
-        const alice = await connectClient(a.url, 'paused-redis', 'alice');
-        const bob = await connectClient(b.url, 'paused-redis', 'bob');
-        const joinedAt = (await bob.waitForType('welcome')).seq;
+        let step = 'pausing Redis';
+        onTestFailed(() => {
+          console.error(
+            [
+              `redis pause failed at: ${step}`,
+              `alice: ${JSON.stringify(alice.frames.slice(-5))}`,
+              `bob: ${JSON.stringify(bob.frames.slice(-5))}`,
+              `--- a:\n${a.printed().slice(-3_000)}`,
+              `--- b:\n${b.printed().slice(-3_000)}`,
+            ].join('\n'),
+          );
+        });
 
         const admin = new Redis(url);
         try {
           await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+          step = 'waiting for a to report Redis down';
           await healthUntil(a, (health) => !health.redis.ok);
+          step = 'waiting for a refusal or the echo at both';
           // Input at both instances: the owner's, and a follower's forwarded into the paused Redis
           // (taken by the owner, or refused when the conversation moved before it was confirmed).
           alice.send({ type: 'user_message', content: 'What is 1 + 1?' });
@@ -61,9 +72,12 @@ describeWithPostgres(postgresProbe, 'cluster faults', (postgres) => {
           await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
           admin.disconnect();
         }
+        step = 'waiting for both to report Redis up';
         await Promise.all([a, b].map((instance) => healthUntil(instance, (h) => h.redis.ok)));
+        step = 'waiting for a to own or follow again';
         // Recovered: someone owns the conversation again and answers.
         await healthUntil(a, (health) => health.owned + health.followed === 1);
+        step = 'waiting for the answer to 3 + 3';
         const stop = sendUntilTaken(alice, { type: 'user_message', content: 'What is 3 + 3?' });
         const answer = await bob.waitForType(
           'agent_response_complete',
@@ -71,6 +85,7 @@ describeWithPostgres(postgresProbe, 'cluster faults', (postgres) => {
         );
         stop();
         await alice.waitFor((frame) => frame.seq === answer.seq);
+        step = 'checking the outcomes';
         // Each message sent during the pause was answered or refused, on both instances.
         expect(outcomes(alice, ['What is 1 + 1?']).lost).toBe(0);
         await bob.waitFor(
