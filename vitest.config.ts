@@ -11,6 +11,7 @@ const CLUSTER_PROCESS_TESTS = [
   'test/cluster-fencing.test.ts',
   'test/cluster-storm.test.ts',
   'test/cluster-owner-pause.test.ts',
+  'test/cluster-redis-pause.test.ts',
 ];
 
 export default defineConfig({

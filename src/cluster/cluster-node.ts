@@ -72,6 +72,11 @@ interface Route {
   conversationId: string;
   role: 'owner' | 'follower' | 'none';
   owner: string | undefined;
+  /**
+   * The epoch of the owner's lease (this instance's own as owner, the followed owner's as
+   * follower): an owner that lost its lease and took it again has a new one, and knows nothing of
+   * the connections forwarded to it before.
+   */
   epoch: number | undefined;
   connections: Map<string, RoutedConnection>;
   follow: Subscription | undefined;
@@ -390,8 +395,12 @@ export class ClusterNode {
     }
     // A lease of ours that the keeper gave up on (Redis paused past it) only waits to expire.
     if (holder.holder === this.instanceId) return;
-    if (route.role !== 'follower' || route.owner !== holder.holder) {
-      await this.#follow(route, holder.holder);
+    if (
+      route.role !== 'follower' ||
+      route.owner !== holder.holder ||
+      route.epoch !== holder.epoch
+    ) {
+      await this.#follow(route, holder.holder, holder.epoch);
     }
   }
 
@@ -400,7 +409,7 @@ export class ClusterNode {
     const stored = await this.#store.currentEpoch(conversationId);
     const result = await this.#keeper.acquire(conversationId, { minEpoch: (stored ?? 0) + 1 });
     if (!result.acquired) {
-      await this.#follow(route, result.current.holder);
+      await this.#follow(route, result.current.holder, result.current.epoch);
       return;
     }
     try {
@@ -426,13 +435,17 @@ export class ClusterNode {
   }
 
   /** Follows another owner: its frames from the stream, this instance's inputs to its inbox. */
-  async #follow(route: Route, owner: string): Promise<void> {
+  async #follow(route: Route, owner: string, epoch: number): Promise<void> {
     route.role = 'follower';
     route.owner = owner;
-    route.epoch = undefined;
+    route.epoch = epoch;
     await this.#ensureFollow(route);
     for (const connection of route.connections.values()) {
-      if (connection.mode !== 'remote' || connection.owner !== owner) {
+      if (
+        connection.mode !== 'remote' ||
+        connection.owner !== owner ||
+        connection.ownerEpoch !== epoch
+      ) {
         await this.#attachRemote(route, connection);
       }
     }
@@ -531,6 +544,7 @@ export class ClusterNode {
       });
     }
     connection.owner = undefined;
+    connection.ownerEpoch = undefined;
     if (connection.closed) {
       handle.send({ type: 'socket.closed', code: 1001 });
       return;
@@ -539,12 +553,16 @@ export class ClusterNode {
   }
 
   async #attachRemote(route: Route, connection: RoutedConnection, since?: number): Promise<void> {
-    const owner = route.owner;
+    const { owner, epoch } = route;
     if (owner === undefined) return;
     const wasRemote = connection.mode === 'remote';
-    if (connection.owner !== owner) this.#refuseUnacked(connection);
+    // A new owner, or the same one with a new lease, never saw what the old one left unconfirmed.
+    if (connection.owner !== owner || connection.ownerEpoch !== epoch) {
+      this.#refuseUnacked(connection);
+    }
     connection.mode = 'remote';
     connection.owner = owner;
+    connection.ownerEpoch = epoch;
     await this.#ensureFollow(route);
     const catchUpFrom =
       connection.receiving || since !== undefined ? connection.lastSeq : undefined;
@@ -645,8 +663,11 @@ export class ClusterNode {
       this.#refuse(connection, 'user_message');
       return;
     }
-    if (connection.mode === 'local') connection.local?.handle.send(event);
-    else if (connection.mode === 'remote' && connection.owner !== undefined) {
+    // A connection being attached here is `local` before the engine's handle exists (its open
+    // awaits the log): what it sends meanwhile waits in the queue the attach empties.
+    if (connection.mode === 'local' && connection.local !== undefined) {
+      connection.local.handle.send(event);
+    } else if (connection.mode === 'remote' && connection.owner !== undefined) {
       this.#forward(connection, connection.owner, { type: 'event', event });
     } else if (event.type !== 'socket.closed') connection.queue.push(event);
   }

@@ -47,6 +47,8 @@ export class RoutedConnection implements ConnectionHandle {
   local: { handle: ConnectionHandle; port: LocalPort } | undefined;
   /** The instance its inputs are forwarded to, in `remote` mode. */
   owner: string | undefined;
+  /** The epoch of `owner`'s lease when this connection was opened there. */
+  ownerEpoch: number | undefined;
   /**
    * Inputs forwarded to `owner` that it has not acknowledged yet, by record id: refused with
    * `cluster_unavailable` if the conversation moves before the acknowledgement arrives.

@@ -4,9 +4,11 @@
  * message is either taken (echoed) or refused with `cluster_unavailable`, never dropped without a
  * word, and the conversation goes on without a restart.
  *
- * Not in `npm test`: it failed in 3 of 5 runs on 2026-12-03 (issue 16 stays open). Its report
- * shows the owner re-claiming the conversation after the pause and taking the participant's next
- * message at its own instance without answering or refusing it. Run it with `npm run test:faults`.
+ * Which instance takes the conversation back after the pause is a race, and each outcome once
+ * hid a defect (both fixed): the old owner taking it back knew nothing of the follower's
+ * participant, which kept sending into its inbox unanswered (followers now compare the lease's
+ * epoch, not only its holder); and a message sent while the owner's engine reopened the
+ * connection was dropped (it now waits in the connection's queue).
  */
 import { Redis } from 'ioredis';
 import { expect, it, onTestFailed } from 'vitest';
