@@ -660,16 +660,37 @@ export class ClusterNode {
       event.frame.type === 'user_message' &&
       !this.accepting(connection.conversationId)
     ) {
-      this.#refuse(connection, 'user_message');
+      this.#refuse(connection, 'user_message', undefined, event.frame.client_message_id);
       return;
     }
     // A connection being attached here is `local` before the engine's handle exists (its open
     // awaits the log): what it sends meanwhile waits in the queue the attach empties.
     if (connection.mode === 'local' && connection.local !== undefined) {
       connection.local.handle.send(event);
+      this.#confirmLocal(connection, event);
     } else if (connection.mode === 'remote' && connection.owner !== undefined) {
       this.#forward(connection, connection.owner, { type: 'event', event });
     } else if (event.type !== 'socket.closed') connection.queue.push(event);
+  }
+
+  /**
+   * An input taken by this instance's engine whose entries the log then dropped, because another
+   * instance fenced the conversation (this one was paused past its lease, say): nothing of it was
+   * written or sent, and the client is told so instead of waiting for an echo that never comes.
+   */
+  #confirmLocal(connection: RoutedConnection, event: ConnectionEvent): void {
+    const tracked = acknowledged({ type: 'event', event });
+    if (tracked === undefined) return;
+    const { log } = this.#requireEngine();
+    log.afterDurable(() => {
+      if (!log.isFenced(connection.conversationId)) return;
+      this.#refuse(
+        connection,
+        tracked.frameType,
+        `Conversation ${connection.conversationId} moved to another instance before your ${tracked.frameType} was logged; it was not taken. Send it again.`,
+        tracked.clientMessageId,
+      );
+    });
   }
 
   #refuse(
