@@ -12,6 +12,7 @@ import type {
   ConversationState,
   PendingTurn,
 } from './conversation-state.js';
+import { RECENT_MESSAGES } from './conversation-state.js';
 import { addUsage } from '../src/agent/add-usage.js';
 import { userIds, usageFrame, type Output } from './conversation-output.js';
 import { completion, endActiveTurn, nextId, startTurn } from './conversation-turns.js';
@@ -155,7 +156,43 @@ export const acceptMessage: ConversationAction<'user.message'> = (state, event, 
     ...(event.clientMessageId === undefined ? {} : { client_message_id: event.clientMessageId }),
   });
   state.pendingTurns = [...state.pendingTurns, turn];
+  state.recentMessages = state.recentMessages.slice(1 - RECENT_MESSAGES).concat([
+    {
+      seq: output.seq,
+      userId: event.userId,
+      ...(event.clientMessageId === undefined ? {} : { clientMessageId: event.clientMessageId }),
+    },
+  ]);
 };
+
+/**
+ * A message its sender sent already (same `client_message_id` among the recent messages), resent
+ * because the sender could not tell whether it was taken: answered with where it was, not taken
+ * twice.
+ */
+export const refuseDuplicate: ConversationAction<'user.message'> = (state, event, output) => {
+  record(state, event, output);
+  const original = findRecentMessage(state, event);
+  output.error(
+    event.connectionId,
+    'duplicate_message',
+    'user_message',
+    `Message ${event.clientMessageId ?? ''} was taken already, at seq ${original?.seq ?? 0}; it is not taken twice.`,
+    { client_message_id: event.clientMessageId, seq: original?.seq },
+  );
+};
+
+/** The recent message this one repeats: same user, same `client_message_id`. */
+export function findRecentMessage(
+  state: Pick<ConversationState, 'recentMessages'>,
+  event: { userId: string; clientMessageId?: string },
+) {
+  if (event.clientMessageId === undefined) return undefined;
+  return state.recentMessages.find(
+    (message) =>
+      message.clientMessageId === event.clientMessageId && message.userId === event.userId,
+  );
+}
 
 export const interruptActiveTurn: ConversationAction<'user.message'> = (state, event, output) => {
   endActiveTurn(state, output, 'interrupted', { cancelledBy: event.userId });

@@ -72,8 +72,20 @@ export class Output {
   }
 
   /** An `error` reply to one connection about something it asked. */
-  error(connectionId: string, code: ErrorCode, inReplyTo: string, message: string): void {
-    this.direct(connectionId, { type: 'error', code, message, in_reply_to: inReplyTo });
+  error(
+    connectionId: string,
+    code: ErrorCode,
+    inReplyTo: string,
+    message: string,
+    details?: Record<string, unknown>,
+  ): void {
+    this.direct(connectionId, {
+      type: 'error',
+      code,
+      message,
+      in_reply_to: inReplyTo,
+      ...(details === undefined ? {} : { details }),
+    });
   }
 
   record(afterSeq: number, input: RecordedInput): void {

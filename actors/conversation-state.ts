@@ -95,6 +95,16 @@ export interface ConversationSettings {
   approvalTimeoutMs: number;
 }
 
+/** How many of a conversation's last user messages a resent `client_message_id` is checked against. */
+export const RECENT_MESSAGES = 32;
+
+/** One of a conversation's recent user messages: its seq, its sender and its client's id. */
+export interface RecentMessage {
+  seq: number;
+  userId: string;
+  clientMessageId?: string;
+}
+
 /** A turn found without its completion when a conversation is restored from its log. */
 export interface UnfinishedTurn {
   turnId: string;
@@ -111,6 +121,8 @@ export type RestoredConversation = Pick<
 > & {
   /** The member list of its last `membership` frame; none when it has no members. */
   members?: Member[];
+  /** Its last user messages, as a live conversation keeps them (`RECENT_MESSAGES`). */
+  recentMessages?: RecentMessage[];
   /** The turn that was waiting for approvals when the process stopped: it waits on. */
   awaitingApproval?: ActiveTurn & { approval: PendingApproval };
 };
@@ -147,6 +159,11 @@ export interface ConversationState {
   /** Who belongs to the conversation, from its `membership` events. */
   members: Member[];
   history: ModelMessage[];
+  /**
+   * The last {@link RECENT_MESSAGES} user messages (oldest first), for idempotent resends: a
+   * `client_message_id` a user sends again within them is answered `duplicate_message`.
+   */
+  recentMessages: RecentMessage[];
   activeTurn: ActiveTurn | null;
   pendingTurns: PendingTurn[];
   typingUsers: string[];

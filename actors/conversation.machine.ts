@@ -179,6 +179,9 @@ const conversationSetup = setup({
       isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
     /** The sender's role may only read (a viewer; see `mayWrite`). */
+    /** A resend: the user's `client_message_id` is among the recent messages. */
+    isDuplicate: ({ context, event }) =>
+      event.type === 'user.message' && actions.findRecentMessage(context, event) !== undefined,
     isReadOnly: ({ context, event }) =>
       'connectionId' in event &&
       !mayWrite(context.participants.find((p) => p.connectionId === event.connectionId)?.role),
@@ -269,6 +272,7 @@ export const conversationMachine = conversationSetup
       changeTyping: decide(actions.changeTyping),
       acceptMessage: decide(actions.acceptMessage),
       refuseBusy: decide(actions.refuseBusy),
+      refuseDuplicate: decide(actions.refuseDuplicate),
       refuseReadOnly: decide(membership.refuseReadOnly),
       changeMembership: decide(membership.changeMembership),
       closeForDeletion: decide(membership.closeForDeletion),
@@ -312,6 +316,7 @@ export const conversationMachine = conversationSetup
       participants: awoken?.participants ?? [],
       members: restored?.members ?? [],
       history: restored?.history ?? [],
+      recentMessages: restored?.recentMessages ?? [],
       activeTurn: awoken === undefined ? (restored?.awaitingApproval ?? null) : null,
       pendingTurns: [],
       typingUsers: awoken?.typingUsers ?? [],
@@ -342,6 +347,7 @@ export const conversationMachine = conversationSetup
         on: {
           'user.message': [
             { guard: 'isReadOnly', actions: 'refuseReadOnly' },
+            { guard: 'isDuplicate', actions: 'refuseDuplicate' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             { target: 'working', actions: ['acceptMessage', 'startNextTurn'] },
           ],
@@ -396,6 +402,7 @@ export const conversationMachine = conversationSetup
         on: {
           'user.message': [
             { guard: 'isReadOnly', actions: 'refuseReadOnly' },
+            { guard: 'isDuplicate', actions: 'refuseDuplicate' },
             { guard: 'hasNoTurnRoom', actions: 'refuseBusy' },
             {
               guard: 'interruptsRunningTurn',

@@ -542,6 +542,96 @@ describe('conversationMachine under transition()', () => {
       expect(conversation.snapshot.value).toEqual({ working: 'waiting' });
     });
 
+    it('answers a resent client_message_id with duplicate_message and the seq that took it, in idle and while working, taking nothing twice', () => {
+      const conversation = createConversation();
+      conversation.apply(join('c1', 'alice'));
+      conversation.apply(join('c2', 'bob'));
+      const send = (connectionId: string, userId: string, clientMessageId: string) =>
+        conversation.apply({
+          type: 'user.message',
+          connectionId,
+          userId,
+          content: 'What is 5 + 3?',
+          clientMessageId,
+        });
+
+      const taken = onlyFrameOfType(send('c1', 'alice', 'm-1'), 'user_message');
+      // While the turn runs, and once it ended: the same answer, nothing queued or broadcast.
+      for (const phase of ['working', 'idle']) {
+        if (phase === 'idle') {
+          conversation.apply({
+            type: 'turn.finished',
+            turnId: taken.turn_id,
+            status: 'completed',
+            steps: 1,
+          });
+        }
+        const before = conversation.state;
+        const commands = send('c1', 'alice', 'm-1');
+        expect(effects(commands)).toEqual([]);
+        const [record, reply, ...rest] = commands;
+        expect(record).toMatchObject({ type: 'record', input: { clientMessageId: 'm-1' } });
+        expect(rest).toEqual([]);
+        expect(reply).toMatchObject({ type: 'deliver', recipients: ['c1'], to: 'c1' });
+        expect((reply as Delivery).frame).toMatchObject({
+          type: 'error',
+          code: 'duplicate_message',
+          in_reply_to: 'user_message',
+          details: { client_message_id: 'm-1', seq: taken.seq },
+        });
+        expect(conversation.state.pendingTurns).toEqual(before.pendingTurns);
+        expect(conversation.state.seq).toBe(before.seq);
+      }
+      // The id is the sender's own: another user's m-1 is a new message.
+      expect(framesOfType(send('c2', 'bob', 'm-1'), 'user_message')).toHaveLength(1);
+    });
+
+    it('forgets client_message_ids older than its last 32 user messages', () => {
+      const conversation = createConversation();
+      conversation.apply(join('c1', 'alice'));
+      const send = (clientMessageId: string) =>
+        conversation.apply(
+          {
+            type: 'user.message',
+            connectionId: 'c1',
+            userId: 'alice',
+            content: 'Hi',
+            clientMessageId,
+          },
+          { poolHasRoom: true },
+        );
+      for (let index = 0; index <= 32; index += 1) send(`m-${index}`);
+
+      expect(conversation.state.recentMessages).toHaveLength(32);
+      expect(framesOfType(send('m-0'), 'user_message')).toHaveLength(1);
+      expect(framesOfType(send('m-2'), 'error')).toMatchObject([{ code: 'duplicate_message' }]);
+    });
+
+    it('refuses the resends a restored conversation read back from its log', () => {
+      const conversation = createConversation(
+        {},
+        {
+          seq: 9,
+          history: [],
+          unfinishedTurns: [],
+          recentMessages: [{ seq: 7, userId: 'alice', clientMessageId: 'm-7' }],
+        },
+      );
+      conversation.apply(join('c1', 'alice'));
+
+      const [error] = framesOfType(
+        conversation.apply({
+          type: 'user.message',
+          connectionId: 'c1',
+          userId: 'alice',
+          content: 'Hi again',
+          clientMessageId: 'm-7',
+        }),
+        'error',
+      );
+      expect(error).toMatchObject({ code: 'duplicate_message', details: { seq: 7 } });
+    });
+
     it('queues a second message and submits it with the first exchange after the first turn finishes', () => {
       const conversation = createConversation({ overlapPolicy: 'queue' });
       conversation.apply(join('c1', 'alice'));

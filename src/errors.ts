@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   policy_violation: { close: 1008, http: null },
   /** The turn queue of the worker pool is full; the message was not accepted. */
   busy: { close: null, http: null },
+  /**
+   * A `user_message` with a `client_message_id` the same user sent in one of the conversation's
+   * recent messages: it was taken already, and is not taken twice.
+   */
+  duplicate_message: { close: null, http: null },
   /** `cancel` was sent while no turn was running or waiting. */
   no_active_turn: { close: null, http: null },
   /** The client did not read its frames fast enough; its outbound buffer hit the limit. */

@@ -26,7 +26,8 @@ describe('a restart', () => {
 
       const first = await startParleyProcess(environment);
       const alice = await connectClient(first.url, 'crash', 'alice');
-      alice.send({ type: 'user_message', content: 'what can you do?' });
+      alice.send({ type: 'user_message', content: 'what can you do?', client_message_id: 'm-1' });
+      const taken = await alice.waitForType('user_message');
       await alice.waitForType('agent_response_chunk', (frame) => frame.index === 5);
       first.child.kill('SIGKILL');
       await once(first.child, 'exit');
@@ -47,6 +48,14 @@ describe('a restart', () => {
       const chunks = seen.filter((frame) => frame.type === 'agent_response_chunk');
       expect(complete.content).toBe(chunks.map((chunk) => chunk.delta).join(''));
       expect(complete.content.length).toBeGreaterThan(0);
+
+      // A resend of the message from before the crash is recognised from the log, not taken twice.
+      again.send({ type: 'user_message', content: 'what can you do?', client_message_id: 'm-1' });
+      const duplicate = await again.waitForType('error');
+      expect(duplicate).toMatchObject({
+        code: 'duplicate_message',
+        details: { client_message_id: 'm-1', seq: taken.seq },
+      });
 
       // The conversation goes on where it was, with its history.
       again.send({ type: 'user_message', content: 'What is 2 + 2?' });

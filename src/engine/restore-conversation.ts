@@ -1,6 +1,8 @@
-import type {
-  RestoredConversation as Restored,
-  UnfinishedTurn,
+import {
+  RECENT_MESSAGES,
+  type RecentMessage,
+  type RestoredConversation as Restored,
+  type UnfinishedTurn,
 } from '../../actors/conversation-state.js';
 import type { ModelMessage } from '../agent/model.js';
 import type { EventStore } from '../event-log/event-store.js';
@@ -85,11 +87,13 @@ export async function restoreConversation(
     history.push({ role: 'assistant', content: partial.text });
   }
   const members = await readMembers(store, conversationId, last.seq);
+  const recentMessages = await readRecentMessages(store, conversationId, last.seq);
   return {
     ...(agent === undefined ? {} : { agent }),
     seq: last.seq,
     ...(members === undefined ? {} : { members }),
     history: history.slice(-historyMessages),
+    ...(recentMessages.length === 0 ? {} : { recentMessages }),
     unfinishedTurns,
     ...(awaitingApproval === undefined ? {} : { awaitingApproval }),
   };
@@ -122,6 +126,29 @@ export async function readMembers(
       ? [{ userId, role: role as Role }]
       : [];
   });
+}
+
+/**
+ * The conversation's last `RECENT_MESSAGES` user messages, as a live conversation keeps them for
+ * idempotent resends (a conversation restored or woken refuses the same resends as one that ran on).
+ */
+async function readRecentMessages(
+  store: EventStore,
+  conversationId: string,
+  lastSeq: number,
+): Promise<RecentMessage[]> {
+  const frames = await store.readFrames(conversationId, {
+    before: lastSeq + 1,
+    limit: RECENT_MESSAGES,
+    types: ['user_message'],
+  });
+  return frames.map(({ seq, frame }) => ({
+    seq,
+    userId: String(frame.user_id),
+    ...(typeof frame.client_message_id === 'string'
+      ? { clientMessageId: frame.client_message_id }
+      : {}),
+  }));
 }
 
 async function partialAnswer(
