@@ -383,4 +383,54 @@ describe('access control', () => {
       /Option "authorize" must be a function/,
     );
   });
+
+  it('admits a socket read-only when the authorize hook allows read but refuses post', async () => {
+    const asked: string[] = [];
+    const server = await jwtServer({
+      authorize: ({ user, conversationId, action }) => {
+        asked.push(`${user.userId}:${conversationId}:${action}`);
+        if (user.userId === 'reader') return action === 'read';
+        if (user.userId === 'writer') return true;
+        return undefined;
+      },
+    });
+    await api(`${server.url}/api/conversations`, await token('alice'), {
+      method: 'POST',
+      body: { id: 'hooked' },
+    });
+    const reader = await connectAs(server.url, 'hooked', 'reader', '&since=0');
+    const writer = await connectAs(server.url, 'hooked', 'writer');
+    await reader.waitFor((frame) => frame.type === 'membership' && frame.seq === 1);
+
+    reader.send({ type: 'user_message', content: 'let me in' });
+    const refused = await reader.waitForType('error');
+    expect(refused).toMatchObject({ code: 'forbidden', in_reply_to: 'user_message' });
+    reader.send({ type: 'cancel' });
+    await reader.waitFor(
+      (frame) =>
+        frame.type === 'error' && frame.in_reply_to === 'cancel' && frame.code === 'forbidden',
+    );
+
+    writer.send({ type: 'user_message', content: 'I may post' });
+    // The conversation takes frames in order: once the writer's message is back, a broadcast of
+    // the reader's refused one would have arrived before it.
+    await writer.waitFor(
+      (frame) => frame.type === 'user_message' && frame.content === 'I may post',
+    );
+    await reader.waitFor(
+      (frame) => frame.type === 'user_message' && frame.content === 'I may post',
+    );
+    for (const client of [reader, writer]) {
+      expect(
+        client.frames.some(
+          (frame) => frame.type === 'user_message' && frame.content === 'let me in',
+        ),
+      ).toBe(false);
+    }
+    // Asked once at the upgrade and kept for the connection, not once per frame.
+    expect(asked.filter((entry) => entry === 'reader:hooked:post')).toHaveLength(1);
+    expect(asked).toContain('writer:hooked:post');
+    await reader.close();
+    await writer.close();
+  });
 });
