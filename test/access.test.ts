@@ -260,6 +260,14 @@ describe('access control', () => {
     await fresh.waitFor((frame) => frame.type === 'membership' && frame.seq === 1);
     expect(fresh.frames.some((frame) => frame.type === 'user_message')).toBe(false);
     await fresh.close();
+
+    // A client that kept its seq of the deleted conversation is ahead of the new one.
+    const keptSeq = Math.max(...bob.frames.map((frame) => frame.seq));
+    const stale = await connectAs(server.url, 'doomed', 'alice', `&since=${String(keptSeq)}`);
+    const unavailable = await stale.waitForType('error');
+    expect(unavailable).toMatchObject({ code: 'resume_unavailable', in_reply_to: 'resume' });
+    expect(unavailable.details?.current_seq).toBeLessThan(keptSeq);
+    await stale.close();
   });
 
   it('keeps members across a restart: they are events in the SQLite log', async () => {
