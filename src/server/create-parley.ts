@@ -423,6 +423,7 @@ export async function createParley(
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
       ...(admission.role === undefined ? {} : { role: admission.role }),
+      ...(admission.readOnly === undefined ? {} : { readOnly: admission.readOnly }),
       ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
