@@ -162,6 +162,11 @@ export function resolveConfig(
       `Invalid configuration: cluster mode (PARLEY_REDIS_URL is set) needs the PostgreSQL event log that every instance shares; PARLEY_DB is ${merged.database === 'memory' ? 'memory' : 'an SQLite file'}. Set PARLEY_DB=postgres://user@host:5432/database, or unset PARLEY_REDIS_URL to run one instance.`,
     );
   }
+  if (merged.redisUrl !== undefined && merged.logMaxAgeMs > 0) {
+    throw new RangeError(
+      'Invalid configuration: PARLEY_LOG_MAX_AGE is not available in cluster mode (PARLEY_REDIS_URL is set): removing a conversation must be coordinated with the instance that owns it, which is not built yet. Unset PARLEY_LOG_MAX_AGE; PARLEY_LOG_RETENTION (entries per conversation) works in cluster mode.',
+    );
+  }
   // The file found without PARLEY_CONFIG (./parley.config.json) is still the one in use.
   if (merged.configFile === undefined && file !== undefined) merged.configFile = file.path;
   const access = merged.access ?? (hasKey ? 'members' : 'open');

@@ -89,6 +89,10 @@ describe('cluster mode', () => {
         step = 'joining carol at b';
         const carol = await join(b.url, 'team', 'carol');
         await carol.waitForType('welcome');
+        // Her role travels with her join to the owner's engine: a viewer may read, not post.
+        carol.send({ type: 'user_message', content: 'Hello?' });
+        const refused = await carol.waitForType('error');
+        expect(refused).toMatchObject({ code: 'forbidden', in_reply_to: 'user_message' });
         const info = await api(`${b.url}/api/conversations/team`, 'bob');
         expect(info.body.members).toEqual(added.body.members);
 

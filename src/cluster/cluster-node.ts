@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
-import type { Member } from '../../actors/membership.js';
+import type { Member, Role } from '../../actors/membership.js';
 import type { ConnectionHandle, Engine } from '../engine/engine-types.js';
 import { stampFrame } from '../engine/stamp-frame.js';
 import { ParleyError } from '../errors.js';
@@ -99,7 +99,15 @@ interface Route {
 }
 
 type InboxInput =
-  | { type: 'open'; user_id: string; since?: number }
+  | {
+      type: 'open';
+      user_id: string;
+      since?: number;
+      /** What the client's instance admitted it with, for the owner's engine to enforce. */
+      role?: Role;
+      read_only?: true;
+      agent?: string;
+    }
   | { type: 'event'; event: ConnectionEvent }
   /** A conversation API change for the owner to make (`connection_id` is the request id). */
   | { type: 'request'; request: MembershipRequest }
@@ -247,8 +255,14 @@ export class ClusterNode {
     conversationId: string;
     socket: SocketPort;
     since?: number;
+    /** The member role it was admitted with; whichever engine runs it enforces it. */
+    role?: Role;
+    /** Reads but may not post (the `authorize` hook refused `post`). */
+    readOnly?: true;
+    /** The agent of a conversation this join creates (`?agent=`). */
+    agent?: string;
   }): Promise<ConnectionHandle> {
-    const { userId, conversationId, socket, since } = options;
+    const { userId, conversationId, socket, since, role, readOnly, agent } = options;
     const connection = new RoutedConnection(
       `conn_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
       userId,
@@ -258,6 +272,11 @@ export class ClusterNode {
         this.#onClientEvent(routed, event);
       },
     );
+    connection.admission = {
+      ...(role === undefined ? {} : { role }),
+      ...(readOnly === undefined ? {} : { readOnly }),
+      ...(agent === undefined ? {} : { agent }),
+    };
     if (since !== undefined) {
       connection.lastSeq = since;
       connection.receiving = true;
@@ -656,6 +675,7 @@ export class ClusterNode {
       userId: connection.userId,
       conversationId: connection.conversationId,
       socket: port,
+      ...connection.admission,
       ...(resumeFrom === undefined ? {} : { since: resumeFrom, lastEventSeq: resumeFrom }),
     });
     connection.local = { handle, port };
@@ -688,9 +708,13 @@ export class ClusterNode {
     await this.#ensureFollow(route);
     const catchUpFrom =
       connection.receiving || since !== undefined ? connection.lastSeq : undefined;
+    const { role, readOnly, agent } = connection.admission;
     this.#forward(connection, owner, {
       type: 'open',
       user_id: connection.userId,
+      ...(role === undefined ? {} : { role }),
+      ...(readOnly === undefined ? {} : { read_only: readOnly }),
+      ...(agent === undefined ? {} : { agent }),
       ...(catchUpFrom === undefined ? {} : { since: catchUpFrom }),
     });
     for (const event of connection.queue.splice(0)) {
@@ -930,7 +954,7 @@ export class ClusterNode {
     });
   }
 
-  #openRemote(route: Route, connectionId: string, input: { user_id: string; since?: number }) {
+  #openRemote(route: Route, connectionId: string, input: Extract<InboxInput, { type: 'open' }>) {
     const engine = this.#requireEngine();
     // A repeated open (a resend) finds the connection open already.
     if (this.#remotes.has(connectionId)) return;
@@ -952,6 +976,9 @@ export class ClusterNode {
         socket: port,
         remote: true,
         ...(input.since === undefined ? {} : { since: input.since }),
+        ...(input.role === undefined ? {} : { role: input.role }),
+        ...(input.read_only === undefined ? {} : { readOnly: input.read_only }),
+        ...(input.agent === undefined ? {} : { agent: input.agent }),
       })
       .then(
         (handle) => {

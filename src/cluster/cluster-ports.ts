@@ -9,6 +9,7 @@
  * instance: events and logged frames reach that instance through the frame stream, so only
  * replies and closes go through the port.
  */
+import type { Role } from '../../actors/membership.js';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
 import type { ConnectionHandle } from '../engine/engine-types.js';
 import type { CloseCode } from '../errors.js';
@@ -47,6 +48,8 @@ export class RoutedConnection implements ConnectionHandle {
   local: { handle: ConnectionHandle; port: LocalPort } | undefined;
   /** The instance its inputs are forwarded to, in `remote` mode. */
   owner: string | undefined;
+  /** What the upgrade admitted it with, passed to whichever engine runs the conversation. */
+  admission: { role?: Role; readOnly?: true; agent?: string } = {};
   /** The epoch of `owner`'s lease when this connection was opened there. */
   ownerEpoch: number | undefined;
   /**

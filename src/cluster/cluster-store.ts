@@ -70,6 +70,14 @@ export class ClusterStore implements EventStore {
     return this.#track(() => this.inner.listConversations(options));
   }
 
+  idleConversations(before: number, limit?: number): Promise<string[]> {
+    return this.#track(() => this.inner.idleConversations(before, limit));
+  }
+
+  deleteConversation(conversationId: string): Promise<number> {
+    return this.#track(() => this.inner.deleteConversation(conversationId));
+  }
+
   /** See {@link PostgresEventStore.fence}. */
   fence(conversationId: string, epoch: number): Promise<void> {
     return this.#track(() => this.inner.fence(conversationId, epoch));

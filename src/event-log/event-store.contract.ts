@@ -234,6 +234,19 @@ export function describeEventStoreContract(name: string, factory: ContractStoreF
       expect(first.map((summary) => summary.conversation_id)).toEqual(['b']);
     });
 
+    it('lists the conversations idle since before a time, oldest first, at most limit', async () => {
+      const store = await open();
+      if (store.idleConversations === undefined) return;
+      await store.append([frameEntry('a', 1, 1, { at: 100 }), frameEntry('a', 2, 2, { at: 300 })]);
+      await store.append([frameEntry('b', 1, 1, { at: 200 })]);
+      await store.append([frameEntry('c', 1, 1, { at: 500 })]);
+
+      expect(await store.idleConversations(400)).toEqual(['b', 'a']);
+      expect(await store.idleConversations(250)).toEqual(['b']);
+      expect(await store.idleConversations(600, 1)).toEqual(['b']);
+      expect(await store.idleConversations(100)).toEqual([]);
+    });
+
     it('deletes one conversation entirely, which then starts again from position 1', async () => {
       const store = await open();
       await store.append([...frames('a', 1, 3), ...frames('b', 1, 2)]);

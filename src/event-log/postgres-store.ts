@@ -254,6 +254,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Erases the entries; the fence (`conversations.epoch`) stays, so fencing holds across it. */
+  /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
+  async idleConversations(before: number, limit = 1000): Promise<string[]> {
+    const { rows } = await this.#query<{ conversation_id: string }>(
+      'read',
+      `SELECT conversation_id FROM ${this.#schema}.entries GROUP BY conversation_id
+       HAVING max(at) < $1 ORDER BY max(at), conversation_id COLLATE "C" LIMIT $2`,
+      [before, Math.max(0, limit)],
+    );
+    return rows.map((row) => row.conversation_id);
+  }
+
   async deleteConversation(conversationId: string): Promise<number> {
     const result = await this.#query(
       'write',
