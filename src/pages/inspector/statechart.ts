@@ -22,7 +22,7 @@ interface View {
 
 /** How to show a state. */
 export interface SetStateOptions {
-  /** The transitions a microstep named, to mark instead of guessing. */
+  /** The transitions the microsteps named, in order, to mark instead of guessing. */
   taken?: TakenTransition[];
   /** A state of the past (time travel): drawn in amber. */
   historical?: boolean;
@@ -145,13 +145,8 @@ export class Statechart {
       marked.push(edge);
     }
     if (options.quiet) return changed;
-    if (previous.size > 0) {
-      const from = leafNames(previous, drawn);
-      const to = leafNames(next, drawn);
-      const labels = [...new Set(marked.map((edge) => edge.label))].join(', ');
-      const how = marked.length > 0 ? ` on ${labels}` : '';
-      this.onCaption(from === to ? `${to}${how}` : `${from} → ${to}${how}`);
-    } else this.onCaption('');
+    const steps = stepsOf(options.taken, marked, drawn);
+    this.onCaption(previous.size > 0 ? caption(previous, next, steps, drawn) : '');
     return changed;
   }
 
@@ -263,6 +258,70 @@ function leafNames(active: ReadonlySet<string>, drawn: DrawnChart): string {
     .filter((id) => !hasActiveChild(id, active, drawn) && id !== drawn.machineId)
     .map((id) => id.slice(drawn.machineId.length + 1))
     .join(', ');
+}
+
+/** A step of the last change: the state it entered and the label of its transition. */
+interface Step {
+  target: string;
+  label: string;
+}
+
+/**
+ * The last change in words: the states passed through and the transitions that took them there,
+ * in order. An eventless edge starts where the one before it ended (`ending`), not at the state
+ * left: `working.streaming → ending → idle.occupied on turn.finished [isActiveTurn], then always
+ * [hasParticipants]`.
+ */
+function caption(
+  previous: ReadonlySet<string>,
+  next: ReadonlySet<string>,
+  steps: readonly Step[],
+  drawn: DrawnChart,
+): string {
+  const from = leafNames(previous, drawn);
+  const to = leafNames(next, drawn);
+  if (steps.length === 0) return from === to ? to : `${from} → ${to}`;
+  // A state entered and left within one batch is named by the step that entered it; the last
+  // stop is the leaf state now active (a step may enter a compound state such as `working`).
+  const stops = [
+    from,
+    ...steps.slice(0, -1).map((step) => shortName(step.target, drawn)),
+    to,
+  ].filter((name, index, all) => index === 0 || name !== all[index - 1]);
+  const labels = steps
+    .map((step) => step.label)
+    .filter((label, index, all) => index === 0 || label !== all[index - 1]);
+  const path = stops.length > 1 ? stops.join(' → ') : to;
+  return `${path} on ${labels.join(', then ')}`;
+}
+
+/**
+ * The steps of a change: each transition a microstep named, labelled as the chart labels it (an
+ * edge, or a line inside its state); or, without microsteps, the edges marked.
+ */
+function stepsOf(
+  taken: readonly TakenTransition[] | undefined,
+  marked: readonly DrawnEdge[],
+  drawn: DrawnChart,
+): Step[] {
+  if (taken === undefined || taken.length === 0) return [...marked];
+  return taken.map((step) => {
+    const source = strip(step.source);
+    const target = strip(step.target);
+    const known = [...drawn.edges, ...drawn.innerTransitions].find(
+      (candidate) =>
+        candidate.source === source &&
+        candidate.target === target &&
+        (step.eventType === undefined || candidate.eventType === step.eventType),
+    );
+    const label = known?.label ?? (step.eventType === '' ? 'always' : (step.eventType ?? '?'));
+    return { target, label };
+  });
+}
+
+/** A state id without the machine's id: `working.thinking`. */
+function shortName(id: string, drawn: DrawnChart): string {
+  return id.slice(drawn.machineId.length + 1);
 }
 
 /** The transition that best explains a change of state: from a state left (deepest first) to one entered. */
