@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import type { InspectionRecord, InspectorMessage } from '../src/inspector/inspector-protocol.js';
 import { ToolRegistry } from '../src/tools/registry.js';
+import { approvalTools } from './support/approval-tools.js';
 import { connectInspector } from './support/inspector-client.js';
 import { connectClient } from './support/test-client.js';
 import { createToolCallingModel } from './support/test-models.js';
@@ -118,6 +119,26 @@ describe('the inspector endpoint', () => {
     inspector.request({ type: 'send', path: aliceConnection, event: { type: 'server.shutdown' } });
     await inspector.waitFor((m) => m.type === 'sent');
     await expect(alice.closed).resolves.toEqual({ code: 1012, reason: 'server_shutdown' });
+    inspector.close();
+  });
+
+  it('lists a conversation whose turn waits for approval with the turn_phase awaiting_approval', async () => {
+    const server = await startTestServer({ ...approvalTools(), inspector: true });
+    const inspector = await connectInspector(server.url);
+    await inspector.waitFor((m) => m.type === 'welcome');
+    const alice = await connectClient(server.url, 'pending', 'alice');
+    alice.send({ type: 'user_message', content: 'Send the report' });
+    const request = await alice.waitForType('tool_approval_request');
+
+    inspector.request({ type: 'list', filter: 'pending' });
+    const list = await inspector.waitFor<Of<'actors'>>((m) => m.type === 'actors');
+    // A waiting turn holds no worker, yet it is still the conversation's running turn: the
+    // inspector ranks it busy and says what it waits for.
+    expect(list.actors[0]).toMatchObject({
+      path: 'conversation:pending',
+      state: 'working.awaiting_approval',
+      activity: { participants: 1, turn_id: request.turn_id, turn_phase: 'awaiting_approval' },
+    });
     inspector.close();
   });
 

@@ -12,6 +12,7 @@ import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
 import { ParleyMetrics } from '../src/metrics/parley-metrics.js';
 import { createParley } from '../src/server/create-parley.js';
 import { parseScrape, scrape } from './support/metrics.js';
+import { describeWithPromtool, probePromtool } from './support/promtool.js';
 import { startProviderServer } from './support/provider-server.js';
 import { connectClient } from './support/test-client.js';
 import { startTestServer, toServerOptions } from './support/test-server.js';
@@ -235,6 +236,52 @@ describe('GET /metrics', () => {
       code: 'unauthorized',
       message: expect.stringContaining('PARLEY_INSPECTOR_TOKEN') as string,
     });
+  });
+});
+
+/**
+ * prom-client's default Node.js gauges end in `_total`, which promtool's lint flags; renaming them
+ * would break every dashboard built on prom-client's names, so they stay. Parley's own metrics
+ * lint clean.
+ */
+const PROM_CLIENT_LINT_FINDINGS = [
+  'nodejs_active_handles_total non-counter metrics should not have "_total" suffix',
+  'nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
+  'nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
+];
+
+describeWithPromtool(await probePromtool(), 'GET /metrics read by promtool', (promtool) => {
+  /** A scrape after a conversation with a calculator call, so labelled histograms have samples. */
+  async function scrapeAfterToolCall(): Promise<string> {
+    const server = await startTestServer();
+    const alice = await connectClient(server.url, 'promtool', 'alice');
+    alice.send({ type: 'user_message', content: 'What is 5 + 3?' });
+    await alice.waitForType('tool_result');
+    await alice.waitForType('agent_response_complete');
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    // The labelled histogram series parse-prometheus-text-format folds away.
+    expect(text).toMatch(
+      /^parley_tool_call_duration_seconds_bucket\{le="\+Inf",tool="calculator"\} 1$/m,
+    );
+    return text;
+  }
+
+  it("parses with Prometheus's own parser, and lints clean but for prom-client's Node.js gauges", async () => {
+    const check = await promtool.checkMetrics(await scrapeAfterToolCall());
+    expect(check.errors).toEqual([]);
+    expect(check.findings.filter((line) => !PROM_CLIENT_LINT_FINDINGS.includes(line))).toEqual([]);
+    // 0 when nothing is flagged, 3 for lint findings only; 1 would be a parse failure.
+    expect(check.exitCode).toBe(check.findings.length === 0 ? 0 : 3);
+  });
+
+  it('reports a labelled histogram line Prometheus cannot parse', async () => {
+    const broken = (await scrapeAfterToolCall()).replace(
+      'parley_tool_call_duration_seconds_bucket{le="+Inf",tool="calculator"} 1',
+      'parley_tool_call_duration_seconds_bucket{le="+Inf",tool="calculator} 1',
+    );
+    const check = await promtool.checkMetrics(broken);
+    expect(check.exitCode).toBe(1);
+    expect(check.errors).toEqual([expect.stringContaining('text format parsing error')]);
   });
 });
 

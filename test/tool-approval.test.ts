@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ToolApprovalRequestFrame } from '../src/client/index.js';
 import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
@@ -31,6 +32,42 @@ async function mailRoom(options: TestServerOptions = {}) {
   const alice = await connectClient(server.url, 'room', 'alice');
   const bob = await connectClient(server.url, 'room', 'bob');
   return { ...approval, server, alice, bob };
+}
+
+const secret = 'a-test-secret-of-at-least-32-bytes!!';
+const token = (userId: string) =>
+  new SignJWT()
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(secret));
+
+/**
+ * A server under access control whose model mails the report, and `guarded` created by alice
+ * (owner) with bob as a viewer and carol as a member, all three connected.
+ */
+async function guardedRoom() {
+  const approval = approvalTools();
+  const server = await startTestServer({ ...approval, jwtSecret: secret, devMode: false });
+  const created = await fetch(`${server.url}/api/conversations`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${await token('alice')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      id: 'guarded',
+      members: [
+        { user_id: 'bob', role: 'viewer' },
+        { user_id: 'carol', role: 'member' },
+      ],
+    }),
+  });
+  expect(created.status).toBe(201);
+  const join = async (userId: string) =>
+    connectClient(server.url, 'guarded', userId, { query: `token=${await token(userId)}` });
+  const [alice, bob, carol] = await Promise.all([join('alice'), join('bob'), join('carol')]);
+  return { ...approval, server, alice, bob, carol };
 }
 
 const approve = (client: TestClient, toolCallId: string, reason?: string) => {
@@ -88,6 +125,38 @@ describe('tool approval', () => {
     expect(sent).toEqual([REPORT_EMAIL]);
     const seqs = eventFrames(alice.frames).map((frame) => frame.seq);
     expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+  });
+
+  it("refuses a viewer's answer with approval_not_allowed and keeps the request pending for a member", async () => {
+    const { alice, bob, carol, sent } = await guardedRoom();
+    alice.send({ type: 'user_message', content: 'Send the report' });
+    // A viewer sees the request like every participant, but may not answer it.
+    const request = await bob.waitForType('tool_approval_request');
+
+    approve(bob, request.tool_call_id);
+    expect(await bob.waitForType('error')).toMatchObject({
+      code: 'approval_not_allowed',
+      message: 'Only the owner and members of the conversation may approve tool calls.',
+      in_reply_to: 'tool_approval',
+      details: { tool_call_id: request.tool_call_id },
+    });
+
+    // Still pending: the member's answer is the one that decides, and the call runs.
+    approve(carol, request.tool_call_id);
+    const decision = await alice.waitForType('tool_approval_decision');
+    expect(decision).toMatchObject({
+      tool_call_id: request.tool_call_id,
+      decision: 'approved',
+      decided_by: 'carol',
+    });
+    expect(await alice.waitForType('agent_response_complete')).toMatchObject({
+      status: 'completed',
+      content: 'Sending it. Sent to board@example.com.',
+    });
+    expect(sent).toEqual([REPORT_EMAIL]);
+    expect(alice.frames.filter((frame) => frame.type === 'tool_approval_decision')).toHaveLength(1);
+    expect(alice.frames.some((frame) => frame.type === 'error')).toBe(false);
+    expect(carol.frames.some((frame) => frame.type === 'error')).toBe(false);
   });
 
   it('never runs a denied call, and the model answers with the denial and its reason', async () => {

@@ -37,6 +37,7 @@ import { isParleyPath, route } from './http-routes.js';
 import { startExpiry } from './health.js';
 import { INSPECTOR_PATH } from './inspector-access.js';
 import type { ReadinessCheck } from './readiness.js';
+import { clusterReadiness } from './cluster-readiness.js';
 import { createServerHealth } from './server-health.js';
 import { openMcp } from './open-mcp.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
@@ -54,22 +55,6 @@ function clusterSummary(status: ClusterStatus) {
     postgres: status.postgres,
     owned: status.conversations.filter((item) => item.role === 'owner').length,
     followed: status.conversations.filter((item) => item.role === 'follower').length,
-  };
-}
-
-/** `/health/ready`'s cluster check: Redis and PostgreSQL both answer this instance. */
-function clusterReadiness(node: ClusterNode): ReadinessCheck {
-  return {
-    name: 'cluster',
-    check: () => {
-      const { redis, postgres } = node.status();
-      if (redis.ok && postgres.ok) return { ok: true };
-      const down = [
-        ...(redis.ok ? [] : [`Redis: ${redis.error ?? 'unreachable'}`]),
-        ...(postgres.ok ? [] : [`PostgreSQL: ${postgres.error ?? 'unreachable'}`]),
-      ];
-      return { ok: false, reason: down.join('; ') };
-    },
   };
 }
 

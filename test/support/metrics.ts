@@ -1,6 +1,7 @@
 /**
- * Scrapes `/metrics` and reads it through a real Prometheus text-format parser, so a test checks
- * what Prometheus would read, not prom-client's own view of its counters.
+ * Scrapes `/metrics` and reads it through an independent text-format parser, so a test checks the
+ * text a scraper reads, not prom-client's own view of its counters. That Prometheus itself parses
+ * the text is promtool's check (test/support/promtool.ts).
  */
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 
