@@ -172,10 +172,16 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
         expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
         // The caption names the path through `ending`: the turn's end, then the eventless choice
         // made there (not an `always` edge out of calling_tool, which does not exist). The steps
-        // before depend on how the 50 ms batches fell.
-        expect(await page.textContent('#caption')).toMatch(
-          /^last transition: working\.\w+ → (.+ → )?ending → idle\.occupied on (.+, then )?turn\.finished \[isActiveTurn\], then always \[hasParticipants\]$/,
-        );
+        // before depend on how the 50 ms batches fell; the microsteps can arrive after the
+        // summary that moved the state, so the caption is awaited.
+        const afterTurn =
+          /^last transition: working\.\w+ → (.+ → )?ending → idle\.occupied on (.+, then )?turn\.finished \[isActiveTurn\], then always \[hasParticipants\]$/;
+        await page
+          .waitForFunction(
+            `${String(afterTurn)}.test(document.querySelector('#caption').textContent)`,
+          )
+          .catch(() => undefined);
+        expect(await page.textContent('#caption')).toMatch(afterTurn);
         await page.screenshot({ path: `${RESULTS}inspector-idle.png` });
 
         // Time travel: the slider's points are the conversation's frames, so the tool_call frame's

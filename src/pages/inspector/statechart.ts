@@ -37,6 +37,8 @@ export class Statechart {
   private kind: string | null = null;
   private current: (DrawnChart & { kind: string }) | null = null;
   private active = new Set<string>();
+  /** The states active before the last change of state. */
+  private before = new Set<string>();
   private request = 0;
   private view: View | null = null;
   private zoomed = false;
@@ -84,6 +86,7 @@ export class Statechart {
     this.svg.dataset.kind = kind;
     this.current = { ...drawn, kind };
     this.active = new Set();
+    this.before = new Set();
     this.zoomed = false;
     this.fit();
   }
@@ -91,6 +94,7 @@ export class Statechart {
   /** Forgets the highlighted states (another actor is shown): the next state is not a transition. */
   reset(): void {
     this.active = new Set();
+    this.before = new Set();
     for (const edge of this.current?.edges ?? []) unmark(edge);
     this.onCaption('');
   }
@@ -117,6 +121,12 @@ export class Statechart {
     const changed = previous.size !== next.size || [...next].some((id) => !previous.has(id));
     this.svg.classList.toggle('historical', options.historical === true);
     this.active = next;
+    // The microsteps of a change can arrive after the actor's summary moved the state: steps that
+    // start in a state left then explain that change, from the states before it.
+    const firstSource = strip(options.taken?.[0]?.source);
+    const late = !changed && this.before.has(firstSource) && !next.has(firstSource);
+    const from = late ? this.before : previous;
+    if (changed) this.before = previous;
     if (!changed && !options.taken) return false;
     for (const [id, group] of drawn.nodes) {
       const isActive = next.has(id);
@@ -146,7 +156,7 @@ export class Statechart {
     }
     if (options.quiet) return changed;
     const steps = stepsOf(options.taken, marked, drawn);
-    this.onCaption(previous.size > 0 ? caption(previous, next, steps, drawn) : '');
+    this.onCaption(from.size > 0 ? caption(from, next, steps, drawn) : '');
     return changed;
   }
 
