@@ -12,6 +12,7 @@ const CLUSTER_PROCESS_TESTS = [
   'test/cluster-storm.test.ts',
   'test/cluster-owner-pause.test.ts',
   'test/cluster-redis-pause.test.ts',
+  'test/cluster-members.test.ts',
 ];
 
 export default defineConfig({

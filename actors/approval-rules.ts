@@ -11,12 +11,13 @@ import type {
   ApprovalRequest,
   Participant,
 } from './conversation-state.js';
-import { mayWrite } from './membership.js';
+import { participantMayWrite } from './membership.js';
 
 /**
  * Whether a participant may answer a `tool_approval_request`: the same rule as posting
- * (`mayWrite`): anyone whose access does not come from a role (`open` mode, a claim, admin or
- * the `authorize` hook), else an owner or a member, never a viewer. The one place the rule
+ * (`participantMayWrite`): anyone whose access does not come from a role (`open` mode, a claim,
+ * admin or the `authorize` hook), else an owner or a member, never a viewer, and never a
+ * connection the hook made read-only. The one place the rule
  * lives: the machine's `mayNotApprove` guard asks it.
  *
  * @example
@@ -25,7 +26,7 @@ import { mayWrite } from './membership.js';
  */
 export function mayApprove(participant: Participant | undefined): boolean {
   if (participant === undefined) return false;
-  return mayWrite(participant.role);
+  return participantMayWrite(participant);
 }
 
 /** The request of a call that still waits for an answer, or undefined. */

@@ -28,6 +28,7 @@ export function connectionContext(input: ConnectionMachineInput): ConnectionCont
     effects: input.effects,
     since: input.since,
     role: input.role,
+    readOnly: input.readOnly,
     maxMissedPongs: input.maxMissedPongs ?? 2,
     slowConsumerGraceMs: input.slowConsumerGraceMs ?? SLOW_CONSUMER_GRACE_MS,
     maxStrikes: input.maxStrikes ?? 10,

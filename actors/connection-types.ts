@@ -53,6 +53,8 @@ export interface ConnectionMachineInput {
   since?: number | undefined;
   /** The member role it was admitted with; absent when its access is not a role's. */
   role?: Role | undefined;
+  /** It may read but not post, whatever its role (the `authorize` hook refused `post`). */
+  readOnly?: true | undefined;
   /** Time a slow consumer has to read its 1013 close frame before termination. @default 1_000 */
   slowConsumerGraceMs?: number;
   /** Unanswered pings before the socket is terminated. @default 2 */

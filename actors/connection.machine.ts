@@ -85,6 +85,7 @@ const connectionSetup = setup({
           userId: context.userId,
           ...(context.since === undefined ? {} : { since: context.since }),
           ...(context.role === undefined ? {} : { role: context.role }),
+          ...(context.readOnly === undefined ? {} : { readOnly: context.readOnly }),
         }),
     ),
     leave: sendTo(

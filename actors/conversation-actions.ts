@@ -39,6 +39,7 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
       connectionId: event.connectionId,
       userId: event.userId,
       ...(event.role === undefined ? {} : { role: event.role }),
+      ...(event.readOnly === undefined ? {} : { readOnly: event.readOnly }),
     },
   ]);
   output.direct(event.connectionId, {

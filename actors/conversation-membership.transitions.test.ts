@@ -1,7 +1,8 @@
 /**
  * Membership in the conversation machine, through XState's pure `transition()`: a change is
  * logged as an input and broadcast as one `membership` frame, participants follow their new role,
- * a removed member's connection is closed with 4403, and a viewer's writes are refused.
+ * a removed member's connection is closed with 4403, and the writes of a viewer (or of a
+ * connection the `authorize` hook made read-only) are refused.
  */
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
@@ -162,5 +163,44 @@ describe('membership in the conversation machine', () => {
       reason: 'membership_revoked',
     });
     expect((step.actions[1]?.params as { recipients: string[] }).recipients).toEqual(['c2', 'c3']);
+  });
+
+  it('keeps a connection the authorize hook made read-only from writing, whatever its role becomes', () => {
+    const conversation = start([
+      { userId: 'alice', role: 'owner' },
+      { userId: 'bob', role: 'member' },
+    ]);
+    conversation.apply({
+      type: 'participant.join',
+      connectionId: 'c2',
+      userId: 'bob',
+      role: 'member',
+      readOnly: true,
+    });
+    conversation.apply({
+      type: 'membership.change',
+      by: 'alice',
+      action: 'changed',
+      changes: [{ userId: 'bob', role: 'owner' }],
+    });
+    const refused = conversation.apply({
+      type: 'user.message',
+      connectionId: 'c2',
+      userId: 'bob',
+      content: 'hi',
+    });
+    expect(published(refused)).toMatchObject([
+      {
+        type: 'error',
+        code: 'forbidden',
+        in_reply_to: 'user_message',
+        message:
+          'This connection may read the conversation but not post: you may not send user_message.',
+      },
+    ]);
+    expect(refused.snapshot.value).toEqual({ idle: 'occupied' });
+    expect(conversation.context.participants).toEqual([
+      { connectionId: 'c2', userId: 'bob', role: 'owner', readOnly: true },
+    ]);
   });
 });

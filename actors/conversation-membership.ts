@@ -45,18 +45,24 @@ export const changeMembership: ConversationAction<'membership.change'> = (state,
   }
 };
 
-/** A viewer's `user_message` or `cancel`: an `error` frame `forbidden`, nothing else happens. */
+/**
+ * A read-only participant's `user_message` or `cancel` (a viewer, or a connection whose `post`
+ * the `authorize` hook refused): an `error` frame `forbidden`, nothing else happens.
+ */
 export const refuseReadOnly: ConversationAction<'user.message' | 'user.cancel'> = (
-  _state,
+  state,
   event,
   output,
 ) => {
   const frame = event.type === 'user.message' ? 'user_message' : 'cancel';
+  const sender = state.participants.find((p) => p.connectionId === event.connectionId);
   output.error(
     event.connectionId,
     'forbidden',
     frame,
-    `Your role in this conversation is viewer: you may read it, but not send ${frame}.`,
+    sender?.readOnly === true
+      ? `This connection may read the conversation but not post: you may not send ${frame}.`
+      : `Your role in this conversation is viewer: you may read it, but not send ${frame}.`,
   );
 };
 

@@ -27,6 +27,11 @@ export interface Participant {
    * grant by JWT claim, admin or the application's `authorize` hook.
    */
   role?: Role;
+  /**
+   * Reads but may not post, whatever its role: the application's `authorize` hook refused
+   * `post` at the upgrade. Unlike `role`, it holds for the connection's life.
+   */
+  readOnly?: true;
 }
 
 /** A turn accepted but not yet handed to the worker pool (another turn is running). */
@@ -279,6 +284,8 @@ export type ConversationInput =
       since?: number;
       /** The member role the connection was admitted with (see {@link Participant.role}). */
       role?: Role;
+      /** See {@link Participant.readOnly}. */
+      readOnly?: true;
     }
   /** Members added, changed or removed (`by`: the user who asked, or `admin`). */
   | { type: 'membership.change'; by: string; action: MembershipAction; changes: MemberChange[] }

@@ -25,7 +25,7 @@ import type { ConversationAction } from './conversation-actions.js';
 import * as approval from './conversation-approval.js';
 import * as membership from './conversation-membership.js';
 import { isLastOpenRequest, mayApprove, openRequest } from './approval-rules.js';
-import { mayWrite } from './membership.js';
+import { participantMayWrite } from './membership.js';
 import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
   ConversationEffects,
@@ -178,13 +178,15 @@ const conversationSetup = setup({
       event.type === 'user.tool_approval' &&
       isLastOpenRequest(context.activeTurn, event.toolCallId),
     hasParticipants: ({ context }) => context.participants.length > 0,
-    /** The sender's role may only read (a viewer; see `mayWrite`). */
     /** A resend: the user's `client_message_id` is among the recent messages. */
     isDuplicate: ({ context, event }) =>
       event.type === 'user.message' && actions.findRecentMessage(context, event) !== undefined,
+    /** The sender may only read (a viewer, or read-only by the hook; see `participantMayWrite`). */
     isReadOnly: ({ context, event }) =>
       'connectionId' in event &&
-      !mayWrite(context.participants.find((p) => p.connectionId === event.connectionId)?.role),
+      !participantMayWrite(
+        context.participants.find((p) => p.connectionId === event.connectionId) ?? {},
+      ),
     hibernates: ({ context }) => context.hibernateAfterMs > 0,
     /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
     hibernatesBeforeIdle: ({ context }) =>

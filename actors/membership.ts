@@ -70,6 +70,19 @@ export function mayWrite(role: Role | undefined): boolean {
   return role !== 'viewer';
 }
 
+/**
+ * Whether a connected participant may write: its connection is not read-only (the `authorize`
+ * hook refused `post` at the upgrade) and its role, if any, may ({@link mayWrite}). The one rule
+ * for posting, cancelling, typing and answering approvals.
+ *
+ * @example
+ * participantMayWrite({ role: 'member' }) // true
+ * participantMayWrite({ role: 'member', readOnly: true }) // false
+ */
+export function participantMayWrite(participant: { role?: Role; readOnly?: true }): boolean {
+  return participant.readOnly !== true && mayWrite(participant.role);
+}
+
 /** Whether a role may change members or delete the conversation. */
 export function mayManage(role: Role | undefined): boolean {
   return role === 'owner';

@@ -34,7 +34,7 @@ export interface ParleyMachineInput extends ConversationShardInput {
   connectionInput(
     base: Pick<
       ConnectionMachineInput,
-      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since' | 'role'
+      'connectionId' | 'userId' | 'conversationId' | 'socket' | 'since' | 'role' | 'readOnly'
     >,
   ): ConnectionMachineInput;
 }
@@ -49,6 +49,7 @@ export type ParleyEvent =
       socket: SocketPort;
       since?: number;
       role?: Role;
+      readOnly?: true;
       /** The agent a new conversation gets; ignored when the conversation exists. */
       agentId?: string;
     }
@@ -126,6 +127,7 @@ export const parleyMachine = setup({
               socket: event.socket,
               ...(event.since === undefined ? {} : { since: event.since }),
               ...(event.role === undefined ? {} : { role: event.role }),
+              ...(event.readOnly === undefined ? {} : { readOnly: event.readOnly }),
             }),
           }),
         ),

@@ -297,6 +297,7 @@ export function createEngine(options: EngineOptions): Engine {
         socket: base.socket,
         since: base.since,
         role: base.role,
+        readOnly: base.readOnly,
         effects: connectionEffects,
         hibernateAfterMs: config.hibernateAfterMs,
         slowConsumerGraceMs: config.slowConsumerGraceMs,
@@ -409,6 +410,7 @@ export function createEngine(options: EngineOptions): Engine {
       socket,
       since,
       role,
+      readOnly,
       agent,
       remote = false,
       lastEventSeq = 0,
@@ -429,6 +431,7 @@ export function createEngine(options: EngineOptions): Engine {
         socket,
         ...(since === undefined ? {} : { since }),
         ...(role === undefined ? {} : { role }),
+        ...(readOnly === undefined ? {} : { readOnly }),
         ...(agent === undefined ? {} : { agentId: agent }),
       });
       if (since !== undefined && !remote) void replies.resume(connectionId, since);

@@ -94,8 +94,9 @@ export const ERROR_CODES = {
   /** A request body that is not the JSON the route expects; `issues` says which field. */
   invalid_request: { close: null, http: 400 },
   /**
-   * The caller may see the conversation but not do this: a viewer posting, cancelling or typing
-   * (an `error` frame), or a non-owner changing members or deleting (HTTP 403).
+   * The caller may see the conversation but not do this: a viewer (or a socket the `authorize`
+   * hook made read-only) posting or cancelling (an `error` frame), or a non-owner changing members
+   * or deleting (HTTP 403).
    */
   forbidden: { close: null, http: 403 },
   /** `POST /api/conversations` with an id that already exists (and the caller may see). */

@@ -260,6 +260,14 @@ describe('access control', () => {
     await fresh.waitFor((frame) => frame.type === 'membership' && frame.seq === 1);
     expect(fresh.frames.some((frame) => frame.type === 'user_message')).toBe(false);
     await fresh.close();
+
+    // A client that kept its seq of the deleted conversation is ahead of the new one.
+    const keptSeq = Math.max(...bob.frames.map((frame) => frame.seq));
+    const stale = await connectAs(server.url, 'doomed', 'alice', `&since=${String(keptSeq)}`);
+    const unavailable = await stale.waitForType('error');
+    expect(unavailable).toMatchObject({ code: 'resume_unavailable', in_reply_to: 'resume' });
+    expect(unavailable.details?.current_seq).toBeLessThan(keptSeq);
+    await stale.close();
   });
 
   it('keeps members across a restart: they are events in the SQLite log', async () => {
@@ -382,5 +390,55 @@ describe('access control', () => {
     await expect(startServer({ authorize: 'yes' as never })).rejects.toThrow(
       /Option "authorize" must be a function/,
     );
+  });
+
+  it('admits a socket read-only when the authorize hook allows read but refuses post', async () => {
+    const asked: string[] = [];
+    const server = await jwtServer({
+      authorize: ({ user, conversationId, action }) => {
+        asked.push(`${user.userId}:${conversationId}:${action}`);
+        if (user.userId === 'reader') return action === 'read';
+        if (user.userId === 'writer') return true;
+        return undefined;
+      },
+    });
+    await api(`${server.url}/api/conversations`, await token('alice'), {
+      method: 'POST',
+      body: { id: 'hooked' },
+    });
+    const reader = await connectAs(server.url, 'hooked', 'reader', '&since=0');
+    const writer = await connectAs(server.url, 'hooked', 'writer');
+    await reader.waitFor((frame) => frame.type === 'membership' && frame.seq === 1);
+
+    reader.send({ type: 'user_message', content: 'let me in' });
+    const refused = await reader.waitForType('error');
+    expect(refused).toMatchObject({ code: 'forbidden', in_reply_to: 'user_message' });
+    reader.send({ type: 'cancel' });
+    await reader.waitFor(
+      (frame) =>
+        frame.type === 'error' && frame.in_reply_to === 'cancel' && frame.code === 'forbidden',
+    );
+
+    writer.send({ type: 'user_message', content: 'I may post' });
+    // The conversation takes frames in order: once the writer's message is back, a broadcast of
+    // the reader's refused one would have arrived before it.
+    await writer.waitFor(
+      (frame) => frame.type === 'user_message' && frame.content === 'I may post',
+    );
+    await reader.waitFor(
+      (frame) => frame.type === 'user_message' && frame.content === 'I may post',
+    );
+    for (const client of [reader, writer]) {
+      expect(
+        client.frames.some(
+          (frame) => frame.type === 'user_message' && frame.content === 'let me in',
+        ),
+      ).toBe(false);
+    }
+    // Asked once at the upgrade and kept for the connection, not once per frame.
+    expect(asked.filter((entry) => entry === 'reader:hooked:post')).toHaveLength(1);
+    expect(asked).toContain('writer:hooked:post');
+    await reader.close();
+    await writer.close();
   });
 });

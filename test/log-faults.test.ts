@@ -3,7 +3,8 @@
  * from the server's thread and from a worker thread. A client counts every event it received;
  * after the server is gone, each must be in the file, with the same body.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -72,6 +73,16 @@ function expectGapless(client: TestClient): void {
 async function health(url: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${url}/health`);
   return (await response.json()) as Record<string, unknown>;
+}
+
+/**
+ * Sets or clears the immutable attribute (`chattr +i`): the way to make files unwritable while
+ * running that also stops root, which these tests run as and which `chmod` does not stop. On
+ * ext4 it refuses even writes through descriptors opened before (EPERM), as a read-only remount
+ * would, but a remount is refused while files are open for writing.
+ */
+function setImmutable(paths: readonly string[], immutable: boolean): void {
+  execFileSync('chattr', [immutable ? '+i' : '-i', ...paths]);
 }
 
 describe.each(THREADS)('the event log written by the %s thread', (thread) => {
@@ -156,6 +167,50 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
     await server.close();
     expect(eventFrames(alice.frames).length).toBeGreaterThan(10);
     expect(missingFromLog(path, 'gone', alice.frames)).toEqual([]);
+  });
+
+  it('holds every frame while its directory and files are made unwritable while running, and delivers once they are writable again', async () => {
+    const directory = join(temporaryDirectory(), 'data');
+    mkdirSync(directory);
+    const path = join(directory, 'parley.db');
+    const server = await startTestServer({
+      store: await openStore(thread, path),
+      tokenPacingMs: 5,
+    });
+    const alice = await connectClient(server.url, 'frozen', 'alice');
+    alice.send({ type: 'user_message', content: 'what can you do?' });
+    await alice.waitForType('agent_response_chunk', (frame) => frame.index === 3);
+
+    // Everything SQLite writes with write(2): the directory, the file and its WAL. Not the
+    // `-shm`, which SQLite maps into memory: a store into a mapped page of an immutable file is
+    // a SIGBUS that kills the process, a different fault from a write that fails.
+    const locked = [directory, path, `${path}-wal`].filter((file) => existsSync(file));
+    expect(locked).toContain(`${path}-wal`);
+    setImmutable(locked, true);
+    let held: number;
+    try {
+      const error = await alice.waitForType('error', (frame) => frame.code === 'log_unavailable');
+      expect(error.message).toMatch(/^The event log cannot be written/);
+      const degraded = await health(server.url);
+      expect(degraded.status).toBe('degraded');
+      // SQLite's SQLITE_IOERR_WRITE for the EPERM the kernel answers.
+      expect(String(degraded.reason)).toMatch(/disk I\/O error/);
+      held = eventFrames(alice.frames).length;
+      expect(eventFrames(alice.frames).some((f) => f.type === 'agent_response_complete')).toBe(
+        false,
+      );
+    } finally {
+      setImmutable(locked, false);
+    }
+
+    const complete = await alice.waitForType('agent_response_complete');
+    expect(complete.status).toBe('completed');
+    expect(eventFrames(alice.frames).length).toBeGreaterThan(held);
+    expectGapless(alice);
+    expect((await health(server.url)).status).toBe('ok');
+
+    await server.close();
+    expect(missingFromLog(path, 'frozen', alice.frames)).toEqual([]);
   });
 });
 

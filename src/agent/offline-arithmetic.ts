@@ -118,7 +118,7 @@ const NAMED: readonly {
   },
   {
     pattern: new RegExp(
-      String.raw`\b(?:take|find|get|compute|calculate|work out)\s+(?:the\s+)?square root of\s+${N}\s*$`,
+      String.raw`\b(?:take|find|get|compute|calculate|work out)\s+(?:the\s+)?(?:square root|sqrt) of\s+${N}\s*$`,
       'i',
     ),
     operation: 'sqrt',

@@ -3,11 +3,12 @@
  * (`now`), a time in one zone seen from another (`convert`), a date in another language
  * (`format`), reading an ISO date-time or the weekday of a date (`parse`), a date plus or minus a
  * duration (`add`) and the time between two dates (`diff`). A message with a date in it never
- * reaches the calculator: "2026-01-01" is not 2026 - 01 - 01.
+ * reaches the calculator: "2026-01-01" is not 2026 - 01 - 01, nor "2026/01/01" 2026 / 01 / 01.
  */
 import { replaceNumberWords } from './offline-number-words.js';
 import { findZoneMentions, unknownPlaceNote, type PlaceMention } from './offline-places.js';
 import type { OfflineToolCall } from './offline-rules.js';
+import { findSlashDates, whichDate } from './offline-slash-dates.js';
 
 const MONTHS = [
   'january',
@@ -39,31 +40,45 @@ const DATE_WITHOUT_YEAR = new RegExp(
   'i',
 );
 
-/** A date written in the clause, as an ISO string, and where it was. */
-interface DateMention {
-  iso: string;
-  index: number;
-}
+/**
+ * A date written in the clause, as an ISO string, where it was and as it was written. A slash
+ * date that reads as a different day with the day first or the month first ("03/04/2026") has
+ * both readings and no `iso`: only the user can say which is meant.
+ */
+export type DateMention = { index: number; text: string } & (
+  | { iso: string; readings?: undefined }
+  | { iso?: undefined; readings: { dayFirst: string; monthFirst: string } }
+);
 
-/** Every date in the clause, ISO or written out ("15 January 2026", "Jan 15, 2026"), in order. */
+/**
+ * Every date in the clause, in order: ISO ("2026-01-15"), written out ("15 January 2026",
+ * "Jan 15, 2026") or with slashes ("2026/01/15", "15/01/2026", "01/15/2026").
+ *
+ * @example
+ * findDates('from 25/12/2026 to 2027-01-01').map((date) => date.iso); // ['2026-12-25', '2027-01-01']
+ */
 export function findDates(clause: string): DateMention[] {
   const dates: DateMention[] = [];
-  for (const match of clause.matchAll(ISO_DATE)) {
-    dates.push({ iso: match[0].replace(' ', 'T'), index: match.index });
-  }
+  const found = (match: RegExpMatchArray & { index: number }, iso: string) => {
+    dates.push({ iso, index: match.index, text: match[0] });
+  };
+  for (const match of clause.matchAll(ISO_DATE)) found(match, match[0].replace(' ', 'T'));
   for (const match of clause.matchAll(DAY_MONTH_YEAR)) {
-    dates.push({ iso: isoDate(match[3], match[2], match[1]), index: match.index });
+    found(match, isoDate(match[3], monthNumber(match[2]), match[1]));
   }
   for (const match of clause.matchAll(MONTH_DAY_YEAR)) {
-    dates.push({ iso: isoDate(match[3], match[1], match[2]), index: match.index });
+    found(match, isoDate(match[3], monthNumber(match[1]), match[2]));
   }
+  dates.push(...findSlashDates(clause));
   return dates.sort((left, right) => left.index - right.index);
 }
 
-function isoDate(year = '', month = '', day = ''): string {
-  const monthNumber =
-    MONTHS.findIndex((name) => name.startsWith(month.toLowerCase().slice(0, 3))) + 1;
-  return `${year}-${String(monthNumber).padStart(2, '0')}-${day.padStart(2, '0')}`;
+function monthNumber(name = ''): number {
+  return MONTHS.findIndex((month) => month.startsWith(name.toLowerCase().slice(0, 3))) + 1;
+}
+
+function isoDate(year = '', month = 0, day = ''): string {
+  return `${year}-${String(month).padStart(2, '0')}-${day.padStart(2, '0')}`;
 }
 
 /** A duration such as "30 days", "2 weeks ago", "in 3 hours": amount (signed) and unit. */
@@ -188,7 +203,10 @@ const DATE_QUESTION =
  */
 export function routeDate(clause: string): OfflineToolCall | string | undefined {
   const text = replaceNumberWords(clause);
-  const dates = findDates(text);
+  const mentions = findDates(text);
+  const unclear = mentions.find((mention) => mention.readings !== undefined);
+  if (unclear?.readings !== undefined) return whichDate(unclear.text, unclear.readings);
+  const dates = mentions.filter((mention) => mention.iso !== undefined);
   const format = /\bformat\b/i.test(text);
   const parse = /\bparse\b/i.test(text);
   const converting =
@@ -210,6 +228,8 @@ export function routeDate(clause: string): OfflineToolCall | string | undefined 
   const timezone = zone(zones.find((mention) => mention.place !== undefined));
 
   if (format && (dates.length > 0 || /\b(?:today|now|date)\b/i.test(text))) {
+    const pattern = DATE_PATTERN.exec(text)?.[0];
+    if (pattern !== undefined) return byLocaleNotPattern(pattern, dates[0]?.iso);
     return call({
       operation: 'format',
       datetime: dates[0]?.iso,
@@ -245,8 +265,17 @@ export function routeDate(clause: string): OfflineToolCall | string | undefined 
   }
 
   const duration = findDuration(text);
+  const [first, second] = dates;
+  // "2026-01-01 - 2025-12-01" is the time from the second date to the first.
+  if (first !== undefined && second !== undefined && isSubtraction(text, first, second)) {
+    return call({ operation: 'diff', datetime: second.iso, other: first.iso, timezone });
+  }
   if (dates.length >= 2 && DIFF_QUESTION.test(text)) {
     return call({ operation: 'diff', datetime: dates[0]?.iso, other: dates[1]?.iso, timezone });
+  }
+  if (first !== undefined && duration === undefined) {
+    const bare = BARE_NUMBER_AFTER.exec(text.slice(first.index + first.text.length));
+    if (bare !== null) return whichUnit(first.iso, bare[1] ?? '', bare[2] ?? '');
   }
   // "how many days until 2026-12-25" counts; "30 days from 2026-01-01" (a number) adds.
   if (dates.length === 1 && duration === undefined && DIFF_QUESTION.test(text)) {
@@ -278,7 +307,28 @@ export function routeDate(clause: string): OfflineToolCall | string | undefined 
   return call({ operation: 'now', timezone: timezone ?? 'UTC' });
 }
 
-/** Whether the clause names a date (ISO or written out), so no calculator should see it. */
+/** Whether the clause names a date (ISO, slashes or written out), so no calculator should see it. */
 export function mentionsDate(clause: string): boolean {
   return findDates(clause).length > 0;
+}
+
+function isSubtraction(text: string, first: DateMention, second: DateMention): boolean {
+  const between = text.slice(first.index + first.text.length, second.index);
+  return /^\s*(?:-|−|minus)\s*$/i.test(between);
+}
+
+// "2026-01-01 + 30": a number without a unit after a date is not calculated, nor guessed as days.
+const BARE_NUMBER_AFTER = /^\s*(\+|-|−|plus|minus)\s*(\d+(?:\.\d+)?)(?![\d.]|\s*[\p{L}%])/iu;
+
+function whichUnit(date: string, sign: string, amount: string): string {
+  const word = /^(?:\+|plus)$/i.test(sign) ? 'plus' : 'minus';
+  return `${amount} what? Say the unit, for example: ${date} ${word} ${amount} days (or weeks, months, years, hours, minutes).`;
+}
+
+// "dd/mm/yyyy", "MM-DD-YY", "yyyy.mm.dd": a pattern, which the datetime tool does not take.
+const DATE_PATTERN = /\b(?:d{1,2}|m{1,4}|y{2,4})(?:[/.-](?:d{1,2}|m{1,4}|y{2,4})){1,2}\b/i;
+
+function byLocaleNotPattern(pattern: string, iso: string | undefined): string {
+  const date = iso ?? 'today';
+  return `I format dates by language and region, not by a pattern such as ${pattern}. Ask for example "format ${date} in british" (day first), "format ${date} in american" (month first) or "format ${date} in german".`;
 }

@@ -13,7 +13,7 @@ const number = (text: string): Token => ({ kind: 'number', text });
 // Spoken arithmetic and symbols, matched at the start of the lower-cased rest of the text; longer
 // phrases come first so that "**" is a power and not two multiplications.
 const ARITHMETIC_TOKENS: readonly (readonly [RegExp, readonly Token[]])[] = [
-  [/^(?:the\s+)?square\s+root\s+of\b|^sqrt\b|^√/, [{ kind: 'sqrt' }]],
+  [/^(?:the\s+)?(?:square\s+root|sqrt)\s+of\b|^sqrt\b|^√/, [{ kind: 'sqrt' }]],
   [/^(?:raised\s+)?to\s+the\s+power\s+of\b|^\*\*|^\^/, [operator('^')]],
   [/^divided\s+by\b|^[/÷]/, [operator('/')]],
   [/^(?:multiplied\s+by|times)\b|^[*×]|^x(?=\s*[\d(.])/, [operator('*')]],

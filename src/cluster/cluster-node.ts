@@ -21,10 +21,20 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { ConnectionEvent, SocketPort } from '../../actors/connection-types.js';
+import type { Member } from '../../actors/membership.js';
 import type { ConnectionHandle, Engine } from '../engine/engine-types.js';
 import { stampFrame } from '../engine/stamp-frame.js';
 import { ParleyError } from '../errors.js';
+import { clusterUnavailable } from './cluster-error.js';
 import { clusterKeys, type ClusterKeys } from './cluster-keys.js';
+import {
+  membersOf,
+  PendingRequests,
+  readReply,
+  refusal,
+  runMembershipRequest,
+  type MembershipRequest,
+} from './conversation-requests.js';
 import { LocalPort, RemotePort, RoutedConnection } from './cluster-ports.js';
 import type { ClusterStore } from './cluster-store.js';
 import { FrameFollower } from './frame-follower.js';
@@ -84,10 +94,17 @@ interface Route {
   followSeq: number;
   /** Ownership checks and changes of one conversation run one at a time. */
   busy: Promise<void>;
+  /** Conversation API requests under way here (the route is kept while there are any). */
+  requests: number;
 }
 
 type InboxInput =
-  { type: 'open'; user_id: string; since?: number } | { type: 'event'; event: ConnectionEvent };
+  | { type: 'open'; user_id: string; since?: number }
+  | { type: 'event'; event: ConnectionEvent }
+  /** A conversation API change for the owner to make (`connection_id` is the request id). */
+  | { type: 'request'; request: MembershipRequest }
+  /** The owner's answer to a request, in the requesting instance's inbox. */
+  | { type: 'reply'; reply: unknown };
 
 /**
  * The cluster side of one Parley instance.
@@ -108,6 +125,7 @@ export class ClusterNode {
   readonly #publisher: FramePublisher;
   readonly #follower: FrameFollower;
   readonly #sender: InboundSender;
+  readonly #requests = new PendingRequests();
   readonly #inbox: InboxReader;
   readonly #log: NonNullable<ClusterNodeOptions['log']>;
   readonly #routes = new Map<string, Route>();
@@ -259,6 +277,108 @@ export class ClusterNode {
     return connection;
   }
 
+  /**
+   * The conversation API's member changes (creation included), made by the conversation's owner:
+   * here when this instance owns it or takes the free lease, otherwise forwarded to the owner's
+   * inbox, whose reply comes back to this instance's inbox. Resolves with the members once the
+   * owner's log has the change; rejects with `cluster_unavailable` when there is no reachable
+   * owner or it did not answer.
+   */
+  async changeMembership(
+    conversationId: string,
+    change: MembershipRequest['change'],
+    options: { agent?: string } = {},
+  ): Promise<Member[]> {
+    const request: MembershipRequest = {
+      type: 'membership',
+      change,
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+    };
+    const route = this.#route(conversationId);
+    route.requests += 1;
+    try {
+      await new Promise<void>((resolve) => {
+        this.#serially(route, async () => {
+          try {
+            if (route.role !== 'owner') await this.#check(route);
+          } finally {
+            resolve();
+          }
+        });
+      });
+      if (route.role === 'owner' && this.accepting(conversationId)) {
+        return membersOf(
+          await runMembershipRequest(this.#requireEngine(), conversationId, request),
+        );
+      }
+      const owner = route.owner;
+      if (route.role !== 'follower' || owner === undefined || !this.#redisOk) {
+        throw new ParleyError(
+          'cluster_unavailable',
+          `Conversation ${conversationId} has no reachable owner now: Redis or PostgreSQL is unavailable. Try again shortly.`,
+        );
+      }
+      const requestId = `${this.instanceId}:${randomUUID()}`;
+      const reply = this.#requests.wait(requestId, Math.max(5_000, this.leaseMs));
+      try {
+        await this.#sender.forward(owner, {
+          id: requestId,
+          conversation_id: conversationId,
+          connection_id: requestId,
+          input: { type: 'request', request },
+        });
+      } catch (error) {
+        this.#redisFailed(error as Error);
+        this.#requests.settle(
+          requestId,
+          refusal(clusterUnavailable('Forwarding the change to its owner failed', error)),
+        );
+      }
+      return membersOf(await reply);
+    } finally {
+      route.requests -= 1;
+    }
+  }
+
+  /** Makes a forwarded change as the owner and sends the reply to the requesting instance. */
+  #answer(
+    route: Route | undefined,
+    from: string,
+    requestId: string,
+    conversationId: string,
+    request: MembershipRequest,
+  ): void {
+    const answer = async () => {
+      const reply =
+        route?.role === 'owner' && this.accepting(conversationId)
+          ? await runMembershipRequest(this.#requireEngine(), conversationId, request)
+          : refusal(
+              new ParleyError(
+                'cluster_unavailable',
+                `Conversation ${conversationId} moved before its owner took the change; it was not made. Send it again.`,
+              ),
+            );
+      await this.#sender
+        .forward(from, {
+          conversation_id: conversationId,
+          connection_id: requestId,
+          input: { type: 'reply', reply },
+        })
+        .catch((error: unknown) => {
+          this.#redisFailed(error as Error);
+        });
+    };
+    // After any ownership step under way (a claim finishing), as for participants' inputs; the
+    // change itself runs outside the route's queue, which it does not need.
+    if (route === undefined) void answer();
+    else {
+      this.#serially(route, () => {
+        void answer();
+        return Promise.resolve();
+      });
+    }
+  }
+
   /** Whether the conversation takes input now (its owner is known and the services answer). */
   accepting(conversationId: string): boolean {
     const route = this.#routes.get(conversationId);
@@ -343,6 +463,7 @@ export class ClusterNode {
       // One pipeline; a marker that is not published leaves followers to their next check.
       await this.#publisher.publishAll(markers).catch(() => undefined);
     }
+    this.#requests.failAll('This instance is shutting down; the change may not have been made.');
     this.#inboxSubscription?.unsubscribe();
     await this.#follower.close();
   }
@@ -361,6 +482,7 @@ export class ClusterNode {
         follow: undefined,
         followSeq: 0,
         busy: Promise.resolve(),
+        requests: 0,
       };
       this.#routes.set(conversationId, route);
     }
@@ -380,7 +502,7 @@ export class ClusterNode {
   /** Finds the conversation's owner, taking the lease when nobody holds it. */
   async #check(route: Route): Promise<void> {
     if (this.#draining) return;
-    if (route.connections.size === 0 && route.role !== 'owner') {
+    if (route.connections.size === 0 && route.role !== 'owner' && route.requests === 0) {
       this.#forgetRoute(route);
       return;
     }
@@ -481,7 +603,7 @@ export class ClusterNode {
    * (no turn, idle for `PARLEY_CONVERSATION_IDLE_MS`). Its lease would be renewed for ever.
    */
   #unused(route: Route): boolean {
-    if (route.connections.size > 0) return false;
+    if (route.connections.size > 0 || route.requests > 0) return false;
     // The engine's lookup first: a running conversation (nearly all of them) ends the check
     // before the scan of remote connections.
     if (this.#requireEngine().currentSeq(route.conversationId) !== undefined) return false;
@@ -760,17 +882,32 @@ export class ClusterNode {
   #onInbox(delivery: InboxDelivery): void {
     const { record } = delivery;
     void delivery.ack().catch(() => undefined);
+    const input = record.input as InboxInput;
+    if (input.type === 'reply') {
+      const reply = readReply(input.reply);
+      if (reply !== undefined) this.#requests.settle(record.connection_id, reply);
+      return;
+    }
     const route = this.#routes.get(record.conversation_id);
+    if (input.type === 'request') {
+      this.#answer(route, record.from, record.connection_id, record.conversation_id, input.request);
+      return;
+    }
     if (route === undefined) return;
     // After any ownership step under way: a relay may see this instance's lease before the
     // fence that ends the claim, and send its inputs here at once.
     this.#serially(route, () => {
-      this.#onRecord(route, record.id, record.connection_id, record.input as InboxInput);
+      this.#onRecord(route, record.id, record.connection_id, input);
       return Promise.resolve();
     });
   }
 
-  #onRecord(route: Route, recordId: string, connectionId: string, input: InboxInput): void {
+  #onRecord(
+    route: Route,
+    recordId: string,
+    connectionId: string,
+    input: Extract<InboxInput, { type: 'open' | 'event' }>,
+  ): void {
     if (input.type === 'open') {
       if (route.role === 'owner') this.#openRemote(route, connectionId, input);
       return;

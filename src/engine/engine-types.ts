@@ -169,6 +169,8 @@ export interface Engine {
     since?: number;
     /** The member role the connection was admitted with; absent when its access is not a role's. */
     role?: Role;
+    /** Reads but may not post, whatever its role (the `authorize` hook refused `post`). */
+    readOnly?: true;
     /**
      * The agent of a conversation this join creates (`?agent=`); a `ParleyError`
      * `unknown_agent` when there is none of that id. An existing conversation keeps its own.

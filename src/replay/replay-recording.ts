@@ -332,6 +332,7 @@ async function inject(
         socket: replaySocket(() => handles.get(connectionId), clock),
         ...(since === undefined ? {} : { since }),
         ...(role === undefined ? {} : { role }),
+        ...(input.readOnly === true ? { readOnly: true as const } : {}),
       });
       handles.set(connectionId, handle);
       return;

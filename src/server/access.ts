@@ -99,18 +99,23 @@ export function createAccess({ mode, authorize, conversationInfo }: AccessOption
   const notFound = (conversationId: string) =>
     new ParleyError('not_found', `No conversation ${conversationId}.`);
 
-  /** The grant for an action on an existing (or, for `create`, a new) conversation, or undefined. */
-  async function grantOf(
+  /** The application's verdict on an action (undefined: no hook, or it leaves it to the rules). */
+  async function askHook(
+    user: AuthenticatedUser,
+    conversationId: string,
+    action: AccessAction,
+  ): Promise<boolean | undefined> {
+    if (authorize === undefined) return undefined;
+    return authorize({ user, claims: user.claims, conversationId, action });
+  }
+
+  /** The built-in rules' grant for an action, once the hook has left it to them. */
+  function ruleGrant(
     user: AuthenticatedUser,
     conversationId: string,
     action: AccessAction,
     info: ConversationInfo | undefined,
-  ): Promise<Grant | undefined> {
-    if (authorize !== undefined) {
-      const verdict = await authorize({ user, claims: user.claims, conversationId, action });
-      if (verdict === true) return { via: 'hook' };
-      if (verdict === false) return undefined;
-    }
+  ): Grant | undefined {
     if (isAdmin(user)) return { via: 'admin' };
     if (action === 'create') return { via: mode === 'open' ? 'open' : 'member' };
     const role = info?.members === undefined ? undefined : roleOf(info.members, user.userId);
@@ -126,6 +131,49 @@ export function createAccess({ mode, authorize, conversationInfo }: AccessOption
     return { via: 'member', role };
   }
 
+  /** The grant for an action on an existing (or, for `create`, a new) conversation, or undefined. */
+  async function grantOf(
+    user: AuthenticatedUser,
+    conversationId: string,
+    action: AccessAction,
+    info: ConversationInfo | undefined,
+  ): Promise<Grant | undefined> {
+    const verdict = await askHook(user, conversationId, action);
+    if (verdict === true) return { via: 'hook' };
+    if (verdict === false) return undefined;
+    return ruleGrant(user, conversationId, action, info);
+  }
+
+  /** Throws `not_found` or `forbidden` for an action `grantOf` refused. */
+  async function refusal(
+    user: AuthenticatedUser,
+    conversationId: string,
+    action: AccessAction,
+    info: ConversationInfo | undefined,
+  ): Promise<never> {
+    if (action === 'read') throw notFound(conversationId);
+    const readable = await grantOf(user, conversationId, 'read', info);
+    if (readable === undefined) throw notFound(conversationId);
+    throw new ParleyError(
+      'forbidden',
+      action === 'post'
+        ? `Your role in conversation ${conversationId} may read it but not post.`
+        : `Only an owner (or an admin) may ${action === 'delete' ? 'delete' : 'change the members of'} conversation ${conversationId}.`,
+    );
+  }
+
+  /** The conversation's record, or `not_found` when the action needs it to exist. */
+  async function infoFor(
+    conversationId: string,
+    action: AccessAction,
+  ): Promise<ConversationInfo | undefined> {
+    const info = await conversationInfo(conversationId);
+    if (info === undefined && !(mode === 'open' && (action === 'read' || action === 'post'))) {
+      throw notFound(conversationId);
+    }
+    return info;
+  }
+
   return {
     mode,
     /**
@@ -138,21 +186,35 @@ export function createAccess({ mode, authorize, conversationInfo }: AccessOption
       conversationId: string,
       action: AccessAction,
     ): Promise<Grant> {
-      const info = await conversationInfo(conversationId);
-      if (info === undefined && !(mode === 'open' && (action === 'read' || action === 'post'))) {
-        throw notFound(conversationId);
-      }
+      const info = await infoFor(conversationId, action);
       const grant = await grantOf(user, conversationId, action, info);
       if (grant !== undefined) return info === undefined ? { ...grant, creates: true } : grant;
-      if (action === 'read') throw notFound(conversationId);
-      const readable = await grantOf(user, conversationId, 'read', info);
-      if (readable === undefined) throw notFound(conversationId);
-      throw new ParleyError(
-        'forbidden',
-        action === 'post'
-          ? `Your role in conversation ${conversationId} may read it but not post.`
-          : `Only an owner (or an admin) may ${action === 'delete' ? 'delete' : 'change the members of'} conversation ${conversationId}.`,
-      );
+      return refusal(user, conversationId, action, info);
+    },
+    /**
+     * What a WebSocket connection may do for its whole life, decided once at the upgrade: the
+     * `read` grant (or `not_found`), then `post`. `readOnly` is set when posting is refused by
+     * the hook, or by the rules for an access that is not a member role's; a role's own limit (a
+     * viewer) is left to the role, which follows later membership changes.
+     *
+     * @example
+     * const { grant, readOnly } = await access.requireConnection(user, 'demo');
+     */
+    async requireConnection(
+      user: AuthenticatedUser,
+      conversationId: string,
+    ): Promise<{ grant: Grant; readOnly: boolean }> {
+      const info = await infoFor(conversationId, 'read');
+      const read = await grantOf(user, conversationId, 'read', info);
+      if (read === undefined) return refusal(user, conversationId, 'read', info);
+      const grant = info === undefined ? { ...read, creates: true as const } : read;
+      const verdict = await askHook(user, conversationId, 'post');
+      if (verdict !== undefined) return { grant, readOnly: !verdict };
+      return {
+        grant,
+        readOnly:
+          grant.role === undefined && ruleGrant(user, conversationId, 'post', info) === undefined,
+      };
     },
     /** Whether `user` may read a conversation, for filtering lists (never throws `not_found`). */
     async mayRead(user: AuthenticatedUser, info: ConversationInfo): Promise<boolean> {

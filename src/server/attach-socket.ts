@@ -24,6 +24,8 @@ export interface AttachSocketOptions {
   since?: number;
   /** The member role the connection was admitted with (absent when its access is not a role's). */
   role?: Role;
+  /** Reads but may not post, whatever its role (the `authorize` hook refused `post`). */
+  readOnly?: true;
   /** Takes `authenticate` frames (one object for the whole server). @default refuses them */
   credentials?: CredentialRenewal;
   /** The agent of a conversation this join creates (`?agent=`). */
@@ -112,6 +114,7 @@ class SocketAdapter implements SocketPort {
   readonly #userId: string;
   readonly #conversationId: string;
   readonly #role: Role | undefined;
+  readonly #readOnly: true | undefined;
   readonly #credentials: CredentialRenewal | undefined;
   #connectionId: string | undefined;
   #corked = false;
@@ -133,6 +136,7 @@ class SocketAdapter implements SocketPort {
     userId,
     conversationId,
     role,
+    readOnly,
     credentials,
   }: AttachSocketOptions) {
     this.#engine = engine;
@@ -142,6 +146,7 @@ class SocketAdapter implements SocketPort {
     this.#userId = userId;
     this.#conversationId = conversationId;
     this.#role = role;
+    this.#readOnly = readOnly;
     this.#credentials = credentials;
     // Assigned here rather than as class fields: a field initializer names the function, which
     // V8 stores as a dictionary property, 256 bytes per closure per connection (heap snapshot).
@@ -170,6 +175,7 @@ class SocketAdapter implements SocketPort {
         socket: this,
         ...(since === undefined ? {} : { since }),
         ...(this.#role === undefined ? {} : { role: this.#role }),
+        ...(this.#readOnly === undefined ? {} : { readOnly: this.#readOnly }),
         ...(agent === undefined ? {} : { agent }),
       })
       .then(

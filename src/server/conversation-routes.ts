@@ -40,7 +40,8 @@ const memberSchema = z.strictObject({ role: roleSchema });
 
 /** What the conversation routes need. */
 export interface ConversationRoutesContext {
-  engine: Engine;
+  /** The engine, or in cluster mode the writes routed to each conversation's owner. */
+  engine: Pick<Engine, 'conversationInfo' | 'changeMembership' | 'deleteConversation'>;
   store: EventStore;
   access: Access;
   userLimits: UserLimits;

@@ -58,6 +58,25 @@ function clusterSummary(status: ClusterStatus) {
   };
 }
 
+/**
+ * The conversation API's writes in cluster mode: member changes (and creation) go to the
+ * conversation's owner through the cluster node. Deleting a whole conversation is refused: its
+ * Redis frame stream and its followers would go on from the old seq while the id started again at
+ * 1 (docs/SCALING.md, known gaps).
+ */
+function clusterConversationWrites(node: ClusterNode) {
+  return {
+    changeMembership: node.changeMembership.bind(node),
+    deleteConversation: (conversationId: string): Promise<number> =>
+      Promise.reject(
+        new ParleyError(
+          'method_not_allowed',
+          `Deleting a conversation (${conversationId}) is not available in cluster mode yet; remove its members instead.`,
+        ),
+      ),
+  };
+}
+
 /** What Parley is built from. Configuration goes in `config`; everything else is a part of it. */
 export interface ParleyOptions {
   /**
@@ -404,6 +423,7 @@ export async function createParley(
       logger,
       ...(admission.since === undefined ? {} : { since: admission.since }),
       ...(admission.role === undefined ? {} : { role: admission.role }),
+      ...(admission.readOnly === undefined ? {} : { readOnly: admission.readOnly }),
       ...(admission.agent === undefined ? {} : { agent: admission.agent }),
     });
   };
@@ -442,7 +462,12 @@ export async function createParley(
         engine,
         userLimits,
         config,
-        ...(clusterNode === undefined ? {} : { clusterStatus: () => clusterNode.status() }),
+        ...(clusterNode === undefined
+          ? {}
+          : {
+              clusterStatus: () => clusterNode.status(),
+              conversationWrites: clusterConversationWrites(clusterNode),
+            }),
       });
       return true;
     },

@@ -40,6 +40,11 @@ export interface RouteContext {
   engine: Engine;
   userLimits: UserLimits;
   config: ParleyConfig;
+  /**
+   * Cluster mode: the conversation API's writes, made by each conversation's owner (the engine
+   * of this instance writes only the conversations it owns).
+   */
+  conversationWrites?: Pick<Engine, 'changeMembership' | 'deleteConversation'>;
   /** Cluster mode: owned and followed conversations with their owners (`/inspector/cluster`). */
   clusterStatus?: () => object;
 }
@@ -171,8 +176,15 @@ async function conversationApi(
   const user: AuthenticatedUser = isInspectorAdmin(context.config, request, url)
     ? { userId: 'admin', method: 'admin_token', claims: { parley_role: 'admin' } }
     : await context.authenticator.authenticate(request, url);
+  const { engine } = context;
   const routes = {
-    engine: context.engine,
+    engine: {
+      conversationInfo: (id: string) => engine.conversationInfo(id),
+      ...(context.conversationWrites ?? {
+        changeMembership: engine.changeMembership.bind(engine),
+        deleteConversation: engine.deleteConversation.bind(engine),
+      }),
+    },
     store: context.store,
     access: context.access,
     userLimits: context.userLimits,

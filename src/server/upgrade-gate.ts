@@ -18,6 +18,11 @@ export interface Admission {
   /** The member role the user reads (and maybe posts) with; absent when access is not a role's. */
   role?: Role;
   /**
+   * The user may read but not post here: the `authorize` hook refused `post` (or, for an access
+   * that is not a role's, the rules did). Holds for the connection's life.
+   */
+  readOnly?: true;
+  /**
    * Gives back the connection slot this upgrade holds (idempotent): call it once the socket is
    * counted among the open ones, or when the upgrade fails.
    */
@@ -47,7 +52,7 @@ export interface UpgradeGateOptions {
  * path and conversation id (400/404), shutdown (503), origin allowlist (403), connection cap
  * (503, a slot taken before the credentials are checked, so concurrent upgrades cannot pass it
  * together), credentials (401) and access to the conversation (404, as for one that does not
- * exist). Throws a {@link ParleyError} whose `httpStatus` is the answer, with the slot given back.
+ * exist; `read` is asked, then `post`, whose refusal admits the socket read-only). Throws a {@link ParleyError} whose `httpStatus` is the answer, with the slot given back.
  *
  * @example
  * const { userId, conversationId } = await admitUpgrade(request, options);
@@ -107,7 +112,7 @@ export async function admitUpgrade(
       );
     }
     const user = await options.authenticator.authenticate(request, url);
-    const grant = await options.access.require(user, conversationId, 'read');
+    const { grant, readOnly } = await options.access.requireConnection(user, conversationId);
     if (grant.creates === true) options.admitCreation?.(user.userId, conversationId);
     return {
       userId: user.userId,
@@ -116,6 +121,7 @@ export async function admitUpgrade(
       releaseSlot,
       ...(since === undefined ? {} : { since }),
       ...(grant.role === undefined ? {} : { role: grant.role }),
+      ...(readOnly ? { readOnly: true as const } : {}),
       ...(agent === null ? {} : { agent }),
     };
   } catch (error) {
