@@ -28,6 +28,19 @@ export const CLOSE_CODES = {
 /** A WebSocket close code Parley sends. */
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
+const CLOSE_CODE_SET: ReadonlySet<number> = new Set(Object.values(CLOSE_CODES));
+
+/**
+ * Whether a number read from outside the type system (a stream field) is one of Parley's close
+ * codes.
+ *
+ * @example
+ * isCloseCode(4401); // true
+ */
+export function isCloseCode(code: number): code is CloseCode {
+  return CLOSE_CODE_SET.has(code);
+}
+
 /**
  * Every error code Parley reports, with its close code (`null`: an `error` frame, socket stays
  * open) and the HTTP status used when the error happens at the upgrade.
@@ -157,6 +170,16 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Every error code, in the table's order (for the wire schema's enum). */
 export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/**
+ * Whether a value from a loosely typed frame body is one of the table's error codes.
+ *
+ * @example
+ * if (body.type === 'error' && isErrorCode(body.code)) metrics.refused(body.code);
+ */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
 
 /** One issue in a rejected frame: where, and what was expected. */
 export interface FrameIssue {

@@ -39,6 +39,26 @@ const VISIBLE_ROWS = `[...document.querySelectorAll('[data-testid=actor-row]:not
   .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
   .map((row) => row.dataset.path)`;
 
+const DRAWN_EDGES = `[...document.querySelectorAll('[data-testid=diagram] g.transition:not(.initial)')].map(
+  (edge) => ({
+    source: edge.dataset.source,
+    target: edge.dataset.target,
+    label: [...edge.querySelectorAll('text.label')].map((text) => text.textContent).join(' '),
+  }),
+)`;
+
+/** A transition drawn in the diagram: its states (ids) and the label written on it. */
+interface DrawnEdge {
+  source: string;
+  target: string;
+  label: string;
+}
+
+/** The transitions the diagram draws as edges, with their labels. */
+function drawnEdges(page: Page): Promise<DrawnEdge[]> {
+  return page.evaluate<DrawnEdge[]>(DRAWN_EDGES);
+}
+
 /** The frame types listed under "Frames until here", oldest first. */
 function framesUntilHere(page: Page): Promise<string[]> {
   return page.evaluate<string[]>(FRAMES_UNTIL_HERE);
@@ -108,6 +128,34 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
         await page.click(row('conversation:watched'));
         await page.waitForSelector(activeNode('conversation.idle.occupied'));
         expect(await page.textContent('#selected-title')).toBe('conversation:watched');
+        // Each edge is labelled by the event that causes it and its guard; `always` only on the
+        // choice made on entering `ending`.
+        const edges = await drawnEdges(page);
+        expect(edges).toEqual(
+          expect.arrayContaining([
+            {
+              source: 'conversation.working.waiting',
+              target: 'conversation.working.thinking',
+              label: 'turn.started [isActiveTurn]',
+            },
+            {
+              source: 'conversation.working',
+              target: 'conversation.ending',
+              label: 'turn.finished [isActiveTurn]',
+            },
+            {
+              source: 'conversation.ending',
+              target: 'conversation.idle.occupied',
+              label: 'always [hasParticipants]',
+            },
+          ]),
+        );
+        expect(edges.filter((edge) => edge.label === '')).toEqual([]);
+        expect(
+          new Set(
+            edges.filter((edge) => edge.label.startsWith('always')).map((edge) => edge.source),
+          ),
+        ).toEqual(new Set(['conversation.ending']));
 
         alice.send({ type: 'user_message', content: 'use the slow tool' });
         await page.waitForSelector(activeNode('conversation.working.calling_tool'));
@@ -122,6 +170,18 @@ describe.runIf(browserSuiteRuns('inspector browser tests'))(
         await page.waitForSelector(`${row('conversation:watched')}[data-state="idle.occupied"]`);
         await alice.waitForType('agent_response_complete');
         expect(await isActive(page, 'conversation.working.calling_tool')).toBe(false);
+        // The caption names the path through `ending`: the turn's end, then the eventless choice
+        // made there (not an `always` edge out of calling_tool, which does not exist). The steps
+        // before depend on how the 50 ms batches fell; the microsteps can arrive after the
+        // summary that moved the state, so the caption is awaited.
+        const afterTurn =
+          /^last transition: working\.\w+ → (.+ → )?ending → idle\.occupied on (.+, then )?turn\.finished \[isActiveTurn\], then always \[hasParticipants\]$/;
+        await page
+          .waitForFunction(
+            `${String(afterTurn)}.test(document.querySelector('#caption').textContent)`,
+          )
+          .catch(() => undefined);
+        expect(await page.textContent('#caption')).toMatch(afterTurn);
         await page.screenshot({ path: `${RESULTS}inspector-idle.png` });
 
         // Time travel: the slider's points are the conversation's frames, so the tool_call frame's

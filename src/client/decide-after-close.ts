@@ -1,6 +1,9 @@
 /**
  * What the client does when its connection closes without it having asked to.
  */
+// errors.ts imports nothing, and the client already bundles it through the wire schema
+// (protocol/frames.ts): taking the codes from the one table pulls in no server code.
+import { CLOSE_CODES, type ErrorCode } from '../errors.js';
 import { ParleyClientError } from './client-error.js';
 
 /**
@@ -8,18 +11,23 @@ import { ParleyClientError } from './client-error.js';
  * (token expired, membership revoked, conversation deleted): retrying is pointless.
  */
 export const REJECTING_CLOSE_CODES: ReadonlySet<number> = new Set([
-  1003, 1007, 1008, 4401, 4403, 4404,
+  CLOSE_CODES.unsupported_data,
+  CLOSE_CODES.invalid_payload,
+  CLOSE_CODES.policy_violation,
+  CLOSE_CODES.token_expired,
+  CLOSE_CODES.membership_revoked,
+  CLOSE_CODES.conversation_deleted,
 ]);
 
 /** Service restart: reconnect at the first backoff step, another instance may already serve. */
-const SERVICE_RESTART = 1012;
+const SERVICE_RESTART = CLOSE_CODES.service_restart;
 
 /** A close the client did not ask for, with what is known about why. */
 export interface UnexpectedClose {
   code: number;
   reason: string;
   /** The last `error` frame the server sent on that connection, often the explanation. */
-  serverError: { code: string; message: string } | undefined;
+  serverError: { code: ErrorCode; message: string } | undefined;
   /** The message of the socket's `error` event, e.g. `Unexpected server response: 401` from `ws`. */
   socketError: string | undefined;
 }

@@ -7,6 +7,7 @@
  * (connect, welcome, reconnect with resume, close), which is one state machine over one socket
  * and reads worse split up: that is why this file is over 300 lines.
  */
+import type { ErrorCode } from '../errors.js';
 import {
   conversationIdSchema,
   DIRECT_FRAME_TYPES,
@@ -99,7 +100,7 @@ class ReconnectingClient implements ParleyClient {
   private readonly sequence: SequenceTracker;
   private socket: WebSocketLike | undefined;
   private socketError: string | undefined;
-  private serverError: { code: string; message: string } | undefined;
+  private serverError: { code: ErrorCode; message: string } | undefined;
   private attempts = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;

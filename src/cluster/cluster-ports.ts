@@ -142,7 +142,7 @@ export interface RemotePortSink {
     seq: number;
     to: string;
     text: string;
-    close?: { code: number; reason: string };
+    close?: { code: CloseCode; reason: string };
   }): void;
   /** The conversation's current seq, for a close. */
   currentSeq(): number;

@@ -23,6 +23,15 @@ describe('frame stream entries', () => {
     expect(decodeFrameFields(['s', '3', 'f', '', 'a', 'b:1'])).toEqual({ seq: 3, text: '' });
   });
 
+  it('still closes with 1011 on a close code this version does not know (a newer owner wrote it)', () => {
+    expect(decodeFrameFields(['s', '3', 'f', '', 't', 'conn_1', 'c', '4999', 'r', 'new'])).toEqual({
+      seq: 3,
+      to: 'conn_1',
+      text: '',
+      close: { code: 1011, reason: 'new' },
+    });
+  });
+
   it('refuses fields that are not a frame', () => {
     expect(decodeFrameFields(['s', 'x', 'f', '{}'])).toBeUndefined();
     expect(decodeFrameFields(['s', '1'])).toBeUndefined();

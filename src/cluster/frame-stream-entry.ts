@@ -11,6 +11,8 @@
  * Fields, not a JSON array, so that a follower parses no JSON: it sends each frame's text as is.
  */
 
+import { CLOSE_CODES, isCloseCode, type CloseCode } from '../errors.js';
+
 /** A conversation frame as instances pass it to each other. */
 export interface ClusterFrame {
   /** The frame's seq; a direct frame repeats the conversation's current seq. */
@@ -23,7 +25,7 @@ export interface ClusterFrame {
    * With `to`: after sending `text` (when not empty), the owner closed that connection with this
    * WebSocket close code and reason; the instance serving it closes its socket the same way.
    */
-  close?: { code: number; reason: string };
+  close?: { code: CloseCode; reason: string };
   /**
    * With `to` and an empty `text`: the owner has taken the forwarded input with this record id
    * (see cluster-node.ts, "acknowledged inputs"); it comes after the input's effects on the stream.
@@ -145,7 +147,10 @@ export function decodeFrameFields(
   }
   if (to === undefined) return released ? { seq, text, released: true } : { seq, text };
   const direct: ClusterFrame = { seq, to, text };
-  if (code !== undefined && Number.isInteger(code)) direct.close = { code, reason };
+  // A code this version does not know (a newer owner's) still ends the connection.
+  if (code !== undefined && Number.isInteger(code)) {
+    direct.close = { code: isCloseCode(code) ? code : CLOSE_CODES.internal_error, reason };
+  }
   if (ack !== undefined) direct.ack = ack;
   return direct;
 }

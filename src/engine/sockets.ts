@@ -3,7 +3,7 @@
  */
 import type { SocketPort } from '../../actors/connection-types.js';
 import type { ParleyMetrics } from '../metrics/parley-metrics.js';
-import type { CloseCode } from '../errors.js';
+import { isErrorCode, type CloseCode } from '../errors.js';
 import { stampFrame, type FrameBody } from './stamp-frame.js';
 
 interface Buffered {
@@ -163,8 +163,7 @@ export class Sockets {
       this.options.now(),
     );
     const data = JSON.stringify(frame);
-    if (body.type === 'error' && typeof body.code === 'string')
-      this.options.metrics?.refused(body.code);
+    if (body.type === 'error' && isErrorCode(body.code)) this.options.metrics?.refused(body.code);
     this.options.metrics?.frameSent(data);
     socket.port.send(data);
   }

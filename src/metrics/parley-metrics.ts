@@ -11,12 +11,12 @@ import type { Observable, Subscription } from 'rxjs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelUsage } from '../agent/model.js';
 import type { EngineStats } from '../engine/engine-types.js';
-import { ERROR_CODE_NAMES } from '../errors.js';
+import { ERROR_CODE_NAMES, type ErrorCode } from '../errors.js';
 import { frameTypeOf } from './frame-type.js';
 import { Tally } from './tally.js';
 
 /** Error codes that refuse work: counted in `parley_refusals_total` when sent or answered. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set([
+const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'rate_limited',
   'busy',
   'conversation_full',
@@ -344,7 +344,7 @@ export class ParleyMetrics {
   }
 
   /** An error sent or an upgrade refused: counted when its code refuses work. */
-  refused(code: string): void {
+  refused(code: ErrorCode): void {
     if (REFUSAL_CODES.has(code)) this.#refusals.inc({ code });
   }
 

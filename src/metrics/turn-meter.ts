@@ -1,5 +1,6 @@
 import type { TurnActorEvent } from '../../actors/conversation-state.js';
 import type { FrameBody } from '../engine/stamp-frame.js';
+import { isErrorCode } from '../errors.js';
 import type { ParleyMetrics } from './parley-metrics.js';
 
 interface Timing {
@@ -49,7 +50,7 @@ export class TurnMeter {
   /** Reads a frame the conversation publishes: a completion ends its turn's timing. */
   published(body: FrameBody): void {
     if (body.type === 'error') {
-      if (typeof body.code === 'string') this.#metrics.refused(body.code);
+      if (isErrorCode(body.code)) this.#metrics.refused(body.code);
       return;
     }
     if (body.type !== 'agent_response_complete') return;

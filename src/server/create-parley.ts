@@ -17,7 +17,7 @@ import {
   type ParleyConfig,
 } from '../config.js';
 import { createEngine, unknownAgent, type Engine, type EngineOptions } from '../engine.js';
-import { ParleyError, toParleyError } from '../errors.js';
+import { CLOSE_CODES, ParleyError, toParleyError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ParleyMetrics } from '../metrics/parley-metrics.js';
 import { createAccess, type AuthorizeHook } from './access.js';
@@ -370,7 +370,7 @@ export async function createParley(
   // JWT socket is closed with 4401 once its token (and the verifier's clock tolerance) has passed.
   const tokenExpiry = new TokenExpiry<WebSocket>({
     onExpired: (socket) => {
-      socket.close(4401, 'token_expired');
+      socket.close(CLOSE_CODES.token_expired, 'token_expired');
     },
   });
   const expiresAtMs = (expiresAt: number) => (expiresAt + JWT_CLOCK_TOLERANCE_SECONDS) * 1000;

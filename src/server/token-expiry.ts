@@ -3,10 +3,11 @@
  * whole server, set to the earliest expiry, over buckets of one second each. A timer per socket
  * would cost every idle JWT connection its own Node timer; this costs it a place in one set.
  */
+import type { CloseCode } from '../errors.js';
 
 /** What {@link TokenExpiry} closes: anything with a `close(code, reason)`. */
 export interface Expirable {
-  close(code: number, reason: string): void;
+  close(code: CloseCode, reason: string): void;
 }
 
 /** Options for {@link TokenExpiry}. */
@@ -21,7 +22,9 @@ export interface TokenExpiryOptions<TSocket extends Expirable> {
  * Tracks when each socket's token expires and calls `onExpired` for it then.
  *
  * @example
- * const expiry = new TokenExpiry({ onExpired: (socket) => socket.close(4401, 'token_expired') });
+ * const expiry = new TokenExpiry({
+ *   onExpired: (socket) => socket.close(CLOSE_CODES.token_expired, 'token_expired'),
+ * });
  * expiry.track(socket, payload.exp * 1000);
  * socket.once('close', () => expiry.untrack(socket));
  */

@@ -14,7 +14,10 @@ export interface LiveActor {
   state: string;
   context: unknown;
   previous: unknown;
-  /** The transitions of the last microstep, until the diagram has shown them. */
+  /**
+   * The transitions of the microsteps since the diagram last showed the state, in order: a batch
+   * can hold several (`turn.finished` to `ending`, then `always` to `idle.occupied`).
+   */
   taken: TakenTransition[] | undefined;
 }
 
@@ -47,7 +50,7 @@ export function applyRecords(live: LiveActor, records: readonly InspectionRecord
       change.diagram = true;
     }
     if (taken.length > 0) {
-      live.taken = taken;
+      live.taken = [...(live.taken ?? []), ...taken];
       change.diagram = true;
     }
     const context = field(record.detail, 'context');

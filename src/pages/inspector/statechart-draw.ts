@@ -9,6 +9,7 @@ import {
   LINE,
   NOTE_SIZE,
   type EdgeMeta,
+  type InnerTransition,
   type NodeInfo,
   type StatechartGraph,
 } from './statechart-graph.js';
@@ -27,6 +28,8 @@ export interface DrawnChart {
   nodes: Map<string, SVGGElement>;
   parents: Map<string, string[]>;
   edges: DrawnEdge[];
+  /** Transitions written inside their state, not drawn as edges: named in the caption. */
+  innerTransitions: InnerTransition[];
   width: number;
   height: number;
 }
@@ -152,6 +155,7 @@ export function draw(result: ElkNode, graph: StatechartGraph): DrawnChart {
     nodes,
     parents: new Map(graph.parents),
     edges,
+    innerTransitions: graph.innerTransitions,
     width,
     height: (result.height ?? 0) + notesHeight,
   };

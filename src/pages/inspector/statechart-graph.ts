@@ -59,6 +59,8 @@ export interface StatechartGraph {
   parents: Map<string, string[]>;
   /** Transitions of the whole machine that change no state. */
   rootNotes: string[];
+  /** Transitions into a state's own child, written inside it instead of drawn as edges. */
+  innerTransitions: InnerTransition[];
   elk: ElkNode;
 }
 
@@ -114,6 +116,14 @@ export function countNotes(notes: readonly string[]): string[] {
   return [...counts].map(([note, count]) => (count > 1 ? `${note} ×${String(count)}` : note));
 }
 
+/** A transition written inside its state (`turn.tool_result [endsLastToolCall] → thinking`). */
+export interface InnerTransition {
+  source: string;
+  target: string;
+  label: string;
+  eventType: string;
+}
+
 interface RawEdge {
   source: string;
   target: string;
@@ -130,6 +140,7 @@ export function buildGraph(
   const info = new Map<string, NodeInfo>();
   const parents = new Map<string, string[]>();
   const raw: RawEdge[] = [];
+  const innerTransitions: InnerTransition[] = [];
   const rootNotes: string[] = [];
   const isAncestor = (ancestor: string, id: string) => id.startsWith(`${ancestor}.`);
 
@@ -152,6 +163,7 @@ export function buildGraph(
         // transition is written inside the state instead.
         if (!isRoot && (isAncestor(node.id, target) || isAncestor(target, node.id))) {
           notes.push(`${label} → ${target.slice(node.id.length + 1) || target}`);
+          innerTransitions.push({ source, target, label, eventType: transition.eventType ?? '' });
         } else {
           raw.push({ source, target, label, eventType: transition.eventType ?? '' });
           if (isRoot) rootHasEdges = true;
@@ -224,6 +236,7 @@ export function buildGraph(
     edgeMeta,
     parents,
     rootNotes: notesOfRoot,
+    innerTransitions,
     elk: {
       id: `${machineId}::root`,
       layoutOptions: {

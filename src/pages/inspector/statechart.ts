@@ -22,7 +22,7 @@ interface View {
 
 /** How to show a state. */
 export interface SetStateOptions {
-  /** The transitions a microstep named, to mark instead of guessing. */
+  /** The transitions the microsteps named, in order, to mark instead of guessing. */
   taken?: TakenTransition[];
   /** A state of the past (time travel): drawn in amber. */
   historical?: boolean;
@@ -37,6 +37,8 @@ export class Statechart {
   private kind: string | null = null;
   private current: (DrawnChart & { kind: string }) | null = null;
   private active = new Set<string>();
+  /** The states active before the last change of state. */
+  private before = new Set<string>();
   private request = 0;
   private view: View | null = null;
   private zoomed = false;
@@ -84,6 +86,7 @@ export class Statechart {
     this.svg.dataset.kind = kind;
     this.current = { ...drawn, kind };
     this.active = new Set();
+    this.before = new Set();
     this.zoomed = false;
     this.fit();
   }
@@ -91,6 +94,7 @@ export class Statechart {
   /** Forgets the highlighted states (another actor is shown): the next state is not a transition. */
   reset(): void {
     this.active = new Set();
+    this.before = new Set();
     for (const edge of this.current?.edges ?? []) unmark(edge);
     this.onCaption('');
   }
@@ -117,6 +121,12 @@ export class Statechart {
     const changed = previous.size !== next.size || [...next].some((id) => !previous.has(id));
     this.svg.classList.toggle('historical', options.historical === true);
     this.active = next;
+    // The microsteps of a change can arrive after the actor's summary moved the state: steps that
+    // start in a state left then explain that change, from the states before it.
+    const firstSource = strip(options.taken?.[0]?.source);
+    const late = !changed && this.before.has(firstSource) && !next.has(firstSource);
+    const from = late ? this.before : previous;
+    if (changed) this.before = previous;
     if (!changed && !options.taken) return false;
     for (const [id, group] of drawn.nodes) {
       const isActive = next.has(id);
@@ -145,13 +155,8 @@ export class Statechart {
       marked.push(edge);
     }
     if (options.quiet) return changed;
-    if (previous.size > 0) {
-      const from = leafNames(previous, drawn);
-      const to = leafNames(next, drawn);
-      const labels = [...new Set(marked.map((edge) => edge.label))].join(', ');
-      const how = marked.length > 0 ? ` on ${labels}` : '';
-      this.onCaption(from === to ? `${to}${how}` : `${from} → ${to}${how}`);
-    } else this.onCaption('');
+    const steps = stepsOf(options.taken, marked, drawn);
+    this.onCaption(from.size > 0 ? caption(from, next, steps, drawn) : '');
     return changed;
   }
 
@@ -263,6 +268,70 @@ function leafNames(active: ReadonlySet<string>, drawn: DrawnChart): string {
     .filter((id) => !hasActiveChild(id, active, drawn) && id !== drawn.machineId)
     .map((id) => id.slice(drawn.machineId.length + 1))
     .join(', ');
+}
+
+/** A step of the last change: the state it entered and the label of its transition. */
+interface Step {
+  target: string;
+  label: string;
+}
+
+/**
+ * The last change in words: the states passed through and the transitions that took them there,
+ * in order. An eventless edge starts where the one before it ended (`ending`), not at the state
+ * left: `working.streaming → ending → idle.occupied on turn.finished [isActiveTurn], then always
+ * [hasParticipants]`.
+ */
+function caption(
+  previous: ReadonlySet<string>,
+  next: ReadonlySet<string>,
+  steps: readonly Step[],
+  drawn: DrawnChart,
+): string {
+  const from = leafNames(previous, drawn);
+  const to = leafNames(next, drawn);
+  if (steps.length === 0) return from === to ? to : `${from} → ${to}`;
+  // A state entered and left within one batch is named by the step that entered it; the last
+  // stop is the leaf state now active (a step may enter a compound state such as `working`).
+  const stops = [
+    from,
+    ...steps.slice(0, -1).map((step) => shortName(step.target, drawn)),
+    to,
+  ].filter((name, index, all) => index === 0 || name !== all[index - 1]);
+  const labels = steps
+    .map((step) => step.label)
+    .filter((label, index, all) => index === 0 || label !== all[index - 1]);
+  const path = stops.length > 1 ? stops.join(' → ') : to;
+  return `${path} on ${labels.join(', then ')}`;
+}
+
+/**
+ * The steps of a change: each transition a microstep named, labelled as the chart labels it (an
+ * edge, or a line inside its state); or, without microsteps, the edges marked.
+ */
+function stepsOf(
+  taken: readonly TakenTransition[] | undefined,
+  marked: readonly DrawnEdge[],
+  drawn: DrawnChart,
+): Step[] {
+  if (taken === undefined || taken.length === 0) return [...marked];
+  return taken.map((step) => {
+    const source = strip(step.source);
+    const target = strip(step.target);
+    const known = [...drawn.edges, ...drawn.innerTransitions].find(
+      (candidate) =>
+        candidate.source === source &&
+        candidate.target === target &&
+        (step.eventType === undefined || candidate.eventType === step.eventType),
+    );
+    const label = known?.label ?? (step.eventType === '' ? 'always' : (step.eventType ?? '?'));
+    return { target, label };
+  });
+}
+
+/** A state id without the machine's id: `working.thinking`. */
+function shortName(id: string, drawn: DrawnChart): string {
+  return id.slice(drawn.machineId.length + 1);
 }
 
 /** The transition that best explains a change of state: from a state left (deepest first) to one entered. */
