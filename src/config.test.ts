@@ -83,6 +83,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, { inspectorToken: secret })).not.toThrow(new RegExp(secret));
   });
 
+  it('refuses PARLEY_LOG_MAX_AGE in cluster mode, and takes it with PostgreSQL alone', () => {
+    const database = 'postgres://postgres@127.0.0.1:5432/test';
+    expect(() =>
+      loadConfig({
+        PARLEY_REDIS_URL: 'redis://127.0.0.1:6379',
+        PARLEY_DB: database,
+        PARLEY_LOG_MAX_AGE: '30d',
+      }),
+    ).toThrow(/PARLEY_LOG_MAX_AGE is not available in cluster mode \(PARLEY_REDIS_URL is set\)/);
+    expect(loadConfig({ PARLEY_DB: database, PARLEY_LOG_MAX_AGE: '30d' }).logMaxAgeMs).toBe(
+      30 * 86_400_000,
+    );
+  });
+
   it('refuses cluster mode on SQLite or memory, naming both variables; PostgreSQL alone is one node', () => {
     for (const database of ['memory', './data/parley.db']) {
       expect(() =>

@@ -122,7 +122,7 @@ export const CONFIG_VARIABLES = {
   PARLEY_LOG_MAX_AGE: [
     'logMaxAgeMs',
     duration.default(0),
-    'Whole conversations idle (no new entry) for longer than this are removed from the log, checked every minute or so; `0` (the default) keeps them. Seconds, or with a unit: `90s`, `15m`, `12h`, `30d`. A running conversation is never removed.',
+    'Whole conversations idle (no new entry) for longer than this are removed from the log, checked every minute or so; `0` (the default) keeps them. Seconds, or with a unit: `90s`, `15m`, `12h`, `30d`. A running conversation is never removed. Not available in cluster mode (the server refuses to start with it).',
   ],
   PARLEY_LOG_THREAD: [
     'logThread',
