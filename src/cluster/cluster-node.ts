@@ -784,7 +784,7 @@ export class ClusterNode {
       if (connection?.mode !== 'remote') return;
       if (frame.text !== '') connection.deliverDirect(frame.text);
       if (frame.close !== undefined) {
-        connection.socket.close(frame.close.code as never, frame.close.reason);
+        connection.socket.close(frame.close.code, frame.close.reason);
       }
       return;
     }
