@@ -233,31 +233,42 @@ const restoreParticipants = conversationSetup.createAction(
   }),
 );
 
-/** The hot path, one per token: no copy of the context, one frame. */
-const streamDelta = conversationSetup.createAction(
-  enqueueActions(({ context, event, enqueue }) => {
-    const active = context.activeTurn;
-    if (event.type !== 'turn.text_delta' || active === null) return;
-    const seq = context.seq + 1;
-    enqueue.assign({
-      seq,
-      activeTurn: { ...active, text: active.text + event.delta, chunkIndex: active.chunkIndex + 1 },
-    });
-    enqueue({
-      type: 'publish',
-      params: {
-        seq,
-        recipients: context.participants.map((participant) => participant.connectionId),
-        body: actions.chunkBody(
-          active.turnId,
-          active.agentMessageId,
-          active.chunkIndex,
-          event.delta,
-        ),
-      },
-    });
-  }),
-);
+/**
+ * The hot path, one per token: the next seq and the turn's text, then its one frame (`publish`
+ * with params read from the context the assign just made). Two plain actions, not
+ * `enqueueActions`, which builds its queue and resolves it a second time for every token.
+ */
+const advanceDelta = conversationSetup.assign(({ context, event }) => {
+  const active = context.activeTurn;
+  if (event.type !== 'turn.text_delta' || active === null) return {};
+  return {
+    seq: context.seq + 1,
+    activeTurn: { ...active, text: active.text + event.delta, chunkIndex: active.chunkIndex + 1 },
+  };
+});
+
+/** The frame of the token `advanceDelta` just counted. */
+const deltaPublication = ({
+  context,
+  event,
+}: {
+  context: ConversationContext;
+  event: ConversationEvent;
+}): Publication => {
+  const active = context.activeTurn;
+  return {
+    seq: context.seq,
+    recipients: context.participants.map((participant) => participant.connectionId),
+    body: actions.chunkBody(
+      active?.turnId ?? '',
+      active?.agentMessageId ?? '',
+      (active?.chunkIndex ?? 1) - 1,
+      event.type === 'turn.text_delta' ? event.delta : '',
+    ),
+  };
+};
+
+const STREAM_DELTA = ['advanceDelta', { type: 'publish', params: deltaPublication }] as const;
 
 /**
  * The conversation machine.
@@ -293,7 +304,7 @@ export const conversationMachine = conversationSetup
       failTurn: decide(actions.failTurn),
       interruptAllTurns: decide(actions.interruptAllTurns),
       interruptUnfinishedTurns: decide(actions.interruptUnfinishedTurns),
-      streamDelta,
+      advanceDelta,
       requestApproval: decide(approval.requestApproval),
       decideApproval: decide(approval.decideApproval),
       expireApprovals: decide(approval.expireApprovals),
@@ -422,7 +433,7 @@ export const conversationMachine = conversationSetup
           'turn.text_delta': {
             guard: 'isActiveTurn',
             target: '.streaming',
-            actions: 'streamDelta',
+            actions: STREAM_DELTA,
           },
           'turn.tool_call': {
             guard: 'isActiveTurn',
@@ -463,7 +474,7 @@ export const conversationMachine = conversationSetup
           },
           // Each token: no state change, only its frame.
           streaming: {
-            on: { 'turn.text_delta': { guard: 'isActiveTurn', actions: 'streamDelta' } },
+            on: { 'turn.text_delta': { guard: 'isActiveTurn', actions: STREAM_DELTA } },
           },
           // The turn's job ended before calls that need approval: no worker is held while
           // participants answer. The last answer, or the deadline, submits its continuation.

@@ -104,6 +104,13 @@ async function sample(dist: string, { participants, turns, tokens, perTick, thre
     const { stdout } = await run(
       process.execPath,
       [
+        // BENCH_CPU_PROF=<dir>: each child writes a CPU profile under <dir>/<base|head>-<n>p.
+        ...(process.env.BENCH_CPU_PROF === undefined
+          ? []
+          : [
+              '--cpu-prof',
+              `--cpu-prof-dir=${join(process.env.BENCH_CPU_PROF, `${dist === builds.base ? 'base' : 'head'}-${participants}p`)}`,
+            ]),
         // A file, not --eval: a worker thread (the log's, with thread 'worker') inherits execArgv,
         // and --input-type fails there.
         childScript(directory),

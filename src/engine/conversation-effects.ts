@@ -158,7 +158,7 @@ class EngineConversationEffects implements ConversationEffects {
         to === undefined ? { seq, text: data } : { seq, to, text: data },
       );
       if (to !== undefined) sockets.sendDirect(to, data);
-      else for (const connectionId of recipients) sockets.sendEvent(connectionId, data, seq);
+      else sockets.sendEventToAll(recipients, data, seq, body.type);
     });
   }
 

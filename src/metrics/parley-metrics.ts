@@ -277,6 +277,11 @@ export class ParleyMetrics {
     this.#framesSent.add(frameTypeOf(data));
   }
 
+  /** Counts `count` copies of one frame of a known `type` sent at once (a broadcast). */
+  framesSent(type: string, count: number): void {
+    this.#framesSent.add(type, count);
+  }
+
   /** Counts a frame from a client: its type, or `invalid`. */
   frameReceived(type: string): void {
     this.#framesReceived.add(type);
