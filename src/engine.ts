@@ -124,6 +124,7 @@ export function createEngine(options: EngineOptions): Engine {
   const metrics = options.metrics ?? new ParleyMetrics();
   const log = createEventLog({
     store,
+    maxPending: config.logMaxPending,
     ...(options.onLogError ? { onError: options.onLogError } : {}),
     onBatch: (entries, seconds, error) => {
       metrics.logBatch(entries, seconds, error);
@@ -177,6 +178,9 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.onPipeline === undefined ? {} : { onPipeline: options.onPipeline }),
     ...(options.onLogError === undefined ? {} : { onLogError: options.onLogError }),
     ...(options.onFrameDurable === undefined ? {} : { onFrameDurable: options.onFrameDurable }),
+    onOverflow: (conversationId) => {
+      restartAfterOverflow(conversationId);
+    },
   });
 
   // One effects object for every connection: nothing in it belongs to a connection, and an idle
@@ -397,6 +401,42 @@ export function createEngine(options: EngineOptions): Engine {
     isAlive: isRunning,
   });
 
+  function evict(conversationId: string) {
+    const connections = sockets.connectionsOf(conversationId);
+    for (const { connectionId } of connections) {
+      sockets.remove(connectionId);
+      // The socket is gone from `sockets` first, so the actor's leave and close reach nobody.
+      sendToConnection(root.system, connectionId, { type: 'socket.closed', code: 1001 });
+    }
+    actor(conversationKey(conversationId))?.send({ type: 'conversation.shutdown' });
+    actor(conversationShardKey(conversationId))?.send({
+      type: 'conversation.stopped',
+      conversationId,
+    });
+    log.forget(conversationId);
+    return connections;
+  }
+
+  /**
+   * A conversation whose entry the log refused (`PARLEY_LOG_MAX_PENDING`, during a long store
+   * outage) logs and sends nothing more, so nobody sees the seq it had given the refused frame.
+   * Once the log has written everything appended before, its sockets close with 1012 (clients
+   * resume with `?since=`) and it is restarted from the log: it goes on from its last logged seq,
+   * and its cut-off turn ends `interrupted`.
+   */
+  const overflowed = new Set<string>();
+  function restartAfterOverflow(conversationId: string) {
+    if (overflowed.has(conversationId)) return;
+    overflowed.add(conversationId);
+    log.afterDurable(() => {
+      overflowed.delete(conversationId);
+      for (const connectionId of sockets.connectionIdsOf(conversationId)) {
+        sockets.close(connectionId, 1012, 'log_unavailable');
+      }
+      evict(conversationId);
+    });
+  }
+
   return {
     config,
     pool,
@@ -437,21 +477,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (since !== undefined && !remote) void replies.resume(connectionId, since);
       return new Handle(connectionId, dispatch);
     },
-    evict(conversationId) {
-      const connections = sockets.connectionsOf(conversationId);
-      for (const { connectionId } of connections) {
-        sockets.remove(connectionId);
-        // The socket is gone from `sockets` first, so the actor's leave and close reach nobody.
-        sendToConnection(root.system, connectionId, { type: 'socket.closed', code: 1001 });
-      }
-      actor(conversationKey(conversationId))?.send({ type: 'conversation.shutdown' });
-      actor(conversationShardKey(conversationId))?.send({
-        type: 'conversation.stopped',
-        conversationId,
-      });
-      log.forget(conversationId);
-      return connections;
-    },
+    evict,
     currentSeq,
     reply(connectionId, body) {
       sockets.reply(connectionId, body);

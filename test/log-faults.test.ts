@@ -7,11 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../src/event-log/event-store.js';
 import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
 import { WorkerSqliteEventStore } from '../src/event-log/worker-sqlite-store.js';
+import { createLogger } from '../src/logger.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { startParleyProcess } from './support/parley-process.js';
 import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
@@ -132,6 +134,65 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
 
     await server.close();
     expect(missingFromLog(path, 'full', alice.frames)).toEqual([]);
+  });
+
+  it('restarts a conversation from the log when more entries wait than PARLEY_LOG_MAX_PENDING during a full disk: no seq is skipped', async () => {
+    const directory = temporaryDirectory();
+    const path = join(directory, 'parley.db');
+    const setup = SqliteEventStore.open(path);
+    await setup.close();
+    const editor = new Database(path);
+    const filler = editor.prepare(
+      `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
+       VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
+    );
+    for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
+    const pages = editor.pragma('page_count', { simple: true }) as number;
+    editor.pragma('wal_checkpoint(TRUNCATE)');
+
+    const store = await openStore(thread, path, pages + 4);
+    // A limit the answer's tokens pass while the disk is full; the server says when one is refused.
+    let refused: () => void = () => undefined;
+    const overflowed = new Promise<void>((resolve) => {
+      refused = resolve;
+    });
+    const logger = createLogger(
+      'error',
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (chunk.toString('utf8').includes('waiting to be written (limit 30)')) refused();
+          done();
+        },
+      }),
+    );
+    const server = await startTestServer({ store, tokenPacingMs: 2, logMaxPending: 30, logger });
+    const alice = await connectClient(server.url, 'overflow', 'alice');
+    alice.send({ type: 'user_message', content: 'what can you do?' });
+    // The answer streams into the held queue until the limit refuses a token; from then on the
+    // conversation is silent. Room again: what was held is written and sent, then the socket
+    // closes with 1012.
+    await overflowed;
+    editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
+    editor.close();
+    expect(await alice.closed).toMatchObject({ code: 1012, reason: 'log_unavailable' });
+
+    // Resumed: the restarted conversation ends the cut-off turn after the last logged seq.
+    const since = eventFrames(alice.frames).at(-1)?.seq ?? 0;
+    const again = await connectClient(server.url, 'overflow', 'alice', {
+      query: `user_id=alice&since=${since}`,
+    });
+    const complete = await again.waitForType('agent_response_complete');
+    expect(complete.status).toBe('interrupted');
+    const seqs = [...eventFrames(alice.frames), ...eventFrames(again.frames)].map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    again.send({ type: 'user_message', content: 'What is 2 + 2?' });
+    await again.waitForType('agent_response_complete', (frame) => frame.content === '2 + 2 = 4.');
+    const after = eventFrames(again.frames).map((frame) => frame.seq);
+    expect(after).toEqual(after.map((_, index) => (after[0] ?? 0) + index));
+
+    await again.close();
+    await server.close();
+    expect(missingFromLog(path, 'overflow', [...alice.frames, ...again.frames])).toEqual([]);
   });
 
   it('rebuilds its file when the directory is removed while running, and holds frames while it cannot', async () => {

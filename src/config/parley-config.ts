@@ -35,6 +35,12 @@ export interface ParleyConfig {
    * in seconds or with a unit (`30d`). Env `PARLEY_LOG_MAX_AGE`. @default 0
    */
   logMaxAgeMs: number;
+  /**
+   * Entries the log holds in memory while its store cannot take them; past it, a conversation
+   * that logs more is restarted from the log once the store recovers. Env
+   * `PARLEY_LOG_MAX_PENDING`. @default 200_000
+   */
+  logMaxPending: number;
   /** Thread that writes the SQLite log. Env `PARLEY_LOG_THREAD`. @default 'main' */
   logThread: 'main' | 'worker';
   /** Where the SQLite log's WAL checkpoints run. Env `PARLEY_LOG_CHECKPOINTS`. @default 'background' */

@@ -119,6 +119,11 @@ export const CONFIG_VARIABLES = {
     int(0, 1_000_000_000).default(1_000_000),
     'Log entries kept per conversation (0 keeps all); resuming from before them gets `resume_unavailable`.',
   ],
+  PARLEY_LOG_MAX_PENDING: [
+    'logMaxPending',
+    int(1, 100_000_000).default(200_000),
+    'Entries held in memory while the store cannot take them (disk full, database down). A conversation that would go past it logs and sends nothing more; once the store has caught up, its sockets close with 1012 and it goes on from its last logged seq (clients resume with `?since=`): no seq is ever skipped.',
+  ],
   PARLEY_LOG_MAX_AGE: [
     'logMaxAgeMs',
     duration.default(0),

@@ -25,7 +25,7 @@ import {
 } from '../agent/run-turn.js';
 import type { TurnContinuation } from '../agent/turn-event.js';
 import type { ParleyConfig } from '../config.js';
-import type { CloseCode } from '../errors.js';
+import { ParleyError, type CloseCode } from '../errors.js';
 import type { TurnEffects } from './engine-types.js';
 import { withFrameJson } from '../event-log/entry-json.js';
 import type { EventLog } from '../event-log/event-log.js';
@@ -58,6 +58,12 @@ export interface ConversationEffectsOptions {
   onPipeline?: (path: string, detail: Record<string, unknown>) => void;
   /** Told when an entry cannot be appended. */
   onLogError?: (error: unknown) => void;
+  /**
+   * Told when the log refused one of this conversation's entries because too many wait to be
+   * written: the conversation logs and sends nothing more, and is restarted from the log once
+   * the log has caught up, so the seq it had given the refused frame is never seen (no gap).
+   */
+  onOverflow?: (conversationId: string) => void;
   /** Cluster mode: each frame once the log has it (see EngineOptions.onFrameDurable). */
   onFrameDurable?: (
     conversationId: string,
@@ -113,6 +119,8 @@ class EngineConversationEffects implements ConversationEffects {
    * first continuation.
    */
   #jobs: Map<string, string> | undefined;
+  /** The log refused an entry (its pending limit): nothing more is logged or sent. */
+  #overflowed = false;
 
   constructor(shared: ConversationEffectsOptions, conversationId: string, agent: Agent) {
     this.#shared = shared;
@@ -259,6 +267,9 @@ class EngineConversationEffects implements ConversationEffects {
 
   /** Whether the log took the entries (a frame it did not take is never sent). */
   #appendNow(entries: Parameters<EventLog['append']>[1]): boolean {
+    // After a refused frame, a later one would show its seq missing: the conversation waits,
+    // silent, for its restart from the log.
+    if (this.#overflowed) return false;
     // A full or closed log must not throw out of an actor's action (XState would rethrow it
     // and end the process): the operator is told, and what was not logged is not delivered.
     try {
@@ -266,6 +277,10 @@ class EngineConversationEffects implements ConversationEffects {
       return true;
     } catch (error) {
       this.#shared.onLogError?.(error);
+      if (error instanceof ParleyError && error.details?.max_pending !== undefined) {
+        this.#overflowed = true;
+        this.#shared.onOverflow?.(this.#conversationId);
+      }
       return false;
     }
   }
