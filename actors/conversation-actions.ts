@@ -16,6 +16,7 @@ import { RECENT_MESSAGES } from './conversation-state.js';
 import { addUsage } from '../src/agent/add-usage.js';
 import { userIds, usageFrame, type Output } from './conversation-output.js';
 import { completion, endActiveTurn, nextId, startTurn } from './conversation-turns.js';
+import { roleOf } from './membership.js';
 
 /** A named action: changes `state` (a copy of the context) and adds to `output`. */
 export type ConversationAction<
@@ -34,11 +35,15 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
   record(state, event, output);
   // `concat` makes an array of the exact length; a spread or `push` would reserve 16 more slots
   // (0.13 KiB) in every conversation's list.
+  // A role is the members list's now, not the one the socket was admitted with: a connection
+  // moved to another instance's engine (cluster) may carry a role changed since.
+  const role =
+    event.role === undefined ? undefined : (roleOf(state.members, event.userId) ?? event.role);
   state.participants = state.participants.concat([
     {
       connectionId: event.connectionId,
       userId: event.userId,
-      ...(event.role === undefined ? {} : { role: event.role }),
+      ...(role === undefined ? {} : { role }),
       ...(event.readOnly === undefined ? {} : { readOnly: event.readOnly }),
     },
   ]);
@@ -63,6 +68,21 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
   output.effect({
     type: 'answerJoin',
     params: { connectionId: event.connectionId, answer: { type: 'conversation.joined' } },
+  });
+};
+
+/** A join with a role by a user the members list no longer has (removed while the socket moved). */
+export const rejectRevoked: ConversationAction<'participant.join'> = (_state, event, output) => {
+  output.effect({
+    type: 'answerJoin',
+    params: {
+      connectionId: event.connectionId,
+      answer: {
+        type: 'conversation.rejected',
+        code: 'membership_revoked',
+        message: 'You are no longer a member of this conversation.',
+      },
+    },
   });
 };
 

@@ -203,4 +203,32 @@ describe('membership in the conversation machine', () => {
       { connectionId: 'c2', userId: 'bob', role: 'owner', readOnly: true },
     ]);
   });
+
+  it('joins with the role the members list has now, and refuses a role-bearing join of a removed member', () => {
+    // A socket moved to another instance's engine carries the role it was admitted with.
+    const conversation = start([
+      { userId: 'alice', role: 'owner' },
+      { userId: 'bob', role: 'viewer' },
+    ]);
+    conversation.apply({
+      type: 'participant.join',
+      connectionId: 'c1',
+      userId: 'bob',
+      role: 'member',
+    });
+    expect(conversation.context.participants).toEqual([
+      { connectionId: 'c1', userId: 'bob', role: 'viewer' },
+    ]);
+
+    const refused = conversation.apply({
+      type: 'participant.join',
+      connectionId: 'c2',
+      userId: 'mallory',
+      role: 'member',
+    });
+    // Answered to the joining connection alone (the machine's sendTo), nothing published.
+    expect(published(refused)).toEqual([]);
+    expect(JSON.stringify(refused.actions)).toContain('"code":"membership_revoked"');
+    expect(conversation.context.participants).toHaveLength(1);
+  });
 });

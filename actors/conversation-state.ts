@@ -194,7 +194,11 @@ export interface Publication {
 /** What the conversation answers a join with. */
 export type JoinAnswer =
   | { type: 'conversation.joined' }
-  | { type: 'conversation.rejected'; code: 'conversation_full'; message: string };
+  | {
+      type: 'conversation.rejected';
+      code: 'conversation_full' | 'membership_revoked';
+      message: string;
+    };
 
 /**
  * The effects a conversation asks for, injected so tests and replays control them. Each is one

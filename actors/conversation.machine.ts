@@ -25,7 +25,7 @@ import type { ConversationAction } from './conversation-actions.js';
 import * as approval from './conversation-approval.js';
 import * as membership from './conversation-membership.js';
 import { isLastOpenRequest, mayApprove, openRequest } from './approval-rules.js';
-import { participantMayWrite } from './membership.js';
+import { participantMayWrite, roleOf } from './membership.js';
 import { Output, type ConversationEffectAction } from './conversation-output.js';
 import type {
   ConversationEffects,
@@ -141,6 +141,12 @@ const conversationSetup = setup({
   },
   guards: {
     isFull: ({ context }) => context.participants.length >= context.settings.maxParticipants,
+    /** A join with a role by a user the members list no longer has. */
+    isRevoked: ({ context, event }) =>
+      event.type === 'participant.join' &&
+      event.role !== undefined &&
+      context.members.length > 0 &&
+      roleOf(context.members, event.userId) === undefined,
     isLastParticipant: ({ context, event }) =>
       event.type === 'participant.leave' &&
       context.participants.length === 1 &&
@@ -281,6 +287,7 @@ export const conversationMachine = conversationSetup
     actions: {
       addParticipant: decide(actions.addParticipant),
       rejectParticipant: decide(actions.rejectParticipant),
+      rejectRevoked: decide(actions.rejectRevoked),
       removeParticipant: decide(actions.removeParticipant),
       changeTyping: decide(actions.changeTyping),
       acceptMessage: decide(actions.acceptMessage),
@@ -345,6 +352,7 @@ export const conversationMachine = conversationSetup
     initial: 'idle',
     on: {
       'participant.join': [
+        { guard: 'isRevoked', actions: 'rejectRevoked' },
         { guard: 'isFull', actions: 'rejectParticipant' },
         { actions: 'addParticipant' },
       ],
@@ -377,6 +385,7 @@ export const conversationMachine = conversationSetup
               // Raised on start by a conversation woken from hibernation with participants.
               'conversation.woken': { target: 'occupied' },
               'participant.join': [
+                { guard: 'isRevoked', actions: 'rejectRevoked' },
                 { guard: 'isFull', actions: 'rejectParticipant' },
                 { target: 'occupied', actions: 'addParticipant' },
               ],
@@ -392,6 +401,7 @@ export const conversationMachine = conversationSetup
             // Each event from a participant starts the quiet time again (`reenter`).
             on: {
               'participant.join': [
+                { guard: 'isRevoked', actions: 'rejectRevoked' },
                 { guard: 'isFull', actions: 'rejectParticipant' },
                 { target: 'occupied', reenter: true, actions: 'addParticipant' },
               ],

@@ -384,7 +384,13 @@ export function createEngine(options: EngineOptions): Engine {
   /** Hands a connection an event from its socket (the socket adapter's one way in). */
   const dispatch = (connectionId: string, event: ConnectionEvent) => {
     if (event.type === 'socket.closed') sockets.remove(connectionId);
-    if (event.type === 'frame.received' && outage.refuses(event.frame.type)) {
+    if (
+      event.type === 'frame.received' &&
+      (outage.refuses(event.frame.type) ||
+        (overflowed.size > 0 &&
+          event.frame.type !== 'ping' &&
+          overflowed.has(sockets.conversationOf(connectionId) ?? '')))
+    ) {
       sockets.reply(connectionId, logUnavailableFrame(event.frame.type));
       return;
     }
@@ -492,6 +498,13 @@ export function createEngine(options: EngineOptions): Engine {
       });
       const conversation = actor(conversationKey(conversationId));
       conversation?.send({ type: 'membership.change', ...change });
+      // A conversation past the log's pending limit logs nothing until its restart.
+      if (overflowed.has(conversationId)) {
+        throw new ParleyError(
+          'log_unavailable',
+          `The event log cannot take the change to conversation ${conversationId} now; it was not made. Try again shortly.`,
+        );
+      }
       const members = membersOf(conversationId) ?? [];
       await new Promise<void>((resolve) => {
         log.afterDurable(() => {

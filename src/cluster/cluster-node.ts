@@ -567,6 +567,10 @@ export class ClusterNode {
     );
     route.follow?.unsubscribe();
     route.follow = undefined;
+    // A copy of the conversation this engine still runs from before (started by a request that
+    // raced a lease loss) has an old seq and a fenced log: the owner restores it afresh.
+    const engine = this.#requireEngine();
+    if (engine.currentSeq(conversationId) !== undefined) engine.evict(conversationId);
     route.role = 'owner';
     route.owner = this.instanceId;
     route.epoch = result.lease.epoch;
@@ -670,14 +674,24 @@ export class ClusterNode {
     if (previous === 'remote') this.#refuseUnacked(connection);
     connection.mode = 'local';
     connection.gate = null;
-    const handle = await engine.openConnection({
-      connectionId: connection.connectionId,
-      userId: connection.userId,
-      conversationId: connection.conversationId,
-      socket: port,
-      ...connection.admission,
-      ...(resumeFrom === undefined ? {} : { since: resumeFrom, lastEventSeq: resumeFrom }),
-    });
+    let handle: ConnectionHandle;
+    try {
+      handle = await engine.openConnection({
+        connectionId: connection.connectionId,
+        userId: connection.userId,
+        conversationId: connection.conversationId,
+        socket: port,
+        ...connection.admission,
+        ...(resumeFrom === undefined ? {} : { since: resumeFrom, lastEventSeq: resumeFrom }),
+      });
+    } catch (error) {
+      // The conversation could not be restored (PostgreSQL failed): nothing would ever attach
+      // this connection again, so its client reconnects and resumes from its seq.
+      connection.mode = 'pending';
+      connection.queue.length = 0;
+      connection.socket.close(1013, 'log_unavailable');
+      throw error;
+    }
     connection.local = { handle, port };
     if (previous === 'remote' && connection.owner !== undefined) {
       this.#forward(connection, connection.owner, {
@@ -812,6 +826,16 @@ export class ClusterNode {
     // A connection being attached here is `local` before the engine's handle exists (its open
     // awaits the log): what it sends meanwhile waits in the queue the attach empties.
     if (connection.mode === 'local' && connection.local !== undefined) {
+      // Fenced off with the input on its way: refused now, not taken by a copy that lost the
+      // conversation (a resend would otherwise find it among the recent messages).
+      const { log } = this.#requireEngine();
+      if (
+        acknowledged({ type: 'event', event }) !== undefined &&
+        log.isFenced(connection.conversationId)
+      ) {
+        this.#refuse(connection, event.type === 'frame.received' ? event.frame.type : event.type);
+        return;
+      }
       connection.local.handle.send(event);
       this.#confirmLocal(connection, event);
     } else if (connection.mode === 'remote' && connection.owner !== undefined) {
