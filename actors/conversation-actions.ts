@@ -71,19 +71,27 @@ export const addParticipant: ConversationAction<'participant.join'> = (state, ev
   });
 };
 
-/** A join with a role by a user the members list no longer has (removed while the socket moved). */
-export const rejectRevoked: ConversationAction<'participant.join'> = (_state, event, output) => {
+/** Answers a join with a refusal: the connection closes with the code's close code. */
+const refuseJoin = (
+  output: Output,
+  connectionId: string,
+  code: 'conversation_full' | 'membership_revoked',
+  message: string,
+) => {
   output.effect({
     type: 'answerJoin',
-    params: {
-      connectionId: event.connectionId,
-      answer: {
-        type: 'conversation.rejected',
-        code: 'membership_revoked',
-        message: 'You are no longer a member of this conversation.',
-      },
-    },
+    params: { connectionId, answer: { type: 'conversation.rejected', code, message } },
   });
+};
+
+/** A join with a role by a user the members list no longer has (removed while the socket moved). */
+export const rejectRevoked: ConversationAction<'participant.join'> = (_state, event, output) => {
+  refuseJoin(
+    output,
+    event.connectionId,
+    'membership_revoked',
+    'You are no longer a member of this conversation.',
+  );
 };
 
 export const rejectParticipant: ConversationAction<'participant.join'> = (
@@ -91,17 +99,12 @@ export const rejectParticipant: ConversationAction<'participant.join'> = (
   event,
   output,
 ) => {
-  output.effect({
-    type: 'answerJoin',
-    params: {
-      connectionId: event.connectionId,
-      answer: {
-        type: 'conversation.rejected',
-        code: 'conversation_full',
-        message: 'The conversation has the maximum number of participants.',
-      },
-    },
-  });
+  refuseJoin(
+    output,
+    event.connectionId,
+    'conversation_full',
+    'The conversation has the maximum number of participants.',
+  );
 };
 
 export const removeParticipant: ConversationAction<'participant.leave'> = (

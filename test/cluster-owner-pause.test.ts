@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  answeredAt,
   describeCluster,
   probeCluster,
   clusterHealth,
@@ -136,13 +137,7 @@ describe('cluster mode', () => {
           details: { client_message_id: 'm-5' },
         });
         // The conversation goes on under a new epoch; the refused message was never logged.
-        const stop = sendUntilTaken(alice, { type: 'user_message', content: 'What is 3 + 3?' });
-        const answer = await bob.waitForType(
-          'agent_response_complete',
-          (frame) => frame.content === '3 + 3 = 6.',
-        );
-        stop();
-        await alice.waitFor((frame) => frame.seq === answer.seq);
+        await answeredAt(alice, bob, 'What is 3 + 3?', '3 + 3 = 6.');
         const echoes = (client: typeof alice) =>
           client.frames.filter(
             (frame) => frame.type === 'user_message' && frame.content === 'What is 5 + 5?',

@@ -13,12 +13,12 @@
 import { Redis } from 'ioredis';
 import { expect, it, onTestFailed } from 'vitest';
 import {
+  answeredAt,
   alicePlusBob,
   eventsFrom as from,
   healthUntil,
   isGapless,
   outcomes,
-  sendUntilTaken,
   seqsOf,
 } from './support/cluster-processes.js';
 import { describeWithPrivateRedis, probeRedisServer } from './support/private-redis.js';
@@ -80,13 +80,7 @@ describeWithPostgres(postgresProbe, 'cluster faults', (postgres) => {
         // Recovered: someone owns the conversation again and answers.
         await healthUntil(a, (health) => health.owned + health.followed === 1);
         step = 'waiting for the answer to 3 + 3';
-        const stop = sendUntilTaken(alice, { type: 'user_message', content: 'What is 3 + 3?' });
-        const answer = await bob.waitForType(
-          'agent_response_complete',
-          (frame) => frame.content === '3 + 3 = 6.',
-        );
-        stop();
-        await alice.waitFor((frame) => frame.seq === answer.seq);
+        await answeredAt(alice, bob, 'What is 3 + 3?', '3 + 3 = 6.');
         step = 'checking the outcomes';
         // Each message sent during the pause was answered or refused, on both instances.
         expect(outcomes(alice, ['What is 1 + 1?']).lost).toBe(0);

@@ -17,6 +17,7 @@ import { createLogger } from '../src/logger.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
 import { startParleyProcess } from './support/parley-process.js';
 import { connectClient, eventFrames, type TestClient } from './support/test-client.js';
+import { nearlyFullLog } from './support/nearly-full-log.js';
 import { startTestServer } from './support/test-server.js';
 
 const directories: string[] = [];
@@ -91,19 +92,9 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
   it('holds every frame while the disk is full (SQLITE_FULL), stops input, and delivers in order once there is room', async () => {
     const directory = temporaryDirectory();
     const path = join(directory, 'parley.db');
-    // A filler conversation takes most of a file capped a few pages above its size.
-    const setup = SqliteEventStore.open(path);
-    await setup.close();
-    const editor = new Database(path);
-    const filler = editor.prepare(
-      `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
-       VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
-    );
-    for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
-    const pages = editor.pragma('page_count', { simple: true }) as number;
-    editor.pragma('wal_checkpoint(TRUNCATE)');
+    const disk = await nearlyFullLog(path);
 
-    const store = await openStore(thread, path, pages + 4);
+    const store = await openStore(thread, path, disk.maxPageCount);
     const server = await startTestServer({ store, tokenPacingMs: 5 });
     const alice = await connectClient(server.url, 'full', 'alice');
     alice.send({ type: 'user_message', content: 'what can you do?' });
@@ -123,8 +114,7 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
     expect(eventFrames(alice.frames).some((f) => f.type === 'agent_response_complete')).toBe(false);
 
     // Room again: the held frames are written, then delivered in order.
-    editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
-    editor.close();
+    disk.makeRoom();
     const complete = await alice.waitForType('agent_response_complete');
     expect(complete.status).toBe('completed');
     expect(eventFrames(alice.frames).length).toBeGreaterThan(before);
@@ -139,18 +129,9 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
   it('restarts a conversation from the log when more entries wait than PARLEY_LOG_MAX_PENDING during a full disk: no seq is skipped', async () => {
     const directory = temporaryDirectory();
     const path = join(directory, 'parley.db');
-    const setup = SqliteEventStore.open(path);
-    await setup.close();
-    const editor = new Database(path);
-    const filler = editor.prepare(
-      `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
-       VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
-    );
-    for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
-    const pages = editor.pragma('page_count', { simple: true }) as number;
-    editor.pragma('wal_checkpoint(TRUNCATE)');
+    const disk = await nearlyFullLog(path);
 
-    const store = await openStore(thread, path, pages + 4);
+    const store = await openStore(thread, path, disk.maxPageCount);
     // A limit the answer's tokens pass while the disk is full; the server says when one is refused.
     let refused: () => void = () => undefined;
     const overflowed = new Promise<void>((resolve) => {
@@ -172,8 +153,7 @@ describe.each(THREADS)('the event log written by the %s thread', (thread) => {
     // conversation is silent. Room again: what was held is written and sent, then the socket
     // closes with 1012.
     await overflowed;
-    editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
-    editor.close();
+    disk.makeRoom();
     expect(await alice.closed).toMatchObject({ code: 1012, reason: 'log_unavailable' });
 
     // Resumed: the restarted conversation ends the cut-off turn after the last logged seq.

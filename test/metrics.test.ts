@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
@@ -12,6 +11,7 @@ import { SqliteEventStore } from '../src/event-log/sqlite-store.js';
 import { ParleyMetrics } from '../src/metrics/parley-metrics.js';
 import { createParley } from '../src/server/create-parley.js';
 import { parseScrape, scrape } from './support/metrics.js';
+import { nearlyFullLog } from './support/nearly-full-log.js';
 import { describeWithPromtool, probePromtool } from './support/promtool.js';
 import { startProviderServer } from './support/provider-server.js';
 import { connectClient } from './support/test-client.js';
@@ -346,17 +346,8 @@ describe('health probes', () => {
     const directory = mkdtempSync(join(tmpdir(), 'parley-ready-'));
     try {
       const path = join(directory, 'parley.db');
-      await SqliteEventStore.open(path).close();
-      // A filler conversation takes most of a file capped a few pages above its size.
-      const editor = new Database(path);
-      const filler = editor.prepare(
-        `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
-         VALUES ('filler', ?, NULL, 'input', NULL, NULL, 0, ?)`,
-      );
-      for (let position = 1; position <= 40; position += 1) filler.run(position, 'x'.repeat(2000));
-      const pages = editor.pragma('page_count', { simple: true }) as number;
-      editor.pragma('wal_checkpoint(TRUNCATE)');
-      const store = SqliteEventStore.open(path, { maxPageCount: pages + 4 });
+      const disk = await nearlyFullLog(path);
+      const store = SqliteEventStore.open(path, { maxPageCount: disk.maxPageCount });
       const server = await startTestServer({ store, tokenPacingMs: 5 });
       const alice = await connectClient(server.url, 'full', 'alice');
       alice.send({ type: 'user_message', content: 'what can you do?' });
@@ -373,8 +364,7 @@ describe('health probes', () => {
       });
       expect(failures).toBeGreaterThan(0);
 
-      editor.prepare(`DELETE FROM entries WHERE conversation_id = 'filler'`).run();
-      editor.close();
+      disk.makeRoom();
       await alice.waitForType('agent_response_complete');
       expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
     } finally {

@@ -4,6 +4,10 @@
  * (`format`), reading an ISO date-time or the weekday of a date (`parse`), a date plus or minus a
  * duration (`add`) and the time between two dates (`diff`). A message with a date in it never
  * reaches the calculator: "2026-01-01" is not 2026 - 01 - 01, nor "2026/01/01" 2026 / 01 / 01.
+ *
+ * Over 300 lines because the six operations share one reading of the message (the dates, zones
+ * and durations found in it, and which words name an operation); slash dates, which need a
+ * question of their own, already live in offline-slash-dates.ts.
  */
 import { replaceNumberWords } from './offline-number-words.js';
 import { findZoneMentions, unknownPlaceNote, type PlaceMention } from './offline-places.js';

@@ -283,15 +283,9 @@ export class ClusterNode {
     }
     const route = this.#route(conversationId);
     route.connections.set(connection.connectionId, connection);
-    await new Promise<void>((resolve) => {
-      this.#serially(route, async () => {
-        try {
-          if (route.role !== 'owner') await this.#check(route);
-          await this.#attach(route, connection, since);
-        } finally {
-          resolve();
-        }
-      });
+    await this.#step(route, async () => {
+      if (route.role !== 'owner') await this.#check(route);
+      await this.#attach(route, connection, since);
     });
     return connection;
   }
@@ -316,14 +310,8 @@ export class ClusterNode {
     const route = this.#route(conversationId);
     route.requests += 1;
     try {
-      await new Promise<void>((resolve) => {
-        this.#serially(route, async () => {
-          try {
-            if (route.role !== 'owner') await this.#check(route);
-          } finally {
-            resolve();
-          }
-        });
+      await this.#step(route, async () => {
+        if (route.role !== 'owner') await this.#check(route);
       });
       if (route.role === 'owner' && this.accepting(conversationId)) {
         return membersOf(
@@ -506,6 +494,19 @@ export class ClusterNode {
       this.#routes.set(conversationId, route);
     }
     return route;
+  }
+
+  /** {@link #serially}, resolving once the work ran (whether it failed or not: it is logged). */
+  #step(route: Route, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#serially(route, async () => {
+        try {
+          await work();
+        } finally {
+          resolve();
+        }
+      });
+    });
   }
 
   #serially(route: Route, work: () => Promise<void>): void {
@@ -705,7 +706,7 @@ export class ClusterNode {
       handle.send({ type: 'socket.closed', code: 1001 });
       return;
     }
-    for (const event of connection.queue.splice(0)) handle.send(event);
+    for (const event of connection.queue.splice(0)) this.#sendLocal(connection, handle, event);
   }
 
   async #attachRemote(route: Route, connection: RoutedConnection, since?: number): Promise<void> {
@@ -826,40 +827,41 @@ export class ClusterNode {
     // A connection being attached here is `local` before the engine's handle exists (its open
     // awaits the log): what it sends meanwhile waits in the queue the attach empties.
     if (connection.mode === 'local' && connection.local !== undefined) {
-      // Fenced off with the input on its way: refused now, not taken by a copy that lost the
-      // conversation (a resend would otherwise find it among the recent messages).
-      const { log } = this.#requireEngine();
-      if (
-        acknowledged({ type: 'event', event }) !== undefined &&
-        log.isFenced(connection.conversationId)
-      ) {
-        this.#refuse(connection, event.type === 'frame.received' ? event.frame.type : event.type);
-        return;
-      }
-      connection.local.handle.send(event);
-      this.#confirmLocal(connection, event);
+      this.#sendLocal(connection, connection.local.handle, event);
     } else if (connection.mode === 'remote' && connection.owner !== undefined) {
       this.#forward(connection, connection.owner, { type: 'event', event });
     } else if (event.type !== 'socket.closed') connection.queue.push(event);
   }
 
   /**
-   * An input taken by this instance's engine whose entries the log then dropped, because another
-   * instance fenced the conversation (this one was paused past its lease, say): nothing of it was
-   * written or sent, and the client is told so instead of waiting for an echo that never comes.
+   * Gives an input to this instance's engine. One the log then drops, because another instance
+   * fenced the conversation (this one was paused past its lease, say), was neither written nor
+   * sent: the client is told so instead of waiting for an echo that never comes.
    */
-  #confirmLocal(connection: RoutedConnection, event: ConnectionEvent): void {
+  #sendLocal(connection: RoutedConnection, handle: ConnectionHandle, event: ConnectionEvent): void {
     const tracked = acknowledged({ type: 'event', event });
-    if (tracked === undefined) return;
+    if (tracked === undefined) {
+      handle.send(event);
+      return;
+    }
     const { log } = this.#requireEngine();
-    log.afterDurable(() => {
-      if (!log.isFenced(connection.conversationId)) return;
+    const refuse = () => {
       this.#refuse(
         connection,
         tracked.frameType,
         `Conversation ${connection.conversationId} moved to another instance before your ${tracked.frameType} was logged; it was not taken. Send it again.`,
         tracked.clientMessageId,
       );
+    };
+    // Fenced off already: refused now, not taken by a copy that lost the conversation (a resend
+    // would otherwise find it among the recent messages).
+    if (log.isFenced(connection.conversationId)) {
+      refuse();
+      return;
+    }
+    handle.send(event);
+    log.afterDurable(() => {
+      if (log.isFenced(connection.conversationId)) refuse();
     });
   }
 

@@ -150,6 +150,29 @@ export function sendUntilTaken(
   };
 }
 
+/**
+ * Sends `content` from `sender` until the cluster takes it ({@link sendUntilTaken}), waits for the
+ * completion `answer` at `reader`, then until the sender has it too; resolves with it.
+ */
+export async function answeredAt(
+  sender: TestClient,
+  reader: TestClient,
+  content: string,
+  answer: string,
+) {
+  const stop = sendUntilTaken(sender, { type: 'user_message', content });
+  try {
+    const complete = await reader.waitForType(
+      'agent_response_complete',
+      (frame) => frame.content === answer,
+    );
+    await sender.waitFor((frame) => frame.seq === complete.seq);
+    return complete;
+  } finally {
+    stop();
+  }
+}
+
 /** Probes the test PostgreSQL and Redis, for {@link describeCluster}. */
 export async function probeCluster(): Promise<{ postgres: ServiceProbe; redis: ServiceProbe }> {
   const [postgres, redis] = await Promise.all([probePostgres(), probeRedis()]);

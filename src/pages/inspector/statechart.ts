@@ -3,6 +3,10 @@
  * (statechart-graph.ts builds the graph, statechart-draw.ts draws it), then only toggles
  * classes: the active states, and the last transition taken. Wheel zooms, drag pans, a double
  * click fits the chart again.
+ *
+ * Over 300 lines because the caption of a change walks the same laid-out graph the highlighting
+ * toggles (its edges, labels and the microsteps of one batch); the layout and the drawing are
+ * already in statechart-graph.ts and statechart-draw.ts.
  */
 import type { ELK } from 'elkjs/lib/elk-api.js';
 import { activeStateIds, clear } from './dom.js';
