@@ -160,6 +160,34 @@ export function describeEventStoreContract(name: string, factory: ContractStoreF
       expect(await store.readFrames('a', { limit: 0 })).toEqual([]);
     });
 
+    it('reads seq ranges over entries that are not frames and direct frames that repeat a seq', async () => {
+      const store = await open();
+      // Each seq: its event frame, a model part, and for every third a direct frame with its seq.
+      const entries: LogEntry[] = [];
+      let position = 0;
+      for (let seq = 1; seq <= 100; seq += 1) {
+        entries.push(frameEntry('a', ++position, seq, { type: 'agent_response_chunk' }));
+        entries.push(partEntry('a', ++position));
+        if (seq % 3 === 0) {
+          entries.push(frameEntry('a', ++position, seq, { type: 'error', to: 'conn_1' }));
+        }
+      }
+      await store.append(entries);
+
+      expect(seqs(await store.readFrames('a', { after: 50, limit: 3 }))).toEqual([51, 52, 53]);
+      expect(seqs(await store.readFrames('a', { before: 50, limit: 3 }))).toEqual([47, 48, 49]);
+      const sixty = await store.readFrames('a', { after: 59, before: 61, eventsOnly: false });
+      expect(sixty.map((entry) => [entry.seq, entry.to ?? null])).toEqual([
+        [60, null],
+        [60, 'conn_1'],
+      ]);
+      expect(seqs(await store.readFrames('a', { after: 99 }))).toEqual([100]);
+      expect(await store.readFrames('a', { after: 100 })).toEqual([]);
+      expect(seqs(await store.readFrames('a', { before: 2 }))).toEqual([1]);
+      expect(seqs(await store.readFrames('a', { after: 0, limit: 2 }))).toEqual([1, 2]);
+      expect(await store.lastPosition('a')).toEqual({ position, seq: 100 });
+    });
+
     it('leaves out direct frames unless eventsOnly is false, and skips entries that are not frames', async () => {
       const store = await open();
       await store.append([

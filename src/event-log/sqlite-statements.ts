@@ -30,16 +30,29 @@ export function prepareStatements(
         `SELECT body FROM entries WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?`,
       )
       .pluck(),
+    // A conversation's frames have non-decreasing seqs in position order, so every "by seq"
+    // question is asked in position order, through the primary key (schema version 2).
     lastPosition: db.prepare<[string, string], { position: number | null; seq: number | null }>(
       `SELECT (SELECT max(position) FROM entries WHERE conversation_id = ?) AS position,
               (SELECT seq FROM entries WHERE conversation_id = ? AND kind = 'frame'
-               ORDER BY seq DESC LIMIT 1) AS seq`,
+               ORDER BY position DESC LIMIT 1) AS seq`,
     ),
     firstRetainedSeq: db
       .prepare<[string], number>(
         `SELECT seq FROM entries
          WHERE conversation_id = ? AND kind = 'frame' AND to_connection IS NULL
-         ORDER BY seq LIMIT 1`,
+         ORDER BY position LIMIT 1`,
+      )
+      .pluck(),
+    /** The first frame at or after a position: one probe of the seq-to-position search. */
+    firstFrameFrom: db.prepare<[string, number], { position: number; seq: number }>(
+      `SELECT position, seq FROM entries
+       WHERE conversation_id = ? AND position >= ? AND kind = 'frame'
+       ORDER BY position LIMIT 1`,
+    ),
+    maxPosition: db
+      .prepare<[string], number | null>(
+        `SELECT max(position) FROM entries WHERE conversation_id = ?`,
       )
       .pluck(),
     listConversations: db.prepare<[number], ConversationSummary>(
@@ -63,7 +76,7 @@ export function prepareStatements(
          AND position <= (SELECT max(position) FROM entries WHERE conversation_id = @conversation) - @retention
          AND position IS NOT (
            SELECT position FROM entries WHERE conversation_id = @conversation AND kind = 'frame'
-           ORDER BY seq DESC, position DESC LIMIT 1)`,
+           ORDER BY position DESC LIMIT 1)`,
     ),
   };
   const { insert, trim } = statements;
@@ -106,6 +119,8 @@ export interface PreparedStatements {
       { position: number | null; seq: number | null }
     >;
     firstRetainedSeq: Database.Statement<[string], number>;
+    firstFrameFrom: Database.Statement<[string, number], { position: number; seq: number }>;
+    maxPosition: Database.Statement<[string], number | null>;
     listConversations: Database.Statement<[number], ConversationSummary>;
     idleConversations: Database.Statement<[number, number], string>;
     deleteConversation: Database.Statement<[string]>;

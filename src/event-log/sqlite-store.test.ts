@@ -78,7 +78,7 @@ describe('SqliteEventStore', () => {
     expect((await second.readFrames('a')).map((entry) => entry.seq)).toEqual([1, 2]);
   });
 
-  it('creates the parent directory and opens the file in WAL mode with schema version 1', async () => {
+  it('creates the parent directory and opens the file in WAL mode with schema version 2', async () => {
     const path = join(directory, 'nested', 'deeper', 'log.db');
     const store = open(path);
     await store.append([partEntry('a', 1)]);
@@ -88,7 +88,14 @@ describe('SqliteEventStore', () => {
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(
         inspector.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      ).toBe('1');
+      ).toBe('2');
+      // The primary key is the only index of entries (version 2 has no index by seq).
+      expect(
+        inspector
+          .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'`)
+          .pluck()
+          .all(),
+      ).toEqual(['sqlite_autoindex_entries_1']);
       expect(
         inspector.prepare(`SELECT kind, frame_type, seq, to_connection FROM entries`).all(),
       ).toEqual([{ kind: 'model.part', frame_type: null, seq: null, to_connection: null }]);
@@ -101,15 +108,63 @@ describe('SqliteEventStore', () => {
     const path = nextPath();
     await open(path).close();
     const editor = new Database(path);
-    editor.prepare(`UPDATE meta SET value = '2' WHERE key = 'schema_version'`).run();
+    editor.prepare(`UPDATE meta SET value = '3' WHERE key = 'schema_version'`).run();
     editor.close();
 
     expect(() => open(path)).toThrow(
       new ParleyError(
         'log_unavailable',
-        `The event log at ${path} has schema version 2; this Parley reads version 1.`,
+        `The event log at ${path} has schema version 3; this Parley reads version 2.`,
       ),
     );
+  });
+
+  it('upgrades a version 1 file in place: its index by seq goes, its entries stay readable by seq', async () => {
+    const path = nextPath();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE entries (
+        conversation_id TEXT NOT NULL, position INTEGER NOT NULL, seq INTEGER NULL,
+        kind TEXT NOT NULL, frame_type TEXT NULL, to_connection TEXT NULL, at INTEGER NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (conversation_id, position)
+      );
+      CREATE INDEX entries_frames ON entries (conversation_id, seq, position) WHERE kind = 'frame';
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+    `);
+    const insert = old.prepare(`INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const entry of [frameEntry('a', 1, 1), partEntry('a', 2), frameEntry('a', 3, 2)]) {
+      const frame = entry.kind === 'frame';
+      insert.run(
+        entry.conversation_id,
+        entry.position,
+        frame ? entry.seq : null,
+        entry.kind,
+        frame ? entry.frame.type : null,
+        null,
+        entry.at,
+        JSON.stringify(entry),
+      );
+    }
+    old.close();
+
+    const store = open(path);
+    await store.append([frameEntry('a', 4, 3)]);
+
+    expect((await store.readFrames('a', { after: 1 })).map((entry) => entry.seq)).toEqual([2, 3]);
+    expect(await store.lastPosition('a')).toEqual({ position: 4, seq: 3 });
+    const inspector = new Database(path, { readonly: true });
+    try {
+      expect(
+        inspector.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
+      ).toBe('2');
+      expect(
+        inspector.prepare(`SELECT name FROM sqlite_master WHERE name = 'entries_frames'`).get(),
+      ).toBeUndefined();
+    } finally {
+      inspector.close();
+    }
   });
 
   it('refuses a database that is not a Parley event log', () => {

@@ -205,8 +205,12 @@ export class SqliteEventStore implements EventStore {
       if (limit <= 0 || range.types?.length === 0) return [];
       const newest = range.before !== undefined && range.after === undefined;
       const parameters: unknown[] = [conversationId];
-      if (range.after !== undefined) parameters.push(range.after);
-      if (range.before !== undefined) parameters.push(range.before);
+      const { after, before } = range;
+      if (after !== undefined)
+        parameters.push(this.#firstPosition(conversationId, (seq) => seq > after));
+      if (before !== undefined) {
+        parameters.push(this.#firstPosition(conversationId, (seq) => seq >= before));
+      }
       if (range.types !== undefined) parameters.push(JSON.stringify(range.types));
       parameters.push(limit);
       const bodies = this.#frameQuery(range, newest).all(...parameters);
@@ -337,6 +341,26 @@ export class SqliteEventStore implements EventStore {
     return this.append(entries);
   }
 
+  /**
+   * The lowest position from which every frame of the conversation has a seq that `reached`
+   * accepts (`reached` must hold from some seq on: seqs never decrease along positions). A binary
+   * search over positions, one primary-key probe per step (about 20 for a million entries):
+   * `position >= it` is then the same range as the seq condition, without an index by seq.
+   */
+  #firstPosition(conversationId: string, reached: (seq: number) => boolean): number {
+    const { firstFrameFrom, maxPosition } = this.#prepared.statements;
+    let low = 1;
+    let high = (maxPosition.get(conversationId) ?? 0) + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const frame = firstFrameFrom.get(conversationId, middle);
+      if (frame === undefined || reached(frame.seq)) high = middle;
+      // Every frame up to this one has a seq `reached` refuses, too.
+      else low = frame.position + 1;
+    }
+    return low;
+  }
+
   /** One prepared statement per shape of range (at most 32), made on first use. */
   #frameQuery(range: FrameRange, newest: boolean): Database.Statement<unknown[], string> {
     const eventsOnly = range.eventsOnly ?? true;
@@ -349,14 +373,14 @@ export class SqliteEventStore implements EventStore {
     ].join();
     let statement = this.#frameQueries.get(key);
     if (statement === undefined) {
-      // `kind = 'frame'` stays literal so that SQLite can use the partial index.
+      // Seq bounds arrive as position bounds (#firstPosition): the primary key serves the range.
       const conditions = [`conversation_id = ?`, `kind = 'frame'`];
-      if (range.after !== undefined) conditions.push('seq > ?');
-      if (range.before !== undefined) conditions.push('seq < ?');
+      if (range.after !== undefined) conditions.push('position >= ?');
+      if (range.before !== undefined) conditions.push('position < ?');
       if (eventsOnly) conditions.push('to_connection IS NULL');
       if (range.types !== undefined)
         conditions.push('frame_type IN (SELECT value FROM json_each(?))');
-      const order = newest ? 'seq DESC, position DESC' : 'seq, position';
+      const order = newest ? 'position DESC' : 'position';
       statement = this.#db
         .prepare<unknown[], string>(
           `SELECT body FROM entries WHERE ${conditions.join(' AND ')} ORDER BY ${order} LIMIT ?`,
