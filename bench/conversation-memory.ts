@@ -88,6 +88,12 @@ const server = await startServer(build, 'parley', {
     PARLEY_HIBERNATE_AFTER_MS: String(setup.hibernateAfterMs),
     PARLEY_CONVERSATION_HIBERNATE_AFTER_MS: String(setup.hibernateAfterMs),
     BENCH_MODEL_TOKENS: String(setup.tokensPerTurn),
+    // Full mode starts one turn in each of the 10,000 conversations within a second. With the
+    // default queue of 100, all but 110 were refused `busy` and retried every 50 ms, and the
+    // refusals took the server: the first full run finished 2,330 turns in its 2 minutes. A queue
+    // that holds them all, and no pacing; memory after a turn depends on neither.
+    PARLEY_TURN_QUEUE: '20000',
+    PARLEY_TOKEN_PACING_MS: '0',
   },
   verbose: options.verbose,
 });
