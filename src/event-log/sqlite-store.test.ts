@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ParleyError } from '../errors.js';
 import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
+import { prepareStatements } from './sqlite-statements.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'parley-sqlite-store-'));
@@ -133,20 +134,12 @@ describe('SqliteEventStore', () => {
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       INSERT INTO meta (key, value) VALUES ('schema_version', '1');
     `);
-    const insert = old.prepare(`INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    for (const entry of [frameEntry('a', 1, 1), partEntry('a', 2), frameEntry('a', 3, 2)]) {
-      const frame = entry.kind === 'frame';
-      insert.run(
-        entry.conversation_id,
-        entry.position,
-        frame ? entry.seq : null,
-        entry.kind,
-        frame ? entry.frame.type : null,
-        null,
-        entry.at,
-        JSON.stringify(entry),
-      );
-    }
+    // Written by the store's own batch insert: version 1 had the same columns.
+    prepareStatements(old, undefined).appendBatch([
+      frameEntry('a', 1, 1),
+      partEntry('a', 2),
+      frameEntry('a', 3, 2),
+    ]);
     old.close();
 
     const store = open(path);

@@ -206,10 +206,15 @@ export class SqliteEventStore implements EventStore {
       const newest = range.before !== undefined && range.after === undefined;
       const parameters: unknown[] = [conversationId];
       const { after, before } = range;
-      if (after !== undefined)
-        parameters.push(this.#firstPosition(conversationId, (seq) => seq > after));
-      if (before !== undefined) {
-        parameters.push(this.#firstPosition(conversationId, (seq) => seq >= before));
+      if (after !== undefined || before !== undefined) {
+        // Past the newest position: where a search that finds nothing ends (read once).
+        const end = (this.#prepared.statements.maxPosition.get(conversationId) ?? 0) + 1;
+        if (after !== undefined) {
+          parameters.push(this.#firstPosition(conversationId, end, (seq) => seq > after));
+        }
+        if (before !== undefined) {
+          parameters.push(this.#firstPosition(conversationId, end, (seq) => seq >= before));
+        }
       }
       if (range.types !== undefined) parameters.push(JSON.stringify(range.types));
       parameters.push(limit);
@@ -342,15 +347,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * The lowest position from which every frame of the conversation has a seq that `reached`
-   * accepts (`reached` must hold from some seq on: seqs never decrease along positions). A binary
-   * search over positions, one primary-key probe per step (about 20 for a million entries):
-   * `position >= it` is then the same range as the seq condition, without an index by seq.
+   * The lowest position below `end` (one past the newest) from which every frame of the
+   * conversation has a seq that `reached` accepts (`reached` must hold from some seq on: seqs
+   * never decrease along positions). A binary search over positions, one primary-key probe per
+   * step (about 20 for a million entries): `position >= it` is then the same range as the seq
+   * condition, without an index by seq.
    */
-  #firstPosition(conversationId: string, reached: (seq: number) => boolean): number {
-    const { firstFrameFrom, maxPosition } = this.#prepared.statements;
+  #firstPosition(conversationId: string, end: number, reached: (seq: number) => boolean): number {
+    const { firstFrameFrom } = this.#prepared.statements;
     let low = 1;
-    let high = (maxPosition.get(conversationId) ?? 0) + 1;
+    let high = end;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
       const frame = firstFrameFrom.get(conversationId, middle);
