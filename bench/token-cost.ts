@@ -15,10 +15,14 @@
  * of the CPU measured (a few µs per packet), and when the loop saturates the model is late too,
  * which is what makes a stream miss its rate here.
  *
+ * The same steps then run against raw `ws`, corked per tick, with the same model and clients (up
+ * to Parley's last step): the floor of the same traffic with no log and no actor, so that
+ * Parley's CPU per token is read against what any WebSocket server pays here.
+ *
  * Run: `npx tsx bench/token-cost.ts [--quick] [--streams 50,100,200] [--clients n] [--json file]`
  */
 import { ensureBuilt } from './support/build.js';
-import { startServer } from './support/bench-servers.js';
+import { SERVER_LABELS, startServer, type ServerKind } from './support/bench-servers.js';
 import { sleep } from './support/clock.js';
 import { LoadGenerators, type ClientReport } from './support/load-generators.js';
 import { parseBenchOptions } from './support/options.js';
@@ -58,8 +62,18 @@ export interface TokenCostResult {
   /** CPU per token at the first step (light load) and at the sustained step. */
   microsPerTokenAtFirstStep: number;
   microsPerTokenAtSustained: number;
+  /** The same steps against raw `ws`, corked ({@link PEER}), as far as Parley's went. */
+  peer?: { kind: ServerKind; steps: TokenCostStep[] };
   problems: string[];
 }
+
+/**
+ * The peer measured over the same steps: raw `ws` with the same model, corked per tick as Parley
+ * is. It keeps no log and runs no actor, so its CPU per token is the floor a WebSocket server on
+ * this machine pays for the same traffic (the model's timers, one `writev` per packet, the frame's
+ * JSON), against which Parley's figure is read.
+ */
+const PEER: ServerKind = 'ws-corked';
 
 const options = parseBenchOptions();
 const build = ensureBuilt();
@@ -76,83 +90,103 @@ const setup = {
   throughputKept: 0.9,
 };
 
-const server = await startServer(build, 'parley', {
-  env: {
-    BENCH_MODEL_TOKENS: String(setup.tokensPerAnswer),
-    BENCH_MODEL_TOKENS_PER_TICK: setup.tokensPerTick,
-    BENCH_MODEL_TOKENS_PER_SECOND: String(setup.tokensPerSecond),
-    PARLEY_TURN_CONCURRENCY: String(Math.max(...steps)),
-  },
-  verbose: options.verbose,
-});
-const clients = LoadGenerators.start(build, setup.clients, options.verbose);
-const results: TokenCostStep[] = [];
-const problems: string[] = [];
-try {
-  let open = 0;
-  for (const streams of steps) {
-    progress(`token cost: ${streams} streams`);
-    const connected = await clients.connect({
-      transport: 'ws',
-      port: server.port,
-      conversations: streams - open,
-      firstConversation: open,
-      participants: setup.participants,
-    });
-    if (connected.failed > 0)
-      problems.push(`${streams} streams: ${connected.failed} connections failed`);
-    open = streams;
-    await clients.start({ content: 'Stream an answer, please.', staggerMs: 200, retryBusyMs: 20 });
-    await sleep(setup.warmupMs);
-    const machineStart = readMachineCpu();
-    const [serverStart] = await Promise.all([
-      server.child.request<ProcessUsage>({ type: 'mark' }),
-      clients.mark(),
-    ]);
-    await sleep(setup.measureMs);
-    const [serverEnd, report] = await Promise.all([
-      server.child.request<ProcessUsage>({ type: 'usage' }),
-      clients.report(),
-    ]);
-    const machine = machineCpuPercent(machineStart, readMachineCpu());
-    const target = streams * setup.tokensPerSecond;
-    const tokensPerSecond = Math.round(report.tokens / report.seconds);
-    const kept =
-      report.turnRate.count > 0 &&
-      report.turnRate.p5 >= setup.rateKept * setup.tokensPerSecond &&
-      tokensPerSecond >= setup.throughputKept * target;
-    const step: TokenCostStep = {
-      streams,
-      tokensPerSecond,
-      targetTokensPerSecond: target,
-      serverMicrosPerToken:
-        report.tokens === 0
-          ? NaN
-          : Math.round(((serverEnd.cpuMicros - serverStart.cpuMicros) / report.tokens) * 10) / 10,
-      serverCpuPercent: cpuPercent(serverStart, serverEnd),
-      machineCpuPercent: machine,
-      turnRate: report.turnRate,
-      tokenLatencyP99: report.tokenLatency.p99,
-      serverLoopDelayP99: serverEnd.loopDelay.p99,
-      clientCpuPercents: report.cpuPercents,
-      saturatedClients: report.saturatedClients,
-      kept,
-      errors: report.errors,
-    };
-    results.push(step);
-    if (Object.keys(report.errors).length > 0) {
-      problems.push(`${streams} streams: errors ${JSON.stringify(report.errors)}`);
+/**
+ * Runs the steps against one server, from the first until a step where the streams no longer
+ * keep their rate (or, for a peer, until Parley's last step: a peer is measured only as far as
+ * Parley was, since the comparison is at the same load).
+ */
+async function runSteps(kind: ServerKind, stepList: readonly number[]): Promise<TokenCostStep[]> {
+  const server = await startServer(build, kind, {
+    env: {
+      BENCH_MODEL_TOKENS: String(setup.tokensPerAnswer),
+      BENCH_MODEL_TOKENS_PER_TICK: setup.tokensPerTick,
+      BENCH_MODEL_TOKENS_PER_SECOND: String(setup.tokensPerSecond),
+      PARLEY_TURN_CONCURRENCY: String(Math.max(...stepList)),
+    },
+    verbose: options.verbose,
+  });
+  const label = SERVER_LABELS[kind];
+  const clients = LoadGenerators.start(build, setup.clients, options.verbose);
+  const steps: TokenCostStep[] = [];
+  try {
+    let open = 0;
+    for (const streams of stepList) {
+      progress(`token cost, ${label}: ${streams} streams`);
+      const connected = await clients.connect({
+        transport: 'ws',
+        port: server.port,
+        conversations: streams - open,
+        firstConversation: open,
+        participants: setup.participants,
+      });
+      if (connected.failed > 0) {
+        problems.push(`${label}, ${streams} streams: ${connected.failed} connections failed`);
+      }
+      open = streams;
+      await clients.start({
+        content: 'Stream an answer, please.',
+        staggerMs: 200,
+        retryBusyMs: 20,
+      });
+      await sleep(setup.warmupMs);
+      const machineStart = readMachineCpu();
+      const [serverStart] = await Promise.all([
+        server.child.request<ProcessUsage>({ type: 'mark' }),
+        clients.mark(),
+      ]);
+      await sleep(setup.measureMs);
+      const [serverEnd, report] = await Promise.all([
+        server.child.request<ProcessUsage>({ type: 'usage' }),
+        clients.report(),
+      ]);
+      const machine = machineCpuPercent(machineStart, readMachineCpu());
+      const target = streams * setup.tokensPerSecond;
+      const tokensPerSecond = Math.round(report.tokens / report.seconds);
+      const kept =
+        report.turnRate.count > 0 &&
+        report.turnRate.p5 >= setup.rateKept * setup.tokensPerSecond &&
+        tokensPerSecond >= setup.throughputKept * target;
+      const step: TokenCostStep = {
+        streams,
+        tokensPerSecond,
+        targetTokensPerSecond: target,
+        serverMicrosPerToken:
+          report.tokens === 0
+            ? NaN
+            : Math.round(((serverEnd.cpuMicros - serverStart.cpuMicros) / report.tokens) * 10) / 10,
+        serverCpuPercent: cpuPercent(serverStart, serverEnd),
+        machineCpuPercent: machine,
+        turnRate: report.turnRate,
+        tokenLatencyP99: report.tokenLatency.p99,
+        serverLoopDelayP99: serverEnd.loopDelay.p99,
+        clientCpuPercents: report.cpuPercents,
+        saturatedClients: report.saturatedClients,
+        kept,
+        errors: report.errors,
+      };
+      steps.push(step);
+      if (Object.keys(report.errors).length > 0) {
+        problems.push(`${label}, ${streams} streams: errors ${JSON.stringify(report.errors)}`);
+      }
+      progress(
+        `token cost, ${label}: ${streams} streams: ${tokensPerSecond} tokens/s of ${target}, ${step.serverMicrosPerToken} µs/token, rate p5 ${report.turnRate.p5}${kept ? '' : ' (rate not kept: stopping)'}`,
+      );
+      if (!kept) break;
     }
-    progress(
-      `token cost: ${streams} streams: ${tokensPerSecond} tokens/s of ${target}, ${step.serverMicrosPerToken} µs/token, rate p5 ${report.turnRate.p5}${kept ? '' : ' (rate not kept: stopping)'}`,
-    );
-    if (!kept) break;
+    await clients.stop(2_000);
+  } finally {
+    await clients.shutdown();
+    await server.stop();
   }
-  await clients.stop(2_000);
-} finally {
-  await clients.shutdown();
-  await server.stop();
+  return steps;
 }
+
+const problems: string[] = [];
+const results = await runSteps('parley', steps);
+const peerSteps = await runSteps(
+  PEER,
+  results.map((step) => step.streams),
+);
 
 const sustained = results.filter((step) => step.kept).at(-1);
 const result: TokenCostResult = {
@@ -162,6 +196,7 @@ const result: TokenCostResult = {
   sustainedTokensPerSecond: sustained?.tokensPerSecond ?? 0,
   microsPerTokenAtFirstStep: results[0]?.serverMicrosPerToken ?? NaN,
   microsPerTokenAtSustained: sustained?.serverMicrosPerToken ?? NaN,
+  peer: { kind: PEER, steps: peerSteps },
   problems,
 };
 const table = markdownTable(
@@ -192,10 +227,35 @@ const table = markdownTable(
     step.kept ? 'yes' : 'NO',
   ]),
 );
+const peerTable = markdownTable(
+  [
+    'streams',
+    `${SERVER_LABELS[PEER]}: tokens/s`,
+    'server µs/token',
+    'server CPU %',
+    'token p99 ms',
+    'kept rate',
+    'Parley µs/token ÷ peer',
+  ],
+  peerSteps.map((step) => {
+    const parley = results.find((entry) => entry.streams === step.streams);
+    return [
+      step.streams,
+      step.tokensPerSecond,
+      step.serverMicrosPerToken,
+      step.serverCpuPercent,
+      step.tokenLatencyP99,
+      step.kept ? 'yes' : 'NO',
+      parley === undefined
+        ? '–'
+        : Math.round((parley.serverMicrosPerToken / step.serverMicrosPerToken) * 100) / 100,
+    ];
+  }),
+);
 emitResult(
   options,
   `Per-token cost (1 participant, ${setup.tokensPerTick} tokens per tick, ${setup.tokensPerSecond} tokens/s per stream, SQLite log, pacing 0)`,
-  `${table}\n\nSustained: ${result.sustainedTokensPerSecond.toLocaleString('en-US')} tokens/s in one process with every stream at its rate. ${SATURATION_NOTE}`,
+  `${table}\n\nSustained: ${result.sustainedTokensPerSecond.toLocaleString('en-US')} tokens/s in one process with every stream at its rate. ${SATURATION_NOTE}\n\nThe same steps against ${SERVER_LABELS[PEER]} (same model, same clients; no log, no actors):\n\n${peerTable}`,
   result,
 );
 if (problems.length > 0) {
