@@ -39,6 +39,7 @@ import type {
 } from './conversation-state.js';
 import type { ModelMessage } from '../src/agent/model.js';
 import { connectionKey } from './system-ids.js';
+import { withTransitionLane } from './transition-lane.js';
 
 export type * from './conversation-state.js';
 
@@ -244,14 +245,21 @@ const restoreParticipants = conversationSetup.createAction(
  * with params read from the context the assign just made). Two plain actions, not
  * `enqueueActions`, which builds its queue and resolves it a second time for every token.
  */
-const advanceDelta = conversationSetup.assign(({ context, event }) => {
+function nextDeltaContext(
+  context: ConversationContext,
+  event: ConversationEvent,
+): Partial<ConversationContext> {
   const active = context.activeTurn;
   if (event.type !== 'turn.text_delta' || active === null) return {};
   return {
     seq: context.seq + 1,
     activeTurn: { ...active, text: active.text + event.delta, chunkIndex: active.chunkIndex + 1 },
   };
-});
+}
+
+const advanceDelta = conversationSetup.assign(({ context, event }) =>
+  nextDeltaContext(context, event),
+);
 
 /** The frame of the token `advanceDelta` just counted. */
 const deltaPublication = ({
@@ -276,13 +284,8 @@ const deltaPublication = ({
 
 const STREAM_DELTA = ['advanceDelta', { type: 'publish', params: deltaPublication }] as const;
 
-/**
- * The conversation machine.
- *
- * @example
- * spawnChild(conversationMachine, { systemId: 'conversation:demo', input })
- */
-export const conversationMachine = conversationSetup
+/** The conversation's statechart, as XState's interpreter runs it. */
+const interpretedMachine = conversationSetup
   .extend({
     actions: {
       addParticipant: decide(actions.addParticipant),
@@ -538,6 +541,29 @@ export const conversationMachine = conversationSetup
       hibernated: { entry: 'notifyHibernated' },
     },
   });
+
+/**
+ * The conversation machine.
+ *
+ * @example
+ * spawnChild(conversationMachine, { systemId: 'conversation:demo', input })
+ */
+export const conversationMachine = withTransitionLane<
+  typeof interpretedMachine,
+  ConversationContext,
+  Extract<ConversationEvent, { type: 'turn.text_delta' }>
+>(interpretedMachine, {
+  // Each token takes this lane (actors/transition-lane.ts): the same step, without the
+  // interpreter's allocations.
+  stateId: 'conversation.working.streaming',
+  eventType: 'turn.text_delta',
+  guard: {
+    type: 'isActiveTurn',
+    test: (context, event) => event.turnId === context.activeTurn?.turnId,
+  },
+  assign: { type: 'advanceDelta', update: nextDeltaContext },
+  action: { type: 'publish', params: (context, event) => deltaPublication({ context, event }) },
+});
 
 /** A running conversation actor. */
 export type ConversationActorRef = ActorRefFrom<typeof conversationMachine>;
