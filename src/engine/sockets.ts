@@ -159,7 +159,10 @@ export class Sockets {
       }
       return false;
     }
-    socket.lastEventSeq = Math.max(socket.lastEventSeq, seq);
+    // Event seqs only grow: one the socket already has is never sent twice (a frame relayed
+    // again after an owner changed, or logged and relayed across a handover).
+    if (seq <= socket.lastEventSeq) return false;
+    socket.lastEventSeq = seq;
     socket.port.send(data);
     return true;
   }
@@ -209,10 +212,10 @@ export class Sockets {
     if (socket !== undefined) socket.gate ??= [];
   }
 
-  /** Sends a missed frame from the log during a catch-up. */
+  /** Sends a missed frame from the log during a catch-up (not one the socket already has). */
   sendMissed(connectionId: string, data: string, seq: number): void {
     const socket = this.sockets.get(connectionId);
-    if (socket !== undefined) this.writeEvent(socket, data, seq);
+    if (socket !== undefined && seq > socket.lastEventSeq) this.writeEvent(socket, data, seq);
   }
 
   /**
@@ -243,7 +246,7 @@ export class Sockets {
   }
 
   private writeEvent(socket: OpenSocket, data: string, seq: number): void {
-    socket.lastEventSeq = Math.max(socket.lastEventSeq, seq);
+    socket.lastEventSeq = seq;
     this.options.metrics?.frameSent(data);
     socket.port.send(data);
   }
