@@ -51,69 +51,76 @@ const completionOf = (frames: readonly ServerFrame[]) =>
   frames.find((frame) => frame.type === 'agent_response_complete');
 
 describe('a real model from PARLEY_MODEL', () => {
-  it('answers two participants with a weather tool call, its result fed back, a streamed answer and the usage', async () => {
-    provider.reply(
-      { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
-      { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
-    );
-    const { logger, lines } = capturedLogger();
-    const server = await startTestServer({ environment: environment(), logger });
-    const alice = await connectClient(server.url, 'weather-room', 'alice');
-    const bob = await connectClient(server.url, 'weather-room', 'bob');
-    const welcome = await alice.waitForType('welcome');
-    expect(welcome.agent).toEqual({ id: 'default', model: MODEL });
-
-    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
-    for (const client of [alice, bob]) {
-      const call = await client.waitForType('tool_call');
-      expect(call).toMatchObject({ tool_name: 'weather', arguments: { location: 'Paris' } });
-      const result = await client.waitForType('tool_result');
-      expect(result).toMatchObject({ tool_name: 'weather', ok: true });
-      const complete = await client.waitForType('agent_response_complete');
-      const chunks = client.frames.filter((frame) => frame.type === 'agent_response_chunk');
-      expect(chunks.length).toBeGreaterThan(3);
-      expect(complete.content).toBe(chunks.map((chunk) => chunk.delta).join(''));
-      expect(complete.content).toMatch(/sunny in Paris/);
-      expect(complete).toMatchObject({
-        status: 'completed',
-        steps: 2,
-        usage: { input_tokens: 151 + 190, output_tokens: 20 + 6, total_tokens: 367 },
-        finish_reason: 'stop',
-        raw_finish_reason: 'stop',
-      });
-      // The arguments, as the model wrote them, reached every participant before the call.
-      const deltas = client.frames.filter((frame) => frame.type === 'tool_call_delta');
-      expect(deltas.length).toBeGreaterThan(0);
-      expect(JSON.parse(deltas.map((delta) => delta.delta).join(''))).toEqual({
-        location: 'Paris',
-      });
-      expect(deltas.every((delta) => delta.seq < call.seq && delta.tool_name === 'weather')).toBe(
-        true,
+  // With PARLEY_MODEL_THREAD=worker the provider's stream is read on the model thread.
+  it.each(['main', 'worker'])(
+    'answers two participants with a weather tool call, its result fed back, a streamed answer and the usage (model thread: %s)',
+    async (thread) => {
+      provider.reply(
+        { kind: 'stream', api: 'chat-completions', chunks: 'local-tool-call-in-one-chunk' },
+        { kind: 'stream', api: 'chat-completions', chunks: 'local-weather-answer' },
       );
-    }
+      const { logger, lines } = capturedLogger();
+      const server = await startTestServer({
+        environment: environment({ PARLEY_MODEL_THREAD: thread }),
+        logger,
+      });
+      const alice = await connectClient(server.url, 'weather-room', 'alice');
+      const bob = await connectClient(server.url, 'weather-room', 'bob');
+      const welcome = await alice.waitForType('welcome');
+      expect(welcome.agent).toEqual({ id: 'default', model: MODEL });
 
-    const [first, second] = provider.requests;
-    expect(first?.path).toBe('/v1/chat/completions');
-    expect(first?.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(first?.body).toMatchObject({
-      model: 'llama3.2:1b',
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const toolMessage = (second?.body.messages as { role: string; content: string }[]).find(
-      (message) => message.role === 'tool',
-    );
-    expect(JSON.parse(toolMessage?.content ?? '{}')).toMatchObject({
-      location: expect.stringMatching(/Paris/) as unknown,
-    });
+      alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+      for (const client of [alice, bob]) {
+        const call = await client.waitForType('tool_call');
+        expect(call).toMatchObject({ tool_name: 'weather', arguments: { location: 'Paris' } });
+        const result = await client.waitForType('tool_result');
+        expect(result).toMatchObject({ tool_name: 'weather', ok: true });
+        const complete = await client.waitForType('agent_response_complete');
+        const chunks = client.frames.filter((frame) => frame.type === 'agent_response_chunk');
+        expect(chunks.length).toBeGreaterThan(3);
+        expect(complete.content).toBe(chunks.map((chunk) => chunk.delta).join(''));
+        expect(complete.content).toMatch(/sunny in Paris/);
+        expect(complete).toMatchObject({
+          status: 'completed',
+          steps: 2,
+          usage: { input_tokens: 151 + 190, output_tokens: 20 + 6, total_tokens: 367 },
+          finish_reason: 'stop',
+          raw_finish_reason: 'stop',
+        });
+        // The arguments, as the model wrote them, reached every participant before the call.
+        const deltas = client.frames.filter((frame) => frame.type === 'tool_call_delta');
+        expect(deltas.length).toBeGreaterThan(0);
+        expect(JSON.parse(deltas.map((delta) => delta.delta).join(''))).toEqual({
+          location: 'Paris',
+        });
+        expect(deltas.every((delta) => delta.seq < call.seq && delta.tool_name === 'weather')).toBe(
+          true,
+        );
+      }
 
-    const frames = JSON.stringify([...alice.frames, ...bob.frames]);
-    expect(frames).not.toContain(KEY);
-    expect(lines.some((line) => line.includes(`"default=${MODEL}"`))).toBe(true);
-    expect(lines.some((line) => line.includes('"level":10'))).toBe(true);
-    for (const line of lines) expect(line).not.toContain(KEY);
-    await Promise.all([alice.close(), bob.close()]);
-  });
+      const [first, second] = provider.requests;
+      expect(first?.path).toBe('/v1/chat/completions');
+      expect(first?.headers.authorization).toBe(`Bearer ${KEY}`);
+      expect(first?.body).toMatchObject({
+        model: 'llama3.2:1b',
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const toolMessage = (second?.body.messages as { role: string; content: string }[]).find(
+        (message) => message.role === 'tool',
+      );
+      expect(JSON.parse(toolMessage?.content ?? '{}')).toMatchObject({
+        location: expect.stringMatching(/Paris/) as unknown,
+      });
+
+      const frames = JSON.stringify([...alice.frames, ...bob.frames]);
+      expect(frames).not.toContain(KEY);
+      expect(lines.some((line) => line.includes(`"default=${MODEL}"`))).toBe(true);
+      expect(lines.some((line) => line.includes('"level":10'))).toBe(true);
+      for (const line of lines) expect(line).not.toContain(KEY);
+      await Promise.all([alice.close(), bob.close()]);
+    },
+  );
 
   it('shows the inspector the agent and model of a conversation, never the key', async () => {
     provider.reply(
@@ -142,24 +149,29 @@ describe('a real model from PARLEY_MODEL', () => {
     await alice.close();
   });
 
-  it('closes the provider connection when a participant cancels mid-stream', async () => {
-    provider.reply({
-      kind: 'stream',
-      api: 'chat-completions',
-      chunks: 'local-weather-answer',
-      stallAfter: 3,
-    });
-    const server = await startTestServer({ environment: environment() });
-    const alice = await connectClient(server.url, 'cancel-room', 'alice');
-    alice.send({ type: 'user_message', content: 'Weather in Paris?' });
-    await alice.waitForType('agent_response_chunk');
-    alice.send({ type: 'cancel' });
-    await provider.requests[0]?.closedByClient;
-    const complete = await alice.waitForType('agent_response_complete');
-    expect(complete.status).toBe('cancelled');
-    expect(complete.content.length).toBeGreaterThan(0);
-    await alice.close();
-  });
+  it.each(['main', 'worker'])(
+    'closes the provider connection when a participant cancels mid-stream (model thread: %s)',
+    async (thread) => {
+      provider.reply({
+        kind: 'stream',
+        api: 'chat-completions',
+        chunks: 'local-weather-answer',
+        stallAfter: 3,
+      });
+      const server = await startTestServer({
+        environment: environment({ PARLEY_MODEL_THREAD: thread }),
+      });
+      const alice = await connectClient(server.url, 'cancel-room', 'alice');
+      alice.send({ type: 'user_message', content: 'Weather in Paris?' });
+      await alice.waitForType('agent_response_chunk');
+      alice.send({ type: 'cancel' });
+      await provider.requests[0]?.closedByClient;
+      const complete = await alice.waitForType('agent_response_complete');
+      expect(complete.status).toBe('cancelled');
+      expect(complete.content.length).toBeGreaterThan(0);
+      await alice.close();
+    },
+  );
 
   it('stops at start naming PARLEY_MODEL_BASE_URL when an openai-compatible model has none', async () => {
     await expect(

@@ -145,6 +145,8 @@ export interface ParleyConfig {
   modelIdleTimeoutMs: number;
   /** Retries of a model call that failed before any output. Env `PARLEY_MODEL_MAX_RETRIES`. @default 2 */
   modelMaxRetries: number;
+  /** Thread that reads remote models' streams. Env `PARLEY_MODEL_THREAD`. @default 'worker' */
+  modelThread: 'main' | 'worker';
   /** Longest tool result given to a model, in characters of JSON. Env `PARLEY_TOOL_RESULT_MAX_CHARS`. @default 16_000 */
   toolResultMaxChars: number;
   /** Tokens a user's turns may spend per window; 0: no budget. Env `PARLEY_USER_TOKEN_BUDGET`. @default 0 */

@@ -5,12 +5,9 @@
  * serialized once on the caller's thread and committed in one transaction on the worker; its
  * promise settles when the commit is done, so "logged before sent" still holds.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ParleyError } from '../errors.js';
+import { startModuleWorker } from '../start-worker.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import { entryJson } from './entry-json.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
@@ -227,22 +224,7 @@ export class WorkerSqliteEventStore implements EventStore {
   }
 }
 
-/**
- * Starts sqlite-worker.js next to this module. Under tsx or vitest this module is TypeScript, and
- * so is the worker: a small bootstrap registers tsx's loader in the worker first (its `--import`
- * flag is not honoured in a worker's execArgv on Node 20).
- */
+/** Starts sqlite-worker.js (or .ts, under tsx and vitest) next to this module. */
 function startWorker(workerData: { path: string; options: WorkerSqliteEventStoreOptions }): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData });
-  }
-  const require = createRequire(import.meta.url);
-  const tsxPackage = require.resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const api = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import.default ?? ''));
-  const entry = new URL('./sqlite-worker.ts', import.meta.url);
-  const bootstrap = `import(${JSON.stringify(api.href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return startModuleWorker(import.meta.url, 'sqlite-worker', workerData);
 }

@@ -15,6 +15,7 @@ import type { ParleyConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createModelFromSpec, type ModelEnvironment } from '../providers/create-model-from-spec.js';
 import { fromSpecificationModel } from '../providers/from-specification-model.js';
+import type { ModelThread } from '../providers/model-thread.js';
 import { resilientModel, type ResilienceOptions } from '../providers/resilient-model.js';
 import { isSpecificationModel } from '../providers/specification-model.js';
 
@@ -56,6 +57,11 @@ export interface BuildAgentsOptions {
   toolNames: readonly string[];
   /** Receives the retries' warnings. */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * Where models given as a spec stream with `PARLEY_MODEL_THREAD=worker` (the offline model and
+   * model objects stay on the server's thread). The caller closes it.
+   */
+  modelThread?: ModelThread;
 }
 
 /**
@@ -89,8 +95,17 @@ export async function buildAgents(
     let built: LanguageModel;
     let modelSpec: string;
     if (typeof model === 'string') {
+      // Built here in any case: a missing key or URL stops the server at start.
       built = createModelFromSpec(model, environment, { ...sampling, resilience });
       modelSpec = model.trim();
+      if (options.modelThread !== undefined && built.provider !== 'offline') {
+        built = options.modelThread.model(modelSpec, built, {
+          ...sampling,
+          maxRetries: config.modelMaxRetries,
+          firstByteTimeoutMs: config.modelFirstByteTimeoutMs,
+          idleTimeoutMs: config.modelIdleTimeoutMs,
+        });
+      }
     } else if (isSpecificationModel(model)) {
       built = resilientModel(fromSpecificationModel(model, sampling), resilience);
       modelSpec = `${built.provider}:${built.modelId}`;
@@ -129,7 +144,7 @@ async function agentDefinitions(
 }
 
 /** The provider variables as `createModelFromSpec` reads them, from the validated configuration. */
-function providerEnvironment(config: ParleyConfig): ModelEnvironment {
+export function providerEnvironment(config: ParleyConfig): ModelEnvironment {
   return {
     OPENAI_API_KEY: config.openaiApiKey,
     OPENAI_BASE_URL: config.openaiBaseUrl,

@@ -31,7 +31,8 @@ import {
 } from './authenticate.js';
 import type { McpConfig } from '../tools/mcp/mcp-config.js';
 import { createDefaultToolRegistry } from '../tools/registry.js';
-import { buildAgents, type AgentOptions } from './build-agents.js';
+import { buildAgents, providerEnvironment, type AgentOptions } from './build-agents.js';
+import { ModelThread } from '../providers/model-thread.js';
 import { createForwarder, createInspectionHub, openEventStore } from './from-config.js';
 import { isParleyPath, route } from './http-routes.js';
 import { startExpiry } from './health.js';
@@ -208,7 +209,12 @@ export async function createParley(
     ...(config.jwtAudience === undefined ? {} : { jwtAudience: config.jwtAudience }),
   });
   const tools = options.tools ?? createDefaultToolRegistry();
+  const modelThread =
+    config.modelThread === 'worker'
+      ? new ModelThread(providerEnvironment(config), logger)
+      : undefined;
   const agents = await buildAgents(config, {
+    ...(modelThread === undefined ? {} : { modelThread }),
     ...(options.agents === undefined ? {} : { agents: options.agents }),
     ...(options.model === undefined ? {} : { model: options.model }),
     modelWasSet:
@@ -544,6 +550,7 @@ export async function createParley(
       // After the turns: a call still running was interrupted with its turn. Stdio servers
       // have exited when this resolves.
       await mcp.hub.close();
+      await modelThread?.close();
       wss.close();
       tokenExpiry.stop();
       inspector?.close();
