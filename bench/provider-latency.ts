@@ -135,6 +135,7 @@ async function runParley(defaultPacing: boolean): Promise<ProviderRun> {
     warmupMs: setup.warmupMs,
     measureMs: setup.measureMs,
     clients: setup.clients,
+    cpuProfile: defaultPacing ? undefined : options.cpuProfile,
     staggerMs: 100,
     drainMs: 3_000,
     verbose: options.verbose,
