@@ -361,7 +361,7 @@ export const CONFIG_VARIABLES = {
   PARLEY_MODEL_THREAD: [
     'modelThread',
     z.enum(['main', 'worker']).default('worker'),
-    "Thread that reads remote models' streams (models configured with a spec: `openai:`, `anthropic:`, `openai-compatible:`): `worker` (one worker thread for all of them, started at the first call, ~10 MiB; the HTTP streams' parsing stays off the server's event loop, which halves its load per token; see docs/PROVIDERS.md) or `main` (the server's own thread). Model objects given in code always run on the server's thread.",
+    "Thread that reads remote models' streams (models configured with a spec: `openai:`, `anthropic:`, `openai-compatible:`): `worker` (one worker thread for all of them, started at the first call, 20–35 MiB; the HTTP streams' parsing stays off the server's event loop, which halves its load per token; see docs/PROVIDERS.md) or `main` (the server's own thread). Model objects given in code always run on the server's thread.",
   ],
   PARLEY_TOOL_RESULT_MAX_CHARS: [
     'toolResultMaxChars',
