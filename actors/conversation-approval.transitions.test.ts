@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import type { TurnContinuation } from '../src/agent/turn-event.js';
 import type { ServerFrame } from '../src/protocol/frames.js';
-import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
+import {
+  NO_CONVERSATION_EFFECTS,
+  TEST_CONVERSATION_SETTINGS,
+} from '../test/support/conversation-settings.js';
 import { mayApprove } from './approval-rules.js';
 import type {
-  ConversationEffects,
   ConversationEvent,
   Participant,
   Publication,
@@ -20,18 +22,6 @@ import { conversationMachine, type ConversationContext } from './conversation.ma
 
 const TIMEOUT_MS = TEST_CONVERSATION_SETTINGS.approvalTimeoutMs;
 const PAUSED_AT = 1_700_000_000_000;
-
-const noEffects: ConversationEffects = {
-  hasTurnRoom: () => true,
-  publish: () => undefined,
-  recordInput: () => undefined,
-  reserveTurnSlot: () => undefined,
-  releaseTurnSlot: () => undefined,
-  submitTurn: () => undefined,
-  cancelTurn: () => undefined,
-  resumeTurn: () => undefined,
-  closeConnection: () => undefined,
-};
 
 type Action = { type: string; params?: unknown };
 
@@ -74,7 +64,7 @@ function createConversation(restored?: RestoredConversation) {
     conversationId: 'demo',
     idSeed: 's',
     settings: TEST_CONVERSATION_SETTINGS,
-    effects: noEffects,
+    effects: NO_CONVERSATION_EFFECTS,
     idleMs: 60_000,
     ...(restored === undefined ? {} : { restored }),
   });

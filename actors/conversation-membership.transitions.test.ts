@@ -6,21 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { ConversationEffects, ConversationEvent } from './conversation-state.js';
+import type { ConversationEvent } from './conversation-state.js';
 import { conversationMachine } from './conversation.machine.js';
-import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
-
-const effects: ConversationEffects = {
-  hasTurnRoom: () => true,
-  publish: () => undefined,
-  recordInput: () => undefined,
-  reserveTurnSlot: () => undefined,
-  releaseTurnSlot: () => undefined,
-  submitTurn: () => undefined,
-  cancelTurn: () => undefined,
-  resumeTurn: () => undefined,
-  closeConnection: () => undefined,
-};
+import {
+  NO_CONVERSATION_EFFECTS,
+  TEST_CONVERSATION_SETTINGS,
+} from '../test/support/conversation-settings.js';
 
 interface Step {
   snapshot: AnyMachineSnapshot;
@@ -32,7 +23,7 @@ function start(members: { userId: string; role: 'owner' | 'member' | 'viewer' }[
     conversationId: 'demo',
     idSeed: 's',
     settings: TEST_CONVERSATION_SETTINGS,
-    effects,
+    effects: NO_CONVERSATION_EFFECTS,
     idleMs: 60_000,
     restored: { seq: 1, history: [], unfinishedTurns: [], members },
   });

@@ -14,7 +14,10 @@ import {
   type ConnectionShardRef,
 } from './connection-shard.machine.js';
 import { connectionKey, conversationKey, parleyMachine } from './parley.machine.js';
-import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
+import {
+  NO_CONVERSATION_EFFECTS,
+  TEST_CONVERSATION_SETTINGS,
+} from '../test/support/conversation-settings.js';
 
 const IDLE_MS = 60_000;
 const HEARTBEAT_MS = 30_000;
@@ -46,17 +49,10 @@ function createParley({
   const delivered: { recipients: readonly string[]; type: string }[] = [];
   const sockets = new Map<string, SocketPort>();
   const effects: ConversationEffects = {
+    ...NO_CONVERSATION_EFFECTS,
     publish: ({ recipients, body }) => {
       delivered.push({ recipients, type: body.type });
     },
-    recordInput: () => undefined,
-    hasTurnRoom: () => true,
-    reserveTurnSlot: () => undefined,
-    releaseTurnSlot: () => undefined,
-    submitTurn: () => undefined,
-    cancelTurn: () => undefined,
-    resumeTurn: () => undefined,
-    closeConnection: () => undefined,
   };
   const root = createActor(parleyMachine, {
     clock,

@@ -14,10 +14,13 @@ import {
   type AnyStateMachine,
   type InspectionEvent,
 } from 'xstate';
-import type { ConversationEffects, ConversationEvent } from './conversation-state.js';
+import type { ConversationEvent } from './conversation-state.js';
 import { conversationMachine } from './conversation.machine.js';
 import { withTransitionLane } from './transition-lane.js';
-import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
+import {
+  NO_CONVERSATION_EFFECTS,
+  TEST_CONVERSATION_SETTINGS,
+} from '../test/support/conversation-settings.js';
 
 /** The conversation machine with the interpreter's own `transition`: no lane. */
 const interpreted = Object.create(conversationMachine, {
@@ -25,23 +28,11 @@ const interpreted = Object.create(conversationMachine, {
   transition: { value: StateMachine.prototype.transition },
 }) as typeof conversationMachine;
 
-const effects: ConversationEffects = {
-  hasTurnRoom: () => true,
-  publish: () => undefined,
-  recordInput: () => undefined,
-  reserveTurnSlot: () => undefined,
-  releaseTurnSlot: () => undefined,
-  submitTurn: () => undefined,
-  cancelTurn: () => undefined,
-  resumeTurn: () => undefined,
-  closeConnection: () => undefined,
-};
-
 const input = {
   conversationId: 'demo',
   idSeed: 's',
   settings: TEST_CONVERSATION_SETTINGS,
-  effects,
+  effects: NO_CONVERSATION_EFFECTS,
   idleMs: 60_000,
 };
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ModelMessage, ModelRequest, ModelToolDescription } from '../src/agent/model.js';
+import type { ModelMessage, ModelRequest } from '../src/agent/model.js';
 import { ParleyError } from '../src/errors.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
 import { ModelThread } from '../src/providers/model-thread.js';
-import { collectParts, textOf } from './support/model-parts.js';
+import { collectParts, textOf, WEATHER_TOOL } from './support/model-parts.js';
 import { startProviderServer, type ProviderServer } from './support/provider-server.js';
 
 /*
@@ -14,18 +14,8 @@ import { startProviderServer, type ProviderServer } from './support/provider-ser
 const LOCAL_KEY = 'local-thread-key-5be1f0';
 const SPEC = 'openai-compatible:llama3.2:1b';
 
-const weatherTool: ModelToolDescription = {
-  name: 'weather',
-  description: 'Current weather for a city.',
-  inputSchema: {
-    type: 'object',
-    properties: { location: { type: 'string' } },
-    required: ['location'],
-    additionalProperties: false,
-  },
-};
 const question: ModelMessage = { role: 'user', content: 'Weather in Paris?', userId: 'alice' };
-const request: ModelRequest = { messages: [question], tools: [weatherTool] };
+const request: ModelRequest = { messages: [question], tools: [WEATHER_TOOL] };
 
 let server: ProviderServer;
 let thread: ModelThread;

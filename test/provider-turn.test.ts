@@ -1,6 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ModelMessage, ModelToolDescription } from '../src/agent/model.js';
+import type { ModelMessage } from '../src/agent/model.js';
 import {
   runTurn,
   runTurnWithProgress,
@@ -9,6 +9,7 @@ import {
 } from '../src/agent/run-turn.js';
 import type { TurnEventWithProgress } from '../src/agent/turn-event.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
+import { WEATHER_TOOL } from './support/model-parts.js';
 import { startProviderServer, type ProviderServer } from './support/provider-server.js';
 
 /*
@@ -16,15 +17,6 @@ import { startProviderServer, type ProviderServer } from './support/provider-ser
  * for the weather, the tool's result goes back, the answer streams, usage is counted.
  */
 
-const weatherTool: ModelToolDescription = {
-  name: 'weather',
-  description: 'Current weather for a city.',
-  inputSchema: {
-    type: 'object',
-    properties: { location: { type: 'string' } },
-    required: ['location'],
-  },
-};
 const messages: ModelMessage[] = [
   { role: 'system', content: 'You are Parley, a weather assistant.' },
   { role: 'user', content: 'Weather in Paris?', userId: 'alice' },
@@ -47,7 +39,7 @@ afterEach(async () => {
 function dependencies(spec: string, environment: Record<string, string>): TurnDependencies {
   return {
     model: createModelFromSpec(spec, environment, { resilience: { random: () => 0 } }),
-    tools: [weatherTool],
+    tools: [WEATHER_TOOL],
     executeTool,
     maxSteps: 4,
     toolTimeoutMs: 1_000,

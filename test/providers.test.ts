@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ModelMessage, ModelRequest, ModelToolDescription } from '../src/agent/model.js';
+import type { ModelMessage, ModelRequest } from '../src/agent/model.js';
 import { createModelFromSpec } from '../src/providers/create-model-from-spec.js';
-import { collectParts, textOf } from './support/model-parts.js';
+import { collectParts, textOf, WEATHER_TOOL } from './support/model-parts.js';
 import { startProviderServer, type ProviderServer } from './support/provider-server.js';
 
 /*
@@ -12,17 +12,6 @@ import { startProviderServer, type ProviderServer } from './support/provider-ser
 const OPENAI_KEY = 'sk-test-openai-4f1c9e';
 const ANTHROPIC_KEY = 'sk-ant-test-7d2b0a';
 const LOCAL_KEY = 'local-test-key-93ab';
-
-const weatherTool: ModelToolDescription = {
-  name: 'weather',
-  description: 'Current weather for a city.',
-  inputSchema: {
-    type: 'object',
-    properties: { location: { type: 'string', description: 'City name, e.g. Paris' } },
-    required: ['location'],
-    additionalProperties: false,
-  },
-};
 
 const system: ModelMessage = { role: 'system', content: 'You are Parley, a weather assistant.' };
 const question: ModelMessage = { role: 'user', content: 'Weather in Paris?', userId: 'alice' };
@@ -46,7 +35,7 @@ function afterTool(toolCallId: string): ModelMessage[] {
   ];
 }
 
-const firstStep: ModelRequest = { messages: [system, question], tools: [weatherTool] };
+const firstStep: ModelRequest = { messages: [system, question], tools: [WEATHER_TOOL] };
 
 let server: ProviderServer;
 beforeEach(async () => {
@@ -122,7 +111,7 @@ describe('openai: with Chat Completions', () => {
           function: {
             name: 'weather',
             description: 'Current weather for a city.',
-            parameters: weatherTool.inputSchema,
+            parameters: WEATHER_TOOL.inputSchema,
           },
         },
       ],
@@ -135,7 +124,7 @@ describe('openai: with Chat Completions', () => {
 
     const parts = await collectParts(model(), {
       messages: afterTool('call_Wz3kP0weather'),
-      tools: [weatherTool],
+      tools: [WEATHER_TOOL],
     });
 
     expect(server.requests[0]?.body.messages).toEqual([
@@ -197,7 +186,7 @@ describe('openai: with the Responses API (PARLEY_OPENAI_API=responses)', () => {
     expect(server.requests[0]?.body).toMatchObject({
       model: 'gpt-4o-mini',
       stream: true,
-      tools: [{ type: 'function', name: 'weather', parameters: weatherTool.inputSchema }],
+      tools: [{ type: 'function', name: 'weather', parameters: WEATHER_TOOL.inputSchema }],
     });
     expect(parts.filter((part) => part.type === 'tool-input-delta')).toHaveLength(5);
     expect(parts.find((part) => part.type === 'tool-call')).toEqual({
@@ -218,7 +207,7 @@ describe('openai: with the Responses API (PARLEY_OPENAI_API=responses)', () => {
 
     const parts = await collectParts(model(), {
       messages: afterTool('call_Rsp9weather'),
-      tools: [weatherTool],
+      tools: [WEATHER_TOOL],
     });
 
     expect(server.requests[0]?.body.input).toEqual(
@@ -303,7 +292,7 @@ describe('anthropic:', () => {
         {
           name: 'weather',
           description: 'Current weather for a city.',
-          input_schema: weatherTool.inputSchema,
+          input_schema: WEATHER_TOOL.inputSchema,
         },
       ],
     });
@@ -314,7 +303,7 @@ describe('anthropic:', () => {
 
     const parts = await collectParts(model(), {
       messages: afterTool('toolu_01WeatherParis9k'),
-      tools: [weatherTool],
+      tools: [WEATHER_TOOL],
     });
 
     expect(server.requests[0]?.body.messages).toEqual([

@@ -78,10 +78,14 @@ export async function buildAgents(
 ): Promise<Agent[]> {
   const definitions = await agentDefinitions(config, options);
   const environment = providerEnvironment(config);
-  const resilience: ResilienceOptions = {
+  // Data only, so that the model thread can build the same models.
+  const deadlines = {
     maxRetries: config.modelMaxRetries,
     firstByteTimeoutMs: config.modelFirstByteTimeoutMs,
     idleTimeoutMs: config.modelIdleTimeoutMs,
+  };
+  const resilience: ResilienceOptions = {
+    ...deadlines,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   };
   return definitions.map((definition) => {
@@ -99,12 +103,7 @@ export async function buildAgents(
       built = createModelFromSpec(model, environment, { ...sampling, resilience });
       modelSpec = model.trim();
       if (options.modelThread !== undefined && built.provider !== 'offline') {
-        built = options.modelThread.model(modelSpec, built, {
-          ...sampling,
-          maxRetries: config.modelMaxRetries,
-          firstByteTimeoutMs: config.modelFirstByteTimeoutMs,
-          idleTimeoutMs: config.modelIdleTimeoutMs,
-        });
+        built = options.modelThread.model(modelSpec, built, { ...sampling, ...deadlines });
       }
     } else if (isSpecificationModel(model)) {
       built = resilientModel(fromSpecificationModel(model, sampling), resilience);

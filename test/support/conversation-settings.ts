@@ -1,4 +1,4 @@
-import type { ConversationSettings } from '../../actors/conversation-state.js';
+import type { ConversationEffects, ConversationSettings } from '../../actors/conversation-state.js';
 
 /** Conversation settings with the production defaults, for actor tests. */
 export const TEST_CONVERSATION_SETTINGS: ConversationSettings = {
@@ -14,4 +14,17 @@ export const TEST_CONVERSATION_SETTINGS: ConversationSettings = {
     rate_limit_window_ms: 10_000,
     heartbeat_interval_ms: 30_000,
   },
+};
+
+/** An effects port that does nothing and always has room for a turn, for actor tests. */
+export const NO_CONVERSATION_EFFECTS: ConversationEffects = {
+  hasTurnRoom: () => true,
+  publish: () => undefined,
+  recordInput: () => undefined,
+  reserveTurnSlot: () => undefined,
+  releaseTurnSlot: () => undefined,
+  submitTurn: () => undefined,
+  cancelTurn: () => undefined,
+  resumeTurn: () => undefined,
+  closeConnection: () => undefined,
 };

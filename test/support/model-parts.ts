@@ -1,7 +1,12 @@
 /**
  * Helpers for tests that drive a model directly: collect its parts, describe its errors.
  */
-import type { LanguageModel, ModelRequest, ModelStreamPart } from '../../src/agent/model.js';
+import type {
+  LanguageModel,
+  ModelRequest,
+  ModelStreamPart,
+  ModelToolDescription,
+} from '../../src/agent/model.js';
 import { ParleyError } from '../../src/errors.js';
 
 /** A part as tests compare it: an error part shows its code and message. */
@@ -32,3 +37,15 @@ export function comparable(part: ModelStreamPart): ComparablePart {
 export function textOf(parts: readonly ComparablePart[]): string {
   return parts.map((part) => (part.type === 'text-delta' ? part.delta : '')).join('');
 }
+
+/** The weather tool as a model is told of it, for tests that send a model a tool. */
+export const WEATHER_TOOL: ModelToolDescription = {
+  name: 'weather',
+  description: 'Current weather for a city.',
+  inputSchema: {
+    type: 'object',
+    properties: { location: { type: 'string', description: 'City name, e.g. Paris' } },
+    required: ['location'],
+    additionalProperties: false,
+  },
+};
