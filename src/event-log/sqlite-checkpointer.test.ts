@@ -117,15 +117,54 @@ describe('SqliteEventStore checkpoints', () => {
     expect(store.checkpointStats).toMatchObject({ mode: 'background', background: 3, threads: 2 });
   });
 
-  it("checkpoints on the writer's thread when the WAL outgrows walAutocheckpointPages", async () => {
+  it('holds the next commit for a catch-up in the worker when the WAL outgrows walAutocheckpointPages', async () => {
+    const path = nextPath();
+    // 100 commits of one entry each write about 200 pages: over 100, under 4 × 100.
+    const { store, next, events } = observedStore(path, { walAutocheckpointPages: 100 });
+    stores.push(store);
+    await commit(store, 100);
+    expect(await next()).toMatchObject({ type: 'checkpoint', where: 'background' });
+
+    // The 101st commit waits for a second checkpoint, which nothing was written during: it
+    // copies the whole WAL, and that commit restarts the WAL from its start.
+    const held = store.append([partEntry('a', 101)]);
+    const catchUp = await next();
+    expect(catchUp).toMatchObject({ type: 'checkpoint', where: 'background' });
+    const { result } = catchUp as Extract<Event, { type: 'checkpoint' }>;
+    expect(result.checkpointedPages).toBe(result.walPages);
+    await held;
+    expect(walPages(path)).toBeLessThan(10);
+    expect(store.checkpointStats).toMatchObject({ background: 2, catchUps: 1, inline: 0 });
+    // No checkpoint ran on this thread, and the next commits do not wait.
+    await commit(store, 10, 101);
+    expect(events).toEqual([]);
+  });
+
+  it("checkpoints on the writer's thread once the WAL outgrows 4 × walAutocheckpointPages", async () => {
+    // 100 commits of one entry each write about 200 pages: over 4 × 20.
     const { store, next } = observedStore(nextPath(), { walAutocheckpointPages: 20 });
     stores.push(store);
     await commit(store, 100);
 
     expect(await next()).toMatchObject({ type: 'checkpoint', where: 'background' });
-    const inline = await next();
-    expect(inline).toMatchObject({ type: 'checkpoint', where: 'inline' });
-    expect(store.checkpointStats).toMatchObject({ background: 1, inline: 1 });
+    expect(await next()).toMatchObject({ type: 'checkpoint', where: 'inline' });
+    expect(store.checkpointStats).toMatchObject({ background: 1, inline: 1, catchUps: 0 });
+  });
+
+  it('writes a held commit before it closes', async () => {
+    const path = nextPath();
+    const { store, next } = observedStore(path, { walAutocheckpointPages: 100 });
+    await commit(store, 100);
+    await next();
+    const held = store.append([partEntry('a', 101)]);
+    await store.close();
+    await held;
+
+    const reopened = SqliteEventStore.open(path);
+    stores.push(reopened);
+    expect(
+      (await reopened.readEntries('a', { afterPosition: 100 })).map((entry) => entry.position),
+    ).toEqual([101]);
   });
 
   it("closes the worker's connection too, so that closing removes the WAL", async () => {
