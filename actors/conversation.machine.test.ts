@@ -112,10 +112,15 @@ function createManualPool() {
 interface Options {
   pool?: Pick<WorkerPool, 'reserve' | 'release' | 'submit' | 'cancel' | 'waiting' | 'maxWaiting'>;
   settings?: Partial<ConversationSettings>;
+  hibernation?: { hibernateAfterMs: number; emptyHibernateAfterMs?: number };
 }
 
 /** A conversation under a recording parent, with a simulated clock and hand-driven turns. */
-function createConversation({ pool = createManualPool(), settings = {} }: Options = {}) {
+function createConversation({
+  pool = createManualPool(),
+  settings = {},
+  hibernation = { hibernateAfterMs: 0 },
+}: Options = {}) {
   const clock = new SimulatedClock();
   const turns: Subject<TurnEvent>[] = [];
   const submitted: ModelMessage[][] = [];
@@ -126,6 +131,7 @@ function createConversation({ pool = createManualPool(), settings = {} }: Option
       conversationId: 'demo',
       idSeed: 's',
       idleMs: IDLE_MS,
+      ...hibernation,
       settings: { ...SETTINGS, ...settings },
       effects: {
         publish: ({ recipients, body, seq }) => {
@@ -426,6 +432,50 @@ describe('conversationMachine', () => {
         type: 'conversation.stopped',
         conversationId: 'demo',
       });
+    });
+
+    it('hibernates at once when its last participant leaves, with emptyHibernateAfterMs 0', () => {
+      const { clock, conversation, join, parentEvents } = createConversation({
+        hibernation: { hibernateAfterMs: 1_000, emptyHibernateAfterMs: 0 },
+      });
+      join('c1', 'alice');
+      clock.increment(999);
+      expect(conversation.getSnapshot().value).toEqual({ idle: 'occupied' });
+
+      conversation.send({ type: 'participant.leave', connectionId: 'c1' });
+      clock.increment(0);
+      expect(conversation.getSnapshot().value).toBe('hibernated');
+      const hibernated = parentEvents().find((event) => event.type === 'conversation.hibernated');
+      expect(hibernated).toMatchObject({
+        conversation: { conversationId: 'demo', participants: [] },
+      });
+    });
+
+    it('waits emptyHibernateAfterMs when empty and hibernateAfterMs when occupied', () => {
+      const { clock, conversation, join } = createConversation({
+        hibernation: { hibernateAfterMs: 1_000, emptyHibernateAfterMs: 400 },
+      });
+      clock.increment(399);
+      expect(conversation.getSnapshot().value).toEqual({ idle: 'empty' });
+      join('c1', 'alice');
+      clock.increment(999);
+      expect(conversation.getSnapshot().value).toEqual({ idle: 'occupied' });
+
+      conversation.send({ type: 'participant.leave', connectionId: 'c1' });
+      clock.increment(399);
+      expect(conversation.getSnapshot().value).toEqual({ idle: 'empty' });
+      clock.increment(1);
+      expect(conversation.getSnapshot().value).toBe('hibernated');
+    });
+
+    it('never hibernates when empty while hibernation is off, whatever emptyHibernateAfterMs says', () => {
+      const { clock, conversation } = createConversation({
+        hibernation: { hibernateAfterMs: 0, emptyHibernateAfterMs: 0 },
+      });
+      clock.increment(IDLE_MS - 1);
+      expect(conversation.getSnapshot().value).toEqual({ idle: 'empty' });
+      clock.increment(1);
+      expect(conversation.getSnapshot().value).toBe('stopped');
     });
 
     it('does not stop while a turn is running with no participants', () => {

@@ -58,6 +58,12 @@ export interface ConversationMachineInput {
    * @default 0
    */
   hibernateAfterMs?: number;
+  /**
+   * How long a conversation with no participant and no turn waits before it hibernates, when
+   * hibernation is on (`hibernateAfterMs` > 0); 0: at once. Nobody is there to serve, and the
+   * next join wakes it from the log as a restart would. @default hibernateAfterMs
+   */
+  emptyHibernateAfterMs?: number;
   /** State read back from the log when the conversation existed before this actor. */
   restored?: RestoredConversation | undefined;
   /** What this conversation kept when it hibernated: it wakes with it (and the log's history). */
@@ -69,6 +75,7 @@ export interface ConversationContext extends ConversationState {
   effects: ConversationEffects;
   idleMs: number;
   hibernateAfterMs: number;
+  emptyHibernateAfterMs: number;
 }
 
 /** The conversation machine's effects, guards and delays. */
@@ -197,13 +204,13 @@ const conversationSetup = setup({
     hibernates: ({ context }) => context.hibernateAfterMs > 0,
     /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
     hibernatesBeforeIdle: ({ context }) =>
-      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs,
+      context.hibernateAfterMs > 0 && context.emptyHibernateAfterMs < context.idleMs,
   },
   delays: {
     // One timer for an empty conversation, not two (each costs ~0.75 KiB of heap).
     empty: ({ context }) =>
-      context.hibernateAfterMs > 0 && context.hibernateAfterMs < context.idleMs
-        ? context.hibernateAfterMs
+      context.hibernateAfterMs > 0 && context.emptyHibernateAfterMs < context.idleMs
+        ? context.emptyHibernateAfterMs
         : context.idleMs,
     // Hibernation off: the timer still runs (XState has no conditional `after`), as long as the
     // idle stop's, and its guard declines; a replay's idle time keeps it out of the way.
@@ -348,6 +355,7 @@ const interpretedMachine = conversationSetup
       effects: input.effects,
       idleMs: input.idleMs,
       hibernateAfterMs: input.hibernateAfterMs ?? 0,
+      emptyHibernateAfterMs: input.emptyHibernateAfterMs ?? input.hibernateAfterMs ?? 0,
     }),
     // A restored conversation first closes the turns the previous process left running; a turn it
     // left waiting for approvals waits on; one woken from hibernation has its participants back.

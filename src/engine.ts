@@ -261,6 +261,7 @@ export function createEngine(options: EngineOptions): Engine {
             effects,
             idleMs: config.conversationIdleMs,
             hibernateAfterMs: config.conversationHibernateAfterMs,
+            emptyHibernateAfterMs: config.conversationEmptyHibernateAfterMs,
             restored: previous,
             awoken,
           };
@@ -289,6 +290,7 @@ export function createEngine(options: EngineOptions): Engine {
           effects,
           idleMs: config.conversationIdleMs,
           hibernateAfterMs: config.conversationHibernateAfterMs,
+          emptyHibernateAfterMs: config.conversationEmptyHibernateAfterMs,
           restored: previous,
           awoken: undefined,
         };
@@ -377,6 +379,7 @@ export function createEngine(options: EngineOptions): Engine {
       (count, shard) => count + shard.getSnapshot().context.hibernated.size,
       0,
     ),
+    waking_conversations: waking + wakes.length,
     turns: { running: pool.running, waiting: pool.waiting },
     log: { pending: log.pending, status: log.status() },
   });

@@ -159,6 +159,8 @@ export interface ParleyConfig {
   conversationIdleMs: number;
   /** Quiet time before an idle conversation hibernates; 0: never. Env `PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`. @default 30_000 */
   conversationHibernateAfterMs: number;
+  /** Of those, one with no participant: how long it waits; 0: at once. Env `PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS`. @default 0 */
+  conversationEmptyHibernateAfterMs: number;
   /** How long running turns may finish at shutdown. Env `PARLEY_SHUTDOWN_GRACE_MS`. @default 10_000 */
   shutdownGraceMs: number;
 }

@@ -393,6 +393,11 @@ export const CONFIG_VARIABLES = {
     int(0, 86_400_000).default(30_000),
     'A conversation with no turn running, queued or awaiting approval that saw no event for this long hibernates: its actor stops, the engine keeps its seq, ids and participants (~0.3 KiB), and the next event (a join, a message, a leave) wakes it with its history read back from the log. 0: never.',
   ],
+  PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS: [
+    'conversationEmptyHibernateAfterMs',
+    int(0, 86_400_000).default(0),
+    'How long a conversation with no participant and no turn waits before it hibernates, while conversation hibernation is on; 0: at once. Nobody is there to serve, and the next join wakes it from the log with its history, as a restart would. An empty conversation kept awake holds about 3-4 KiB of heap, a hibernated one about 1.3 KiB.',
+  ],
   PARLEY_SHUTDOWN_GRACE_MS: [
     'shutdownGraceMs',
     int(0, 600_000).default(10_000),

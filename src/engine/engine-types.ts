@@ -148,6 +148,8 @@ export interface EngineStats {
   conversations: number;
   /** Conversations whose actor hibernates (`PARLEY_CONVERSATION_HIBERNATE_AFTER_MS`); not in `conversations`. */
   hibernated_conversations: number;
+  /** Of those, conversations being woken: their history is read back from the log, or waits to be. */
+  waking_conversations: number;
   turns: { running: number; waiting: number };
   log: { pending: number };
 }

@@ -69,15 +69,17 @@ export function userOf(path: string, snapshot: InspectedSnapshot): string | null
 }
 
 /**
- * Whether a connection's actor ended in its state `hibernated`: its shard keeps its context
- * and a new actor takes its path when it wakes (`actors/connection.machine.ts`, "Hibernation").
+ * Whether a connection's or a conversation's actor ended in its state `hibernated`: its shard
+ * (or the engine, for a conversation) keeps what it needs, and a new actor takes its path when
+ * it wakes (`actors/connection.machine.ts`, "Hibernation"; `actors/conversation.machine.ts`).
  *
  * @example
  * isHibernated('connection:c1', { status: 'done', value: 'hibernated' }) // true
  */
 export function isHibernated(path: string, snapshot: InspectedSnapshot): boolean {
+  const kind = kindOf(path);
   return (
-    kindOf(path) === 'connection' &&
+    (kind === 'connection' || kind === 'conversation') &&
     (snapshot?.status === 'done' || snapshot?.status === 'stopped') &&
     snapshot.value === 'hibernated'
   );

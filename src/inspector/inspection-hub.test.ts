@@ -63,7 +63,7 @@ function end(
   actor.stop();
 }
 
-describe('InspectionHub, hibernating connections', () => {
+describe('InspectionHub, hibernating connections and conversations', () => {
   it('keeps the entry of a connection that hibernates, with its last state and context', () => {
     const { hub, changes, records, start, kinds } = watchedHub();
     const sleeper = start('connection:c1');
@@ -112,20 +112,27 @@ describe('InspectionHub, hibernating connections', () => {
     expect(hub.context('connection:c1')).toEqual({ pokes: 2 });
   });
 
-  it('still removes an actor that ends in another state, or is not a connection', () => {
+  it('keeps a conversation that hibernates too, and still removes an actor that ends in another state', () => {
     const { hub, changes, records, start } = watchedHub();
     const closing = start('connection:c2');
-    const conversation = start('conversation:x');
+    const sleeping = start('conversation:x');
+    const stopping = start('conversation:y');
 
     end(closing, 'close');
-    end(conversation, 'sleep');
+    end(sleeping, 'sleep');
+    end(stopping, 'close');
 
+    expect(hub.summary('conversation:x')).toMatchObject({
+      kind: 'conversation',
+      status: 'hibernated',
+    });
+    expect(records).toContain('conversation:x actor.hibernated (hibernated)');
     expect(hub.summary('connection:c2')).toBeUndefined();
-    expect(hub.summary('conversation:x')).toBeUndefined();
+    expect(hub.summary('conversation:y')).toBeUndefined();
     expect(records).toContain('connection:c2 actor.stopped (stopped)');
-    expect(records).toContain('conversation:x actor.stopped (stopped)');
+    expect(records).toContain('conversation:y actor.stopped (stopped)');
     expect(changes).toContain('connection:c2 removed');
-    expect(changes).toContain('conversation:x removed');
+    expect(changes).toContain('conversation:y removed');
   });
 
   it('does not let an actor that stops late remove the entry of the one now at its path', () => {
