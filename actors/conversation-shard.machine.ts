@@ -58,7 +58,21 @@ export interface SleepingConversation {
   conversation: HibernatedConversation;
   /** Events that arrived since it hibernated, delivered in order when it wakes. */
   waiting: ConversationEvent[];
+  /** With no participant: the shard's sweeps it has seen; forgotten at {@link FORGET_AFTER_SWEEPS}. */
+  sweeps?: number;
 }
+
+/**
+ * Sweeps per `conversationIdleMs`: an empty hibernated conversation is forgotten at the fifth
+ * sweep after it hibernated, between 1 and 1.25 × `conversationIdleMs` later. One timer per shard
+ * instead of one per conversation: a delayed event per record (a Node `Timeout`, its closure and
+ * XState's record of it) was about a third of an idle conversation's heap.
+ */
+const SWEEPS_PER_IDLE_TIME = 4;
+const FORGET_AFTER_SWEEPS = SWEEPS_PER_IDLE_TIME + 1;
+
+const isForgettable = (sleeping: SleepingConversation) =>
+  sleeping.conversation.participants.length === 0 && sleeping.waiting.length === 0;
 
 /** The context of a shard: its input, and its hibernated conversations by conversation id. */
 export interface ConversationShardContext extends ConversationShardInput {
@@ -77,12 +91,7 @@ export type ConversationShardEvent =
   | { type: 'conversation.deliver'; conversationId: string; event: ConversationEvent }
   /** A hibernated conversation's history is loaded: spawn it and hand it what waited. */
   | { type: 'conversation.wake'; conversationId: string }
-  /** A hibernated conversation with no participant was kept for `conversationIdleMs`. */
-  | { type: 'conversation.forget'; conversationId: string }
   | { type: 'system.shutdown' };
-
-/** The id of the delayed event that forgets a hibernated conversation with no participant. */
-const forgetId = (conversationId: string) => `forget:${conversationId}`;
 
 /** The actions {@link wake} enqueues (a subset of XState's `enqueue`). */
 interface WakeQueue {
@@ -91,7 +100,6 @@ interface WakeQueue {
     options: { id: string; systemId: string; input: ConversationMachineInput },
   ): unknown;
   sendTo(to: string, event: ConversationEvent): void;
-  cancel(id: string): void;
 }
 
 /** Spawns a hibernated conversation's actor from what it kept, then hands it what waited. */
@@ -103,7 +111,6 @@ function wake(
   const { conversationId } = sleeping.conversation;
   const key = conversationKey(conversationId);
   context.hibernated.delete(conversationId);
-  enqueue.cancel(forgetId(conversationId));
   enqueue.spawnChild('conversation', {
     id: key,
     systemId: key,
@@ -125,9 +132,64 @@ export const conversationShardMachine = setup({
     input: {} as ConversationShardInput,
   },
   actors: { conversation: conversationMachine },
+  actions: {
+    keepHibernated: enqueueActions(({ context, enqueue, event }) => {
+      if (event.type !== 'conversation.hibernated') return;
+      const { conversationId } = event.conversation;
+      enqueue.stopChild(conversationKey(conversationId));
+      // Kept as long as an empty conversation's actor would have been, then forgotten by a
+      // sweep: its next participant starts it from the log as after a restart.
+      context.hibernated.set(conversationId, { conversation: event.conversation, waiting: [] });
+    }),
+    /** Counts a sweep on each empty record, and forgets those that have seen enough. */
+    sweep: ({ context }) => {
+      for (const [conversationId, sleeping] of context.hibernated) {
+        if (!isForgettable(sleeping)) continue;
+        sleeping.sweeps = (sleeping.sweeps ?? 0) + 1;
+        if (sleeping.sweeps >= FORGET_AFTER_SWEEPS) context.hibernated.delete(conversationId);
+      }
+    },
+  },
+  guards: {
+    isEmpty: ({ event }) =>
+      event.type === 'conversation.hibernated' && event.conversation.participants.length === 0,
+    /** After this sweep no empty record is left to count: the timer can stop. */
+    sweepLeavesNone: ({ context }) => {
+      for (const sleeping of context.hibernated.values()) {
+        if (isForgettable(sleeping) && (sleeping.sweeps ?? 0) + 1 < FORGET_AFTER_SWEEPS) {
+          return false;
+        }
+      }
+      return true;
+    },
+  },
+  delays: {
+    sweep: ({ context }) =>
+      Math.max(1, Math.ceil(context.conversationIdleMs / SWEEPS_PER_IDLE_TIME)),
+  },
 }).createMachine({
   id: 'conversations',
   context: ({ input }) => ({ ...input, hibernated: new Map() }),
+  // `sweeping` while it keeps a hibernated conversation with no participant: one timer for all.
+  initial: 'quiet',
+  states: {
+    quiet: {
+      on: {
+        'conversation.hibernated': [
+          { guard: 'isEmpty', target: 'sweeping', actions: 'keepHibernated' },
+          { actions: 'keepHibernated' },
+        ],
+      },
+    },
+    sweeping: {
+      after: {
+        sweep: [
+          { guard: 'sweepLeavesNone', target: 'quiet', actions: 'sweep' },
+          { target: 'sweeping', reenter: true, actions: 'sweep' },
+        ],
+      },
+    },
+  },
   on: {
     'conversation.spawn': {
       // A conversation that just stopped for idleness may still be registered: replace it. A
@@ -155,26 +217,11 @@ export const conversationShardMachine = setup({
     'conversation.stopped': {
       actions: enqueueActions(({ context, enqueue, event }) => {
         enqueue.stopChild(conversationKey(event.conversationId));
-        if (context.hibernated.delete(event.conversationId)) {
-          enqueue.cancel(forgetId(event.conversationId));
-        }
+        context.hibernated.delete(event.conversationId);
       }),
     },
-    'conversation.hibernated': {
-      actions: enqueueActions(({ context, enqueue, event }) => {
-        const { conversationId } = event.conversation;
-        enqueue.stopChild(conversationKey(conversationId));
-        context.hibernated.set(conversationId, { conversation: event.conversation, waiting: [] });
-        // Kept as long as an empty conversation's actor would have been, then forgotten: its
-        // next participant starts it from the log as after a restart.
-        if (event.conversation.participants.length === 0) {
-          enqueue.raise(
-            { type: 'conversation.forget', conversationId },
-            { id: forgetId(conversationId), delay: context.conversationIdleMs },
-          );
-        }
-      }),
-    },
+    // In `sweeping` (the state's own handler takes it in `quiet`).
+    'conversation.hibernated': { actions: 'keepHibernated' },
     'conversation.deliver': {
       actions: enqueueActions(({ context, enqueue, event, self }) => {
         // Woken since the event was addressed here: the running actor takes it.
@@ -187,7 +234,6 @@ export const conversationShardMachine = setup({
         if (sleeping === undefined) return;
         sleeping.waiting.push(event.event);
         if (sleeping.waiting.length === 1) {
-          enqueue.cancel(forgetId(event.conversationId));
           enqueue(() => {
             context.wakeConversation(event.conversationId);
           });
@@ -199,14 +245,6 @@ export const conversationShardMachine = setup({
         const sleeping = context.hibernated.get(event.conversationId);
         if (sleeping !== undefined) wake(context, enqueue, sleeping);
       }),
-    },
-    'conversation.forget': {
-      actions: ({ context, event }) => {
-        const sleeping = context.hibernated.get(event.conversationId);
-        if (sleeping?.conversation.participants.length === 0 && sleeping.waiting.length === 0) {
-          context.hibernated.delete(event.conversationId);
-        }
-      },
     },
     'system.shutdown': {
       actions: enqueueActions(({ context, enqueue, self }) => {
