@@ -78,6 +78,10 @@ export interface ConversationContext extends ConversationState {
   emptyHibernateAfterMs: number;
 }
 
+/** Whether an empty conversation hibernates before its idle stop (which its one timer decides). */
+const hibernatesBeforeIdle = (context: ConversationContext) =>
+  context.hibernateAfterMs > 0 && context.emptyHibernateAfterMs < context.idleMs;
+
 /** The conversation machine's effects, guards and delays. */
 const conversationSetup = setup({
   types: {
@@ -203,15 +207,12 @@ const conversationSetup = setup({
       ),
     hibernates: ({ context }) => context.hibernateAfterMs > 0,
     /** An empty conversation hibernates first, then its record is forgotten after `idleMs`. */
-    hibernatesBeforeIdle: ({ context }) =>
-      context.hibernateAfterMs > 0 && context.emptyHibernateAfterMs < context.idleMs,
+    hibernatesBeforeIdle: ({ context }) => hibernatesBeforeIdle(context),
   },
   delays: {
     // One timer for an empty conversation, not two (each costs ~0.75 KiB of heap).
     empty: ({ context }) =>
-      context.hibernateAfterMs > 0 && context.emptyHibernateAfterMs < context.idleMs
-        ? context.emptyHibernateAfterMs
-        : context.idleMs,
+      hibernatesBeforeIdle(context) ? context.emptyHibernateAfterMs : context.idleMs,
     // Hibernation off: the timer still runs (XState has no conditional `after`), as long as the
     // idle stop's, and its guard declines; a replay's idle time keeps it out of the way.
     hibernateAfter: ({ context }) => context.hibernateAfterMs || context.idleMs,

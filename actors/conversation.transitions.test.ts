@@ -17,7 +17,10 @@ import type {
   RestoredConversation,
 } from './conversation-state.js';
 import { conversationMachine, type ConversationContext } from './conversation.machine.js';
-import { TEST_CONVERSATION_SETTINGS } from '../test/support/conversation-settings.js';
+import {
+  NO_CONVERSATION_EFFECTS,
+  TEST_CONVERSATION_SETTINGS,
+} from '../test/support/conversation-settings.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -50,15 +53,8 @@ type FrameOf<TType extends ServerFrame['type']> = Extract<ServerFrame, { type: T
 
 /** What the effects port answers; no effect runs under `transition()`. */
 const effectsPort = (room: { value: boolean }): ConversationEffects => ({
+  ...NO_CONVERSATION_EFFECTS,
   hasTurnRoom: () => room.value,
-  publish: () => undefined,
-  recordInput: () => undefined,
-  reserveTurnSlot: () => undefined,
-  releaseTurnSlot: () => undefined,
-  submitTurn: () => undefined,
-  cancelTurn: () => undefined,
-  resumeTurn: () => undefined,
-  closeConnection: () => undefined,
 });
 
 /** The old reducer's inputs: turn events wrapped, and a turn's end without its finish. */
