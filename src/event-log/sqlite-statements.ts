@@ -1,90 +1,234 @@
 /**
- * The prepared statements of the SQLite event log, apart from the store so that a store can
- * prepare them again on a new connection (after it restored a removed file).
+ * The SQLite event log's tables as the store uses them (schema version 3, sqlite-schema.ts): the
+ * batch transaction, the index by position (stored runs, and the tail kept in memory), and every
+ * read as a walk along that index. Apart from the store so that a store can prepare them again on
+ * a new connection (after it restored a removed file).
+ *
+ * Over 300 lines because the index and every read of it belong together: each read walks the
+ * same runs, and the write keeps them.
  */
 import type Database from 'better-sqlite3';
-import type { ConversationSummary } from './event-store.js';
+import type { ConversationSummary, FrameRange } from './event-store.js';
 import { entryJson } from './entry-json.js';
 import type { LogEntry } from './log-entry.js';
+import { INDEX_TAIL_ENTRIES, packRun, RUN_PAIRS, unpackRun } from './sqlite-schema.js';
 
-type Row = [string, number, number | null, string, string | null, string | null, number, string];
+type Row = [
+  number,
+  string,
+  number,
+  number | null,
+  string,
+  string | null,
+  string | null,
+  number,
+  string,
+];
+
+/** Entries of one conversation in position order: their positions (ascending) and ids. */
+interface Run {
+  positions: number[];
+  ids: number[];
+}
+
+/** A stored run as read: where it starts, and its pairs. */
+interface StoredRun {
+  first_position: number;
+  last_position: number;
+  pairs: Buffer;
+}
+
+/** Which frames a frame read asks for; each shape is one prepared statement. */
+interface FrameShape {
+  after: boolean;
+  before: boolean;
+  eventsOnly: boolean;
+  types: boolean;
+  newest: boolean;
+}
+
+/** Stored runs read per statement while walking a conversation. */
+const RUN_PAGE = 32;
 
 /**
- * Prepares the store's statements on `db`, and the batch transaction: one row per entry, then the
- * retention trim of each conversation in the batch.
+ * Prepares the store's statements on `db` and reads the tail's state.
  *
  * @example
- * const { statements, appendBatch } = prepareStatements(db, 50_000);
+ * const tables = prepareStatements(db, 50_000);
+ * tables.appendBatch(entries);
  */
 export function prepareStatements(
   db: Database.Database,
   retention: number | undefined,
-): PreparedStatements {
-  const statements = {
-    insert: db.prepare<Row>(
-      `INSERT INTO entries (conversation_id, position, seq, kind, frame_type, to_connection, at, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    readEntries: db
-      .prepare<[string, number, number], string>(
-        `SELECT body FROM entries WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?`,
-      )
-      .pluck(),
-    // A conversation's frames have non-decreasing seqs in position order, so every "by seq"
-    // question is asked in position order, through the primary key (schema version 2).
-    lastPosition: db.prepare<[string, string], { position: number | null; seq: number | null }>(
-      `SELECT (SELECT max(position) FROM entries WHERE conversation_id = ?) AS position,
-              (SELECT seq FROM entries WHERE conversation_id = ? AND kind = 'frame'
-               ORDER BY position DESC LIMIT 1) AS seq`,
-    ),
-    firstRetainedSeq: db
-      .prepare<[string], number>(
-        `SELECT seq FROM entries
-         WHERE conversation_id = ? AND kind = 'frame' AND to_connection IS NULL
-         ORDER BY position LIMIT 1`,
-      )
-      .pluck(),
-    /** The first frame at or after a position: one probe of the seq-to-position search. */
-    firstFrameFrom: db.prepare<[string, number], { position: number; seq: number }>(
-      `SELECT position, seq FROM entries
-       WHERE conversation_id = ? AND position >= ? AND kind = 'frame'
-       ORDER BY position LIMIT 1`,
-    ),
-    maxPosition: db
-      .prepare<[string], number | null>(
-        `SELECT max(position) FROM entries WHERE conversation_id = ?`,
-      )
-      .pluck(),
-    listConversations: db.prepare<[number], ConversationSummary>(
-      `SELECT conversation_id, count(*) AS entries, coalesce(max(seq), 0) AS last_seq,
-              min(at) AS first_at, max(at) AS last_at
-       FROM entries GROUP BY conversation_id
-       ORDER BY last_at DESC, conversation_id LIMIT ?`,
-    ),
-    idleConversations: db
-      .prepare<[number, number], string>(
-        `SELECT conversation_id FROM entries GROUP BY conversation_id HAVING max(at) < ?
-         ORDER BY max(at) LIMIT ?`,
-      )
-      .pluck(),
-    deleteConversation: db.prepare<[string]>(`DELETE FROM entries WHERE conversation_id = ?`),
-    pageCount: db.prepare<[], number>(`PRAGMA page_count`).pluck(),
-    pageSize: db.prepare<[], number>(`PRAGMA page_size`).pluck(),
-    trim: db.prepare<{ conversation: string; retention: number }>(
-      `DELETE FROM entries
-       WHERE conversation_id = @conversation
-         AND position <= (SELECT max(position) FROM entries WHERE conversation_id = @conversation) - @retention
-         AND position IS NOT (
-           SELECT position FROM entries WHERE conversation_id = @conversation AND kind = 'frame'
-           ORDER BY position DESC LIMIT 1)`,
-    ),
-  };
-  const { insert, trim } = statements;
-  const appendBatch = db.transaction((entries: readonly LogEntry[]) => {
+  indexTailEntries = INDEX_TAIL_ENTRIES,
+): SqliteLogTables {
+  return new SqliteLogTables(db, retention, indexTailEntries);
+}
+
+/** What {@link prepareStatements} returns. */
+export type PreparedStatements = SqliteLogTables;
+
+/**
+ * The log's tables on one connection. Entries are written in id order with no index; the index by
+ * position is a list of runs per conversation. The tail's runs (entries written since the last
+ * bulk) are kept here; the commit that brings the tail to `indexTailEntries` stores them, one row
+ * per conversation, so a conversation's index is written once per bulk instead of once per
+ * commit. Reads walk a conversation's runs, stored then tail, and fetch entries by id.
+ *
+ * A position must follow its conversation's last (the primary key checked uniqueness in version
+ * 2); the check reads the tail kept here, or the newest stored run.
+ */
+export class SqliteLogTables {
+  readonly #db: Database.Database;
+  readonly #retention: number | undefined;
+  readonly #indexTailEntries: number;
+  /** The next entry's id: never reused, so that a deleted newest entry cannot hide a new one. */
+  #nextId: number;
+  /** Each conversation with entries in the tail. */
+  #tail = new Map<string, Run>();
+  #tailEntries = 0;
+  /** `log_index.indexed_through` as the tail kept here knows it, and the highest id it has seen. */
+  #through = 0;
+  #seenId = 0;
+  readonly #frameShapes = new Map<string, Database.Statement<unknown[], string>>();
+  readonly #s;
+  readonly #appendBatch: (entries: readonly LogEntry[], lastOf: Map<string, number>) => boolean;
+  readonly #readTogether: (work: () => unknown) => unknown;
+
+  constructor(db: Database.Database, retention: number | undefined, indexTailEntries: number) {
+    this.#db = db;
+    this.#retention = retention;
+    this.#indexTailEntries = indexTailEntries;
+    this.#s = {
+      insert: db.prepare<Row>(
+        `INSERT INTO entries (id, conversation_id, position, seq, kind, frame_type, to_connection, at, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertRun: db.prepare<[string, number, number, Buffer]>(
+        `INSERT INTO runs (conversation_id, first_position, last_position, pairs)
+         VALUES (?, ?, ?, ?)`,
+      ),
+      deleteRun: db.prepare<[string, number]>(
+        `DELETE FROM runs WHERE conversation_id = ? AND first_position = ?`,
+      ),
+      deleteRuns: db.prepare<[string]>(`DELETE FROM runs WHERE conversation_id = ?`),
+      setIndexedThrough: db.prepare<[number]>(`UPDATE log_index SET indexed_through = ?`),
+      indexedThrough: db.prepare<[], number>(`SELECT indexed_through FROM log_index`).pluck(),
+      tailSince: db.prepare<[number], { id: number; conversation_id: string; position: number }>(
+        `SELECT id, conversation_id, position FROM entries WHERE id > ? ORDER BY id`,
+      ),
+      lastId: db
+        .prepare<[], number>(
+          `SELECT max((SELECT coalesce(max(id), 0) FROM entries), indexed_through) FROM log_index`,
+        )
+        .pluck(),
+      storedLastPosition: db
+        .prepare<[string], number>(
+          `SELECT last_position FROM runs WHERE conversation_id = ?
+           ORDER BY first_position DESC LIMIT 1`,
+        )
+        .pluck(),
+      /** The first position of the run that holds `position`, or of the first run after it. */
+      runStart: db
+        .prepare<[string, number], number>(
+          `SELECT first_position FROM runs WHERE conversation_id = ? AND first_position <= ?
+           ORDER BY first_position DESC LIMIT 1`,
+        )
+        .pluck(),
+      runsUp: db.prepare<[string, number, number], StoredRun>(
+        `SELECT first_position, last_position, pairs FROM runs
+         WHERE conversation_id = ? AND first_position >= ? AND first_position < ?
+         ORDER BY first_position LIMIT ${RUN_PAGE}`,
+      ),
+      runsDown: db.prepare<[string, number], StoredRun>(
+        `SELECT first_position, last_position, pairs FROM runs
+         WHERE conversation_id = ? AND first_position < ?
+         ORDER BY first_position DESC LIMIT ${RUN_PAGE}`,
+      ),
+      // One entry by id, each with the conditions of a read.
+      bodyOf: db.prepare<[number], string>(`SELECT body FROM entries WHERE id = ?`).pluck(),
+      frameSeqOf: db
+        .prepare<[number], number>(`SELECT seq FROM entries WHERE id = ? AND kind = 'frame'`)
+        .pluck(),
+      eventSeqOf: db
+        .prepare<[number], number>(
+          `SELECT seq FROM entries WHERE id = ? AND kind = 'frame' AND to_connection IS NULL`,
+        )
+        .pluck(),
+      deleteById: db.prepare<[number]>(`DELETE FROM entries WHERE id = ?`),
+      // Summaries read every entry once, as version 2 did (there through its primary key).
+      listConversations: db.prepare<[number], ConversationSummary>(
+        `SELECT conversation_id, count(*) AS entries, coalesce(max(seq), 0) AS last_seq,
+                min(at) AS first_at, max(at) AS last_at
+         FROM entries GROUP BY conversation_id
+         ORDER BY last_at DESC, conversation_id LIMIT ?`,
+      ),
+      idleConversations: db
+        .prepare<[number, number], string>(
+          `SELECT conversation_id FROM entries GROUP BY conversation_id HAVING max(at) < ?
+           ORDER BY max(at) LIMIT ?`,
+        )
+        .pluck(),
+      pageCount: db.prepare<[], number>(`PRAGMA page_count`).pluck(),
+      pageSize: db.prepare<[], number>(`PRAGMA page_size`).pluck(),
+    };
+    this.#appendBatch = db.transaction(
+      (entries: readonly LogEntry[], lastOf: Map<string, number>) =>
+        this.#writeBatch(entries, lastOf),
+    );
+    const readTransaction = db.transaction((work: () => unknown) => work());
+    this.#readTogether = (work) => readTransaction.deferred(work);
+    this.#nextId = (this.#s.lastId.get() ?? 0) + 1;
+    this.#syncTail();
+  }
+
+  /**
+   * Writes a batch in one transaction, or nothing of it: a position that does not follow its
+   * conversation's last fails the whole batch (a `log_unavailable` from the store).
+   */
+  appendBatch(entries: readonly LogEntry[]): void {
+    // Each conversation's last position in this batch, for the check.
+    const lastOf = new Map<string, number>();
+    const firstId = this.#nextId;
+    const tail = this.#tail;
+    const tailEntries = this.#tailEntries;
+    const through = this.#through;
+    let stored: boolean;
+    try {
+      stored = this.#appendBatch(entries, lastOf);
+    } catch (error) {
+      // Rolled back: the tail stored inside it is the tail again.
+      this.#tail = tail;
+      this.#tailEntries = tailEntries;
+      this.#through = through;
+      throw error;
+    }
+    this.#nextId = firstId + entries.length;
+    this.#seenId = this.#nextId - 1;
+    if (stored) return;
+    for (let index = 0; index < entries.length; index += 1) {
+      const entry = entries[index] as LogEntry;
+      this.#addToTail(entry.conversation_id, entry.position, firstId + index);
+    }
+  }
+
+  /** The batch transaction's body; true when it stored the tail (this batch included) as runs. */
+  #writeBatch(entries: readonly LogEntry[], lastOf: Map<string, number>): boolean {
+    const { insert } = this.#s;
+    let id = this.#nextId;
     for (const entry of entries) {
+      const conversationId = entry.conversation_id;
+      const last = lastOf.get(conversationId) ?? this.#lastPosition(conversationId);
+      if (entry.position <= last) {
+        throw new Error(
+          `position ${entry.position} of conversation ${conversationId} is not after its last, ${last}`,
+        );
+      }
+      lastOf.set(conversationId, entry.position);
       const frame = entry.kind === 'frame';
       insert.run(
-        entry.conversation_id,
+        id,
+        conversationId,
         entry.position,
         frame ? entry.seq : null,
         entry.kind,
@@ -93,40 +237,376 @@ export function prepareStatements(
         entry.at,
         entryJson(entry),
       );
+      id += 1;
     }
-    if (retention === undefined) return;
-    // The trim deletes positions up to the newest minus `retention`: nothing while a
-    // conversation's newest position is within it (positions start at 1), so it runs only for
-    // conversations past it, not once per conversation per batch (a DELETE with two subqueries,
-    // ~3 µs, on every token's commit).
-    let past: Set<string> | undefined;
+    const retention = this.#retention;
+    let past: string[] | undefined;
+    if (retention !== undefined) {
+      // Nothing to trim while a conversation's newest position is within the retention.
+      for (const [conversationId, newest] of lastOf) {
+        if (newest > retention) (past ??= []).push(conversationId);
+      }
+    }
+    if (past === undefined && this.#tailEntries + entries.length < this.#indexTailEntries) {
+      return false;
+    }
+    this.#storeTail(entries, id - 1);
+    for (const conversationId of past ?? []) {
+      this.#trim(conversationId, (lastOf.get(conversationId) as number) - (retention as number));
+    }
+    return true;
+  }
+
+  /**
+   * Stores every tail run, this batch's entries included, in the open transaction: one row per
+   * conversation (per {@link RUN_PAIRS} entries).
+   */
+  #storeTail(entries: readonly LogEntry[], through: number): void {
+    const runs = new Map<string, Run>();
+    for (const [conversationId, run] of this.#tail) {
+      // Copies: the tail stays as it was if the transaction fails.
+      runs.set(conversationId, { positions: [...run.positions], ids: [...run.ids] });
+    }
+    let id = this.#nextId;
     for (const entry of entries) {
-      if (entry.position > retention) (past ??= new Set()).add(entry.conversation_id);
+      let run = runs.get(entry.conversation_id);
+      if (run === undefined) {
+        run = { positions: [], ids: [] };
+        runs.set(entry.conversation_id, run);
+      }
+      run.positions.push(entry.position);
+      run.ids.push(id);
+      id += 1;
     }
-    if (past === undefined) return;
-    for (const conversation of past) trim.run({ conversation, retention });
-  });
-  return { statements, appendBatch };
+    for (const [conversationId, run] of runs) this.#insertRuns(conversationId, run);
+    this.#s.setIndexedThrough.run(through);
+    // Every run is stored now (appendBatch puts the tail back if the transaction fails).
+    this.#tail = new Map();
+    this.#tailEntries = 0;
+    this.#through = through;
+  }
+
+  /** Stores a run of a conversation, split at {@link RUN_PAIRS}. */
+  #insertRuns(conversationId: string, run: Run): void {
+    for (let start = 0; start < run.positions.length; start += RUN_PAIRS) {
+      const positions = run.positions.slice(start, start + RUN_PAIRS);
+      const ids = run.ids.slice(start, start + RUN_PAIRS);
+      this.#s.insertRun.run(
+        conversationId,
+        positions[0] as number,
+        positions.at(-1) as number,
+        packRun(positions, ids),
+      );
+    }
+  }
+
+  /**
+   * Deletes a conversation's entries up to `upTo`, except its newest frame (so that its seq stays
+   * known), in the open transaction; the tail is stored, so every run is. A run that loses some of
+   * its entries is stored again with the rest.
+   */
+  #trim(conversationId: string, upTo: number): void {
+    const { deleteById, deleteRun, frameSeqOf, runsUp } = this.#s;
+    const keep = this.#walkFrom(conversationId, Infinity, true, (_position, id) =>
+      frameSeqOf.get(id) === undefined ? undefined : id,
+    );
+    let cursor = -Infinity;
+    for (;;) {
+      const page = runsUp.all(conversationId, cursor, upTo + 1);
+      for (const run of page) {
+        const { positions, ids } = unpackRun(run.pairs);
+        const kept: Run = { positions: [], ids: [] };
+        for (let index = 0; index < ids.length; index++) {
+          const id = ids[index] as number;
+          const position = positions[index] as number;
+          if (position <= upTo && id !== keep) {
+            deleteById.run(id);
+          } else {
+            kept.positions.push(position);
+            kept.ids.push(id);
+          }
+        }
+        if (kept.ids.length === ids.length) continue;
+        deleteRun.run(conversationId, run.first_position);
+        this.#insertRuns(conversationId, kept);
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < RUN_PAGE) return;
+      cursor = last.first_position + 1;
+    }
+  }
+
+  /** A conversation's last position (0 when it has none). */
+  #lastPosition(conversationId: string): number {
+    return (
+      this.#tail.get(conversationId)?.positions.at(-1) ??
+      this.#s.storedLastPosition.get(conversationId) ??
+      0
+    );
+  }
+
+  #addToTail(conversationId: string, position: number, id: number): void {
+    let run = this.#tail.get(conversationId);
+    if (run === undefined) {
+      run = { positions: [], ids: [] };
+      this.#tail.set(conversationId, run);
+    }
+    run.positions.push(position);
+    run.ids.push(id);
+    this.#tailEntries += 1;
+  }
+
+  /**
+   * Brings the tail kept here up to the file: nothing to do for the store that writes it, and
+   * what another connection wrote since for a reader (`parley export` beside a running server).
+   */
+  #syncTail(): void {
+    const through = this.#s.indexedThrough.get() ?? 0;
+    if (through !== this.#through) {
+      this.#tail = new Map();
+      this.#tailEntries = 0;
+      this.#through = through;
+      this.#seenId = through;
+    }
+    for (const row of this.#s.tailSince.all(this.#seenId)) {
+      this.#addToTail(row.conversation_id, row.position, row.id);
+      this.#seenId = row.id;
+    }
+  }
+
+  /**
+   * Walks a conversation's entries from `position` (inclusive), upwards or downwards (`down`), and
+   * returns the first non-undefined result of `visit`, or undefined at the end.
+   */
+  #walkFrom<TResult>(
+    conversationId: string,
+    position: number,
+    down: boolean,
+    visit: (position: number, id: number) => TResult | undefined,
+  ): TResult | undefined {
+    const tail = this.#tail.get(conversationId);
+    const visitRun = (run: Run): TResult | undefined => {
+      const { positions, ids } = run;
+      if (down) {
+        for (let index = firstAbove(positions, position) - 1; index >= 0; index--) {
+          const result = visit(positions[index] as number, ids[index] as number);
+          if (result !== undefined) return result;
+        }
+        return undefined;
+      }
+      for (let index = firstAbove(positions, position - 1); index < ids.length; index++) {
+        const result = visit(positions[index] as number, ids[index] as number);
+        if (result !== undefined) return result;
+      }
+      return undefined;
+    };
+    if (down && tail !== undefined) {
+      const result = visitRun(tail);
+      if (result !== undefined) return result;
+    }
+    const { runsUp, runsDown, runStart } = this.#s;
+    // Stored runs wholly below the tail's first position; a page of runs per statement.
+    const below = tail?.positions[0] ?? Infinity;
+    if (down) {
+      let before = Math.min(below, position + 1);
+      for (;;) {
+        const page = runsDown.all(conversationId, before);
+        for (const run of page) {
+          const result = visitRun(unpackRun(run.pairs));
+          if (result !== undefined) return result;
+        }
+        const last = page.at(-1);
+        if (last === undefined || page.length < RUN_PAGE) break;
+        before = last.first_position;
+      }
+      return undefined;
+    }
+    let from = runStart.get(conversationId, position) ?? -Infinity;
+    for (;;) {
+      const page = runsUp.all(conversationId, from, below);
+      for (const run of page) {
+        if (run.last_position < position) continue;
+        const result = visitRun(unpackRun(run.pairs));
+        if (result !== undefined) return result;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < RUN_PAGE) break;
+      from = last.first_position + 1;
+    }
+    return tail === undefined ? undefined : visitRun(tail);
+  }
+
+  /** Entries after a position, oldest first, at most `limit` (-1: all); their JSON. */
+  readEntries(conversationId: string, afterPosition: number, limit: number): string[] {
+    return this.#read(() => {
+      const bodies: string[] = [];
+      if (limit === 0) return bodies;
+      this.#walkFrom(conversationId, afterPosition + 1, false, (_position, id) => {
+        const body = this.#s.bodyOf.get(id);
+        if (body !== undefined) bodies.push(body);
+        return bodies.length === limit ? true : undefined;
+      });
+      return bodies;
+    });
+  }
+
+  /** The newest position, 0 when the conversation has none. */
+  maxPosition(conversationId: string): number {
+    return this.#read(() => this.#lastPosition(conversationId));
+  }
+
+  /** The newest position and the seq of the newest frame (0 when none). */
+  lastPosition(conversationId: string): { position: number; seq: number } | undefined {
+    return this.#read(() => {
+      const position = this.#lastPosition(conversationId);
+      if (position === 0) return undefined;
+      const seq = this.#walkFrom(conversationId, position, true, (_position, id) =>
+        this.#s.frameSeqOf.get(id),
+      );
+      return { position, seq: seq ?? 0 };
+    });
+  }
+
+  /** The seq of the oldest event frame kept. */
+  firstRetainedSeq(conversationId: string): number | undefined {
+    return this.#read(() =>
+      this.#walkFrom(conversationId, -Infinity, false, (_position, id) =>
+        this.#s.eventSeqOf.get(id),
+      ),
+    );
+  }
+
+  /**
+   * The first frame at or after a position: one probe of the store's seq-to-position search (call
+   * it inside {@link together}).
+   */
+  firstFrameFrom(
+    conversationId: string,
+    position: number,
+  ): { position: number; seq: number } | undefined {
+    return this.#walkFrom(conversationId, position, false, (found, id) => {
+      const seq = this.#s.frameSeqOf.get(id);
+      return seq === undefined ? undefined : { position: found, seq };
+    });
+  }
+
+  /**
+   * Frames of one conversation in position order (newest first with `newest`), at most `limit`:
+   * from position `bounds.from` (inclusive) to `bounds.below` (exclusive); `types` is the JSON of
+   * the frame types asked for, when the shape has them.
+   */
+  frames(
+    conversationId: string,
+    shape: FrameShape,
+    bounds: { from: number; below: number },
+    types: string | undefined,
+    limit: number,
+  ): string[] {
+    const statement = this.#frameStatement(shape);
+    const filters = types === undefined ? [] : [types];
+    return this.#read(() => {
+      const bodies: string[] = [];
+      const start = shape.newest ? bounds.below - 1 : bounds.from;
+      this.#walkFrom(conversationId, start, shape.newest, (position, id) => {
+        if (shape.newest ? position < bounds.from : position >= bounds.below) return true;
+        const body = statement.get(id, ...filters);
+        if (body !== undefined) bodies.push(body);
+        return bodies.length >= limit ? true : undefined;
+      });
+      return bodies;
+    });
+  }
+
+  /** Runs several reads in one, so that each sees the same index and tail. */
+  together<TResult>(work: () => TResult): TResult {
+    return this.#read(work);
+  }
+
+  listConversations(limit: number): ConversationSummary[] {
+    return this.#s.listConversations.all(limit);
+  }
+
+  idleConversations(before: number, limit: number): string[] {
+    return this.#s.idleConversations.all(before, limit);
+  }
+
+  /** Removes a conversation's entries and runs; how many entries there were. */
+  deleteConversation(conversationId: string): number {
+    const removed = this.#db.transaction(() => {
+      let count = 0;
+      this.#walkFrom(conversationId, -Infinity, false, (_position, id) => {
+        count += this.#s.deleteById.run(id).changes;
+        return undefined;
+      });
+      this.#s.deleteRuns.run(conversationId);
+      return count;
+    })();
+    const run = this.#tail.get(conversationId);
+    if (run !== undefined) {
+      this.#tail.delete(conversationId);
+      this.#tailEntries -= run.ids.length;
+    }
+    return removed;
+  }
+
+  /** The file's size in bytes: its pages (those still in the WAL included). */
+  sizeBytes(): number {
+    return (this.#s.pageCount.get() ?? 0) * (this.#s.pageSize.get() ?? 0);
+  }
+
+  /** Entries written and not stored as runs yet. */
+  get tailEntries(): number {
+    return this.#tailEntries;
+  }
+
+  #read<TResult>(work: () => TResult): TResult {
+    if (this.#db.inTransaction) return work();
+    // One snapshot for the runs, the tail and the rows: another connection may write between
+    // two statements otherwise.
+    return this.#readTogether(() => {
+      this.#syncTail();
+      return work();
+    }) as TResult;
+  }
+
+  /** One entry by id, if it is a frame of the shape (the positions are the walk's). */
+  #frameStatement(shape: FrameShape): Database.Statement<unknown[], string> {
+    const key = `${shape.eventsOnly},${shape.types}`;
+    let statement = this.#frameShapes.get(key);
+    if (statement === undefined) {
+      const conditions = [`kind = 'frame'`];
+      if (shape.eventsOnly) conditions.push('to_connection IS NULL');
+      if (shape.types) conditions.push('frame_type IN (SELECT value FROM json_each(?))');
+      statement = this.#db
+        .prepare<unknown[], string>(
+          `SELECT body FROM entries WHERE id = ? AND ${conditions.join(' AND ')}`,
+        )
+        .pluck();
+      this.#frameShapes.set(key, statement);
+    }
+    return statement;
+  }
 }
 
-/** What {@link prepareStatements} returns. */
-export interface PreparedStatements {
-  statements: {
-    insert: Database.Statement<Row>;
-    readEntries: Database.Statement<[string, number, number], string>;
-    lastPosition: Database.Statement<
-      [string, string],
-      { position: number | null; seq: number | null }
-    >;
-    firstRetainedSeq: Database.Statement<[string], number>;
-    firstFrameFrom: Database.Statement<[string, number], { position: number; seq: number }>;
-    maxPosition: Database.Statement<[string], number | null>;
-    listConversations: Database.Statement<[number], ConversationSummary>;
-    idleConversations: Database.Statement<[number, number], string>;
-    deleteConversation: Database.Statement<[string]>;
-    pageCount: Database.Statement<[], number>;
-    pageSize: Database.Statement<[], number>;
-    trim: Database.Statement<[{ conversation: string; retention: number }]>;
+/** The index of the first value above `value` in ascending `values` (their length if none). */
+function firstAbove(values: readonly number[], value: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((values[middle] as number) > value) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** The shape of a frame read, from its range. */
+export function frameShape(range: FrameRange, newest: boolean): FrameShape {
+  return {
+    after: range.after !== undefined,
+    before: range.before !== undefined,
+    eventsOnly: range.eventsOnly ?? true,
+    types: range.types !== undefined,
+    newest,
   };
-  appendBatch: (entries: readonly LogEntry[]) => void;
 }

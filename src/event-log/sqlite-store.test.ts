@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ParleyError } from '../errors.js';
 import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
-import { prepareStatements } from './sqlite-statements.js';
+import { VERSION_2_TABLES, writeVersion2Rows } from './sqlite-test-files.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'parley-sqlite-store-'));
@@ -22,6 +22,17 @@ describeEventStoreContract('SqliteEventStore', ({ retention }) =>
     retention === undefined ? {} : { retentionPerConversation: retention },
   ),
 );
+
+// The same contract with the index by position stored after every batch, and after every third
+// entry: every read then walks stored runs, and runs beside the tail kept in memory.
+for (const indexTailEntries of [1, 3]) {
+  describeEventStoreContract(`SqliteEventStore, runs stored every ${indexTailEntries}`, (options) =>
+    SqliteEventStore.open(nextPath(), {
+      indexTailEntries,
+      ...(options.retention === undefined ? {} : { retentionPerConversation: options.retention }),
+    }),
+  );
+}
 
 describe('SqliteEventStore', () => {
   const stores: SqliteEventStore[] = [];
@@ -79,7 +90,7 @@ describe('SqliteEventStore', () => {
     expect((await second.readFrames('a')).map((entry) => entry.seq)).toEqual([1, 2]);
   });
 
-  it('creates the parent directory and opens the file in WAL mode with schema version 2', async () => {
+  it('creates the parent directory and opens the file in WAL mode with schema version 3', async () => {
     const path = join(directory, 'nested', 'deeper', 'log.db');
     const store = open(path);
     await store.append([partEntry('a', 1)]);
@@ -89,14 +100,16 @@ describe('SqliteEventStore', () => {
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(
         inspector.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      ).toBe('2');
-      // The primary key is the only index of entries (version 2 has no index by seq).
+      ).toBe('3');
+      // Entries have no index of their own: `runs` is the index by position, and holds nothing
+      // until the tail is stored in bulk (sqlite-runs.test.ts).
       expect(
         inspector
           .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'`)
           .pluck()
           .all(),
-      ).toEqual(['sqlite_autoindex_entries_1']);
+      ).toEqual([]);
+      expect(inspector.prepare(`SELECT count(*) FROM runs`).pluck().get()).toBe(0);
       expect(
         inspector.prepare(`SELECT kind, frame_type, seq, to_connection FROM entries`).all(),
       ).toEqual([{ kind: 'model.part', frame_type: null, seq: null, to_connection: null }]);
@@ -109,13 +122,13 @@ describe('SqliteEventStore', () => {
     const path = nextPath();
     await open(path).close();
     const editor = new Database(path);
-    editor.prepare(`UPDATE meta SET value = '3' WHERE key = 'schema_version'`).run();
+    editor.prepare(`UPDATE meta SET value = '4' WHERE key = 'schema_version'`).run();
     editor.close();
 
     expect(() => open(path)).toThrow(
       new ParleyError(
         'log_unavailable',
-        `The event log at ${path} has schema version 3; this Parley reads version 2.`,
+        `The event log at ${path} has schema version 4; this Parley reads version 3.`,
       ),
     );
   });
@@ -125,21 +138,12 @@ describe('SqliteEventStore', () => {
     const old = new Database(path);
     old.pragma('journal_mode = WAL');
     old.exec(`
-      CREATE TABLE entries (
-        conversation_id TEXT NOT NULL, position INTEGER NOT NULL, seq INTEGER NULL,
-        kind TEXT NOT NULL, frame_type TEXT NULL, to_connection TEXT NULL, at INTEGER NOT NULL,
-        body TEXT NOT NULL, PRIMARY KEY (conversation_id, position)
-      );
+      ${VERSION_2_TABLES}
       CREATE INDEX entries_frames ON entries (conversation_id, seq, position) WHERE kind = 'frame';
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       INSERT INTO meta (key, value) VALUES ('schema_version', '1');
     `);
-    // Written by the store's own batch insert: version 1 had the same columns.
-    prepareStatements(old, undefined).appendBatch([
-      frameEntry('a', 1, 1),
-      partEntry('a', 2),
-      frameEntry('a', 3, 2),
-    ]);
+    // Version 1 had version 2's columns.
+    writeVersion2Rows(old, [frameEntry('a', 1, 1), partEntry('a', 2), frameEntry('a', 3, 2)]);
     old.close();
 
     const store = open(path);
@@ -151,7 +155,7 @@ describe('SqliteEventStore', () => {
     try {
       expect(
         inspector.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(),
-      ).toBe('2');
+      ).toBe('3');
       expect(
         inspector.prepare(`SELECT name FROM sqlite_master WHERE name = 'entries_frames'`).get(),
       ).toBeUndefined();

@@ -16,7 +16,7 @@ import { ParleyError } from '../errors.js';
 import type { ConversationSummary, EventStore, FrameRange } from './event-store.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import { currentOwner, lockLogFile, type LogFileLock, type LogOwner } from './sqlite-lock.js';
-import { prepareStatements, type PreparedStatements } from './sqlite-statements.js';
+import { frameShape, prepareStatements, type PreparedStatements } from './sqlite-statements.js';
 import {
   startBackgroundCheckpoints,
   type BackgroundCheckpointer,
@@ -66,6 +66,12 @@ export interface SqliteEventStoreOptions {
    * SQLITE_FULL (and is held by the event log until room is made). Unlimited when absent.
    */
   maxPageCount?: number;
+  /**
+   * Entries written before the index by conversation is brought up to date, in bulk, by the commit
+   * that reaches this many (schema version 3, docs/EVENT_LOG.md). Lower: shorter bulk commits,
+   * more index pages written per entry. @default 4096
+   */
+  indexTailEntries?: number;
 }
 
 const DEFAULT_WAL_PAGES = 4000;
@@ -82,7 +88,6 @@ export class SqliteEventStore implements EventStore {
   readonly #options: SqliteEventStoreOptions;
   #db: Database.Database;
   #prepared: PreparedStatements;
-  #frameQueries = new Map<string, Database.Statement<unknown[], string>>();
   #checkpointer: BackgroundCheckpointer | undefined;
   #lock: LogFileLock | undefined;
   /** The open file's device and inode; undefined in memory. */
@@ -99,7 +104,11 @@ export class SqliteEventStore implements EventStore {
     this.#options = options;
     this.#lock = lock;
     this.#db = db;
-    this.#prepared = prepareStatements(db, options.retentionPerConversation);
+    this.#prepared = prepareStatements(
+      db,
+      options.retentionPerConversation,
+      options.indexTailEntries,
+    );
     this.#identity = db.memory ? undefined : fileIdentity(path);
     this.#checkpointer = this.#startCheckpointer(db);
   }
@@ -125,6 +134,13 @@ export class SqliteEventStore implements EventStore {
     const { maxPageCount } = options;
     if (maxPageCount !== undefined && (!Number.isInteger(maxPageCount) || maxPageCount < 1)) {
       throw new RangeError(`maxPageCount must be a positive integer, got ${maxPageCount}.`);
+    }
+    const { indexTailEntries } = options;
+    if (
+      indexTailEntries !== undefined &&
+      (!Number.isInteger(indexTailEntries) || indexTailEntries < 1)
+    ) {
+      throw new RangeError(`indexTailEntries must be a positive integer, got ${indexTailEntries}.`);
     }
     const inMemory = path === ':memory:' || path === '';
     if (!inMemory) {
@@ -172,25 +188,17 @@ export class SqliteEventStore implements EventStore {
 
   /** Conversations whose newest entry is older than `before` (epoch ms), oldest first. */
   idleConversations(before: number, limit = 1000): Promise<string[]> {
-    return this.#settle('read', () =>
-      this.#prepared.statements.idleConversations.all(before, Math.max(0, limit)),
-    );
+    return this.#settle('read', () => this.#prepared.idleConversations(before, Math.max(0, limit)));
   }
 
   /** Removes every entry of a conversation; resolves with how many there were. */
   deleteConversation(conversationId: string): Promise<number> {
-    return this.#settle(
-      'write',
-      () => this.#prepared.statements.deleteConversation.run(conversationId).changes,
-    );
+    return this.#settle('write', () => this.#prepared.deleteConversation(conversationId));
   }
 
   /** The file's size in bytes: its pages (those still in the WAL included). */
   sizeBytes(): Promise<number> {
-    return this.#settle('read', () => {
-      const { pageCount, pageSize } = this.#prepared.statements;
-      return (pageCount.get() ?? 0) * (pageSize.get() ?? 0);
-    });
+    return this.#settle('read', () => this.#prepared.sizeBytes());
   }
 
   readEntries(
@@ -198,8 +206,8 @@ export class SqliteEventStore implements EventStore {
     options: { afterPosition?: number; limit?: number } = {},
   ): Promise<LogEntry[]> {
     return this.#settle('read', () =>
-      this.#prepared.statements.readEntries
-        .all(
+      this.#prepared
+        .readEntries(
           conversationId,
           options.afterPosition ?? 0,
           options.limit === undefined ? -1 : Math.max(0, options.limit),
@@ -213,43 +221,52 @@ export class SqliteEventStore implements EventStore {
       const limit = range.limit ?? 100;
       if (limit <= 0 || range.types?.length === 0) return [];
       const newest = range.before !== undefined && range.after === undefined;
-      const parameters: unknown[] = [conversationId];
-      const { after, before } = range;
-      if (after !== undefined || before !== undefined) {
-        // Past the newest position: where a search that finds nothing ends (read once).
-        const end = (this.#prepared.statements.maxPosition.get(conversationId) ?? 0) + 1;
-        if (after !== undefined) {
-          parameters.push(this.#firstPosition(conversationId, end, (seq) => seq > after));
-        }
-        if (before !== undefined) {
-          parameters.push(this.#firstPosition(conversationId, end, (seq) => seq >= before));
-        }
-      }
-      if (range.types !== undefined) parameters.push(JSON.stringify(range.types));
-      parameters.push(limit);
-      const bodies = this.#frameQuery(range, newest).all(...parameters);
-      if (newest) bodies.reverse();
-      return bodies.map((body) => JSON.parse(body) as FrameEntry);
+      return this.#prepared.together(() => this.#readFrames(conversationId, range, limit, newest));
     });
+  }
+
+  /** One frame read, inside a read of its own (the seq search and the frames see one state). */
+  #readFrames(
+    conversationId: string,
+    range: FrameRange,
+    limit: number,
+    newest: boolean,
+  ): FrameEntry[] {
+    const bounds = { from: -Infinity, below: Infinity };
+    const { after, before } = range;
+    if (after !== undefined || before !== undefined) {
+      // Past the newest position: where a search that finds nothing ends (read once).
+      const end = this.#prepared.maxPosition(conversationId) + 1;
+      if (after !== undefined) {
+        bounds.from = this.#firstPosition(conversationId, end, (seq) => seq > after);
+      }
+      if (before !== undefined) {
+        bounds.below = this.#firstPosition(conversationId, end, (seq) => seq >= before);
+      }
+    }
+    const types = range.types === undefined ? undefined : JSON.stringify(range.types);
+    const bodies = this.#prepared.frames(
+      conversationId,
+      frameShape(range, newest),
+      bounds,
+      types,
+      limit,
+    );
+    if (newest) bodies.reverse();
+    return bodies.map((body) => JSON.parse(body) as FrameEntry);
   }
 
   lastPosition(conversationId: string): Promise<{ position: number; seq: number } | undefined> {
-    return this.#settle('read', () => {
-      const row = this.#prepared.statements.lastPosition.get(conversationId, conversationId);
-      if (row?.position === null || row?.position === undefined) return undefined;
-      return { position: row.position, seq: row.seq ?? 0 };
-    });
+    return this.#settle('read', () => this.#prepared.lastPosition(conversationId));
   }
 
   firstRetainedSeq(conversationId: string): Promise<number | undefined> {
-    return this.#settle('read', () =>
-      this.#prepared.statements.firstRetainedSeq.get(conversationId),
-    );
+    return this.#settle('read', () => this.#prepared.firstRetainedSeq(conversationId));
   }
 
   listConversations(options: { limit?: number } = {}): Promise<ConversationSummary[]> {
     return this.#settle('read', () =>
-      this.#prepared.statements.listConversations.all(Math.max(0, options.limit ?? 100)),
+      this.#prepared.listConversations(Math.max(0, options.limit ?? 100)),
     );
   }
 
@@ -342,8 +359,11 @@ export class SqliteEventStore implements EventStore {
       const db = openDatabase(path, this.#options);
       writeOwner(db);
       this.#db = db;
-      this.#prepared = prepareStatements(db, this.#options.retentionPerConversation);
-      this.#frameQueries = new Map();
+      this.#prepared = prepareStatements(
+        db,
+        this.#options.retentionPerConversation,
+        this.#options.indexTailEntries,
+      );
       this.#identity = fileIdentity(path);
       this.#checkpointer = this.#startCheckpointer(db);
     } catch (error) {
@@ -359,51 +379,21 @@ export class SqliteEventStore implements EventStore {
    * The lowest position below `end` (one past the newest) from which every frame of the
    * conversation has a seq that `reached` accepts (`reached` must hold from some seq on: seqs
    * never decrease along positions). A binary search over positions, one primary-key probe per
-   * step (about 20 for a million entries): `position >= it` is then the same range as the seq
-   * condition, without an index by seq.
+   * step (about 20 for a million entries, each an index probe and, past it, a tail scan):
+   * `position >= it` is then the same range as the seq condition, without an index by seq.
    */
   #firstPosition(conversationId: string, end: number, reached: (seq: number) => boolean): number {
-    const { firstFrameFrom } = this.#prepared.statements;
+    const prepared = this.#prepared;
     let low = 1;
     let high = end;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      const frame = firstFrameFrom.get(conversationId, middle);
+      const frame = prepared.firstFrameFrom(conversationId, middle);
       if (frame === undefined || reached(frame.seq)) high = middle;
       // Every frame up to this one has a seq `reached` refuses, too.
       else low = frame.position + 1;
     }
     return low;
-  }
-
-  /** One prepared statement per shape of range (at most 32), made on first use. */
-  #frameQuery(range: FrameRange, newest: boolean): Database.Statement<unknown[], string> {
-    const eventsOnly = range.eventsOnly ?? true;
-    const key = [
-      range.after !== undefined,
-      range.before !== undefined,
-      eventsOnly,
-      range.types !== undefined,
-      newest,
-    ].join();
-    let statement = this.#frameQueries.get(key);
-    if (statement === undefined) {
-      // Seq bounds arrive as position bounds (#firstPosition): the primary key serves the range.
-      const conditions = [`conversation_id = ?`, `kind = 'frame'`];
-      if (range.after !== undefined) conditions.push('position >= ?');
-      if (range.before !== undefined) conditions.push('position < ?');
-      if (eventsOnly) conditions.push('to_connection IS NULL');
-      if (range.types !== undefined)
-        conditions.push('frame_type IN (SELECT value FROM json_each(?))');
-      const order = newest ? 'position DESC' : 'position';
-      statement = this.#db
-        .prepare<unknown[], string>(
-          `SELECT body FROM entries WHERE ${conditions.join(' AND ')} ORDER BY ${order} LIMIT ?`,
-        )
-        .pluck();
-      this.#frameQueries.set(key, statement);
-    }
-    return statement;
   }
 
   /** Runs a read or write; a SQLite error becomes a `log_unavailable` rejection. */
