@@ -47,8 +47,15 @@ interface FrameShape {
   newest: boolean;
 }
 
-/** Stored runs read per statement while walking a conversation. */
+/**
+ * The most stored runs read per statement while walking a conversation. A walk reads one run
+ * first and doubles the page after, because most reads end in the first run (a blob of up to
+ * 16 KiB each: reading 32 to use one made resumes twice as slow, bench/reconnect-storm.ts).
+ */
 const RUN_PAGE = 32;
+
+/** The most entries a read fetches by id in one statement. */
+const BODY_CHUNK = 256;
 
 /**
  * Prepares the store's statements on `db` and reads the tail's state.
@@ -90,7 +97,15 @@ export class SqliteLogTables {
   /** `log_index.indexed_through` as the tail kept here knows it, and the highest id it has seen. */
   #through = 0;
   #seenId = 0;
-  readonly #frameShapes = new Map<string, Database.Statement<unknown[], string>>();
+  /** Inside a read (its snapshot): the stored runs it has read, for its next probes. */
+  #reading = false;
+  #held: { conversationId: string; runs: StoredRun[] } | undefined;
+  readonly #frameShapes = new Map<
+    string,
+    Database.Statement<unknown[], { id: number; body: string }>
+  >();
+  /** Entries by a chunk of ids. */
+  readonly #bodies: Database.Statement<unknown[], { id: number; body: string }>;
   readonly #s;
   readonly #appendBatch: (entries: readonly LogEntry[], lastOf: Map<string, number>) => boolean;
   readonly #readTogether: (work: () => unknown) => unknown;
@@ -135,18 +150,17 @@ export class SqliteLogTables {
            ORDER BY first_position DESC LIMIT 1`,
         )
         .pluck(),
-      runsUp: db.prepare<[string, number, number], StoredRun>(
+      runsUp: db.prepare<[string, number, number, number], StoredRun>(
         `SELECT first_position, last_position, pairs FROM runs
          WHERE conversation_id = ? AND first_position >= ? AND first_position < ?
-         ORDER BY first_position LIMIT ${RUN_PAGE}`,
+         ORDER BY first_position LIMIT ?`,
       ),
-      runsDown: db.prepare<[string, number], StoredRun>(
+      runsDown: db.prepare<[string, number, number], StoredRun>(
         `SELECT first_position, last_position, pairs FROM runs
          WHERE conversation_id = ? AND first_position < ?
-         ORDER BY first_position DESC LIMIT ${RUN_PAGE}`,
+         ORDER BY first_position DESC LIMIT ?`,
       ),
       // One entry by id, each with the conditions of a read.
-      bodyOf: db.prepare<[number], string>(`SELECT body FROM entries WHERE id = ?`).pluck(),
       frameSeqOf: db
         .prepare<[number], number>(`SELECT seq FROM entries WHERE id = ? AND kind = 'frame'`)
         .pluck(),
@@ -172,6 +186,9 @@ export class SqliteLogTables {
       pageCount: db.prepare<[], number>(`PRAGMA page_count`).pluck(),
       pageSize: db.prepare<[], number>(`PRAGMA page_size`).pluck(),
     };
+    this.#bodies = db.prepare<unknown[], { id: number; body: string }>(
+      `SELECT id, body FROM entries WHERE id IN (SELECT value FROM json_each(?))`,
+    );
     this.#appendBatch = db.transaction(
       (entries: readonly LogEntry[], lastOf: Map<string, number>) =>
         this.#writeBatch(entries, lastOf),
@@ -312,7 +329,7 @@ export class SqliteLogTables {
     );
     let cursor = -Infinity;
     for (;;) {
-      const page = runsUp.all(conversationId, cursor, upTo + 1);
+      const page = runsUp.all(conversationId, cursor, upTo + 1, RUN_PAGE);
       for (const run of page) {
         const { positions, ids } = unpackRun(run.pairs);
         const kept: Run = { positions: [], ids: [] };
@@ -384,70 +401,140 @@ export class SqliteLogTables {
     down: boolean,
     visit: (position: number, id: number) => TResult | undefined,
   ): TResult | undefined {
-    const tail = this.#tail.get(conversationId);
-    const visitRun = (run: Run): TResult | undefined => {
-      const { positions, ids } = run;
+    const tailRun = this.#tail.get(conversationId);
+    const tail = tailRun === undefined ? undefined : arrayPairs(tailRun);
+    const visitRun = (run: Pairs): TResult | undefined => {
       if (down) {
-        for (let index = firstAbove(positions, position) - 1; index >= 0; index--) {
-          const result = visit(positions[index] as number, ids[index] as number);
+        for (let index = firstAbove(run, position) - 1; index >= 0; index--) {
+          const result = visit(run.position(index), run.id(index));
           if (result !== undefined) return result;
         }
         return undefined;
       }
-      for (let index = firstAbove(positions, position - 1); index < ids.length; index++) {
-        const result = visit(positions[index] as number, ids[index] as number);
+      for (let index = firstAbove(run, position - 1); index < run.length; index++) {
+        const result = visit(run.position(index), run.id(index));
         if (result !== undefined) return result;
       }
       return undefined;
     };
-    if (down && tail !== undefined) {
+    // Stored runs lie wholly below the tail's first position.
+    const below = tailRun?.positions[0] ?? Infinity;
+    if (tail !== undefined && (down || position >= below)) {
       const result = visitRun(tail);
-      if (result !== undefined) return result;
+      if (result !== undefined || !down) return result;
     }
     const { runsUp, runsDown, runStart } = this.#s;
-    // Stored runs wholly below the tail's first position; a page of runs per statement.
-    const below = tail?.positions[0] ?? Infinity;
+    // A page of runs per statement, after the run this read already holds, if any.
+    let size = 1;
     if (down) {
       let before = Math.min(below, position + 1);
       for (;;) {
-        const page = runsDown.all(conversationId, before);
+        const page = runsDown.all(conversationId, before, size);
         for (const run of page) {
-          const result = visitRun(unpackRun(run.pairs));
+          const result = visitRun(blobPairs(run.pairs));
           if (result !== undefined) return result;
         }
         const last = page.at(-1);
-        if (last === undefined || page.length < RUN_PAGE) break;
+        if (last === undefined || page.length < size) break;
         before = last.first_position;
+        size = Math.min(size * 2, RUN_PAGE);
       }
       return undefined;
     }
-    let from = runStart.get(conversationId, position) ?? -Infinity;
+    let from: number;
+    const held = this.#heldRun(conversationId, position);
+    if (held === undefined) {
+      from = runStart.get(conversationId, position) ?? -Infinity;
+    } else {
+      const result = visitRun(blobPairs(held.pairs));
+      if (result !== undefined) return result;
+      from = held.first_position + 1;
+    }
     for (;;) {
-      const page = runsUp.all(conversationId, from, below);
+      const page = runsUp.all(conversationId, from, below, size);
       for (const run of page) {
         if (run.last_position < position) continue;
-        const result = visitRun(unpackRun(run.pairs));
+        this.#hold(conversationId, run);
+        const result = visitRun(blobPairs(run.pairs));
         if (result !== undefined) return result;
       }
       const last = page.at(-1);
-      if (last === undefined || page.length < RUN_PAGE) break;
+      if (last === undefined || page.length < size) break;
       from = last.first_position + 1;
+      size = Math.min(size * 2, RUN_PAGE);
     }
     return tail === undefined ? undefined : visitRun(tail);
   }
 
+  /**
+   * The stored run holding `position` if this read already read it: the store's search by seq
+   * probes the same few runs about 20 times in one read.
+   */
+  #heldRun(conversationId: string, position: number): StoredRun | undefined {
+    if (this.#held?.conversationId !== conversationId) return undefined;
+    return this.#held.runs.find(
+      (run) => run.first_position <= position && position <= run.last_position,
+    );
+  }
+
+  #hold(conversationId: string, run: StoredRun): void {
+    if (!this.#reading) return;
+    if (this.#held?.conversationId !== conversationId) this.#held = { conversationId, runs: [] };
+    if (this.#held.runs.length < RUN_PAGE) this.#held.runs.push(run);
+  }
+
   /** Entries after a position, oldest first, at most `limit` (-1: all); their JSON. */
   readEntries(conversationId: string, afterPosition: number, limit: number): string[] {
-    return this.#read(() => {
-      const bodies: string[] = [];
-      if (limit === 0) return bodies;
-      this.#walkFrom(conversationId, afterPosition + 1, false, (_position, id) => {
-        const body = this.#s.bodyOf.get(id);
-        if (body !== undefined) bodies.push(body);
-        return bodies.length === limit ? true : undefined;
-      });
-      return bodies;
+    if (limit === 0) return [];
+    return this.#read(() =>
+      this.#bodiesAlong(
+        conversationId,
+        afterPosition + 1,
+        false,
+        limit,
+        () => true,
+        this.#bodies,
+        [],
+      ),
+    );
+  }
+
+  /**
+   * The bodies of a conversation's entries along a walk from `start` while `within` holds for
+   * their positions, at most `limit` (-1: all), read by `statement` (ids JSON first, then
+   * `filters`) a chunk of ids at a time: one statement per entry cost three times as much.
+   */
+  #bodiesAlong(
+    conversationId: string,
+    start: number,
+    down: boolean,
+    limit: number,
+    within: (position: number) => boolean,
+    statement: Database.Statement<unknown[], { id: number; body: string }>,
+    filters: readonly unknown[],
+  ): string[] {
+    const bodies: string[] = [];
+    let ids: number[] = [];
+    const room = () => (limit < 0 ? Infinity : limit - bodies.length);
+    const fetch = () => {
+      if (ids.length === 0) return;
+      const found = new Map<number, string>();
+      for (const row of statement.all(JSON.stringify(ids), ...filters)) found.set(row.id, row.body);
+      for (const id of ids) {
+        const body = found.get(id);
+        if (body !== undefined && room() > 0) bodies.push(body);
+      }
+      ids = [];
+    };
+    this.#walkFrom(conversationId, start, down, (position, id) => {
+      if (!within(position)) return true;
+      ids.push(id);
+      if (ids.length < Math.min(Math.max(room(), 16), BODY_CHUNK)) return undefined;
+      fetch();
+      return room() > 0 ? undefined : true;
     });
+    fetch();
+    return bodies;
   }
 
   /** The newest position, 0 when the conversation has none. */
@@ -504,17 +591,13 @@ export class SqliteLogTables {
   ): string[] {
     const statement = this.#frameStatement(shape);
     const filters = types === undefined ? [] : [types];
-    return this.#read(() => {
-      const bodies: string[] = [];
-      const start = shape.newest ? bounds.below - 1 : bounds.from;
-      this.#walkFrom(conversationId, start, shape.newest, (position, id) => {
-        if (shape.newest ? position < bounds.from : position >= bounds.below) return true;
-        const body = statement.get(id, ...filters);
-        if (body !== undefined) bodies.push(body);
-        return bodies.length >= limit ? true : undefined;
-      });
-      return bodies;
-    });
+    const start = shape.newest ? bounds.below - 1 : bounds.from;
+    const within = shape.newest
+      ? (position: number) => position >= bounds.from
+      : (position: number) => position < bounds.below;
+    return this.#read(() =>
+      this.#bodiesAlong(conversationId, start, shape.newest, limit, within, statement, filters),
+    );
   }
 
   /** Runs several reads in one, so that each sees the same index and tail. */
@@ -563,38 +646,67 @@ export class SqliteLogTables {
     if (this.#db.inTransaction) return work();
     // One snapshot for the runs, the tail and the rows: another connection may write between
     // two statements otherwise.
-    return this.#readTogether(() => {
-      this.#syncTail();
-      return work();
-    }) as TResult;
+    this.#reading = true;
+    try {
+      return this.#readTogether(() => {
+        this.#syncTail();
+        return work();
+      }) as TResult;
+    } finally {
+      this.#reading = false;
+      this.#held = undefined;
+    }
   }
 
   /** One entry by id, if it is a frame of the shape (the positions are the walk's). */
-  #frameStatement(shape: FrameShape): Database.Statement<unknown[], string> {
+  #frameStatement(shape: FrameShape): Database.Statement<unknown[], { id: number; body: string }> {
     const key = `${shape.eventsOnly},${shape.types}`;
     let statement = this.#frameShapes.get(key);
     if (statement === undefined) {
       const conditions = [`kind = 'frame'`];
       if (shape.eventsOnly) conditions.push('to_connection IS NULL');
       if (shape.types) conditions.push('frame_type IN (SELECT value FROM json_each(?))');
-      statement = this.#db
-        .prepare<unknown[], string>(
-          `SELECT body FROM entries WHERE id = ? AND ${conditions.join(' AND ')}`,
-        )
-        .pluck();
+      statement = this.#db.prepare<unknown[], { id: number; body: string }>(
+        `SELECT id, body FROM entries WHERE id IN (SELECT value FROM json_each(?))
+         AND ${conditions.join(' AND ')}`,
+      );
       this.#frameShapes.set(key, statement);
     }
     return statement;
   }
 }
 
-/** The index of the first value above `value` in ascending `values` (their length if none). */
-function firstAbove(values: readonly number[], value: number): number {
+/** A run's (position, id) pairs, read in place: from the tail's arrays or a stored blob. */
+interface Pairs {
+  readonly length: number;
+  position(index: number): number;
+  id(index: number): number;
+}
+
+function arrayPairs(run: Run): Pairs {
+  return {
+    length: run.ids.length,
+    position: (index) => run.positions[index] as number,
+    id: (index) => run.ids[index] as number,
+  };
+}
+
+/** A stored run's blob read where it is (no copy: a probe reads a few of its pairs). */
+function blobPairs(pairs: Buffer): Pairs {
+  return {
+    length: pairs.length / 16,
+    position: (index) => pairs.readDoubleLE(index * 16),
+    id: (index) => pairs.readDoubleLE(index * 16 + 8),
+  };
+}
+
+/** The index of the first pair whose position is above `value` (the run's length if none). */
+function firstAbove(run: Pairs, value: number): number {
   let low = 0;
-  let high = values.length;
+  let high = run.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((values[middle] as number) > value) high = middle;
+    if (run.position(middle) > value) high = middle;
     else low = middle + 1;
   }
   return low;
