@@ -1,8 +1,8 @@
 /**
  * What one commit of the SQLite event log costs, by the number of entries it carries: the shape
  * of a streamed answer under light load is one or two token entries per commit, spread over many
- * conversations (each conversation's rows sit on their own index pages, so a commit dirties a
- * few pages per conversation it touches). Straight into `SqliteEventStore.append` on a file in a
+ * conversations (schema version 2 wrote an index page per conversation in each commit; version 3
+ * appends the entries in order and stores their index as runs once 4,096 of them wait). Straight into `SqliteEventStore.append` on a file in a
  * temporary directory, inline checkpoints, with the default retention (1,000,000 entries per
  * conversation) and with none, so that the retention trim's share shows.
  *
