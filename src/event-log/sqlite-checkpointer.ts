@@ -1,6 +1,10 @@
 /**
  * WAL checkpoints off the server's thread, for {@link SqliteEventStore}.
  *
+ * Over 300 lines because the bounds listed below share one piece of state, the checkpoint in flight: the
+ * catch-up waits for it, the inline bound and the fallback end it, the idle stop follows it.
+ * Split apart, each part would have to reach into the others'.
+ *
  * SQLite's own (inline) checkpoint runs inside the commit that crosses the threshold, and with
  * `synchronous = NORMAL` it fsyncs the WAL and the database: 10-15 ms on these machines, during
  * which the event loop, and every conversation's tokens with it, waits. Here a worker thread opens
@@ -24,10 +28,6 @@
  *   SQLite's inline checkpoints for good and says why through `onFailure`.
  * - The worker starts at the first checkpoint, so a store that is barely written never has one,
  *   and stops after `idleMs` without one, so an idle server does not keep its ~10 MiB.
- *
- * Over 300 lines because these bounds share one piece of state, the checkpoint in flight: the
- * catch-up waits for it, the inline bound and the fallback end it, the idle stop follows it.
- * Split apart, each part would have to reach into the others'.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';

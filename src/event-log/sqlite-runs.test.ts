@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closedAfterEach } from '../../test/support/closed-after-each.js';
 import { frameEntry, partEntry } from './event-store.contract.js';
 import type { FrameEntry, LogEntry } from './log-entry.js';
 import { RUN_PAIRS } from './sqlite-schema.js';
@@ -53,16 +54,9 @@ function inspect(path: string): { runs: { c: string; n: number }[]; indexedThrou
 }
 
 describe('SqliteEventStore index by position', () => {
-  const stores: SqliteEventStore[] = [];
-  const open = (...args: Parameters<typeof SqliteEventStore.open>) => {
-    const store = SqliteEventStore.open(...args);
-    stores.push(store);
-    return store;
-  };
-
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((store) => store.close()));
-  });
+  const open = closedAfterEach((...args: Parameters<typeof SqliteEventStore.open>) =>
+    SqliteEventStore.open(...args),
+  );
 
   it('keeps the tail in memory until it reaches indexTailEntries, then stores one run per conversation', async () => {
     const path = nextPath();

@@ -38,10 +38,8 @@ interface StoredRun {
   pairs: Buffer;
 }
 
-/** Which frames a frame read asks for; each shape is one prepared statement. */
+/** Which frames a frame read asks for, and in which direction (a statement per filter pair). */
 interface FrameShape {
-  after: boolean;
-  before: boolean;
   eventsOnly: boolean;
   types: boolean;
   newest: boolean;
@@ -637,11 +635,6 @@ export class SqliteLogTables {
     return (this.#s.pageCount.get() ?? 0) * (this.#s.pageSize.get() ?? 0);
   }
 
-  /** Entries written and not stored as runs yet. */
-  get tailEntries(): number {
-    return this.#tailEntries;
-  }
-
   #read<TResult>(work: () => TResult): TResult {
     if (this.#db.inTransaction) return work();
     // One snapshot for the runs, the tail and the rows: another connection may write between
@@ -715,8 +708,6 @@ function firstAbove(run: Pairs, value: number): number {
 /** The shape of a frame read, from its range. */
 export function frameShape(range: FrameRange, newest: boolean): FrameShape {
   return {
-    after: range.after !== undefined,
-    before: range.before !== undefined,
     eventsOnly: range.eventsOnly ?? true,
     types: range.types !== undefined,
     newest,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closedAfterEach } from '../../test/support/closed-after-each.js';
 import { ParleyError } from '../errors.js';
 import { describeEventStoreContract, frameEntry, partEntry } from './event-store.contract.js';
 import { VERSION_2_TABLES, writeVersion2Rows } from './sqlite-test-files.js';
@@ -35,16 +36,9 @@ for (const indexTailEntries of [1, 3]) {
 }
 
 describe('SqliteEventStore', () => {
-  const stores: SqliteEventStore[] = [];
-  const open = (...args: Parameters<typeof SqliteEventStore.open>) => {
-    const store = SqliteEventStore.open(...args);
-    stores.push(store);
-    return store;
-  };
-
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((store) => store.close()));
-  });
+  const open = closedAfterEach((...args: Parameters<typeof SqliteEventStore.open>) =>
+    SqliteEventStore.open(...args),
+  );
 
   it('refuses a second store on the same file, naming it and this process, until the first closes', async () => {
     const path = nextPath();
