@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import type { LanguageModel, ModelStreamPart } from '../agent/model.js';
+import type { LanguageModel, ModelCallOptions, ModelStreamPart } from '../agent/model.js';
 
 /** Receives each part of each model call of one turn, with its offset from the call's start. */
 export type ModelPartRecorder = (step: number, offsetMs: number, part: ModelStreamPart) => void;
@@ -24,25 +24,105 @@ export function recordingModel(
     specificationVersion: model.specificationVersion,
     provider: model.provider,
     modelId: model.modelId,
-    async *stream(request, options) {
-      step += 1;
-      const thisStep = step;
-      const startedAt = scheduler.now();
-      try {
-        const callOptions = onRetry === undefined ? options : { ...options, onRetry };
-        for await (const part of model.stream(request, callOptions)) {
-          record(thisStep, scheduler.now() - startedAt, part);
-          yield part;
-        }
-      } catch (error) {
-        // A model that throws is recorded as an error part, so a replay fails the same way.
-        if (!options.signal.aborted) {
-          record(thisStep, scheduler.now() - startedAt, { type: 'error', error });
-        }
-        throw error;
-      }
+    stream(request, options) {
+      const callOptions = onRetry === undefined ? options : { ...options, onRetry };
+      // The call opens at its first read, as an async generator's body would run.
+      return new RecordingStream(
+        () => {
+          step += 1;
+          return { step, parts: model.stream(request, callOptions) };
+        },
+        record,
+        scheduler,
+        options,
+      );
     },
   };
+}
+
+/**
+ * One recorded model call, as an async iterator of its own rather than an async generator: a
+ * generator wrapped around the model's stream costs two more promises and microtasks per part,
+ * and this runs for every token (`npx tsx bench/compare-builds.ts … --concurrent`).
+ */
+class RecordingStream implements AsyncIterableIterator<ModelStreamPart> {
+  readonly #open: () => { step: number; parts: AsyncIterable<ModelStreamPart> };
+  readonly #record: ModelPartRecorder;
+  readonly #scheduler: SchedulerLike;
+  readonly #options: ModelCallOptions;
+  #parts: AsyncIterator<ModelStreamPart> | undefined;
+  #step = 0;
+  #startedAt = 0;
+  #done = false;
+
+  constructor(
+    open: () => { step: number; parts: AsyncIterable<ModelStreamPart> },
+    record: ModelPartRecorder,
+    scheduler: SchedulerLike,
+    options: ModelCallOptions,
+  ) {
+    this.#open = open;
+    this.#record = record;
+    this.#scheduler = scheduler;
+    this.#options = options;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ModelStreamPart>> {
+    if (this.#done) return Promise.resolve({ done: true, value: undefined });
+    let parts = this.#parts;
+    if (parts === undefined) {
+      this.#startedAt = this.#scheduler.now();
+      try {
+        const opened = this.#open();
+        this.#step = opened.step;
+        parts = this.#parts = opened.parts[Symbol.asyncIterator]();
+      } catch (error) {
+        return this.#failed(error);
+      }
+    }
+    return parts.next().then(this.#onResult, this.#onError);
+  }
+
+  return(): Promise<IteratorResult<ModelStreamPart>> {
+    const wasDone = this.#done;
+    this.#done = true;
+    const parts = this.#parts;
+    if (wasDone || parts?.return === undefined) {
+      return Promise.resolve({ done: true, value: undefined });
+    }
+    return parts.return().then(() => ({ done: true, value: undefined }));
+  }
+
+  readonly #onResult = (
+    result: IteratorResult<ModelStreamPart>,
+  ): IteratorResult<ModelStreamPart> | Promise<never> => {
+    if (result.done === true) {
+      this.#done = true;
+      return result;
+    }
+    try {
+      this.#record(this.#step, this.#scheduler.now() - this.#startedAt, result.value);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    return result;
+  };
+
+  readonly #onError = (error: unknown): Promise<never> => this.#failed(error);
+
+  /** A model that throws is recorded as an error part, so a replay fails the same way. */
+  async #failed(error: unknown): Promise<never> {
+    this.#done = true;
+    if (!this.#options.signal.aborted) {
+      this.#record(this.#step, this.#scheduler.now() - this.#startedAt, { type: 'error', error });
+    }
+    // The model's own error, unchanged, as the generator this replaces rethrew it.
+    throw error;
+  }
 }
 
 /** A stream part as plain JSON (an error part's `error` becomes its message). */
