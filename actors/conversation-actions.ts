@@ -27,7 +27,11 @@ export type ConversationAction<
   output: Output,
 ) => void;
 
-const record = (state: ConversationState, input: ConversationInput, output: Output) => {
+const record = (
+  state: Pick<ConversationState, 'seq'>,
+  input: ConversationInput,
+  output: Output,
+) => {
   output.record(state.seq, input);
 };
 
@@ -107,11 +111,17 @@ export const rejectParticipant: ConversationAction<'participant.join'> = (
   );
 };
 
-export const removeParticipant: ConversationAction<'participant.leave'> = (
-  state,
-  event,
-  output,
-) => {
+/**
+ * What a leave reads and changes, which a hibernated conversation keeps too: its shard takes a
+ * leave without waking it (`conversation-shard.machine.ts`), with this same action.
+ */
+export type LeaveState = Pick<ConversationState, 'seq' | 'participants' | 'typingUsers'>;
+
+export const removeParticipant = (
+  state: LeaveState,
+  event: Extract<ConversationEvent, { type: 'participant.leave' }>,
+  output: Output,
+): void => {
   record(state, event, output);
   const leaving = state.participants.find((p) => p.connectionId === event.connectionId);
   if (leaving === undefined) return;

@@ -4,7 +4,7 @@
  * reason: XState copies a parent's `children` object on every spawn and every stop, so a root that
  * held every conversation paid O(conversations) to start, stop, hibernate or wake one. Measured
  * with hibernation: closing 4,000 one-participant conversations' connections at once (each leave
- * wakes its conversation, which hibernates again) took 16 s of `resolveStop`/`resolveSpawn` with
+ * then woke its conversation, which hibernated again) took 16 s of `resolveStop`/`resolveSpawn` with
  * the conversations under the root (2.2 s for 1,000: quadratic). Conversations keep their
  * `conversation:<id>` system ids, so nothing but the root, the engine and the connections' way to
  * a hibernated conversation needs to know the shards exist.
@@ -13,7 +13,8 @@
  * `hibernated`): what each handed over, in a map the shard's actions update in place. An event
  * for one (`conversation.deliver`, from a connection) waits in its record while the engine reads
  * the conversation's history back from the log (`wakeConversation`); `conversation.wake` then
- * spawns it from the record and hands it the waiting events in order.
+ * spawns it from the record and hands it the waiting events in order. A leave does not wake it:
+ * the record takes it in place (`hibernated-leave.ts`).
  */
 import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import {
@@ -22,6 +23,13 @@ import {
   type ConversationMachineInput,
   type HibernatedConversation,
 } from './conversation.machine.js';
+import {
+  emptiesHibernated,
+  leaveWhileHibernated,
+  runLeaveEffects,
+  takesInPlace,
+  type HibernatedEffects,
+} from './hibernated-leave.js';
 import { conversationKey } from './system-ids.js';
 
 export { CONVERSATION_SHARDS, conversationShardKey, conversationShardKeyAt } from './system-ids.js';
@@ -51,6 +59,11 @@ export interface ConversationShardInput {
    * sends its shard `conversation.wake`. Called once per wake, when its first event arrives.
    */
   wakeConversation(conversationId: string): void;
+  /**
+   * The effects port of a hibernated conversation, for a leave it takes without waking
+   * (`hibernated-leave.ts`): its input logged, its frames published.
+   */
+  hibernatedEffects(conversationId: string): HibernatedEffects;
 }
 
 /** A hibernated conversation as its shard keeps it: its data, and the events that wait for it. */
@@ -141,6 +154,36 @@ export const conversationShardMachine = setup({
       // sweep: its next participant starts it from the log as after a restart.
       context.hibernated.set(conversationId, { conversation: event.conversation, waiting: [] });
     }),
+    /**
+     * An event for a conversation not running here: the running actor takes it if it woke since;
+     * a hibernated one takes a leave in place (nothing else waiting before it) and wakes for
+     * anything else.
+     */
+    deliver: enqueueActions(({ context, enqueue, event, self }) => {
+      if (event.type !== 'conversation.deliver') return;
+      const running = self.getSnapshot().children[conversationKey(event.conversationId)];
+      if (running !== undefined) {
+        enqueue.sendTo(running, event.event);
+        return;
+      }
+      const sleeping = context.hibernated.get(event.conversationId);
+      if (sleeping === undefined) return;
+      const leave = event.event;
+      if (takesInPlace(sleeping, leave)) {
+        const { conversation, effects } = leaveWhileHibernated(sleeping.conversation, leave);
+        sleeping.conversation = conversation;
+        enqueue(() => {
+          runLeaveEffects(effects, context.hibernatedEffects(event.conversationId));
+        });
+        return;
+      }
+      sleeping.waiting.push(event.event);
+      if (sleeping.waiting.length === 1) {
+        enqueue(() => {
+          context.wakeConversation(event.conversationId);
+        });
+      }
+    }),
     /** Counts a sweep on each empty record, and forgets those that have seen enough. */
     sweep: ({ context }) => {
       for (const [conversationId, sleeping] of context.hibernated) {
@@ -153,6 +196,13 @@ export const conversationShardMachine = setup({
   guards: {
     isEmpty: ({ event }) =>
       event.type === 'conversation.hibernated' && event.conversation.participants.length === 0,
+    /**
+     * A leave that a hibernated record takes in place, and that leaves it empty (a conversation
+     * with a record is not running: waking takes the record away).
+     */
+    emptiesRecord: ({ context, event }) =>
+      event.type === 'conversation.deliver' &&
+      emptiesHibernated(context.hibernated.get(event.conversationId), event.event),
     /** After this sweep no empty record is left to count: the timer can stop. */
     sweepLeavesNone: ({ context }) => {
       for (const sleeping of context.hibernated.values()) {
@@ -178,6 +228,10 @@ export const conversationShardMachine = setup({
         'conversation.hibernated': [
           { guard: 'isEmpty', target: 'sweeping', actions: 'keepHibernated' },
           { actions: 'keepHibernated' },
+        ],
+        'conversation.deliver': [
+          { guard: 'emptiesRecord', target: 'sweeping', actions: 'deliver' },
+          { actions: 'deliver' },
         ],
       },
     },
@@ -222,24 +276,8 @@ export const conversationShardMachine = setup({
     },
     // In `sweeping` (the state's own handler takes it in `quiet`).
     'conversation.hibernated': { actions: 'keepHibernated' },
-    'conversation.deliver': {
-      actions: enqueueActions(({ context, enqueue, event, self }) => {
-        // Woken since the event was addressed here: the running actor takes it.
-        const running = self.getSnapshot().children[conversationKey(event.conversationId)];
-        if (running !== undefined) {
-          enqueue.sendTo(running, event.event);
-          return;
-        }
-        const sleeping = context.hibernated.get(event.conversationId);
-        if (sleeping === undefined) return;
-        sleeping.waiting.push(event.event);
-        if (sleeping.waiting.length === 1) {
-          enqueue(() => {
-            context.wakeConversation(event.conversationId);
-          });
-        }
-      }),
-    },
+    // In `sweeping` (the state's own handler takes it in `quiet`).
+    'conversation.deliver': { actions: 'deliver' },
     'conversation.wake': {
       actions: enqueueActions(({ context, enqueue, event }) => {
         const sleeping = context.hibernated.get(event.conversationId);

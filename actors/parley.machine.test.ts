@@ -68,6 +68,7 @@ function createParley({
           });
         });
       },
+      hibernatedEffects: () => effects,
       conversationInput: (conversationId) => ({
         conversationId,
         idSeed: 's',

@@ -93,6 +93,7 @@ export const parleyMachine = setup({
           wakeConversation: (conversationId) => {
             context.wakeConversation(conversationId);
           },
+          hibernatedEffects: (conversationId) => context.hibernatedEffects(conversationId),
         },
       });
     }

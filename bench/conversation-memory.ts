@@ -8,10 +8,11 @@
  *    and 60 s to hibernate here, longer than connecting and measuring take on a busy machine, so
  *    stage 1 sees everything awake: the table shows how many had hibernated at each stage; the
  *    defaults are 30 s each);
- * 3. `no participant, no turn`: every connection closed, measured at once: each leave woke its
- *    conversation (the leave is logged, and the others told), which, empty, hibernates again at
- *    once (`PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS`, 0 by default; before, it stayed awake
- *    for the 60 s); measured 1 s after the last close, so this stage catches that wave;
+ * 3. `no participant, no turn`: every connection closed, measured 1 s after the last close: a
+ *    hibernated conversation takes a leave in place (logged, the others told) without waking
+ *    (`actors/hibernated-leave.ts`; before, each leave woke its conversation, which, empty,
+ *    hibernated again at once, and this stage caught that wave); a conversation still awake
+ *    hibernates at once when emptied (`PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS`, 0);
  * 4. `no participant, hibernated`: once those conversations hibernated again; they are kept
  *    (300 s by default) as records: heap per conversation here is an idle conversation's own cost;
  * 5. `after one turn, hibernated` (full mode): every participant back, every conversation ran
@@ -179,9 +180,8 @@ try {
     await measure(stage);
   };
   // The warm-up's conversations hibernate too: at least `total` records. No conversation actor
-  // may still run: closing every connection wakes each conversation (its leave is logged) and an
-  // empty one hibernates again at once (PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS, 0), a wave
-  // that takes a few seconds; its records count as hibernated before it has passed.
+  // may still run: a conversation still awake when its last connection closes hibernates at once
+  // (PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS, 0); a hibernated one takes the leave in place.
   const allHibernated = async (what: string, connections: boolean) => {
     const done = (current: ServerStats) =>
       (!connections || current.hibernated >= total) &&

@@ -239,6 +239,9 @@ export function createEngine(options: EngineOptions): Engine {
         wakes.push(conversationId);
         wakeNext();
       },
+      // A leave taken by a hibernated conversation (its shard does not wake it) logs and
+      // publishes only: no turn runs, so the agent it was created with does not matter here.
+      hibernatedEffects: (conversationId) => conversationEffects(conversationId, fallbackAgent),
       conversationInput: (conversationId, { agentId, awoken } = {}): ConversationMachineInput => {
         const previous = loader.take(conversationId);
         // A conversation keeps the agent it was created with, whatever a later join asks for.

@@ -195,11 +195,70 @@ describe('conversation hibernation over real sockets', () => {
     expect(welcome).toMatchObject({ type: 'welcome', participants: ['alice', 'bob'] });
     expect(joined.seq).toBe((seqsOf(alice).at(-2) ?? 0) + 1);
     expect(server.engine.stats()).toMatchObject({ conversations: 1, hibernated_conversations: 0 });
-    // Leaving wakes it again, to tell the others.
+    // Leaving does not wake it: its shard tells the others.
     await conversationsHibernated(server, 1);
     await bob.close();
     const left = await alice.waitForType('presence', (frame) => frame.status === 'left');
     expect(left).toMatchObject({ user_id: 'bob', seq: joined.seq + 1 });
+  });
+
+  it('takes leaves without waking the conversation: the others are told, seq goes on, and the session replays identically', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'parley-hibernation-'));
+    directories.push(directory);
+    const database = join(directory, 'parley.db');
+    const server = await startTestServer({ ...QUIET, database, model: countingModel });
+    const alice = await connectClient(server.url, 'hall', 'alice');
+    const bob = await connectClient(server.url, 'hall', 'bob');
+    const carol = await connectClient(server.url, 'hall', 'carol');
+    bob.send({ type: 'typing_indicator', is_typing: true });
+    await alice.waitForType('typing_indicator', (frame) => frame.user_id === 'bob');
+    await conversationsHibernated(server, 1);
+
+    await bob.close();
+    // Bob never said he stopped typing: the others hear it for him, then that he left.
+    const stopped = await alice.waitForType(
+      'typing_indicator',
+      (frame) => frame.user_id === 'bob' && !frame.is_typing,
+    );
+    const bobLeft = await carol.waitForType(
+      'presence',
+      (frame) => frame.user_id === 'bob' && frame.status === 'left',
+    );
+    // Told by the shard: the conversation did not wake (awake, it would stay so for a while).
+    expect(server.engine.stats()).toMatchObject({ conversations: 0, hibernated_conversations: 1 });
+    await carol.close();
+    const carolLeft = await alice.waitForType(
+      'presence',
+      (frame) => frame.user_id === 'carol' && frame.status === 'left',
+    );
+    expect(server.engine.stats()).toMatchObject({ conversations: 0, hibernated_conversations: 1 });
+    expect([stopped.seq, bobLeft.seq, carolLeft.seq]).toEqual([
+      stopped.seq,
+      stopped.seq + 1,
+      stopped.seq + 2,
+    ]);
+    expect(carolLeft).toMatchObject({ status: 'left', participants: ['alice'] });
+
+    // A message wakes it: it knows who is left, and seq goes on from the leaves.
+    alice.send({ type: 'user_message', content: 'anyone?' });
+    const answer = await alice.waitForType('agent_response_complete');
+    expect(answer.content).toBe('1 messages.');
+    expect(seqsOf(alice)).toEqual(consecutive(seqsOf(alice)));
+
+    await alice.close();
+    await server.close();
+    const store = SqliteEventStore.open(database);
+    const recording = parseRecording(await exportConversation(store, 'hall'), 'hall.jsonl');
+    await store.close();
+    // The leaves are in the log as an awake conversation would have logged them: a replay (which
+    // runs the conversation awake) makes the same frames.
+    expect(
+      recording.entries.filter(
+        (entry) => entry.kind === 'input' && entry.input.type === 'participant.leave',
+      ),
+    ).toHaveLength(3);
+    const result = await replayRecording(recording);
+    expect(result.divergence).toBeUndefined();
   });
 
   it('keeps an empty hibernated conversation for the idle time, then forgets it; seq goes on from the log', async () => {

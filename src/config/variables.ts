@@ -391,7 +391,7 @@ export const CONFIG_VARIABLES = {
   PARLEY_CONVERSATION_HIBERNATE_AFTER_MS: [
     'conversationHibernateAfterMs',
     int(0, 86_400_000).default(30_000),
-    'A conversation with no turn running, queued or awaiting approval that saw no event for this long hibernates: its actor stops, the engine keeps its seq, ids and participants (~0.3 KiB), and the next event (a join, a message, a leave) wakes it with its history read back from the log. 0: never.',
+    'A conversation with no turn running, queued or awaiting approval that saw no event for this long hibernates: its actor stops, the engine keeps its seq, ids and participants (~0.3 KiB), and the next join or message wakes it with its history read back from the log (a leave does not: the record takes it in place). 0: never.',
   ],
   PARLEY_CONVERSATION_EMPTY_HIBERNATE_AFTER_MS: [
     'conversationEmptyHibernateAfterMs',
