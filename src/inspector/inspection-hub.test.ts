@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup } from 'xstate';
+import type { HibernatedConversation } from '../../actors/conversation.machine.js';
+import { conversationShardMachine } from '../../actors/conversation-shard.machine.js';
 import { InspectionHub, type HubListener } from './inspection-hub.js';
 
 /**
@@ -235,5 +237,82 @@ describe('InspectionHub, summaries', () => {
       'conversation:a-idle',
       'conversation:z-working',
     ]);
+  });
+});
+
+describe('InspectionHub, a leave a hibernated conversation takes in its shard', () => {
+  /** A conversation shard under the hub, its conversation `room` hibernated with alice and bob. */
+  function hibernatedRoom(watched: ReturnType<typeof watchedHub>) {
+    const shard = createActor(conversationShardMachine, {
+      id: 'conversations:0',
+      inspect: watched.hub.inspect,
+      input: {
+        conversationIdleMs: 1_000,
+        conversationInput: () => {
+          throw new Error('no conversation starts here');
+        },
+        wakeConversation: () => undefined,
+        hibernatedEffects: () => ({ publish: () => undefined, recordInput: () => undefined }),
+      },
+    }).start();
+    // The conversation's actor ran under the hub, then hibernated (the miniature's `sleep`).
+    end(watched.start('conversation:room'), 'sleep');
+    const conversation: HibernatedConversation = {
+      conversationId: 'room',
+      seq: 5,
+      idSeed: 's',
+      turnsNamed: 0,
+      messagesNamed: 0,
+      participants: [
+        { connectionId: 'c1', userId: 'alice' },
+        { connectionId: 'c2', userId: 'bob' },
+      ],
+      typingUsers: [],
+    };
+    shard.send({ type: 'conversation.hibernated', conversation });
+    return shard;
+  }
+
+  it('shows the leave on the hibernated entry, and the record it leaves as its context', () => {
+    const watched = watchedHub();
+    const shard = hibernatedRoom(watched);
+    watched.changes.length = 0;
+
+    shard.send({
+      type: 'conversation.deliver',
+      conversationId: 'room',
+      event: { type: 'participant.leave', connectionId: 'c2' },
+    });
+
+    expect(watched.hub.summary('conversation:room')).toMatchObject({ status: 'hibernated' });
+    expect(watched.hub.context('conversation:room')).toMatchObject({
+      seq: 6,
+      participants: [{ connectionId: 'c1', userId: 'alice' }],
+    });
+    const leave = watched.hub
+      .recent('conversation:room')
+      .filter((record) => record.kind === 'event')
+      .at(-1);
+    expect(leave?.raw).toMatchObject({
+      event: { type: 'participant.leave', connectionId: 'c2' },
+    });
+    expect(watched.changes).toEqual(['conversation:room updated']);
+    // The shard itself is still not an entry.
+    expect(watched.hub.summary('conversations:0')).toBeUndefined();
+  });
+
+  it('leaves the entry alone for any other event the shard takes', () => {
+    const watched = watchedHub();
+    const shard = hibernatedRoom(watched);
+    const before = watched.hub.recent('conversation:room').length;
+
+    shard.send({
+      type: 'conversation.deliver',
+      conversationId: 'room',
+      event: { type: 'user.typing', connectionId: 'c1', userId: 'alice', isTyping: true },
+    });
+
+    expect(watched.hub.recent('conversation:room')).toHaveLength(before);
+    expect(watched.hub.context('conversation:room')).toEqual({ pokes: 0 });
   });
 });

@@ -14,6 +14,7 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { isConnectionShard } from '../../actors/connection-shard.machine.js';
 import { isConversationShard } from '../../actors/conversation-shard.machine.js';
+import { conversationKey } from '../../actors/system-ids.js';
 import {
   conversationOf,
   isHibernated,
@@ -83,6 +84,8 @@ export class InspectionHub {
   private readonly recentPerActor: number;
   readonly limits: SanitizeLimits;
   private tappedTimers = false;
+  /** The conversation whose leave a shard is taking, until the shard's next snapshot. */
+  private readonly leaving = new Map<AnyActorRef, string>();
 
   constructor(private readonly options: InspectionHubOptions) {
     this.recentPerActor = options.recentPerActor ?? 50;
@@ -95,7 +98,11 @@ export class InspectionHub {
     // Connection shards are plumbing between the root and its connections: their own events
     // (created, the spawn and close events they receive, their snapshots) are not shown, and
     // must not land on the root's entry.
-    if (isConnectionShard(actorRef) || isConversationShard(actorRef)) return;
+    if (isConversationShard(actorRef)) {
+      this.shardTakesLeave(actorRef, event);
+      return;
+    }
+    if (isConnectionShard(actorRef)) return;
     const path = pathOf(actorRef);
     switch (event.type) {
       case '@xstate.actor':
@@ -144,6 +151,52 @@ export class InspectionHub {
         return;
     }
   };
+
+  /**
+   * A hibernated conversation takes a leave in its shard, without an actor
+   * (`actors/hibernated-leave.ts`): the hub puts the leave on the conversation's entry and, once
+   * the shard has taken it (its next snapshot), the record's seq, participants and typing users
+   * in the entry's context, so the inspector does not show who left as still there.
+   */
+  private shardTakesLeave(shard: AnyActorRef, event: InspectionEvent): void {
+    if (event.type === '@xstate.event') {
+      const delivered = event.event as {
+        type: string;
+        conversationId?: string;
+        event?: { type: string };
+      };
+      if (
+        delivered.type !== 'conversation.deliver' ||
+        delivered.event?.type !== 'participant.leave' ||
+        delivered.conversationId === undefined
+      ) {
+        return;
+      }
+      const path = conversationKey(delivered.conversationId);
+      // A running conversation reports the leave itself.
+      if (this.actors.get(path)?.summary.status !== 'hibernated') return;
+      this.record(path, 'event', {
+        event: delivered.event,
+        source: event.sourceRef === undefined ? null : pathOf(event.sourceRef as AnyActorRef),
+      });
+      this.leaving.set(shard, delivered.conversationId);
+      return;
+    }
+    const conversationId = this.leaving.get(shard);
+    if (event.type !== '@xstate.snapshot' || conversationId === undefined) return;
+    this.leaving.delete(shard);
+    const path = conversationKey(conversationId);
+    const entry = this.actors.get(path);
+    const kept = (
+      event.snapshot as { context?: { hibernated?: Map<string, { conversation: object }> } }
+    ).context?.hibernated?.get(conversationId)?.conversation;
+    if (entry?.summary.status !== 'hibernated' || kept === undefined) return;
+    const context = entry.snapshot?.context as Record<string, unknown> | undefined;
+    entry.snapshot = { ...entry.snapshot, context: { ...context, ...kept } };
+    entry.summary = { ...entry.summary, updated_at: this.options.now() };
+    this.changed(path, 'updated');
+    this.record(path, 'snapshot', { snapshot: entry.snapshot });
+  }
 
   /** A pipeline tap: queue depth, workers, tool calls in flight (`path` is `pool` or a conversation). */
   pipeline(path: string, detail: Record<string, unknown>): void {
