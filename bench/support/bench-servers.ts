@@ -25,6 +25,15 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   'socketio-corked': 'Socket.IO, corked',
 };
 
+/**
+ * Node flags for every benchmark server, Parley and its peers alike (`BENCH_SERVER_NODE_FLAGS`,
+ * space-separated; none by default, as `npm start`), to measure a V8 setting on all of them at
+ * once, e.g. `BENCH_SERVER_NODE_FLAGS=--max-semi-space-size=32`.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = (process.env.BENCH_SERVER_NODE_FLAGS ?? '')
+  .split(' ')
+  .filter((flag) => flag !== '');
+
 /** Each server's script under `bench/servers/` and its own environment. */
 const SERVER_SCRIPTS: Record<ServerKind, { script: string; env: Record<string, string> }> = {
   parley: { script: 'servers/parley-server', env: {} },
@@ -98,7 +107,7 @@ export async function startServer(
   const child = startChild({
     name: `${SERVER_LABELS[kind]} server`,
     script: benchScript(build, script),
-    nodeFlags: [...(options.nodeFlags ?? []), ...profile],
+    nodeFlags: [...SERVER_NODE_FLAGS, ...(options.nodeFlags ?? []), ...profile],
     env: {
       ...(kind === 'parley' ? { ...PARLEY_BENCH_ENVIRONMENT, PARLEY_DB: database } : {}),
       ...kindEnv,
