@@ -263,7 +263,7 @@ const table = markdownTable(
 emitResult(
   options,
   `Conversation memory (${setup.conversations.toLocaleString('en-US')} one-participant conversations; memory after forced GC)`,
-  `${table}\n\nPer conversation = (stage − baseline) / ${setup.conversations.toLocaleString('en-US')}. "no participant": every connection closed, the conversations kept (PARLEY_CONVERSATION_IDLE_MS, 300 s by default), awake at once, then hibernated. Goal: RSS < 200 MB at every stage with 10,000; an idle (hibernated) conversation ≤ 2 KiB of heap. The baseline holds the ${setup.warmupConnections} warm-up conversations, idle too.`,
+  `${table}\n\nPer conversation = (stage − baseline) / ${setup.conversations.toLocaleString('en-US')}. "no participant": every connection closed, the conversations kept (PARLEY_CONVERSATION_IDLE_MS, 300 s by default), measured 1 s after the last close, then once none is awake (a hibernated conversation takes its leave without waking). Goal: RSS < 200 MB at every stage with 10,000; an idle (hibernated) conversation ≤ 2 KiB of heap. The baseline holds the ${setup.warmupConnections} warm-up conversations, idle too.`,
   result,
 );
 if (problems.length > 0) {
