@@ -57,7 +57,7 @@ interface Resumer {
 }
 
 const resumers: Resumer[] = [];
-const drivers: WebSocket[] = [];
+const drivers: Driver[] = [];
 let port = 0;
 
 /** The `type` and `seq` of a Parley frame, read without parsing the whole frame. */
@@ -86,17 +86,60 @@ function open(url: string, onFrame: (type: string, seq: number) => void): Promis
   });
 }
 
+/** A driver: its socket now, and its answer's completion, across the resumes it needed. */
+interface Driver {
+  socket: WebSocket;
+  answered: Promise<void>;
+  /** Set once answered, or at shutdown: a close then is not resumed. */
+  done: boolean;
+}
+
+/**
+ * Opens a driver, which asks for the answer the resumers miss. The server may close it as too
+ * slow (1013) while ten answers at 10 tokens per tick flood this one client process: it resumes
+ * with `?since=` its last event seq, as a real client would, until its answer is complete.
+ */
+async function drive(url: string): Promise<Driver> {
+  let lastSeq = 0;
+  let complete: () => void = () => undefined;
+  const onFrame = (type: string, seq: number) => {
+    if (!NOT_EVENTS.has(type)) lastSeq = Math.max(lastSeq, seq);
+    if (type === 'agent_response_complete') complete();
+  };
+  const driver: Driver = {
+    socket: await open(url, onFrame),
+    answered: new Promise((resolve) => (complete = resolve)),
+    done: false,
+  };
+  void driver.answered.then(() => (driver.done = true));
+  const resume = async () => {
+    for (let attempt = 1; attempt <= 10 && !driver.done; attempt += 1) {
+      try {
+        driver.socket = await open(`${url}&since=${String(lastSeq)}`, onFrame);
+        resumeOnClose(driver.socket);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  };
+  const resumeOnClose = (socket: WebSocket) => {
+    socket.once('close', () => {
+      if (!driver.done) void resume();
+    });
+  };
+  resumeOnClose(driver.socket);
+  return driver;
+}
+
 async function prepare(request: PrepareRequest): Promise<object> {
   port = request.port;
   const base = `ws://127.0.0.1:${port}/ws/chat`;
   const answered: Promise<void>[] = [];
   for (let conversation = 0; conversation < request.conversations; conversation += 1) {
     const id = `storm${conversation}`;
-    let complete: () => void = () => undefined;
-    answered.push(new Promise((resolve) => (complete = resolve)));
-    const driver = await open(`${base}/${id}?user_id=driver${conversation}`, (type) => {
-      if (type === 'agent_response_complete') complete();
-    });
+    const driver = await drive(`${base}/${id}?user_id=driver${conversation}`);
+    answered.push(driver.answered);
     drivers.push(driver);
     for (let k = 0; k < request.resumersPerConversation; k += 1) {
       const resumer: Resumer = {
@@ -130,7 +173,7 @@ async function prepare(request: PrepareRequest): Promise<object> {
   );
   const started = Date.now();
   for (const driver of drivers) {
-    driver.send(JSON.stringify({ type: 'user_message', content: 'A long answer, please.' }));
+    driver.socket.send(JSON.stringify({ type: 'user_message', content: 'A long answer, please.' }));
   }
   const timeout = new Promise<'timeout'>((resolve) =>
     setTimeout(() => {
@@ -223,7 +266,11 @@ serveRequests((request: ControlRequest) => {
     case 'usage':
       return readUsage();
     case 'shutdown':
-      for (const socket of [...drivers, ...resumers.map((each) => each.socket)])
+      for (const driver of drivers) driver.done = true;
+      for (const socket of [
+        ...drivers.map((driver) => driver.socket),
+        ...resumers.map((each) => each.socket),
+      ])
         socket?.terminate();
       setTimeout(() => process.exit(0), 50);
       return 'bye';
