@@ -202,12 +202,13 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
 
-  // Wakes load at most WAKES_AT_ONCE histories at a time: 10,000 connections closing at once
-  // wake 10,000 conversations (each tells the others its participant left), and loading them all
-  // at once holds every load's reads and promises together (bench/conversation-memory.ts: RSS
-  // 214 → 324 MiB over such a wave; with this limit, in a run that started higher, 281 → 308 MiB:
-  // V8 keeps what the heap grew to, so the limit bounds the wave, not what came before).
-  // Evidence is two runs on a shared, noisy machine: worth measuring again.
+  // Wakes load at most WAKES_AT_ONCE histories at a time: 10,000 clients writing at once after
+  // a quiet spell wake 10,000 conversations, and loading them all at once holds every load's
+  // reads and promises together. Measured when a leave still woke its conversation (it no longer
+  // does: actors/hibernated-leave.ts), with 10,000 connections closing at once
+  // (bench/conversation-memory.ts): RSS 214 → 324 MiB over such a wave; with this limit, in a run
+  // that started higher, 281 → 308 MiB (V8 keeps what the heap grew to, so the limit bounds the
+  // wave, not what came before). Two runs on a shared, noisy machine: worth measuring again.
   const wakes: string[] = [];
   let waking = 0;
   const wakeNext = (): void => {
