@@ -81,7 +81,8 @@ class RecordingStream implements AsyncIterableIterator<ModelStreamPart> {
         this.#step = opened.step;
         parts = this.#parts = opened.parts[Symbol.asyncIterator]();
       } catch (error) {
-        return this.#failed(error);
+        // Rejected, as a generator's first read would be.
+        return Promise.resolve().then(() => this.#failed(error));
       }
     }
     return parts.next().then(this.#onResult, this.#onError);
@@ -99,7 +100,7 @@ class RecordingStream implements AsyncIterableIterator<ModelStreamPart> {
 
   readonly #onResult = (
     result: IteratorResult<ModelStreamPart>,
-  ): IteratorResult<ModelStreamPart> | Promise<never> => {
+  ): IteratorResult<ModelStreamPart> => {
     if (result.done === true) {
       this.#done = true;
       return result;
@@ -112,10 +113,13 @@ class RecordingStream implements AsyncIterableIterator<ModelStreamPart> {
     return result;
   };
 
-  readonly #onError = (error: unknown): Promise<never> => this.#failed(error);
+  readonly #onError = (error: unknown): never => this.#failed(error);
 
-  /** A model that throws is recorded as an error part, so a replay fails the same way. */
-  async #failed(error: unknown): Promise<never> {
+  /**
+   * A model that throws is recorded as an error part, so a replay fails the same way. Throws
+   * inside a `then` callback, which rejects the read.
+   */
+  #failed(error: unknown): never {
     this.#done = true;
     if (!this.#options.signal.aborted) {
       this.#record(this.#step, this.#scheduler.now() - this.#startedAt, { type: 'error', error });
