@@ -1,4 +1,4 @@
-import { tap, type Observable } from 'rxjs';
+import { ignoreElements, tap, type Observable } from 'rxjs';
 import type { TurnActorEvent } from '../../actors/conversation-state.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import type { TurnEvent, TurnProgressEvent } from '../agent/turn-event.js';
@@ -50,6 +50,9 @@ export function submitTurn(
           const actorEvent = toTurnActorEvent(turnId, event);
           if (actorEvent !== undefined) send(actorEvent);
         }),
+        // Delivered: nothing downstream reads the events. Stopped here, a token does not go on
+        // through the pool's takeUntil, catchError, finalize and mergeMap to an empty subscriber.
+        ignoreElements(),
       ),
     onEnd: (outcome) => {
       dequeued();
