@@ -3,7 +3,7 @@
  * step, must give the same snapshots, the same actions as data and the same inspection records;
  * and a lane whose description does not fit its machine must refuse to be built.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createActor,
   createMachine,
@@ -16,7 +16,7 @@ import {
 } from 'xstate';
 import type { ConversationEvent } from './conversation-state.js';
 import { conversationMachine } from './conversation.machine.js';
-import { withTransitionLane } from './transition-lane.js';
+import { markUninspected, withTransitionLane } from './transition-lane.js';
 import {
   NO_CONVERSATION_EFFECTS,
   TEST_CONVERSATION_SETTINGS,
@@ -163,6 +163,37 @@ describe('the token lane', () => {
       '@xstate.snapshot',
     ]);
     expect(laned).toEqual(record(interpreted));
+  });
+
+  it('skips the microstep record where the system is marked uninspected, until something inspects it', () => {
+    const microsteps: string[] = [];
+    const actor = createActor(conversationMachine, { input });
+    markUninspected(actor.system);
+    actor.start();
+    for (const event of opening()) actor.send(event);
+    const turnId = (actor.getSnapshot().context as { activeTurn: { turnId: string } | null })
+      .activeTurn?.turnId;
+    if (turnId === undefined) throw new Error('no turn started');
+    actor.send({ type: 'turn.started', turnId });
+    actor.send({ type: 'turn.text_delta', turnId, delta: 'Hi' });
+    // What the lane would record goes nowhere: no observer. An inspector attached now lifts the
+    // mark, and the next token's step is recorded as the interpreter would record it.
+    const sent = vi.spyOn(
+      actor.system as unknown as { _sendInspectionEvent: (event: { type: string }) => void },
+      '_sendInspectionEvent',
+    );
+    actor.send({ type: 'turn.text_delta', turnId, delta: ' there' });
+    expect(sent.mock.calls.map(([event]) => event.type)).not.toContain('@xstate.microstep');
+    actor.system.inspect((event) => {
+      if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+    });
+    actor.send({ type: 'turn.text_delta', turnId, delta: ', Alice' });
+
+    expect(microsteps).toEqual(['turn.text_delta']);
+    expect((actor.getSnapshot().context as { activeTurn: { text: string } }).activeTurn.text).toBe(
+      'Hi there, Alice',
+    );
+    actor.stop();
   });
 
   it('refuses a description that does not fit the machine', () => {

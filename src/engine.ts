@@ -19,6 +19,7 @@ import {
 } from '../actors/connection-shard.machine.js';
 import type { ConnectionEffects, ConnectionEvent } from '../actors/connection-types.js';
 import { indexTimersBySource } from '../actors/index-timers.js';
+import { markUninspected } from '../actors/transition-lane.js';
 import type { ConversationMachineInput } from '../actors/conversation.machine.js';
 import { conversationKey, parleyMachine } from '../actors/parley.machine.js';
 import {
@@ -314,6 +315,8 @@ export function createEngine(options: EngineOptions): Engine {
       }),
     },
   });
+  // No inspector: the token lane need not build the inspection record XState would drop.
+  if (options.inspect === undefined) markUninspected(root.system);
   // Stopping an actor must not walk every timer of the system.
   indexTimersBySource(root.system);
   root.start();
