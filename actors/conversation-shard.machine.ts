@@ -274,9 +274,8 @@ export const conversationShardMachine = setup({
         context.hibernated.delete(event.conversationId);
       }),
     },
-    // In `sweeping` (the state's own handler takes it in `quiet`).
+    // In `sweeping`: `quiet` has handlers of its own for these two.
     'conversation.hibernated': { actions: 'keepHibernated' },
-    // In `sweeping` (the state's own handler takes it in `quiet`).
     'conversation.deliver': { actions: 'deliver' },
     'conversation.wake': {
       actions: enqueueActions(({ context, enqueue, event }) => {

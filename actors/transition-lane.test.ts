@@ -67,6 +67,25 @@ function opening(): ConversationEvent[] {
   ];
 }
 
+/**
+ * Starts `actor` and takes it into `working.streaming`: the opening, its turn started, a first
+ * token (the interpreter's step). Returns the turn's id; the next token takes the lane.
+ */
+function startStreaming(actor: {
+  start(): unknown;
+  send(event: ConversationEvent): void;
+  getSnapshot(): { context: unknown };
+}): string {
+  actor.start();
+  for (const event of opening()) actor.send(event);
+  const turnId = (actor.getSnapshot().context as { activeTurn: { turnId: string } | null })
+    .activeTurn?.turnId;
+  if (turnId === undefined) throw new Error('no turn started');
+  actor.send({ type: 'turn.started', turnId });
+  actor.send({ type: 'turn.text_delta', turnId, delta: 'Hi' });
+  return turnId;
+}
+
 describe('the token lane', () => {
   it('gives the same snapshot and actions as the interpreter at every step of a turn', () => {
     let [laned, actions] = initialTransition(conversationMachine, input);
@@ -133,13 +152,7 @@ describe('the token lane', () => {
           }
         },
       });
-      actor.start();
-      for (const event of opening()) actor.send(event);
-      const turnId = (actor.getSnapshot().context as { activeTurn: { turnId: string } | null })
-        .activeTurn?.turnId;
-      if (turnId === undefined) throw new Error('no turn started');
-      actor.send({ type: 'turn.started', turnId });
-      actor.send({ type: 'turn.text_delta', turnId, delta: 'Hi' });
+      const turnId = startStreaming(actor);
       const before = records.length;
       actor.send({ type: 'turn.text_delta', turnId, delta: ' there' });
       const after = records.length;
@@ -169,13 +182,7 @@ describe('the token lane', () => {
     const microsteps: string[] = [];
     const actor = createActor(conversationMachine, { input });
     markUninspected(actor.system);
-    actor.start();
-    for (const event of opening()) actor.send(event);
-    const turnId = (actor.getSnapshot().context as { activeTurn: { turnId: string } | null })
-      .activeTurn?.turnId;
-    if (turnId === undefined) throw new Error('no turn started');
-    actor.send({ type: 'turn.started', turnId });
-    actor.send({ type: 'turn.text_delta', turnId, delta: 'Hi' });
+    const turnId = startStreaming(actor);
     // What the lane would record goes nowhere: no observer. An inspector attached now lifts the
     // mark, and the next token's step is recorded as the interpreter would record it.
     const sent = vi.spyOn(

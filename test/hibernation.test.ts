@@ -134,6 +134,12 @@ const seqsOf = (client: TestClient) => eventFrames(client.frames).map((frame) =>
 const consecutive = (seqs: number[]) => seqs.map((_, index) => (seqs[0] ?? 0) + index);
 
 const directories: string[] = [];
+/** A fresh SQLite log file, its directory removed after the test. */
+function databaseFile(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'parley-hibernation-'));
+  directories.push(directory);
+  return join(directory, 'parley.db');
+}
 afterEach(() => {
   for (const directory of directories.splice(0))
     rmSync(directory, { recursive: true, force: true });
@@ -141,9 +147,7 @@ afterEach(() => {
 
 describe('conversation hibernation over real sockets', () => {
   it('wakes a hibernated conversation on a message: seq, ids and history go on, and the session replays identically', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'parley-hibernation-'));
-    directories.push(directory);
-    const database = join(directory, 'parley.db');
+    const database = databaseFile();
     const server = await startTestServer({ ...QUIET, database, model: countingModel });
     const alice = await connectClient(server.url, 'nap', 'alice');
     const bob = await connectClient(server.url, 'nap', 'bob');
@@ -203,9 +207,7 @@ describe('conversation hibernation over real sockets', () => {
   });
 
   it('takes leaves without waking the conversation: the others are told, seq goes on, and the session replays identically', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'parley-hibernation-'));
-    directories.push(directory);
-    const database = join(directory, 'parley.db');
+    const database = databaseFile();
     const server = await startTestServer({ ...QUIET, database, model: countingModel });
     const alice = await connectClient(server.url, 'hall', 'alice');
     const bob = await connectClient(server.url, 'hall', 'bob');
